@@ -1,0 +1,25 @@
+// `eastwest render`: spec → CA (created if missing) → per-cluster releases and manifests as files.
+import type { Reporter } from '../core/reporter.ts';
+import { renderedFiles, type OutputFile } from '../render/output-files.ts';
+import type { PendingAddress } from '../render/federation-service-entry.ts';
+import { renderMesh } from '../render/render-mesh.ts';
+import { loadMeshSpec } from '../spec/load-file.ts';
+import { ensureCa } from './ensure-ca.ts';
+
+export interface RenderResult {
+  meshID: string;
+  files: Map<string, OutputFile>;
+  pending: (PendingAddress & { cluster: string })[];
+}
+
+export async function renderSpecFile(file: string, reporter: Reporter): Promise<RenderResult> {
+  const decoded = await loadMeshSpec(file);
+  const { spec } = decoded.document;
+  const { bundle } = await ensureCa(decoded, reporter);
+  const clusters = renderMesh({ spec, pki: bundle });
+  const pending = clusters.flatMap((c) => c.pending.map((p) => ({ cluster: c.cluster.name, ...p })));
+  for (const p of pending) {
+    reporter.report({ level: 'info', code: 'address-pending', message: `${p.cluster}: ${p.object} needs the east-west gateway address of ${p.gatewayOf}; apply discovers it (or set clusters[].eastWestGateway.address)` });
+  }
+  return { meshID: spec.meshID, files: renderedFiles(spec.meshID, clusters), pending };
+}

@@ -1,0 +1,68 @@
+// eastwest's command line: parse, call one core function per command, render its result.
+import { Command, CommanderError } from 'commander';
+import { EXIT, EastwestError, InputError, formatProblem } from '../core/errors.ts';
+import { processIo, type Io } from './output.ts';
+import { registerCaCommand } from './commands/ca.ts';
+import { registerImportValuesCommand } from './commands/import-values.ts';
+import { registerRenderCommand } from './commands/render.ts';
+import { registerSchemaCommand } from './commands/schema.ts';
+import { registerValidateCommand } from './commands/validate.ts';
+
+const EXIT_CODES_HELP = `
+Exit codes:
+  0  success
+  1  a check failed or drift was found
+  2  bad input (spec, flags, files): every problem is listed as file:line:col path: message
+  3  a cluster could not be reached or refused an operation`;
+
+export function buildProgram(io: Io): Command {
+  const program = new Command('eastwest')
+    .description('One Istio mesh across clusters in different regions and networks, from one spec file.')
+    .version('0.1.0')
+    .showHelpAfterError('(run with --help for usage)')
+    .addHelpText('after', `${EXIT_CODES_HELP}\n\nStart with:\n  eastwest validate -f examples/training-mesh.yaml\n  eastwest render -f examples/training-mesh.yaml -o out/`)
+    .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) })
+    .exitOverride();
+  registerValidateCommand(program, io);
+  registerRenderCommand(program, io);
+  registerCaCommand(program, io);
+  registerImportValuesCommand(program, io);
+  registerSchemaCommand(program, io);
+  return program;
+}
+
+/** Runs the CLI and returns the exit code; only `main` sets it on the process. */
+export async function run(argv: string[], io: Io): Promise<number> {
+  const program = buildProgram(io);
+  try {
+    await program.parseAsync(argv);
+    return EXIT.ok;
+  } catch (error) {
+    return reportError(error, io);
+  }
+}
+
+export function reportError(error: unknown, io: Io): number {
+  if (error instanceof CommanderError) {
+    if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help') return EXIT.ok;
+    return EXIT.badInput;
+  }
+  if (error instanceof InputError) {
+    io.stderr.write(`error: ${error.message}\n`);
+    for (const problem of error.problems) io.stderr.write(`  ${formatProblem(problem)}\n`);
+    if (error.hint) io.stderr.write(`hint: ${error.hint}\n`);
+    return error.exitCode;
+  }
+  if (EastwestError.is(error)) {
+    io.stderr.write(`error: ${error.message}\n`);
+    if (error.hint) io.stderr.write(`hint: ${error.hint}\n`);
+    if (process.env.EASTWEST_DEBUG && error.stack) io.stderr.write(`${error.stack}\n`);
+    return error.exitCode;
+  }
+  io.stderr.write(`error: ${(error as Error)?.stack ?? String(error)}\n`);
+  return EXIT.failed;
+}
+
+export async function main(argv: string[]): Promise<void> {
+  process.exitCode = await run(argv, processIo());
+}

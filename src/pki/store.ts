@@ -1,0 +1,110 @@
+// The CA directory: root and per-cluster intermediates on disk, keys 0600, kept unless rotation is asked.
+import { createPrivateKey } from 'node:crypto';
+import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { createIntermediateCa, createRootCa, isSignedBy, istioCacerts, type CaMaterial, type IstioCacerts, type KeyAlgorithm } from './ca.ts';
+
+export type Rotation = 'none' | 'intermediates' | 'all';
+
+export interface PkiOptions {
+  directory: string;
+  clusters: readonly string[];
+  keyAlgorithm: KeyAlgorithm;
+  rootValidityDays: number;
+  intermediateValidityDays: number;
+  organization: string;
+  rotate?: Rotation;
+}
+
+export interface PkiChange {
+  what: 'root' | `intermediate/${string}`;
+  action: 'created' | 'kept' | 'rotated';
+  reason?: string;
+}
+
+/** What rendering needs: public root and per-cluster cacerts. The root key is not part of it. */
+export interface PkiBundle {
+  rootCertPem: string;
+  cacerts: ReadonlyMap<string, IstioCacerts>;
+}
+
+const ROOT_CERT = 'root-cert.pem';
+const ROOT_KEY = 'root-key.pem';
+const clusterDir = (dir: string, cluster: string) => join(dir, 'clusters', cluster);
+
+async function readIfExists(path: string): Promise<string | undefined> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw error;
+  }
+}
+
+async function writeKeyFile(path: string, pem: string): Promise<void> {
+  await writeFile(path, pem, { mode: 0o600 });
+  await chmod(path, 0o600); // writeFile's mode applies only to new files
+}
+
+function algorithmOfKey(pem: string): KeyAlgorithm {
+  const key = createPrivateKey(pem);
+  if (key.asymmetricKeyType === 'rsa') return 'RSA-4096';
+  if (key.asymmetricKeyType === 'ec') return 'ECDSA-P256';
+  throw new Error(`unsupported CA key type ${key.asymmetricKeyType}`);
+}
+
+/** Creates what is missing, keeps what is there and still valid, rotates on request. */
+export async function ensurePki(options: PkiOptions): Promise<{ bundle: PkiBundle; changes: PkiChange[] }> {
+  const rotate = options.rotate ?? 'none';
+  const changes: PkiChange[] = [];
+  await mkdir(options.directory, { recursive: true, mode: 0o700 });
+
+  let rootCertPem = await readIfExists(join(options.directory, ROOT_CERT));
+  let rootKeyPem = await readIfExists(join(options.directory, ROOT_KEY));
+  let rootChanged = false;
+  if (rootCertPem === undefined || rootKeyPem === undefined || rotate === 'all') {
+    const root = await createRootCa({ keyAlgorithm: options.keyAlgorithm, validityDays: options.rootValidityDays, organization: options.organization });
+    await writeFile(join(options.directory, ROOT_CERT), root.certPem);
+    await writeKeyFile(join(options.directory, ROOT_KEY), root.keyPem);
+    changes.push({ what: 'root', action: rootCertPem === undefined ? 'created' : 'rotated' });
+    rootCertPem = root.certPem;
+    rootKeyPem = root.keyPem;
+    rootChanged = true;
+  } else {
+    changes.push({ what: 'root', action: 'kept' });
+  }
+  const root: CaMaterial = { certPem: rootCertPem, keyPem: rootKeyPem };
+  const rootAlgorithm = algorithmOfKey(rootKeyPem);
+
+  const cacerts = new Map<string, IstioCacerts>();
+  for (const cluster of [...options.clusters].sort()) {
+    const dir = clusterDir(options.directory, cluster);
+    const certPath = join(dir, 'ca-cert.pem');
+    const keyPath = join(dir, 'ca-key.pem');
+    let intermediate: CaMaterial | undefined;
+    const certPem = await readIfExists(certPath);
+    const keyPem = await readIfExists(keyPath);
+    let reason: string | undefined;
+    if (certPem !== undefined && keyPem !== undefined) {
+      if (rotate !== 'none' || rootChanged) reason = 'rotation asked';
+      else if (!isSignedBy(certPem, root.certPem)) reason = 'not signed by the current root, or expired';
+      else intermediate = { certPem, keyPem };
+    }
+    if (intermediate === undefined) {
+      intermediate = await createIntermediateCa(root, rootAlgorithm, {
+        keyAlgorithm: options.keyAlgorithm,
+        validityDays: options.intermediateValidityDays,
+        organization: options.organization,
+        cluster,
+      });
+      await mkdir(dir, { recursive: true, mode: 0o700 });
+      await writeFile(certPath, intermediate.certPem);
+      await writeKeyFile(keyPath, intermediate.keyPem);
+      changes.push({ what: `intermediate/${cluster}`, action: certPem === undefined ? 'created' : 'rotated', ...(reason ? { reason } : {}) });
+    } else {
+      changes.push({ what: `intermediate/${cluster}`, action: 'kept' });
+    }
+    cacerts.set(cluster, istioCacerts(intermediate, root.certPem));
+  }
+  return { bundle: { rootCertPem: root.certPem, cacerts }, changes };
+}

@@ -1,0 +1,85 @@
+// The guide's federation: per remote exported service, a ServiceEntry <svc>.<cluster>.<suffix> whose
+// endpoint is the remote east-west gateway on 15443, and a DestinationRule that originates Istio mTLS
+// with the SNI the remote gateway routes on (outbound_.<port>_._.<svc>.<ns>.svc.cluster.local).
+import { isIP } from 'node:net';
+import type { KubeObject } from '../k8s/object.ts';
+import type { ClusterSpec, MeshSpec, ServiceSpec } from '../spec/schema.ts';
+import { CROSS_NETWORK_PORT } from './mesh-objects.ts';
+
+/** Placeholder host for a gateway address not yet known; `.invalid` never resolves (RFC 2606). */
+export const pendingAddress = (cluster: string) => `pending-gateway-address.${cluster}.invalid`;
+export const PENDING_ADDRESS_ANNOTATION = 'eastwest.dev/pending-gateway-address';
+
+export interface PendingAddress {
+  /** The cluster whose gateway address is needed. */
+  gatewayOf: string;
+  object: string;
+}
+
+export const remoteHost = (spec: MeshSpec, service: ServiceSpec, cluster: string) => `${service.name}.${cluster}.${spec.federation.hostSuffix}`;
+export const spiffeId = (spec: MeshSpec, namespace: string, serviceAccount: string) => `spiffe://${spec.trustDomain}/ns/${namespace}/sa/${serviceAccount}`;
+export const clusterLocalHost = (service: ServiceSpec) => `${service.name}.${service.namespace}.svc.cluster.local`;
+export const istioSni = (service: ServiceSpec, port: number) => `outbound_.${port}_._.${clusterLocalHost(service)}`;
+export const locality = (cluster: ClusterSpec) => (cluster.zone ? `${cluster.region}/${cluster.zone}` : cluster.region);
+
+export function serviceEntryFederation(
+  spec: MeshSpec,
+  local: ClusterSpec,
+  gatewayAddresses: ReadonlyMap<string, string>,
+): { objects: KubeObject[]; pending: PendingAddress[] } {
+  const objects: KubeObject[] = [];
+  const pending: PendingAddress[] = [];
+  const clusters = new Map(spec.clusters.map((c) => [c.name, c]));
+  for (const service of spec.services) {
+    for (const remoteName of service.clusters) {
+      if (remoteName === local.name) continue;
+      const remote = clusters.get(remoteName)!;
+      const name = `${service.name}-${remote.name}`;
+      const host = remoteHost(spec, service, remote.name);
+      const known = gatewayAddresses.get(remote.name) ?? remote.eastWestGateway.address;
+      const address = known ?? pendingAddress(remote.name);
+      if (known === undefined) pending.push({ gatewayOf: remote.name, object: `ServiceEntry/${service.namespace}/${name}` });
+      objects.push({
+        apiVersion: 'networking.istio.io/v1',
+        kind: 'ServiceEntry',
+        metadata: {
+          name,
+          namespace: service.namespace,
+          ...(known === undefined ? { annotations: { [PENDING_ADDRESS_ANNOTATION]: remote.name } } : {}),
+        },
+        spec: {
+          hosts: [host],
+          location: 'MESH_INTERNAL',
+          resolution: isIP(address) ? 'STATIC' : 'DNS',
+          ports: service.ports.map((p) => ({ number: p.number, name: p.name, protocol: p.protocol })),
+          endpoints: [
+            {
+              address,
+              ports: Object.fromEntries(service.ports.map((p) => [p.name, CROSS_NETWORK_PORT])),
+              locality: locality(remote),
+            },
+          ],
+        },
+      });
+      const tlsFor = (port: number) => ({
+        mode: 'ISTIO_MUTUAL',
+        sni: istioSni(service, port),
+        subjectAltNames: [spiffeId(spec, service.namespace, service.serviceAccount ?? service.name)],
+      });
+      const [first, ...others] = service.ports;
+      objects.push({
+        apiVersion: 'networking.istio.io/v1',
+        kind: 'DestinationRule',
+        metadata: { name, namespace: service.namespace },
+        spec: {
+          host,
+          trafficPolicy: {
+            tls: tlsFor(first!.number),
+            ...(others.length > 0 ? { portLevelSettings: service.ports.map((p) => ({ port: { number: p.number }, tls: tlsFor(p.number) })) } : {}),
+          },
+        },
+      });
+    }
+  }
+  return { objects, pending };
+}

@@ -1,0 +1,98 @@
+// The three Helm releases per cluster (istio/base, istio/istiod, istio/gateway as east-west gateway).
+import type { ClusterSpec, MeshSpec } from '../spec/schema.ts';
+import { deepMerge } from '../util/deep-merge.ts';
+import { LAB_ISTIOD_VALUES } from './lab-profile.ts';
+
+export const ISTIO_NAMESPACE = 'istio-system';
+export const EASTWEST_GATEWAY_RELEASE = 'istio-eastwestgateway';
+export const EASTWEST_GATEWAY_LABEL = { istio: 'eastwestgateway' } as const;
+
+export type ChartName = 'base' | 'istiod' | 'gateway';
+
+/** Where a chart comes from: a Helm repository, an OCI registry, or a local directory. */
+export type ChartRef =
+  | { name: ChartName; repo: string; version: string }
+  | { name: ChartName; oci: string; version: string }
+  | { name: ChartName; path: string; version: string };
+
+export interface HelmRelease {
+  release: string;
+  namespace: string;
+  chart: ChartRef;
+  values: Record<string, unknown>;
+}
+
+/** Chart directories inside Istio's source tree (and the istio.io/istio Go module). */
+export const CHART_DIRECTORIES: Record<ChartName, string> = {
+  base: 'base',
+  istiod: 'istio-control/istio-discovery',
+  gateway: 'gateway',
+};
+
+export function chartRef(spec: MeshSpec, name: ChartName): ChartRef {
+  const { charts, version } = spec.istio;
+  if (charts.directory !== undefined) return { name, path: `${charts.directory.replace(/\/$/, '')}/${CHART_DIRECTORIES[name]}`, version };
+  if (charts.oci !== undefined) return { name, oci: `${charts.oci.replace(/\/$/, '')}/${name}`, version };
+  return { name, repo: charts.repo!, version };
+}
+
+function imageValues(spec: MeshSpec): Record<string, unknown> {
+  return {
+    ...(spec.istio.hub ? { hub: spec.istio.hub } : {}),
+    ...(spec.istio.tag ? { tag: spec.istio.tag } : {}),
+  };
+}
+
+export function helmReleases(spec: MeshSpec, cluster: ClusterSpec): HelmRelease[] {
+  const base: HelmRelease = {
+    release: 'istio-base',
+    namespace: ISTIO_NAMESPACE,
+    chart: chartRef(spec, 'base'),
+    values: deepMerge({ global: { istioNamespace: ISTIO_NAMESPACE } }, spec.helmValues.base),
+  };
+
+  let istiodValues: Record<string, unknown> = {
+    global: {
+      ...imageValues(spec),
+      meshID: spec.meshID,
+      multiCluster: { clusterName: cluster.name },
+      network: cluster.network,
+    },
+    meshConfig: {
+      trustDomain: spec.trustDomain,
+      defaultConfig: {
+        proxyMetadata: {
+          // Pods resolve <svc>.<cluster>.mesh.local through the sidecar's DNS proxy.
+          ISTIO_META_DNS_CAPTURE: 'true',
+        },
+      },
+    },
+  };
+  if (spec.profile === 'lab') istiodValues = deepMerge(istiodValues, LAB_ISTIOD_VALUES);
+  const istiod: HelmRelease = {
+    release: 'istiod',
+    namespace: ISTIO_NAMESPACE,
+    chart: chartRef(spec, 'istiod'),
+    values: deepMerge(istiodValues, spec.helmValues.istiod),
+  };
+
+  const gatewayValues: Record<string, unknown> = {
+    name: EASTWEST_GATEWAY_RELEASE,
+    networkGateway: cluster.network,
+    labels: { ...EASTWEST_GATEWAY_LABEL, 'topology.istio.io/network': cluster.network },
+    service: {
+      type: spec.eastWestGateway.serviceType,
+      ...(cluster.eastWestGateway.address && /^[0-9.:a-f]+$/i.test(cluster.eastWestGateway.address)
+        ? { loadBalancerIP: cluster.eastWestGateway.address }
+        : {}),
+    },
+    ...(spec.profile === 'lab' ? { autoscaling: { enabled: false }, resources: { requests: { cpu: '10m', memory: '64Mi' } } } : {}),
+  };
+  const gateway: HelmRelease = {
+    release: EASTWEST_GATEWAY_RELEASE,
+    namespace: ISTIO_NAMESPACE,
+    chart: chartRef(spec, 'gateway'),
+    values: deepMerge(gatewayValues, spec.helmValues.gateway),
+  };
+  return [base, istiod, gateway];
+}

@@ -1,0 +1,86 @@
+// Render: spec + CA material (+ known gateway addresses) → what each cluster needs. Pure and
+// deterministic: no I/O, no clock, no randomness; objects sorted; the same input gives the same output.
+import { STAGES, type KubeObject, type Stage } from '../k8s/object.ts';
+import type { PkiBundle } from '../pki/store.ts';
+import type { ClusterSpec, MeshSpec } from '../spec/schema.ts';
+import { serviceEntryFederation, type PendingAddress } from './federation-service-entry.ts';
+import { helmReleases, type HelmRelease } from './helm-releases.ts';
+import { localityDestinationRules } from './locality.ts';
+import { cacertsSecret, crossNetworkGateway, istioSystemNamespace, serviceNamespaces } from './mesh-objects.ts';
+import { owned } from './ownership.ts';
+import { authorizationPolicies, meshPeerAuthentication } from './security-policy.ts';
+
+export interface StagedObject {
+  stage: Stage;
+  object: KubeObject;
+}
+
+export interface RenderedCluster {
+  cluster: ClusterSpec;
+  releases: HelmRelease[];
+  /** Objects applied before the Helm releases (namespace, cacerts: istiod must find them at start). */
+  preInstall: StagedObject[];
+  /** Objects applied after the Helm releases (they need Istio's CRDs). */
+  postInstall: StagedObject[];
+  /** Objects whose remote gateway address is left to apply. */
+  pending: PendingAddress[];
+}
+
+export interface RenderInput {
+  spec: MeshSpec;
+  pki: PkiBundle;
+  /** Discovered east-west gateway addresses by cluster; fixed addresses in the spec are used otherwise. */
+  gatewayAddresses?: ReadonlyMap<string, string>;
+}
+
+const KIND_ORDER = ['Namespace', 'Secret', 'PeerAuthentication', 'AuthorizationPolicy', 'Gateway', 'ServiceEntry', 'DestinationRule'];
+
+export function compareObjects(a: KubeObject, b: KubeObject): number {
+  const ka = KIND_ORDER.indexOf(a.kind);
+  const kb = KIND_ORDER.indexOf(b.kind);
+  return (
+    (ka === -1 ? 99 : ka) - (kb === -1 ? 99 : kb) ||
+    a.kind.localeCompare(b.kind) ||
+    (a.metadata.namespace ?? '').localeCompare(b.metadata.namespace ?? '') ||
+    a.metadata.name.localeCompare(b.metadata.name)
+  );
+}
+
+function staged(meshID: string, stage: Stage, objects: KubeObject[]): StagedObject[] {
+  return objects.map((object) => ({ stage, object: owned(meshID, object) }));
+}
+
+export function renderCluster(input: RenderInput, cluster: ClusterSpec): RenderedCluster {
+  const { spec, pki } = input;
+  const cacerts = pki.cacerts.get(cluster.name);
+  if (!cacerts) throw new Error(`no CA material for cluster ${cluster.name}`);
+  const federation =
+    spec.federation.mode === 'service-entry'
+      ? serviceEntryFederation(spec, cluster, input.gatewayAddresses ?? new Map())
+      : { objects: [], pending: [] };
+  const sortStaged = (list: StagedObject[]) =>
+    list.sort((a, b) => STAGES.indexOf(a.stage) - STAGES.indexOf(b.stage) || compareObjects(a.object, b.object));
+  return {
+    cluster,
+    releases: helmReleases(spec, cluster),
+    preInstall: sortStaged([
+      ...staged(spec.meshID, 'namespaces', [istioSystemNamespace(cluster)]),
+      ...staged(spec.meshID, 'secrets', [cacertsSecret(cacerts)]),
+    ]),
+    postInstall: sortStaged([
+      ...staged(spec.meshID, 'namespaces', serviceNamespaces(spec)),
+      ...staged(spec.meshID, 'istio-config', [
+        crossNetworkGateway(),
+        meshPeerAuthentication(spec),
+        ...authorizationPolicies(spec),
+        ...federation.objects,
+        ...localityDestinationRules(spec),
+      ]),
+    ]),
+    pending: federation.pending,
+  };
+}
+
+export function renderMesh(input: RenderInput): RenderedCluster[] {
+  return [...input.spec.clusters].sort((a, b) => a.name.localeCompare(b.name)).map((c) => renderCluster(input, c));
+}
