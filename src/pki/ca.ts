@@ -1,9 +1,12 @@
 // A shared root of trust: one root CA and one intermediate CA per cluster, in Istio's plug-in CA layout.
 import { webcrypto, randomBytes, X509Certificate } from 'node:crypto';
+
+type CryptoKey = webcrypto.CryptoKey;
+type CryptoKeyPair = webcrypto.CryptoKeyPair;
 import 'reflect-metadata'; // @peculiar/x509's dependency injection needs it loaded first
 import * as x509 from '@peculiar/x509';
 
-x509.cryptoProvider.set(webcrypto as unknown as Crypto);
+x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[0]);
 
 export type KeyAlgorithm = 'RSA-4096' | 'ECDSA-P256';
 
@@ -22,14 +25,14 @@ export interface IstioCacerts {
 
 const DAY_MS = 86_400_000;
 
-function algorithmFor(kind: KeyAlgorithm): { generate: RsaHashedKeyGenParams | EcKeyGenParams; sign: Algorithm | EcdsaParams } {
+function algorithmFor(kind: KeyAlgorithm): { generate: webcrypto.RsaHashedKeyGenParams | webcrypto.EcKeyGenParams; sign: webcrypto.Algorithm | webcrypto.EcdsaParams } {
   if (kind === 'RSA-4096') {
     return {
       generate: { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256', publicExponent: new Uint8Array([1, 0, 1]), modulusLength: 4096 },
       sign: { name: 'RSASSA-PKCS1-v1_5' },
     };
   }
-  return { generate: { name: 'ECDSA', namedCurve: 'P-256' }, sign: { name: 'ECDSA', hash: 'SHA-256' } as EcdsaParams };
+  return { generate: { name: 'ECDSA', namedCurve: 'P-256' }, sign: { name: 'ECDSA', hash: 'SHA-256' } as webcrypto.EcdsaParams };
 }
 
 function serialNumber(): string {
@@ -39,7 +42,7 @@ function serialNumber(): string {
 }
 
 async function exportKeyPem(key: CryptoKey): Promise<string> {
-  const der = await webcrypto.subtle.exportKey('pkcs8', key as unknown as webcrypto.CryptoKey);
+  const der = await webcrypto.subtle.exportKey('pkcs8', key);
   return x509.PemConverter.encode(der, 'PRIVATE KEY');
 }
 

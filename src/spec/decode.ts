@@ -18,7 +18,7 @@ export function decodeMeshSpec(text: string, file: string): DecodedSpec {
   const doc = parseDocument(text, { lineCounter: counter, prettyErrors: false, uniqueKeys: true });
   if (doc.errors.length > 0) {
     const problems = doc.errors.map<Problem>((e) => {
-      const pos = e.linePos?.[0] ?? { line: 1, col: 1 };
+      const pos = counter.linePos(e.pos[0]);
       return { file, line: pos.line, col: pos.col, path: '', message: `YAML: ${e.message.split('\n')[0]}`, hint: 'check indentation, quoting and duplicate keys' };
     });
     throw new InputError(`${file}: not valid YAML`, problems);
@@ -72,7 +72,13 @@ function problemsFromIssue(issue: z.core.$ZodIssue, data: unknown, locate: Locat
       if (path.length === 1 && path[0] === 'kind') hint = `the kind is ${KIND}`;
       break;
     case 'too_small':
-      if (issue.origin === 'array') hint ??= `list at least ${String(issue.minimum)} item${issue.minimum === 1 ? '' : 's'}`;
+      if (issue.origin === 'array') {
+        message = `needs at least ${String(issue.minimum)} item${issue.minimum === 1 ? '' : 's'}`;
+        hint ??= 'add the missing entries';
+      } else if (issue.origin === 'number') message = `must be at least ${String(issue.minimum)}`;
+      break;
+    case 'too_big':
+      if (issue.origin === 'number') message = `must be at most ${String(issue.maximum)}`;
       break;
     default:
       break;

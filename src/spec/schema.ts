@@ -176,7 +176,7 @@ interface CrossFieldIssue {
 export function crossFieldIssues(spec: Loose<MeshSpec>): CrossFieldIssue[] {
   const issues: CrossFieldIssue[] = [];
   if (!spec || typeof spec !== 'object') return issues;
-  const list = <T>(value: T[] | undefined): T[] => (Array.isArray(value) ? value.filter((v) => v !== null && typeof v === 'object') : []);
+  const list = <T>(value: (T | undefined)[] | undefined): T[] => (Array.isArray(value) ? value.filter((v): v is T => v !== null && typeof v === 'object') : []);
   const clusters = Array.isArray(spec.clusters) ? spec.clusters : [];
   const services = Array.isArray(spec.services) ? spec.services : [];
 
@@ -221,7 +221,7 @@ export function crossFieldIssues(spec: Loose<MeshSpec>): CrossFieldIssue[] {
       if (typeof port.name !== 'string' || typeof port.protocol !== 'string') return;
       if (seenNames.has(port.name)) issues.push({ path: ['services', si, 'ports', pi, 'name'], message: `port name "${port.name}" is listed twice` });
       seenNames.add(port.name);
-      if (!portNameMatchesProtocol(port.name, port.protocol)) {
+      if ((PORT_PROTOCOLS as readonly string[]).includes(port.protocol) && !portNameMatchesProtocol(port.name, port.protocol)) {
         const p = port.protocol.toLowerCase();
         issues.push({
           path: ['services', si, 'ports', pi, 'name'],

@@ -1,0 +1,31 @@
+// Upstream files (Istio charts and CRDs) come from the pinned istio.io/istio Go module, downloaded
+// into Go's module cache by `go mod download` — never copied into this repository.
+import { join } from 'node:path';
+import { exec } from '../util/exec.ts';
+import { readLabVersions } from './versions.ts';
+
+const downloaded = new Map<string, Promise<string>>();
+
+/** Directory of a Go module in the module cache, downloading it once if needed. */
+export function goModuleDir(module: string, version: string): Promise<string> {
+  const key = `${module}@${version}`;
+  let dir = downloaded.get(key);
+  if (!dir) {
+    dir = exec('go', ['mod', 'download', '-json', key], { timeoutMs: 30 * 60_000 }).then((r) => (JSON.parse(r.stdout) as { Dir: string }).Dir);
+    downloaded.set(key, dir);
+  }
+  return dir;
+}
+
+export async function istioModuleDir(): Promise<string> {
+  const { istio } = readLabVersions();
+  return goModuleDir(istio.module, istio.version);
+}
+
+export async function istioChartsDir(): Promise<string> {
+  return join(await istioModuleDir(), 'manifests', 'charts');
+}
+
+export async function istioCrdFile(): Promise<string> {
+  return join(await istioChartsDir(), 'base', 'files', 'crd-all.gen.yaml');
+}

@@ -1,0 +1,24 @@
+// The lab's pinned upstream versions (lab/versions.json) and the cache key derived from them.
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+
+export interface LabVersions {
+  kubernetes: { module: string; version: string; stagingVersion: string };
+  etcd: { module: string; version: string };
+  coredns: { module: string; version: string };
+  helm: { module: string; version: string };
+  istio: { module: string; version: string; release: string };
+  envoy: { pypi: string; version: string };
+  debian: { suite: string; hostPackages: string[]; imagePackages: string[] };
+}
+
+export const VERSIONS_FILE = new URL('../../lab/versions.json', import.meta.url);
+
+export function readLabVersions(): LabVersions {
+  return JSON.parse(readFileSync(VERSIONS_FILE, 'utf8')) as LabVersions;
+}
+
+/** Hash of one part's pins: a part is rebuilt only when its own pins change. */
+export function pinHash(value: unknown): string {
+  return createHash('sha256').update(JSON.stringify(value)).digest('hex').slice(0, 12);
+}
