@@ -4,6 +4,7 @@ import { EXIT, EastwestError, InputError, formatProblem } from '../core/errors.t
 import { processIo, type Io } from './output.ts';
 import { registerCaCommand } from './commands/ca.ts';
 import { registerImportValuesCommand } from './commands/import-values.ts';
+import { registerLabCommand } from './commands/lab.ts';
 import { registerRenderCommand } from './commands/render.ts';
 import { registerSchemaCommand } from './commands/schema.ts';
 import { registerValidateCommand } from './commands/validate.ts';
@@ -28,6 +29,7 @@ export function buildProgram(io: Io): Command {
   registerCaCommand(program, io);
   registerImportValuesCommand(program, io);
   registerSchemaCommand(program, io);
+  registerLabCommand(program, io);
   return program;
 }
 

@@ -1,0 +1,82 @@
+// Builds (or finds in the cache) every upstream part of the lab, then the images made from them.
+import { realpathSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Reporter } from '../../core/reporter.ts';
+import type { BuiltPart } from '../cache.ts';
+import { IMAGES } from '../images/image-names.ts';
+import { readLabVersions, type LabVersions } from '../versions.ts';
+import { buildEnvoy } from './envoy.ts';
+import { buildCoredns, buildEtcd, buildHelm, buildIstio, buildKubernetes } from './go-components.ts';
+import { ensureHostPackages } from './host-packages.ts';
+import { buildImageArchive, type ImageDefinition } from './oci-images.ts';
+import { buildRootfs } from './rootfs.ts';
+
+export interface LabComponents {
+  versions: LabVersions;
+  /** Directory with kube-apiserver, kubelet, … kubectl (one multi-call binary). */
+  kubernetesBin: string;
+  etcd: string;
+  helm: string;
+  imagesArchive: string;
+  images: string[];
+  parts: BuiltPart[];
+}
+
+const echoServerSource = fileURLToPath(new URL('../images/echo-server.ts', import.meta.url));
+
+export function imageDefinitions(parts: { istio: string; envoy: string; coredns: string; node: string }): ImageDefinition[] {
+  return [
+    { name: IMAGES.pause, files: [], entrypoint: ['/usr/bin/catatonit', '-P'] },
+    { name: IMAGES.coredns, files: [{ from: join(parts.coredns, 'coredns'), to: 'coredns' }], entrypoint: ['/coredns'] },
+    { name: IMAGES.pilot, files: [{ from: join(parts.istio, 'pilot-discovery'), to: 'usr/local/bin/pilot-discovery' }], entrypoint: ['/usr/local/bin/pilot-discovery'], user: '1337:1337' },
+    {
+      name: IMAGES.proxyv2,
+      files: [
+        { from: join(parts.istio, 'pilot-agent'), to: 'usr/local/bin/pilot-agent' },
+        { from: join(parts.envoy, 'envoy'), to: 'usr/local/bin/envoy' },
+        { from: join(parts.istio, 'envoy_bootstrap_tmpl.json'), to: 'var/lib/istio/envoy/envoy_bootstrap_tmpl.json', mode: 0o644 },
+      ],
+      entrypoint: ['/usr/local/bin/pilot-agent'],
+    },
+    {
+      name: IMAGES.echo,
+      files: [
+        { from: parts.node, to: 'usr/local/bin/node' },
+        { from: echoServerSource, to: 'app/echo-server.ts', mode: 0o644 },
+      ],
+      entrypoint: ['/usr/local/bin/node', '/app/echo-server.ts'],
+    },
+    { name: IMAGES.client, files: [], entrypoint: ['/bin/sleep'], cmd: ['infinity'] },
+  ];
+}
+
+export async function buildLabComponents(reporter: Reporter): Promise<LabComponents> {
+  const versions = readLabVersions();
+  await ensureHostPackages(versions.debian.hostPackages, reporter);
+  // Downloads (wheel, debootstrap) run beside the compiles; the Go builds run one after another (2 cores).
+  const downloads = Promise.all([buildEnvoy(versions, reporter), buildRootfs(versions, reporter)]);
+  const kubernetes = await buildKubernetes(versions, reporter);
+  const istio = await buildIstio(versions, reporter);
+  const etcd = await buildEtcd(versions, reporter);
+  const coredns = await buildCoredns(versions, reporter);
+  const helm = await buildHelm(versions, reporter);
+  const [envoy, rootfs] = await downloads;
+  const node = realpathSync(process.execPath);
+  const definitions = imageDefinitions({ istio: istio.dir, envoy: envoy.dir, coredns: coredns.dir, node });
+  const images = await buildImageArchive(
+    join(rootfs.dir, 'layer.tar'),
+    definitions,
+    { parts: [istio.dir, envoy.dir, coredns.dir, rootfs.dir], node: process.version, definitions, layout: 1 },
+    reporter,
+  );
+  return {
+    versions,
+    kubernetesBin: kubernetes.dir,
+    etcd: join(etcd.dir, 'etcd'),
+    helm: join(helm.dir, 'helm'),
+    imagesArchive: join(images.dir, 'images.tar'),
+    images: definitions.map((d) => d.name),
+    parts: [kubernetes, istio, etcd, coredns, helm, envoy, rootfs, images],
+  };
+}

@@ -1,0 +1,47 @@
+// Where built parts live: outside the repository, keyed by their pins, complete or absent.
+import { existsSync } from 'node:fs';
+import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import type { Reporter } from '../core/reporter.ts';
+import { pinHash } from './versions.ts';
+
+export function cacheRoot(env: NodeJS.ProcessEnv = process.env): string {
+  return env.EASTWEST_CACHE ?? join(env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'eastwest', 'lab');
+}
+
+export interface BuiltPart {
+  name: string;
+  dir: string;
+  /** True when it was built now, false when the cache had it. */
+  built: boolean;
+  seconds: number;
+}
+
+const COMPLETE = '.complete';
+
+/**
+ * Returns the cached directory of a part, building it first when its pins changed or it is missing.
+ * The build writes into a temporary directory that is renamed into place only when it succeeded.
+ */
+export async function cachedPart(
+  name: string,
+  pins: unknown,
+  build: (dir: string) => Promise<void>,
+  reporter: Reporter,
+): Promise<BuiltPart> {
+  const dir = join(cacheRoot(), 'parts', `${name}-${pinHash(pins)}`);
+  if (existsSync(join(dir, COMPLETE))) return { name, dir, built: false, seconds: 0 };
+  const started = Date.now();
+  reporter.report({ level: 'info', code: 'lab-build', message: `building ${name} (pins changed or not cached) …` });
+  const tmp = `${dir}.building`;
+  await rm(tmp, { recursive: true, force: true });
+  await mkdir(tmp, { recursive: true });
+  await build(tmp);
+  await writeFile(join(tmp, COMPLETE), `${JSON.stringify(pins)}\n`);
+  await rm(dir, { recursive: true, force: true });
+  await rename(tmp, dir);
+  const seconds = Math.round((Date.now() - started) / 100) / 10;
+  reporter.report({ level: 'info', code: 'lab-built', message: `built ${name} in ${seconds} s` });
+  return { name, dir, built: true, seconds };
+}

@@ -1,0 +1,67 @@
+// The lab's networks on this machine: one bridge (the "internet" segment) with a veth into each node's
+// network namespace, and routes for each cluster's LoadBalancer range to the node that owns it.
+// No node gets a default route: traffic can only reach the segment and the other clusters' gateways.
+import { existsSync, readdirSync } from 'node:fs';
+import { exec } from '../util/exec.ts';
+import { LAB_PREFIX, type LabNodePlan, type LabPlan } from './plan.ts';
+
+const IPTABLES_COMMENT = 'eastwest-lab';
+
+export const ip = (...args: string[]) => exec('ip', args);
+export const ipIn = (netns: string, ...args: string[]) => exec('ip', ['-n', netns, ...args]);
+
+async function linkExists(name: string): Promise<boolean> {
+  return (await exec('ip', ['link', 'show', 'dev', name], { okCodes: [1] })).code === 0;
+}
+
+export async function createBridge(plan: LabPlan): Promise<void> {
+  if (!(await linkExists(plan.bridge))) {
+    await ip('link', 'add', plan.bridge, 'type', 'bridge');
+    await ip('addr', 'add', `${plan.bridgeIp}/24`, 'dev', plan.bridge);
+  }
+  await ip('link', 'set', plan.bridge, 'up');
+  // Frames between nodes cross the host's FORWARD chain (br_netfilter): accept them explicitly.
+  const rule = ['FORWARD', '-i', plan.bridge, '-o', plan.bridge, '-m', 'comment', '--comment', IPTABLES_COMMENT, '-j', 'ACCEPT'];
+  if ((await exec('iptables', ['-C', ...rule], { okCodes: [1, 2] })).code !== 0) await exec('iptables', ['-I', ...rule]);
+}
+
+export async function createNodeNetwork(plan: LabPlan, node: LabNodePlan): Promise<void> {
+  if (!existsSync(`/run/netns/${node.netns}`)) await ip('netns', 'add', node.netns);
+  if (!(await linkExists(node.hostVeth))) await ip('link', 'add', node.hostVeth, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', node.netns);
+  await ip('link', 'set', node.hostVeth, 'master', plan.bridge, 'up');
+  await ipIn(node.netns, 'link', 'set', 'lo', 'up');
+  await ipIn(node.netns, 'addr', 'replace', `${node.nodeIp}/24`, 'dev', 'eth0');
+  await ipIn(node.netns, 'link', 'set', 'eth0', 'up');
+}
+
+/** Each cluster's LoadBalancer range goes to its node, from the host and from every other node. */
+export async function addLoadBalancerRoutes(plan: LabPlan): Promise<void> {
+  for (const owner of plan.nodes) {
+    await ip('route', 'replace', owner.loadBalancerCidr, 'via', owner.nodeIp, 'dev', plan.bridge);
+    for (const other of plan.nodes) {
+      if (other !== owner) await ipIn(other.netns, 'route', 'replace', owner.loadBalancerCidr, 'via', owner.nodeIp, 'dev', 'eth0');
+    }
+  }
+}
+
+/** What the lab's network left on this machine (for status, stale-state detection and down). */
+export async function labNetworkState(bridge: string): Promise<{ netns: string[]; links: string[]; iptablesRules: string[] }> {
+  const netns = existsSync('/run/netns') ? readdirSync('/run/netns').filter((n) => n.startsWith(`${LAB_PREFIX}-`)).sort() : [];
+  const links = (await exec('ip', ['-o', 'link', 'show'])).stdout
+    .split('\n')
+    .map((l) => /^\d+:\s+([^:@]+)/.exec(l)?.[1])
+    .filter((n): n is string => n !== undefined && (n === bridge || n.startsWith('ew-')))
+    .sort();
+  const iptablesRules = (await exec('iptables', ['-S', 'FORWARD'], { okCodes: [1, 4] })).stdout.split('\n').filter((l) => l.includes(IPTABLES_COMMENT));
+  return { netns, links, iptablesRules };
+}
+
+export async function removeLabNetwork(bridge: string): Promise<void> {
+  const state = await labNetworkState(bridge);
+  for (const rule of state.iptablesRules) {
+    await exec('iptables', rule.replace(/^-A /, '-D ').match(/"[^"]*"|\S+/g)!.map((t) => t.replace(/^"|"$/g, '')), { okCodes: [1] });
+  }
+  for (const link of state.links.filter((l) => l !== bridge)) await exec('ip', ['link', 'del', link], { okCodes: [1] });
+  if (state.links.includes(bridge)) await exec('ip', ['link', 'del', bridge], { okCodes: [1] });
+  for (const ns of state.netns) await exec('ip', ['netns', 'del', ns], { okCodes: [1] });
+}

@@ -1,0 +1,14 @@
+// Image names the lab loads into every node's containerd: exactly the names charts and manifests use.
+export const LAB_REGISTRY = 'lab.eastwest.dev';
+export const LAB_ISTIO_HUB = `${LAB_REGISTRY}/istio`;
+export const LAB_ISTIO_TAG = '1.31-lab';
+
+export const IMAGES = {
+  /** kubelet 1.35's default sandbox image; containerd's sandbox_image points at it too. */
+  pause: 'registry.k8s.io/pause:3.10.1',
+  coredns: `${LAB_REGISTRY}/coredns:1`,
+  pilot: `${LAB_ISTIO_HUB}/pilot:${LAB_ISTIO_TAG}`,
+  proxyv2: `${LAB_ISTIO_HUB}/proxyv2:${LAB_ISTIO_TAG}`,
+  echo: `${LAB_REGISTRY}/echo:1`,
+  client: `${LAB_REGISTRY}/client:1`,
+} as const;
