@@ -27,7 +27,8 @@ const echoServerSource = fileURLToPath(new URL('../images/echo-server.ts', impor
 
 export function imageDefinitions(parts: { istio: string; envoy: string; coredns: string; node: string }): ImageDefinition[] {
   return [
-    { name: IMAGES.pause, files: [], entrypoint: ['/usr/bin/catatonit', '-P'] },
+    // catatonit (Debian) in pause mode is the sandbox process: it only waits for signals.
+    { name: IMAGES.pause, files: [{ from: '/usr/bin/catatonit', to: 'usr/bin/catatonit' }], entrypoint: ['/usr/bin/catatonit', '-P'] },
     { name: IMAGES.coredns, files: [{ from: join(parts.coredns, 'coredns'), to: 'coredns' }], entrypoint: ['/coredns'] },
     { name: IMAGES.pilot, files: [{ from: join(parts.istio, 'pilot-discovery'), to: 'usr/local/bin/pilot-discovery' }], entrypoint: ['/usr/local/bin/pilot-discovery'], user: '1337:1337' },
     {
