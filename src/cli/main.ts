@@ -2,6 +2,7 @@
 import { Command, CommanderError } from 'commander';
 import { EXIT, EastwestError, InputError, formatProblem } from '../core/errors.ts';
 import { processIo, type Io } from './output.ts';
+import { registerApplyCommand } from './commands/apply.ts';
 import { registerCaCommand } from './commands/ca.ts';
 import { registerImportValuesCommand } from './commands/import-values.ts';
 import { registerLabCommand } from './commands/lab.ts';
@@ -30,6 +31,7 @@ export function buildProgram(io: Io): Command {
   registerImportValuesCommand(program, io);
   registerSchemaCommand(program, io);
   registerLabCommand(program, io);
+  registerApplyCommand(program, io);
   return program;
 }
 

@@ -21,8 +21,12 @@ export async function createBridge(plan: LabPlan): Promise<void> {
   }
   await ip('link', 'set', plan.bridge, 'up');
   // Frames between nodes cross the host's FORWARD chain (br_netfilter): accept them explicitly.
-  const rule = ['FORWARD', '-i', plan.bridge, '-o', plan.bridge, '-m', 'comment', '--comment', IPTABLES_COMMENT, '-j', 'ACCEPT'];
-  if ((await exec('iptables', ['-C', ...rule], { okCodes: [1, 2] })).code !== 0) await exec('iptables', ['-I', ...rule]);
+  // Nothing from the lab segment is forwarded anywhere else by the host: the lab stays on this machine.
+  const accept = ['FORWARD', '-i', plan.bridge, '-o', plan.bridge, '-m', 'comment', '--comment', IPTABLES_COMMENT, '-j', 'ACCEPT'];
+  const drop = ['FORWARD', '-i', plan.bridge, '-m', 'comment', '--comment', IPTABLES_COMMENT, '-j', 'DROP'];
+  for (const [rule, position] of [[drop, '1'], [accept, '1']] as const) {
+    if ((await exec('iptables', ['-C', ...rule], { okCodes: [1, 2] })).code !== 0) await exec('iptables', ['-I', rule[0], position, ...rule.slice(1)]);
+  }
 }
 
 export async function createNodeNetwork(plan: LabPlan, node: LabNodePlan): Promise<void> {
@@ -32,6 +36,9 @@ export async function createNodeNetwork(plan: LabPlan, node: LabNodePlan): Promi
   await ipIn(node.netns, 'link', 'set', 'lo', 'up');
   await ipIn(node.netns, 'addr', 'replace', `${node.nodeIp}/24`, 'dev', 'eth0');
   await ipIn(node.netns, 'link', 'set', 'eth0', 'up');
+  // Processes on the node (the API server calling webhooks) reach Service IPs: the route only lets the
+  // connect() happen; kube-proxy's OUTPUT DNAT then sends it to a pod. Nothing else goes this way.
+  await ipIn(node.netns, 'route', 'replace', node.serviceCidr, 'dev', 'eth0', 'src', node.nodeIp);
 }
 
 /** Each cluster's LoadBalancer range goes to its node, from the host and from every other node. */

@@ -1,7 +1,7 @@
 // The three Helm releases per cluster (istio/base, istio/istiod, istio/gateway as east-west gateway).
 import type { ClusterSpec, MeshSpec } from '../spec/schema.ts';
 import { deepMerge } from '../util/deep-merge.ts';
-import { LAB_ISTIOD_VALUES } from './lab-profile.ts';
+import { LAB_GATEWAY_VALUES, LAB_ISTIOD_VALUES } from './lab-profile.ts';
 
 export const ISTIO_NAMESPACE = 'istio-system';
 export const EASTWEST_GATEWAY_RELEASE = 'istio-eastwestgateway';
@@ -86,13 +86,12 @@ export function helmReleases(spec: MeshSpec, cluster: ClusterSpec): HelmRelease[
         ? { loadBalancerIP: cluster.eastWestGateway.address }
         : {}),
     },
-    ...(spec.profile === 'lab' ? { autoscaling: { enabled: false }, resources: { requests: { cpu: '10m', memory: '64Mi' } } } : {}),
   };
   const gateway: HelmRelease = {
     release: EASTWEST_GATEWAY_RELEASE,
     namespace: ISTIO_NAMESPACE,
     chart: chartRef(spec, 'gateway'),
-    values: deepMerge(gatewayValues, spec.helmValues.gateway),
+    values: deepMerge(spec.profile === 'lab' ? deepMerge(gatewayValues, LAB_GATEWAY_VALUES) : gatewayValues, spec.helmValues.gateway),
   };
   return [base, istiod, gateway];
 }

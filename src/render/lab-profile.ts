@@ -17,6 +17,14 @@ export const LAB_ISTIOD_VALUES: Record<string, unknown> = {
     resources: { requests: { cpu: '50m', memory: '256Mi' } },
   },
   global: {
+    // Images are loaded into each node's containerd; nothing may be pulled.
+    imagePullPolicy: 'IfNotPresent',
     proxy: { resources: { requests: { cpu: '10m', memory: '40Mi' } } },
   },
+};
+
+export const LAB_GATEWAY_VALUES: Record<string, unknown> = {
+  imagePullPolicy: 'IfNotPresent',
+  autoscaling: { enabled: false },
+  resources: { requests: { cpu: '10m', memory: '64Mi' } },
 };

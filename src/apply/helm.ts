@@ -1,0 +1,67 @@
+// Helm through its CLI (the real `helm`, as the guide uses it): upgrade --install, values, status.
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parse, stringify } from 'yaml';
+import type { ChartRef, HelmRelease } from '../render/helm-releases.ts';
+import { canonicalJson } from '../util/canonical-json.ts';
+import { exec, ExecError } from '../util/exec.ts';
+
+export interface HelmTarget {
+  binary: string;
+  kubeconfig: string | undefined;
+  context: string;
+}
+
+const base = (t: HelmTarget) => [...(t.kubeconfig ? ['--kubeconfig', t.kubeconfig] : []), '--kube-context', t.context];
+
+/** The chart argument(s) of `helm upgrade --install`. `lab://istio-charts` is resolved by the caller. */
+export function chartArgs(chart: ChartRef, resolveDirectory: (path: string) => string): string[] {
+  if ('path' in chart) return [resolveDirectory(chart.path)];
+  if ('oci' in chart) return [chart.oci, '--version', chart.version];
+  return [chart.name, '--repo', chart.repo, '--version', chart.version];
+}
+
+export interface DeployedRelease {
+  status: string;
+  values: Record<string, unknown>;
+  chartVersion: string;
+}
+
+export async function deployedRelease(target: HelmTarget, release: string, namespace: string): Promise<DeployedRelease | undefined> {
+  const list = await exec(target.binary, ['list', ...base(target), '-n', namespace, '--deployed', '--failed', '--pending', '-o', 'json', '--filter', `^${release}$`]);
+  const entry = (JSON.parse(list.stdout || '[]') as { name: string; status: string; chart: string }[]).find((r) => r.name === release);
+  if (!entry) return undefined;
+  const values = await exec(target.binary, ['get', 'values', release, ...base(target), '-n', namespace, '-o', 'json']);
+  return { status: entry.status, values: (JSON.parse(values.stdout || '{}') ?? {}) as Record<string, unknown>, chartVersion: entry.chart.replace(/^.*-(?=\d)/, '') };
+}
+
+export function releaseUpToDate(deployed: DeployedRelease | undefined, release: HelmRelease): boolean {
+  return deployed !== undefined && deployed.status === 'deployed' && canonicalJson(deployed.values) === canonicalJson(parse(stringify(release.values)));
+}
+
+export async function upgradeInstall(target: HelmTarget, release: HelmRelease, chart: string[], options: { timeout: string; dryRun?: boolean }): Promise<void> {
+  const dir = await mkdtemp(join(tmpdir(), 'eastwest-helm-'));
+  try {
+    const valuesFile = join(dir, `${release.release}.yaml`);
+    await writeFile(valuesFile, stringify(release.values));
+    await exec(
+      target.binary,
+      ['upgrade', '--install', release.release, ...chart, ...base(target), '-n', release.namespace, '--create-namespace', '-f', valuesFile, '--wait', '--timeout', options.timeout, ...(options.dryRun ? ['--dry-run=server'] : [])],
+      { timeoutMs: 20 * 60_000 },
+    );
+  } catch (error) {
+    if (error instanceof ExecError) throw new ExecError(`helm upgrade --install ${release.release} failed: ${error.result?.stderr.trim() || error.message}`, error.result, 'Helm\'s own message is above; `helm status` and the pods in istio-system tell more');
+    throw error;
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/** helm: $EASTWEST_HELM, else `helm` on PATH, else the lab's own build. */
+export function helmBinary(labHelm: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
+  if (env.EASTWEST_HELM) return env.EASTWEST_HELM;
+  const onPath = (env.PATH ?? '').split(':').map((d) => join(d, 'helm')).find((p) => existsSync(p));
+  return onPath ?? labHelm ?? 'helm';
+}

@@ -1,0 +1,64 @@
+// Istio's endpoint discovery across clusters, without istioctl: what `istioctl create-remote-secret`
+// makes — a token for istio-reader-service-account in the source cluster, wrapped in a kubeconfig
+// Secret labelled istio/multiCluster=true in every other cluster.
+import type { KubeConfig } from '@kubernetes/client-node';
+import { readFileSync } from 'node:fs';
+import { stringify } from 'yaml';
+import type { KubeClient } from '../k8s/client.ts';
+import type { KubeObject } from '../k8s/object.ts';
+import { ISTIO_NAMESPACE } from '../render/helm-releases.ts';
+
+export const READER_SERVICE_ACCOUNT = 'istio-reader-service-account';
+export const READER_TOKEN_SECRET = 'istio-reader-service-account-token';
+
+export function readerTokenSecret(): KubeObject {
+  return {
+    apiVersion: 'v1',
+    kind: 'Secret',
+    metadata: { name: READER_TOKEN_SECRET, namespace: ISTIO_NAMESPACE, annotations: { 'kubernetes.io/service-account.name': READER_SERVICE_ACCOUNT } },
+    type: 'kubernetes.io/service-account-token',
+  };
+}
+
+/** The remote secret for cluster `name` (pure). The kubeconfig's cluster, context and user are all `name`. */
+export function remoteSecret(name: string, server: string, caData: string, token: string): KubeObject {
+  const kubeconfig = stringify({
+    apiVersion: 'v1',
+    kind: 'Config',
+    clusters: [{ name, cluster: { server, 'certificate-authority-data': caData } }],
+    contexts: [{ name, context: { cluster: name, user: name } }],
+    users: [{ name, user: { token } }],
+    'current-context': name,
+    preferences: {},
+  });
+  return {
+    apiVersion: 'v1',
+    kind: 'Secret',
+    metadata: { name: `istio-remote-secret-${name}`, namespace: ISTIO_NAMESPACE, labels: { 'istio/multiCluster': 'true' }, annotations: { 'networking.istio.io/cluster': name } },
+    type: 'Opaque',
+    stringData: { [name]: kubeconfig },
+  };
+}
+
+/** Server and CA of a context, as the other clusters must use them. */
+export function serverOf(config: KubeConfig): { server: string; caData: string } {
+  const cluster = config.getCurrentCluster();
+  if (!cluster) throw new Error('the context has no cluster');
+  const caData = cluster.caData ?? (cluster.caFile ? readFileSync(cluster.caFile).toString('base64') : undefined);
+  if (!caData) throw new Error(`cluster ${cluster.name} has no CA data; remote secrets need it`);
+  if (/^https?:\/\/(127\.|localhost|\[::1\])/.test(cluster.server)) {
+    throw new Error(`the API server address ${cluster.server} is loopback: other clusters cannot reach it`);
+  }
+  return { server: cluster.server, caData };
+}
+
+export async function readerToken(client: KubeClient, timeoutSeconds = 60): Promise<string> {
+  await client.apply(readerTokenSecret());
+  const deadline = Date.now() + timeoutSeconds * 1000;
+  while (Date.now() < deadline) {
+    const secret = (await client.read(readerTokenSecret())) as { data?: { token?: string } } | undefined;
+    if (secret?.data?.token) return Buffer.from(secret.data.token, 'base64').toString('utf8');
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  throw new Error(`no token for ${READER_SERVICE_ACCOUNT} after ${timeoutSeconds} s (is the token controller running?)`);
+}

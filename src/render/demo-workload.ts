@@ -1,0 +1,77 @@
+// The demo workload (guide's `echo` service and a curl client) in every cluster of a mesh with
+// demo.enabled: namespace echo with sidecar injection, echo answering region=<region> (+ cluster, pod),
+// a `client` Deployment (service account client) and, for the STRICT mTLS check, a pod without sidecar.
+import type { KubeObject } from '../k8s/object.ts';
+import { IMAGES } from '../lab/images/image-names.ts';
+import type { ClusterSpec, MeshSpec } from '../spec/schema.ts';
+
+export const DEMO_NAMESPACE = 'echo';
+
+interface DemoImages {
+  echo: string;
+  echoArgs?: string[];
+  echoPort: number;
+  client: string;
+  clientCommand: string[];
+}
+
+function demoImages(spec: MeshSpec, cluster: ClusterSpec): DemoImages {
+  if (spec.profile === 'lab') return { echo: IMAGES.echo, echoPort: 8080, client: IMAGES.client, clientCommand: ['/bin/sleep', 'infinity'] };
+  return {
+    echo: 'docker.io/hashicorp/http-echo:1.0',
+    echoArgs: ['-listen=:8080', `-text=region=${cluster.region} cluster=${cluster.name}`],
+    echoPort: 8080,
+    client: 'docker.io/curlimages/curl:8.11.1',
+    clientCommand: ['/bin/sleep', 'infinity'],
+  };
+}
+
+export function demoObjects(spec: MeshSpec, cluster: ClusterSpec): KubeObject[] {
+  const ns = DEMO_NAMESPACE;
+  const images = demoImages(spec, cluster);
+  const pullPolicy = spec.profile === 'lab' ? 'Never' : 'IfNotPresent';
+  const serves = spec.services.some((s) => s.name === 'echo' && s.namespace === ns && s.clusters.includes(cluster.name));
+  const deployment = (name: string, replicas: number, labels: Record<string, string>, podSpec: Record<string, unknown>, annotations: Record<string, string> = {}): KubeObject => ({
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name, namespace: ns, labels },
+    spec: { replicas, selector: { matchLabels: labels }, template: { metadata: { labels, annotations }, spec: { terminationGracePeriodSeconds: 2, ...podSpec } } },
+  });
+  const clientPod = (sa: string) => ({
+    serviceAccountName: sa,
+    containers: [{ name: 'client', image: images.client, imagePullPolicy: pullPolicy, command: images.clientCommand, resources: { requests: { cpu: '5m', memory: '8Mi' } } }],
+  });
+  const objects: KubeObject[] = [
+    { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns, labels: { 'istio-injection': 'enabled' } } },
+    { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'client', namespace: ns } },
+    { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'other', namespace: ns } },
+    deployment('client', 1, { app: 'client' }, clientPod('client')),
+    // Same pod, another identity: authorization by SPIFFE principal must tell them apart.
+    deployment('client-other', 1, { app: 'client-other' }, clientPod('other')),
+    // No sidecar: its plaintext requests must be refused under STRICT mTLS.
+    deployment('client-plaintext', 1, { app: 'client-plaintext' }, clientPod('other'), { 'sidecar.istio.io/inject': 'false' }),
+  ];
+  if (serves) {
+    objects.push(
+      { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'echo', namespace: ns } },
+      deployment('echo', 2, { app: 'echo' }, {
+        serviceAccountName: 'echo',
+        containers: [{
+          name: 'echo', image: images.echo, imagePullPolicy: pullPolicy, ...(images.echoArgs ? { args: images.echoArgs } : {}),
+          env: [
+            { name: 'REGION', value: cluster.region }, { name: 'CLUSTER', value: cluster.name }, { name: 'PORT', value: String(images.echoPort) },
+            { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
+          ],
+          ports: [{ name: 'http', containerPort: images.echoPort }],
+          readinessProbe: { tcpSocket: { port: images.echoPort }, periodSeconds: 2 },
+          resources: { requests: { cpu: '5m', memory: '16Mi' } },
+        }],
+      }),
+      {
+        apiVersion: 'v1', kind: 'Service', metadata: { name: 'echo', namespace: ns, labels: { app: 'echo' } },
+        spec: { selector: { app: 'echo' }, ports: [{ name: 'http', port: 80, targetPort: images.echoPort, appProtocol: 'http' }] },
+      },
+    );
+  }
+  return objects;
+}
