@@ -24,8 +24,8 @@ export async function createBridge(plan: LabPlan): Promise<void> {
   // Nothing from the lab segment is forwarded anywhere else by the host: the lab stays on this machine.
   const accept = ['FORWARD', '-i', plan.bridge, '-o', plan.bridge, '-m', 'comment', '--comment', IPTABLES_COMMENT, '-j', 'ACCEPT'];
   const drop = ['FORWARD', '-i', plan.bridge, '-m', 'comment', '--comment', IPTABLES_COMMENT, '-j', 'DROP'];
-  for (const [rule, position] of [[drop, '1'], [accept, '1']] as const) {
-    if ((await exec('iptables', ['-C', ...rule], { okCodes: [1, 2] })).code !== 0) await exec('iptables', ['-I', rule[0], position, ...rule.slice(1)]);
+  for (const [chain, ...rule] of [drop, accept]) {
+    if ((await exec('iptables', ['-C', chain!, ...rule], { okCodes: [1, 2] })).code !== 0) await exec('iptables', ['-I', chain!, '1', ...rule]);
   }
 }
 

@@ -83,3 +83,46 @@ export function serviceEntryFederation(
   }
   return { objects, pending };
 }
+
+/**
+ * Failover in service-entry mode: in each cluster serving a service, a WorkloadEntry per other serving
+ * cluster, selected by the local Service (label app=<svc>), whose address is that cluster's east-west
+ * gateway on 15443 with its locality. Callers use <svc>.<ns>.svc.cluster.local as usual: local pods
+ * first, the other region's gateway when no local endpoint is healthy (with the locality DestinationRule).
+ * The sidecar originates Istio mTLS with the service's own SNI, which the remote gateway routes on.
+ */
+export function failoverWorkloadEntries(
+  spec: MeshSpec,
+  local: ClusterSpec,
+  gatewayAddresses: ReadonlyMap<string, string>,
+): { objects: KubeObject[]; pending: PendingAddress[] } {
+  const objects: KubeObject[] = [];
+  const pending: PendingAddress[] = [];
+  const clusters = new Map(spec.clusters.map((c) => [c.name, c]));
+  for (const service of spec.services) {
+    if (!service.clusters.includes(local.name)) continue;
+    for (const remoteName of service.clusters) {
+      if (remoteName === local.name) continue;
+      const remote = clusters.get(remoteName)!;
+      const name = `${service.name}-via-${remote.name}`;
+      const address = gatewayAddresses.get(remote.name) ?? remote.eastWestGateway.address;
+      if (address === undefined || isIP(address) === 0) {
+        pending.push({ gatewayOf: remote.name, object: `WorkloadEntry/${service.namespace}/${name}` });
+        continue;
+      }
+      objects.push({
+        apiVersion: 'networking.istio.io/v1',
+        kind: 'WorkloadEntry',
+        metadata: { name, namespace: service.namespace },
+        spec: {
+          address,
+          labels: { app: service.name, 'security.istio.io/tlsMode': 'istio', 'topology.istio.io/cluster': remote.name },
+          locality: locality(remote),
+          ports: Object.fromEntries(service.ports.map((p) => [p.name, CROSS_NETWORK_PORT])),
+          serviceAccount: service.serviceAccount ?? service.name,
+        },
+      });
+    }
+  }
+  return { objects, pending };
+}

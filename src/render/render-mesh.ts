@@ -3,7 +3,7 @@
 import { STAGES, type KubeObject, type Stage } from '../k8s/object.ts';
 import type { PkiBundle } from '../pki/store.ts';
 import type { ClusterSpec, MeshSpec } from '../spec/schema.ts';
-import { serviceEntryFederation, type PendingAddress } from './federation-service-entry.ts';
+import { failoverWorkloadEntries, serviceEntryFederation, type PendingAddress } from './federation-service-entry.ts';
 import { helmReleases, type HelmRelease } from './helm-releases.ts';
 import { localityDestinationRules } from './locality.ts';
 import { cacertsSecret, crossNetworkGateway, istioSystemNamespace, serviceNamespaces } from './mesh-objects.ts';
@@ -33,7 +33,7 @@ export interface RenderInput {
   gatewayAddresses?: ReadonlyMap<string, string>;
 }
 
-const KIND_ORDER = ['Namespace', 'Secret', 'PeerAuthentication', 'AuthorizationPolicy', 'Gateway', 'ServiceEntry', 'DestinationRule'];
+const KIND_ORDER = ['Namespace', 'Secret', 'PeerAuthentication', 'AuthorizationPolicy', 'Gateway', 'ServiceEntry', 'WorkloadEntry', 'DestinationRule'];
 
 export function compareObjects(a: KubeObject, b: KubeObject): number {
   const ka = KIND_ORDER.indexOf(a.kind);
@@ -54,10 +54,14 @@ export function renderCluster(input: RenderInput, cluster: ClusterSpec): Rendere
   const { spec, pki } = input;
   const cacerts = pki.cacerts.get(cluster.name);
   if (!cacerts) throw new Error(`no CA material for cluster ${cluster.name}`);
-  const federation =
-    spec.federation.mode === 'service-entry'
-      ? serviceEntryFederation(spec, cluster, input.gatewayAddresses ?? new Map())
-      : { objects: [], pending: [] };
+  const addresses = input.gatewayAddresses ?? new Map<string, string>();
+  const federation = { objects: [] as KubeObject[], pending: [] as PendingAddress[] };
+  if (spec.federation.mode === 'service-entry') {
+    for (const part of [serviceEntryFederation(spec, cluster, addresses), failoverWorkloadEntries(spec, cluster, addresses)]) {
+      federation.objects.push(...part.objects);
+      federation.pending.push(...part.pending);
+    }
+  }
   const sortStaged = (list: StagedObject[]) =>
     list.sort((a, b) => STAGES.indexOf(a.stage) - STAGES.indexOf(b.stage) || compareObjects(a.object, b.object));
   return {

@@ -93,8 +93,9 @@ describe('federation objects', () => {
   it('an unknown gateway address is a marked placeholder that never resolves, and is reported', () => {
     const spec = specOf('training-mesh.yaml');
     const [eu, us] = renderMesh({ spec, pki });
-    expect(us!.pending).toEqual([{ gatewayOf: 'eu', object: 'ServiceEntry/echo/echo-eu' }]);
-    expect(eu!.pending).toEqual([{ gatewayOf: 'us', object: 'ServiceEntry/echo/echo-us' }]);
+    expect(us!.pending).toEqual([{ gatewayOf: 'eu', object: 'ServiceEntry/echo/echo-eu' }, { gatewayOf: 'eu', object: 'WorkloadEntry/echo/echo-via-eu' }]);
+    expect(eu!.pending).toEqual([{ gatewayOf: 'us', object: 'ServiceEntry/echo/echo-us' }, { gatewayOf: 'us', object: 'WorkloadEntry/echo/echo-via-us' }]);
+    expect(us!.postInstall.map((s) => s.object.kind)).not.toContain('WorkloadEntry');
     const se = us!.postInstall.find((s) => s.object.kind === 'ServiceEntry')!.object as any;
     expect(se.spec.endpoints[0].address).toBe('pending-gateway-address.eu.invalid');
     expect(se.metadata.annotations['eastwest.dev/pending-gateway-address']).toBe('eu');
@@ -104,9 +105,21 @@ describe('federation objects', () => {
     const spec = specOf('training-mesh.yaml');
     spec.clusters[1]!.eastWestGateway.address = 'eu-gw.example.com';
     const us = renderMesh({ spec, pki }).find((c) => c.cluster.name === 'us')!;
-    expect(us.pending).toEqual([]);
     const se = us.postInstall.find((s) => s.object.kind === 'ServiceEntry')!.object as any;
     expect(se.spec).toMatchObject({ resolution: 'DNS', endpoints: [{ address: 'eu-gw.example.com' }] });
+    // A WorkloadEntry selected by a Kubernetes Service needs an IP: it waits for apply to resolve one.
+    expect(us.pending).toEqual([{ gatewayOf: 'eu', object: 'WorkloadEntry/echo/echo-via-eu' }]);
+  });
+
+  it('service-entry mode: failover WorkloadEntries point at the other region\'s gateway with its locality and the service identity', () => {
+    const us = renderMesh({ spec: specOf('training-mesh.yaml'), pki, gatewayAddresses: new Map([['eu', '198.18.2.17'], ['us', '198.18.2.1']]) }).find((c) => c.cluster.name === 'us')!;
+    expect(us.pending).toEqual([]);
+    const we = us.postInstall.find((s) => s.object.kind === 'WorkloadEntry')!.object as any;
+    expect(we.metadata.name).toBe('echo-via-eu');
+    expect(we.spec).toEqual({
+      address: '198.18.2.17', locality: 'eu', ports: { http: 15443 }, serviceAccount: 'echo',
+      labels: { app: 'echo', 'security.istio.io/tlsMode': 'istio', 'topology.istio.io/cluster': 'eu' },
+    });
   });
 
   it('endpoint-discovery mode renders no ServiceEntries', () => {
