@@ -9,6 +9,7 @@ import { registerLabCommand } from './commands/lab.ts';
 import { registerRenderCommand } from './commands/render.ts';
 import { registerSchemaCommand } from './commands/schema.ts';
 import { registerValidateCommand } from './commands/validate.ts';
+import { registerVerifyCommand } from './commands/verify.ts';
 
 const EXIT_CODES_HELP = `
 Exit codes:
@@ -32,6 +33,7 @@ export function buildProgram(io: Io): Command {
   registerSchemaCommand(program, io);
   registerLabCommand(program, io);
   registerApplyCommand(program, io);
+  registerVerifyCommand(program, io);
   return program;
 }
 

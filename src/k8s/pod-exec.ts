@@ -1,0 +1,46 @@
+// Runs a command in a pod's container through the API server (what `kubectl exec` does).
+import { Writable } from 'node:stream';
+import { Exec, type KubeConfig, type V1Status } from '@kubernetes/client-node';
+
+export interface PodExecResult {
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+}
+
+function collector(): { stream: Writable; text: () => string } {
+  const chunks: Buffer[] = [];
+  return {
+    stream: new Writable({ write(chunk, _enc, done) { chunks.push(Buffer.from(chunk)); done(); } }),
+    text: () => Buffer.concat(chunks).toString('utf8'),
+  };
+}
+
+export async function podExec(config: KubeConfig, namespace: string, pod: string, container: string, command: string[], timeoutMs = 120_000): Promise<PodExecResult> {
+  const out = collector();
+  const err = collector();
+  return new Promise((resolve, reject) => {
+    let settled = false;
+    const timer = setTimeout(() => {
+      if (!settled) {
+        settled = true;
+        reject(new Error(`exec in ${namespace}/${pod} timed out after ${timeoutMs} ms`));
+      }
+    }, timeoutMs);
+    new Exec(config)
+      .exec(namespace, pod, container, command, out.stream, err.stream, null, false, (status: V1Status) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        const code = status.status === 'Success' ? 0 : Number(status.details?.causes?.find((c) => c.reason === 'ExitCode')?.message ?? 1);
+        // Let the streams flush what the socket delivered with the status.
+        setImmediate(() => resolve({ exitCode: code, stdout: out.text(), stderr: err.text() }));
+      })
+      .catch((error: Error) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        reject(error);
+      });
+  });
+}

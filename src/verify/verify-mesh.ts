@@ -1,0 +1,165 @@
+// `eastwest verify`: the guide's definition of done, checked inside the clusters with the demo workload.
+// Each check is data ({id, run(ctx) → result with figures}); one failing check never hides the others.
+import type { KubeConfig } from '@kubernetes/client-node';
+import type { Reporter } from '../core/reporter.ts';
+import { fanOut, preflight, preflightHint, type ClusterOutcome } from '../apply/preflight.ts';
+import { DEMO_NAMESPACE } from '../render/demo-workload.ts';
+import { clusterLocalHost, istioSni, remoteHost } from '../render/federation-service-entry.ts';
+import { loadMeshSpec } from '../spec/load-file.ts';
+import type { ClusterSpec, MeshSpec, ServiceSpec } from '../spec/schema.ts';
+import { curlFromClient, eastWestGatewayPod, envoyClusterCounters, readyPod, scaleDeployment, waitDeploymentReady } from './mesh-probes.ts';
+
+export interface CheckResult {
+  id: string;
+  description: string;
+  ok: boolean;
+  figures: Record<string, number | string>;
+  detail?: string;
+}
+
+interface Context {
+  spec: MeshSpec;
+  configs: Map<string, KubeConfig>;
+  service: ServiceSpec;
+  from: ClusterSpec;
+  requests: number;
+}
+
+interface Check {
+  id: string;
+  description: string;
+  applies: (ctx: Context) => boolean;
+  run: (ctx: Context) => Promise<Omit<CheckResult, 'id' | 'description'>>;
+}
+
+const regionOf = (body: string) => /^region=(\S+)/.exec(body)?.[1];
+
+const checks: Check[] = [
+  {
+    id: 'cross-cluster-via-gateway',
+    description: 'from the first cluster, <svc>.<cluster>.mesh.local answers from that cluster, through its east-west gateway',
+    applies: (ctx) => ctx.spec.federation.mode === 'service-entry' && ctx.service.clusters.some((c) => c !== ctx.from.name),
+    run: async (ctx) => {
+      const figures: Record<string, number | string> = {};
+      let ok = true;
+      const details: string[] = [];
+      for (const remote of ctx.spec.clusters.filter((c) => c.name !== ctx.from.name && ctx.service.clusters.includes(c.name))) {
+        const remoteConfig = ctx.configs.get(remote.name)!;
+        const gateway = await eastWestGatewayPod(remoteConfig);
+        const sniCluster = istioSni(ctx.service, ctx.service.ports[0]!.number);
+        const before = await envoyClusterCounters(remoteConfig, 'istio-system', gateway, sniCluster);
+        const fromConfig = ctx.configs.get(ctx.from.name)!;
+        const clientPod = await readyPod(fromConfig, DEMO_NAMESPACE, 'app=client');
+        const hostCluster = `outbound|${ctx.service.ports[0]!.number}||${remoteHost(ctx.spec, ctx.service, remote.name)}`;
+        const clientBefore = await envoyClusterCounters(fromConfig, DEMO_NAMESPACE, clientPod, hostCluster);
+        const url = `http://${remoteHost(ctx.spec, ctx.service, remote.name)}/`;
+        const { bodies } = await curlFromClient(fromConfig, 'client', url, 5);
+        const after = await envoyClusterCounters(remoteConfig, 'istio-system', gateway, sniCluster);
+        const clientAfter = await envoyClusterCounters(fromConfig, DEMO_NAMESPACE, clientPod, hostCluster);
+        const answered = bodies.filter((b) => regionOf(b) === remote.region).length;
+        figures[`${remote.name}.answered`] = `${answered}/${bodies.length}`;
+        figures[`${remote.name}.clientRequestsToGateway`] = clientAfter.rqTotal - clientBefore.rqTotal;
+        figures[`${remote.name}.gatewayEndpoints`] = clientAfter.hosts.join(',');
+        figures[`${remote.name}.gatewaySniConnections`] = after.cxTotal;
+        figures[`${remote.name}.gatewaySniConnectionsNew`] = after.cxTotal - before.cxTotal;
+        figures[`${remote.name}.gatewaySniActive`] = after.cxActive;
+        const crossed = clientAfter.rqTotal - clientBefore.rqTotal >= answered && clientAfter.hosts.every((h) => h.endsWith(':15443')) && after.cxTotal > 0;
+        if (answered !== bodies.length || !crossed) {
+          ok = false;
+          details.push(`${url}: ${bodies.map((b) => b || '<failed>').join(' | ')}; via gateway: ${crossed}`);
+        } else details.push(`${url} → ${bodies[0]}`);
+      }
+      return { ok, figures, detail: details.join('; ') };
+    },
+  },
+  {
+    id: 'local-preference',
+    description: 'N requests from the first cluster to <svc>.<ns>.svc.cluster.local are answered in its own region',
+    applies: (ctx) => ctx.service.clusters.includes(ctx.from.name),
+    run: async (ctx) => {
+      const { bodies, latenciesMs } = await curlFromClient(ctx.configs.get(ctx.from.name)!, 'client', `http://${clusterLocalHost(ctx.service)}/`, ctx.requests);
+      const local = bodies.filter((b) => regionOf(b) === ctx.from.region).length;
+      const failed = bodies.filter((b) => b === '').length;
+      const share = Math.round((local / Math.max(bodies.length, 1)) * 10_000) / 100;
+      const sorted = latenciesMs.filter((l) => !Number.isNaN(l)).sort((a, b) => a - b);
+      return {
+        ok: local === ctx.requests,
+        figures: { requests: bodies.length, localShare: share, failed, p50ms: Math.round((sorted[Math.floor(sorted.length / 2)] ?? NaN) * 10) / 10 },
+        detail: `${local}/${bodies.length} answered in ${ctx.from.region}`,
+      };
+    },
+  },
+  {
+    id: 'failover',
+    description: 'with the first cluster\'s <svc> scaled to zero, requests are answered by another region; then restored',
+    applies: (ctx) => ctx.service.clusters.includes(ctx.from.name) && ctx.service.clusters.length > 1,
+    run: async (ctx) => {
+      const config = ctx.configs.get(ctx.from.name)!;
+      const before = await scaleDeployment(config, ctx.service.namespace, ctx.service.name, 0);
+      const started = Date.now();
+      let answeredBy: string | undefined;
+      try {
+        while (Date.now() - started < 120_000) {
+          const { bodies } = await curlFromClient(config, 'client', `http://${clusterLocalHost(ctx.service)}/`, 1, 3);
+          const region = regionOf(bodies[0] ?? '');
+          if (region && region !== ctx.from.region) {
+            answeredBy = region;
+            break;
+          }
+          await new Promise((r) => setTimeout(r, 250));
+        }
+      } finally {
+        await scaleDeployment(config, ctx.service.namespace, ctx.service.name, before);
+        await waitDeploymentReady(config, ctx.service.namespace, ctx.service.name, 180);
+      }
+      const seconds = Math.round((Date.now() - started) / 100) / 10;
+      return { ok: answeredBy !== undefined, figures: { failoverSeconds: answeredBy ? seconds : 'never', answeredBy: answeredBy ?? 'none', restoredReplicas: before } };
+    },
+  },
+  {
+    id: 'strict-mtls',
+    description: 'a plaintext request from a pod without a sidecar to <svc> is refused (STRICT mTLS)',
+    applies: (ctx) => ctx.spec.policy.mtls === 'STRICT' && ctx.service.clusters.includes(ctx.from.name),
+    run: async (ctx) => {
+      const results: Record<string, number | string> = {};
+      let ok = true;
+      for (const cluster of ctx.spec.clusters.filter((c) => ctx.service.clusters.includes(c.name))) {
+        const { bodies, exitCodes } = await curlFromClient(ctx.configs.get(cluster.name)!, 'client-plaintext', `http://${clusterLocalHost(ctx.service)}/`, 1, 5);
+        results[`${cluster.name}.curlExit`] = exitCodes[0] ?? -1;
+        if (bodies[0]) ok = false;
+      }
+      return { ok, figures: results, detail: ok ? 'refused everywhere' : 'a plaintext request was answered' };
+    },
+  },
+];
+
+export interface VerifyResult {
+  ok: boolean;
+  clusters: ClusterOutcome<{ kubernetesVersion: string }>[];
+  checks: CheckResult[];
+  seconds: number;
+}
+
+export async function verifyMesh(options: { file: string; kubeconfig: string | undefined; requests?: number }, reporter: Reporter): Promise<VerifyResult> {
+  const started = Date.now();
+  const { spec } = (await loadMeshSpec(options.file)).document;
+  const reach = await fanOut(spec.clusters, 'connect', (c) => preflight(c, options.kubeconfig), preflightHint);
+  const clusters = reach.map((r) => (r.ok ? { ...r, value: { kubernetesVersion: r.value.kubernetesVersion } } : r));
+  if (reach.some((r) => !r.ok)) return { ok: false, clusters, checks: [], seconds: (Date.now() - started) / 1000 };
+  const configs = new Map(reach.map((r) => [r.cluster, (r as { value: { client: { config: KubeConfig } } }).value.client.config]));
+  const service = spec.services.find((s) => s.name === 'echo' && s.namespace === DEMO_NAMESPACE) ?? spec.services[0];
+  if (!service || !spec.demo.enabled) {
+    return { ok: false, clusters, checks: [{ id: 'demo-workload', description: 'verify needs the demo workload', ok: false, figures: {}, detail: 'set demo.enabled: true and export echo in namespace echo' }], seconds: 0 };
+  }
+  const ctx: Context = { spec, configs, service, from: spec.clusters[0]!, requests: options.requests ?? 200 };
+  const results: CheckResult[] = [];
+  for (const check of checks.filter((c) => c.applies(ctx))) {
+    reporter.report({ level: 'info', code: 'verify', message: `• ${check.id} …` });
+    try {
+      results.push({ id: check.id, description: check.description, ...(await check.run(ctx)) });
+    } catch (error) {
+      results.push({ id: check.id, description: check.description, ok: false, figures: {}, detail: (error as Error).message });
+    }
+  }
+  return { ok: results.every((r) => r.ok), clusters, checks: results, seconds: Math.round((Date.now() - started) / 100) / 10 };
+}
