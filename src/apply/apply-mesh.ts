@@ -15,6 +15,7 @@ import type { ClusterSpec, MeshSpec } from '../spec/schema.ts';
 import { waitForGatewayAddress } from './gateway-address.ts';
 import { chartArgs, deployedRelease, releaseUpToDate, upgradeInstall, type HelmTarget } from './helm.ts';
 import { fanOut, preflight, preflightHint, type ClusterOutcome, type PreflightInfo } from './preflight.ts';
+import { prune } from './prune.ts';
 import { readerToken, remoteSecret, serverOf } from './remote-secrets.ts';
 
 export interface ApplyOptions {
@@ -28,7 +29,7 @@ export interface ApplyOptions {
 
 export interface Change {
   ref: string;
-  action: 'created' | 'configured' | 'unchanged' | 'installed' | 'upgraded' | 'would change';
+  action: 'created' | 'configured' | 'unchanged' | 'installed' | 'upgraded' | 'would change' | 'deleted' | 'would delete';
 }
 
 export interface ClusterApply {
@@ -115,6 +116,12 @@ export async function applyMesh(options: ApplyOptions, reporter: Reporter): Prom
     const changes = [...previous.value.changes];
     const objects = meshObjects(spec, cluster, final.get(cluster.name)!, info, tokens);
     await applyObjects(client, objects, dryRun, changes);
+    const desired = [...objects, ...final.get(cluster.name)!.preInstall.map((s) => s.object)];
+    // Remote secrets exist only in endpoint-discovery mode and are built from live tokens: keep them in a dry run.
+    const keep = dryRun ? (await client.list('v1', 'Secret', 'istio-system', 'istio/multiCluster=true')).map((o) => ({ ...o, apiVersion: 'v1', kind: 'Secret' })) : [];
+    for (const ref of await prune(client, spec.meshID, [...desired, ...(spec.federation.mode === 'endpoint-discovery' ? keep : [])], dryRun)) {
+      changes.push({ ref, action: dryRun ? 'would delete' : 'deleted' });
+    }
     return { ...previous.value, changes };
   }, installHint);
   return { ok: results.every((r) => r.ok), dryRun, preflight: preflightView, clusters: results, seconds: Math.round((Date.now() - started) / 100) / 10 };

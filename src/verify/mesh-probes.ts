@@ -49,6 +49,21 @@ export async function envoyClusterCounters(config: KubeConfig, namespace: string
   return { cxTotal, cxActive, rqTotal, hosts: [...hosts].sort() };
 }
 
+/** Endpoints of one Envoy cluster with their region and priority, from the admin `clusters` endpoint. */
+export async function envoyClusterEndpoints(config: KubeConfig, namespace: string, pod: string, envoyCluster: string): Promise<{ address: string; region: string; priority: number }[]> {
+  const result = await podExec(config, namespace, pod, 'istio-proxy', ['pilot-agent', 'request', 'GET', 'clusters']);
+  const endpoints = new Map<string, { address: string; region: string; priority: number }>();
+  for (const line of result.stdout.split('\n')) {
+    const [cluster, host, stat, value] = line.split('::');
+    if (cluster !== envoyCluster || value === undefined || !/:\d+$/.test(host!)) continue;
+    const entry = endpoints.get(host!) ?? { address: host!, region: '', priority: 0 };
+    if (stat === 'region') entry.region = value;
+    if (stat === 'priority') entry.priority = Number(value);
+    endpoints.set(host!, entry);
+  }
+  return [...endpoints.values()].sort((a, b) => a.priority - b.priority || a.address.localeCompare(b.address));
+}
+
 export async function eastWestGatewayPod(config: KubeConfig): Promise<string> {
   return readyPod(config, ISTIO_NAMESPACE, 'istio=eastwestgateway');
 }

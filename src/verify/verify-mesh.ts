@@ -7,7 +7,7 @@ import { DEMO_NAMESPACE } from '../render/demo-workload.ts';
 import { clusterLocalHost, istioSni, remoteHost } from '../render/federation-service-entry.ts';
 import { loadMeshSpec } from '../spec/load-file.ts';
 import type { ClusterSpec, MeshSpec, ServiceSpec } from '../spec/schema.ts';
-import { curlFromClient, eastWestGatewayPod, envoyClusterCounters, readyPod, scaleDeployment, waitDeploymentReady } from './mesh-probes.ts';
+import { curlFromClient, eastWestGatewayPod, envoyClusterCounters, envoyClusterEndpoints, readyPod, scaleDeployment, waitDeploymentReady } from './mesh-probes.ts';
 
 export interface CheckResult {
   id: string;
@@ -70,6 +70,23 @@ const checks: Check[] = [
         } else details.push(`${url} → ${bodies[0]}`);
       }
       return { ok, figures, detail: details.join('; ') };
+    },
+  },
+  {
+    id: 'endpoint-discovery',
+    description: 'the first cluster\'s client knows the other clusters\' endpoints of <svc>, as their east-west gateway on 15443 with their region',
+    applies: (ctx) => ctx.spec.federation.mode === 'endpoint-discovery' && ctx.service.clusters.some((c) => c !== ctx.from.name),
+    run: async (ctx) => {
+      const config = ctx.configs.get(ctx.from.name)!;
+      const pod = await readyPod(config, DEMO_NAMESPACE, 'app=client');
+      const endpoints = await envoyClusterEndpoints(config, DEMO_NAMESPACE, pod, `outbound|${ctx.service.ports[0]!.number}||${clusterLocalHost(ctx.service)}`);
+      const remoteRegions = ctx.spec.clusters.filter((c) => c.name !== ctx.from.name && ctx.service.clusters.includes(c.name)).map((c) => c.region);
+      const viaGateway = endpoints.filter((e) => e.address.endsWith(':15443') && remoteRegions.includes(e.region));
+      const local = endpoints.filter((e) => e.region === ctx.from.region);
+      return {
+        ok: viaGateway.length >= remoteRegions.length && local.every((e) => e.priority === 0) && viaGateway.every((e) => e.priority > 0),
+        figures: { localEndpoints: local.length, remoteViaGateway: viaGateway.map((e) => `${e.address}(${e.region},p${e.priority})`).join(' ') || 'none' },
+      };
     },
   },
   {

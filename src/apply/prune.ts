@@ -1,0 +1,35 @@
+// Pruning: objects eastwest owns (by label) for this mesh that are no longer desired are deleted.
+// Objects without the ownership label are never touched.
+import type { KubeClient } from '../k8s/client.ts';
+import { objectRef, type KubeObject } from '../k8s/object.ts';
+import { MANAGED_BY_LABEL, MANAGED_BY_VALUE, MESH_LABEL } from '../render/ownership.ts';
+
+/** Kinds eastwest renders and may therefore prune (namespaces and workloads are left alone). */
+export const PRUNABLE_KINDS: readonly { apiVersion: string; kind: string }[] = [
+  { apiVersion: 'networking.istio.io/v1', kind: 'ServiceEntry' },
+  { apiVersion: 'networking.istio.io/v1', kind: 'WorkloadEntry' },
+  { apiVersion: 'networking.istio.io/v1', kind: 'DestinationRule' },
+  { apiVersion: 'networking.istio.io/v1', kind: 'Gateway' },
+  { apiVersion: 'security.istio.io/v1', kind: 'PeerAuthentication' },
+  { apiVersion: 'security.istio.io/v1', kind: 'AuthorizationPolicy' },
+  { apiVersion: 'v1', kind: 'Secret' },
+];
+
+export const ownedSelector = (meshID: string) => `${MANAGED_BY_LABEL}=${MANAGED_BY_VALUE},${MESH_LABEL}=${meshID}`;
+
+export async function ownedObjects(client: KubeClient, meshID: string): Promise<KubeObject[]> {
+  const lists = await Promise.all(PRUNABLE_KINDS.map((k) => client.list(k.apiVersion, k.kind, undefined, ownedSelector(meshID)).then((items) => items.map((o) => ({ ...o, apiVersion: k.apiVersion, kind: k.kind })))));
+  return lists.flat();
+}
+
+/** Owned objects of prunable kinds that are not in `desired`. */
+export function undesired(owned: readonly KubeObject[], desired: readonly KubeObject[]): KubeObject[] {
+  const wanted = new Set(desired.map(objectRef));
+  return owned.filter((o) => !wanted.has(objectRef(o)));
+}
+
+export async function prune(client: KubeClient, meshID: string, desired: readonly KubeObject[], dryRun: boolean): Promise<string[]> {
+  const extra = undesired(await ownedObjects(client, meshID), desired);
+  if (!dryRun) for (const object of extra) await client.delete(object);
+  return extra.map(objectRef);
+}
