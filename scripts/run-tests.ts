@@ -1,19 +1,31 @@
-// `npm test`: every tier (unit, integration against the real lab, e2e), then one plain closing line
-// "N passed, N failed" that any CI reads. The lab is built (or found in the cache) by the tiers' setup.
+// `npm test`: the tiers one after another — unit (pure), integration (real lab), e2e (real lab with
+// Istio) — then one plain closing line "N passed, N failed" that any CI reads. Each lab tier brings the
+// lab up (building what the cache lacks) and takes it down after itself.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+
+interface Counts { numPassedTests: number; numFailedTests: number; numPendingTests: number; numTodoTests: number; numTotalTests: number }
 
 mkdirSync('.eastwest', { recursive: true });
-const resultsFile = '.eastwest/test-results.json';
-const run = spawnSync(process.execPath, ['node_modules/vitest/vitest.mjs', 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${resultsFile}`, ...process.argv.slice(2)], { stdio: 'inherit' });
-let code = run.status ?? 1;
-if (existsSync(resultsFile)) {
-  const results = JSON.parse(readFileSync(resultsFile, 'utf8')) as { numPassedTests: number; numFailedTests: number; numPendingTests: number; numTodoTests: number; numTotalTests: number };
-  const skipped = results.numPendingTests + results.numTodoTests;
-  process.stdout.write(`\ntests: ${results.numPassedTests} passed, ${results.numFailedTests} failed${skipped ? `, ${skipped} skipped` : ''}\n`);
-  if (results.numTotalTests === 0) code = 1;
-} else {
-  process.stdout.write('\ntests: 0 passed, 1 failed\n');
-  code = code || 1;
+const tiers = process.argv.length > 2 ? process.argv.slice(2) : ['unit', 'integration', 'e2e'];
+const total = { passed: 0, failed: 0, skipped: 0 };
+let code = 0;
+for (const tier of tiers) {
+  const resultsFile = `.eastwest/test-results-${tier}.json`;
+  rmSync(resultsFile, { force: true });
+  const started = Date.now();
+  const run = spawnSync(process.execPath, ['node_modules/vitest/vitest.mjs', 'run', '--project', tier, '--reporter=default', '--reporter=json', `--outputFile.json=${resultsFile}`], { stdio: 'inherit' });
+  if (existsSync(resultsFile)) {
+    const r = JSON.parse(readFileSync(resultsFile, 'utf8')) as Counts;
+    total.passed += r.numPassedTests;
+    total.failed += r.numFailedTests;
+    total.skipped += r.numPendingTests + r.numTodoTests;
+    process.stdout.write(`${tier}: ${r.numPassedTests} passed, ${r.numFailedTests} failed in ${Math.round((Date.now() - started) / 1000)} s\n`);
+  } else {
+    total.failed += 1;
+    process.stdout.write(`${tier}: no results (vitest exit ${run.status})\n`);
+  }
+  if (run.status !== 0) code = run.status ?? 1;
 }
-process.exit(code);
+process.stdout.write(`\ntests: ${total.passed} passed, ${total.failed} failed${total.skipped ? `, ${total.skipped} skipped` : ''}\n`);
+process.exit(total.passed === 0 ? 1 : code);

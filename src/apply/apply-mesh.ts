@@ -3,7 +3,7 @@
 // manager, staged). Re-running converges with no changes. Failures are data per cluster and step.
 import { dirname, resolve } from 'node:path';
 import type { Reporter } from '../core/reporter.ts';
-import type { KubeClient } from '../k8s/client.ts';
+import { isNotFound, type KubeClient } from '../k8s/client.ts';
 import { objectRef, STAGES, type KubeObject } from '../k8s/object.ts';
 import { ensureCa } from '../actions/ensure-ca.ts';
 import { istioChartsDir } from '../lab/upstream-sources.ts';
@@ -13,7 +13,7 @@ import { renderMesh, type RenderedCluster } from '../render/render-mesh.ts';
 import { loadMeshSpec } from '../spec/load-file.ts';
 import type { ClusterSpec, MeshSpec } from '../spec/schema.ts';
 import { waitForGatewayAddress } from './gateway-address.ts';
-import { chartArgs, deployedRelease, releaseUpToDate, upgradeInstall, type HelmTarget } from './helm.ts';
+import { chartArgs, deployedRelease, recoverPendingRelease, releaseUpToDate, upgradeInstall, type HelmTarget } from './helm.ts';
 import { fanOut, preflight, preflightHint, type ClusterOutcome, type PreflightInfo } from './preflight.ts';
 import { prune } from './prune.ts';
 import { readerToken, remoteSecret, serverOf } from './remote-secrets.ts';
@@ -55,8 +55,14 @@ async function resolveChartDirectory(specFile: string, path: string): Promise<st
 
 async function applyObjects(client: KubeClient, objects: KubeObject[], dryRun: boolean, changes: Change[]): Promise<void> {
   for (const object of objects) {
-    const { action } = await client.apply(object, { dryRun });
-    changes.push({ ref: objectRef(object), action: dryRun && action !== 'unchanged' ? 'would change' : action });
+    try {
+      const { action } = await client.apply(object, { dryRun });
+      changes.push({ ref: objectRef(object), action: dryRun && action !== 'unchanged' ? 'would change' : action });
+    } catch (error) {
+      // In a dry run, an object whose namespace or CRD an earlier step would create cannot be checked yet.
+      if (dryRun && isNotFound(error)) changes.push({ ref: objectRef(object), action: 'would change' });
+      else throw error;
+    }
   }
 }
 
@@ -85,7 +91,12 @@ export async function applyMesh(options: ApplyOptions, reporter: Reporter): Prom
     await applyObjects(client, rendered.preInstall.map((s) => s.object), dryRun, changes);
     const target: HelmTarget = { binary: options.helm, kubeconfig: options.kubeconfig, context: cluster.context };
     for (const release of rendered.releases) {
-      const deployed = await deployedRelease(target, release.release, release.namespace);
+      let deployed = await deployedRelease(target, release.release, release.namespace);
+      if (deployed?.status.startsWith('pending-') && !dryRun) {
+        const recovered = await recoverPendingRelease(target, release.release, release.namespace, deployed.status);
+        say(`${cluster.name}: release ${release.release} was left ${deployed.status} by an interrupted run: ${recovered}`);
+        deployed = await deployedRelease(target, release.release, release.namespace);
+      }
       if (releaseUpToDate(deployed, release)) {
         changes.push({ ref: `HelmRelease/${release.namespace}/${release.release}`, action: 'unchanged' });
         continue;

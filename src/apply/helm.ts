@@ -59,6 +59,22 @@ export async function upgradeInstall(target: HelmTarget, release: HelmRelease, c
   }
 }
 
+/**
+ * A release left half-done (an apply killed mid-install or mid-upgrade) blocks every later operation
+ * ("another operation is in progress"): roll an upgrade back, remove an install, so it can run again.
+ */
+export async function recoverPendingRelease(target: HelmTarget, release: string, namespace: string, status: string): Promise<'rolled back' | 'removed' | undefined> {
+  if (status === 'pending-install') {
+    await exec(target.binary, ['uninstall', release, ...base(target), '-n', namespace, '--wait', '--timeout', '300s'], { timeoutMs: 6 * 60_000 });
+    return 'removed';
+  }
+  if (status === 'pending-upgrade' || status === 'pending-rollback') {
+    await exec(target.binary, ['rollback', release, ...base(target), '-n', namespace, '--wait', '--timeout', '300s'], { timeoutMs: 6 * 60_000 });
+    return 'rolled back';
+  }
+  return undefined;
+}
+
 /** helm: $EASTWEST_HELM, else `helm` on PATH, else the lab's own build. */
 export function helmBinary(labHelm: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
   if (env.EASTWEST_HELM) return env.EASTWEST_HELM;
