@@ -15,6 +15,8 @@ import type { ClusterSpec, MeshSpec } from '../spec/schema.ts';
 import { waitForGatewayAddress } from './gateway-address.ts';
 import { chartArgs, deployedRelease, recoverPendingRelease, releaseUpToDate, upgradeInstall, type HelmTarget } from './helm.ts';
 import { fanOut, preflight, preflightHint, type ClusterOutcome, type PreflightInfo } from './preflight.ts';
+import { waitDeploymentReady } from '../k8s/deployments.ts';
+import { DEMO_NAMESPACE } from '../render/demo-workload.ts';
 import { prune } from './prune.ts';
 import { readerToken, remoteSecret, serverOf } from './remote-secrets.ts';
 
@@ -132,6 +134,11 @@ export async function applyMesh(options: ApplyOptions, reporter: Reporter): Prom
     const keep = dryRun ? (await client.list('v1', 'Secret', 'istio-system', 'istio/multiCluster=true')).map((o) => ({ ...o, apiVersion: 'v1', kind: 'Secret' })) : [];
     for (const ref of await prune(client, spec.meshID, [...desired, ...(spec.federation.mode === 'endpoint-discovery' ? keep : [])], dryRun)) {
       changes.push({ ref, action: dryRun ? 'would delete' : 'deleted' });
+    }
+    if (spec.demo.enabled && !dryRun) {
+      for (const d of objects.filter((o) => o.kind === 'Deployment' && o.metadata.namespace === DEMO_NAMESPACE)) {
+        await waitDeploymentReady(client.config, DEMO_NAMESPACE, d.metadata.name, timeout);
+      }
     }
     return { ...previous.value, changes };
   }, installHint);

@@ -2,6 +2,7 @@
 import { KubeConfig, KubernetesObjectApi, PatchStrategy, type KubernetesObject } from '@kubernetes/client-node';
 import { FIELD_MANAGER } from '../render/ownership.ts';
 import type { KubeObject } from './object.ts';
+import { canonicalJson } from '../util/canonical-json.ts';
 
 export type ApplyAction = 'created' | 'configured' | 'unchanged';
 
@@ -21,7 +22,9 @@ export function loadKubeConfig(context: string, kubeconfigPath?: string): KubeCo
   return kc;
 }
 
-export const isNotFound = (error: unknown) => (error as { code?: number }).code === 404;
+/** Not found: the object, its namespace, or its kind (a CRD not installed yet). */
+export const isNotFound = (error: unknown) =>
+  (error as { code?: number }).code === 404 || /Unrecognized API version and kind/.test((error as Error).message ?? '');
 
 export class KubeClient {
   readonly objects: KubernetesObjectApi;
@@ -35,7 +38,7 @@ export class KubeClient {
 
   async read(ref: { apiVersion: string; kind: string; metadata: { name: string; namespace?: string } }): Promise<KubeObject | undefined> {
     try {
-      return (await this.objects.read(ref as KubernetesObject & { metadata: { name: string } })) as unknown as KubeObject;
+      return (await this.objects.read({ apiVersion: ref.apiVersion, kind: ref.kind, metadata: { ...ref.metadata } } as KubernetesObject & { metadata: { name: string } })) as unknown as KubeObject;
     } catch (error) {
       if (isNotFound(error)) return undefined;
       throw error;
@@ -53,8 +56,7 @@ export class KubeClient {
       options.force ?? true,
       PatchStrategy.ServerSideApply,
     )) as unknown as KubeObject;
-    const rv = (o: KubeObject | undefined) => (o?.metadata as { resourceVersion?: string } | undefined)?.resourceVersion;
-    const action: ApplyAction = before === undefined ? 'created' : rv(before) === rv(applied) && !options.dryRun ? 'unchanged' : options.dryRun ? dryRunAction(before, applied) : 'configured';
+    const action: ApplyAction = before === undefined ? 'created' : sameContent(before, applied) ? 'unchanged' : 'configured';
     return { object: applied, action };
   }
 
@@ -74,12 +76,15 @@ export class KubeClient {
   }
 }
 
-/** A dry-run apply keeps the resourceVersion; compare what changed apart from bookkeeping. */
-function dryRunAction(before: KubeObject, after: KubeObject): ApplyAction {
+/**
+ * Whether an apply changed what the object says, apart from bookkeeping: field ownership (another
+ * manager scaled a Deployment and apply took `replicas` back), resourceVersion, generation, status.
+ */
+export function sameContent(before: KubeObject, after: KubeObject): boolean {
   const strip = (o: KubeObject) => {
-    const { metadata, ...rest } = o as KubeObject & { status?: unknown };
+    const { metadata, status: _status, ...rest } = o as KubeObject & { status?: unknown };
     const { managedFields: _m, resourceVersion: _r, generation: _g, ...meta } = metadata as unknown as Record<string, unknown>;
-    return JSON.stringify({ ...rest, metadata: meta });
+    return canonicalJson({ ...rest, metadata: meta });
   };
-  return strip(before) === strip(after) ? 'unchanged' : 'configured';
+  return strip(before) === strip(after);
 }

@@ -1,0 +1,23 @@
+// `npm run bench`: figures, not assertions. Render at scale always; the lab figures when the lab can run
+// (root): idle usage of the two clusters, then apply + latency US→US vs US→EU through the gateway.
+import { spawnSync } from 'node:child_process';
+import { renderBenchmark } from './render-bench.ts';
+
+const print = (title: string, figures: Record<string, number | string>) =>
+  process.stdout.write(`${title}\n${Object.entries(figures).map(([k, v]) => `  ${k.padEnd(18)} ${v}`).join('\n')}\n`);
+
+print('render: 3 clusters × 1,000 exported services', await renderBenchmark());
+if (process.getuid?.() === 0 && !process.argv.includes('--render-only')) {
+  const eastwest = (args: string[]) => {
+    const started = Date.now();
+    const r = spawnSync(process.execPath, ['bin/eastwest.js', ...args], { stdio: ['ignore', 'ignore', 'inherit'] });
+    if (r.status !== 0) throw new Error(`eastwest ${args.join(' ')} failed`);
+    return Math.round((Date.now() - started) / 100) / 10;
+  };
+  const { idleUsage, latency } = await import('./lab-bench.ts');
+  const upSeconds = eastwest(['lab', 'up']);
+  print('lab: two idle clusters (no Istio), 20 s window', { labUpSeconds: upSeconds, ...(await idleUsage(20)) });
+  const applySeconds = eastwest(['apply', '-f', 'examples/lab.yaml']);
+  print('lab: with Istio and the demo applied, 20 s window', { applySeconds, ...(await idleUsage(20)) });
+  print('latency: 1,000 sequential requests from the US client', await latency(1000));
+}
