@@ -24,7 +24,7 @@ export function loadKubeConfig(context: string, kubeconfigPath?: string): KubeCo
 
 /** Not found: the object, its namespace, or its kind (a CRD not installed yet). */
 export const isNotFound = (error: unknown) =>
-  (error as { code?: number }).code === 404 || /Unrecognized API version and kind/.test((error as Error).message ?? '');
+  (error as { code?: number }).code === 404 || /Unrecognized API version and kind|HTTP-Code: 404/.test((error as Error).message ?? '');
 
 export class KubeClient {
   readonly objects: KubernetesObjectApi;
@@ -60,9 +60,15 @@ export class KubeClient {
     return { object: applied, action };
   }
 
+  /** Lists objects; a kind the cluster does not serve (CRD not installed) has none. */
   async list(apiVersion: string, kind: string, namespace?: string, labelSelector?: string): Promise<KubeObject[]> {
-    const list = await this.objects.list(apiVersion, kind, namespace, undefined, undefined, undefined, undefined, labelSelector);
-    return list.items as unknown as KubeObject[];
+    try {
+      const list = await this.objects.list(apiVersion, kind, namespace, undefined, undefined, undefined, undefined, labelSelector);
+      return list.items as unknown as KubeObject[];
+    } catch (error) {
+      if (isNotFound(error)) return [];
+      throw error;
+    }
   }
 
   async delete(object: KubeObject): Promise<boolean> {
