@@ -4,21 +4,20 @@
 import { dirname, resolve } from 'node:path';
 import type { Reporter } from '../core/reporter.ts';
 import { isNotFound, type KubeClient } from '../k8s/client.ts';
-import { objectRef, STAGES, type KubeObject } from '../k8s/object.ts';
+import { objectRef, type KubeObject } from '../k8s/object.ts';
 import { ensureCa } from '../actions/ensure-ca.ts';
 import { istioChartsDir } from '../lab/upstream-sources.ts';
-import { demoObjects } from '../render/demo-workload.ts';
-import { owned } from '../render/ownership.ts';
-import { renderMesh, type RenderedCluster } from '../render/render-mesh.ts';
+import { renderMesh } from '../render/render-mesh.ts';
 import { loadMeshSpec } from '../spec/load-file.ts';
-import type { ClusterSpec, MeshSpec } from '../spec/schema.ts';
+import type { MeshSpec } from '../spec/schema.ts';
 import { waitForGatewayAddress } from './gateway-address.ts';
 import { chartArgs, deployedRelease, recoverPendingRelease, releaseUpToDate, upgradeInstall, type HelmTarget } from './helm.ts';
 import { fanOut, preflight, preflightHint, type ClusterOutcome, type PreflightInfo } from './preflight.ts';
 import { waitDeploymentReady } from '../k8s/deployments.ts';
 import { DEMO_NAMESPACE } from '../render/demo-workload.ts';
+import { meshObjects } from './mesh-objects.ts';
 import { prune } from './prune.ts';
-import { readerToken, remoteSecret, serverOf } from './remote-secrets.ts';
+import { readerToken } from './remote-secrets.ts';
 
 export interface ApplyOptions {
   file: string;
@@ -143,20 +142,6 @@ export async function applyMesh(options: ApplyOptions, reporter: Reporter): Prom
     return { ...previous.value, changes };
   }, installHint);
   return { ok: results.every((r) => r.ok), dryRun, preflight: preflightView, clusters: results, seconds: Math.round((Date.now() - started) / 100) / 10 };
-}
-
-function meshObjects(spec: MeshSpec, cluster: ClusterSpec, rendered: RenderedCluster, info: Map<string, PreflightInfo>, tokens: Map<string, string>): KubeObject[] {
-  const staged = [...rendered.postInstall];
-  if (spec.federation.mode === 'endpoint-discovery') {
-    for (const other of spec.clusters) {
-      const token = tokens.get(other.name);
-      if (other.name === cluster.name || token === undefined) continue;
-      const { server, caData } = serverOf(info.get(other.name)!.client.config);
-      staged.push({ stage: 'secrets', object: owned(spec.meshID, remoteSecret(other.name, server, caData, token)) });
-    }
-  }
-  if (spec.demo.enabled) for (const object of demoObjects(spec, cluster)) staged.push({ stage: object.kind === 'Namespace' ? 'namespaces' : 'istio-config', object: owned(spec.meshID, object) });
-  return staged.sort((a, b) => STAGES.indexOf(a.stage) - STAGES.indexOf(b.stage)).map((s) => s.object);
 }
 
 async function readerTokens(spec: MeshSpec, info: Map<string, PreflightInfo>): Promise<Map<string, string>> {

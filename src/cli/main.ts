@@ -4,6 +4,7 @@ import { EXIT, EastwestError, InputError, formatProblem } from '../core/errors.t
 import { processIo, type Io } from './output.ts';
 import { registerApplyCommand } from './commands/apply.ts';
 import { registerCaCommand } from './commands/ca.ts';
+import { registerDiffCommand } from './commands/diff.ts';
 import { registerImportValuesCommand } from './commands/import-values.ts';
 import { registerLabCommand } from './commands/lab.ts';
 import { registerRenderCommand } from './commands/render.ts';
@@ -34,6 +35,7 @@ export function buildProgram(io: Io): Command {
   registerLabCommand(program, io);
   registerApplyCommand(program, io);
   registerVerifyCommand(program, io);
+  registerDiffCommand(program, io);
   return program;
 }
 

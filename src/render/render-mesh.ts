@@ -8,7 +8,7 @@ import { helmReleases, type HelmRelease } from './helm-releases.ts';
 import { localityDestinationRules } from './locality.ts';
 import { cacertsSecret, crossNetworkGateway, istioSystemNamespace, serviceNamespaces } from './mesh-objects.ts';
 import { owned } from './ownership.ts';
-import { authorizationPolicies, meshPeerAuthentication } from './security-policy.ts';
+import { authorizationPolicies, meshPeerAuthentication, passThroughSecurityObjects } from './security-policy.ts';
 
 export interface StagedObject {
   stage: Stage;
@@ -77,6 +77,7 @@ export function renderCluster(input: RenderInput, cluster: ClusterSpec): Rendere
         crossNetworkGateway(),
         meshPeerAuthentication(spec),
         ...authorizationPolicies(spec),
+        ...passThroughSecurityObjects(spec),
         ...federation.objects,
         ...localityDestinationRules(spec),
       ]),

@@ -19,6 +19,11 @@ export function authorizationPolicies(spec: MeshSpec): KubeObject[] {
   return spec.policy.authorization.map((rule) => authorizationPolicy(spec, rule));
 }
 
+/** Raw security objects from the spec, the same in every cluster. */
+export function passThroughSecurityObjects(spec: MeshSpec): KubeObject[] {
+  return spec.policy.objects.map((o) => structuredClone(o) as KubeObject);
+}
+
 function authorizationPolicy(spec: MeshSpec, rule: AuthorizationRule): KubeObject {
   const service = spec.services.find((s) => s.name === rule.service && (rule.namespace === undefined || s.namespace === rule.namespace))!;
   return {

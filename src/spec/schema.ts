@@ -73,6 +73,14 @@ export const authorizationRuleSchema = z.strictObject({
   allow: z.array(authorizationSourceSchema).min(1),
 });
 
+/** An Istio security object passed through as written, to every cluster. */
+export const rawSecurityObjectSchema = z.strictObject({
+  apiVersion: z.enum(['security.istio.io/v1']),
+  kind: z.enum(['AuthorizationPolicy', 'PeerAuthentication', 'RequestAuthentication']),
+  metadata: z.strictObject({ name: dnsLabel, namespace: dnsLabel, labels: z.record(z.string(), z.string()).optional(), annotations: z.record(z.string(), z.string()).optional() }),
+  spec: z.record(z.string(), z.unknown()),
+});
+
 export const meshSpecSchema = z.strictObject({
   meshID: dnsLabel,
   trustDomain: dnsSubdomain,
@@ -119,6 +127,7 @@ export const meshSpecSchema = z.strictObject({
     .strictObject({
       mtls: z.enum(['STRICT', 'PERMISSIVE']).default('STRICT'),
       authorization: z.array(authorizationRuleSchema).default([]),
+      objects: z.array(rawSecurityObjectSchema).default([]).describe('Istio security objects applied as written to every cluster.'),
     })
     .prefault({}),
   observability: z

@@ -158,3 +158,22 @@ describe('helm values', () => {
     expect(existsSync(join(goldenDir, 'lab'))).toBe(true);
   });
 });
+
+describe('policy pass-through', () => {
+  it('raw security objects reach every cluster unchanged, with the same content hash, and are checked against the CRD schemas', async () => {
+    const text = readFileSync(join(root, 'examples/training-mesh.yaml'), 'utf8').replace(
+      '  observability:',
+      '    objects:\n      - apiVersion: security.istio.io/v1\n        kind: AuthorizationPolicy\n        metadata: {name: deny-legacy, namespace: echo}\n        spec: {action: DENY, rules: [{from: [{source: {namespaces: [legacy]}}]}]}\n  observability:',
+    );
+    const spec = decodeMeshSpec(text, 'x.yaml').document.spec;
+    const rendered = renderMesh({ spec, pki });
+    const found = rendered.map((c) => c.postInstall.find((s) => s.object.metadata.name === 'deny-legacy')!.object);
+    expect(found).toHaveLength(2);
+    expect(found[0]!.spec).toEqual({ action: 'DENY', rules: [{ from: [{ source: { namespaces: ['legacy'] } }] }] });
+    expect(found[0]!.metadata.annotations!['eastwest.dev/content-hash']).toBe(found[1]!.metadata.annotations!['eastwest.dev/content-hash']);
+    const validator = new CrdValidator(readFileSync(await istioCrdFile(), 'utf8'));
+    expect(validator.validate(found[0]!)).toEqual([]);
+    const broken = { ...found[0]!, spec: { action: 'DENY', rulez: [] } };
+    expect(validator.validate(broken)!.map((v) => v.message).join()).toContain('additional properties');
+  });
+});

@@ -58,7 +58,7 @@ describe('examples', () => {
     const minimal = 'apiVersion: eastwest.dev/v1alpha1\nkind: Mesh\nspec:\n  meshID: m\n  trustDomain: t.local\n  clusters:\n    - {name: a, context: a, network: a-net, region: r}\n';
     const { spec } = decodeMeshSpec(minimal, 'm.yaml').document;
     expect(spec.federation).toEqual({ mode: 'service-entry', hostSuffix: 'mesh.local' });
-    expect(spec.policy).toEqual({ mtls: 'STRICT', authorization: [] });
+    expect(spec.policy).toEqual({ mtls: 'STRICT', authorization: [], objects: [] });
     expect(spec.pki).toEqual({ directory: '.eastwest/pki', keyAlgorithm: 'RSA-4096', rootValidityDays: 3650, intermediateValidityDays: 1825 });
     expect(spec.istio.charts).toEqual({ repo: 'https://istio-release.storage.googleapis.com/charts' });
     expect(spec.clusters[0]!.eastWestGateway).toEqual({});

@@ -1,0 +1,31 @@
+// Field-level differences between what eastwest wants and what a cluster has (pure).
+import { canonicalJson } from '../util/canonical-json.ts';
+import { isPlainObject } from '../util/deep-merge.ts';
+
+export interface FieldDifference {
+  path: string;
+  want: unknown;
+  live: unknown;
+}
+
+const join = (path: string, key: string | number) => (typeof key === 'number' ? `${path}[${key}]` : path ? `${path}.${key}` : key);
+
+/** Every leaf where `want` and `live` differ; lists are compared item by item. */
+export function fieldDifferences(want: unknown, live: unknown, path = ''): FieldDifference[] {
+  if (canonicalJson(want) === canonicalJson(live)) return [];
+  if (isPlainObject(want) && isPlainObject(live)) {
+    const keys = [...new Set([...Object.keys(want), ...Object.keys(live)])].sort();
+    return keys.flatMap((k) => fieldDifferences(want[k], live[k], join(path, k)));
+  }
+  if (Array.isArray(want) && Array.isArray(live) && want.length === live.length) {
+    return want.flatMap((w, i) => fieldDifferences(w, live[i], join(path, i)));
+  }
+  return [{ path, want, live }];
+}
+
+/** The parts of an object that say what it is, without the API server's bookkeeping. */
+export function comparable(object: Record<string, unknown>): Record<string, unknown> {
+  const { metadata, status: _status, ...rest } = object as { metadata?: Record<string, unknown>; status?: unknown };
+  const { managedFields: _m, resourceVersion: _r, generation: _g, uid: _u, creationTimestamp: _c, ...meta } = metadata ?? {};
+  return { ...rest, metadata: meta };
+}
