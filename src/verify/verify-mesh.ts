@@ -53,7 +53,16 @@ const checks: Check[] = [
         const hostCluster = `outbound|${ctx.service.ports[0]!.number}||${remoteHost(ctx.spec, ctx.service, remote.name)}`;
         const clientBefore = await envoyClusterCounters(fromConfig, DEMO_NAMESPACE, clientPod, hostCluster);
         const url = `http://${remoteHost(ctx.spec, ctx.service, remote.name)}/`;
-        const { bodies } = await curlFromClient(fromConfig, 'client', url, 5);
+        // Configuration reaches proxies a moment after apply (xDS, DNS name table): wait for a first answer.
+        const waitStarted = Date.now();
+        let first = '';
+        while (Date.now() - waitStarted < 90_000) {
+          first = (await curlFromClient(fromConfig, 'client', url, 1, 3)).bodies[0] ?? '';
+          if (regionOf(first) === remote.region) break;
+          await new Promise((r) => setTimeout(r, 1000));
+        }
+        figures[`${remote.name}.firstAnswerAfterSeconds`] = Math.round((Date.now() - waitStarted) / 100) / 10;
+        const { bodies, exitCodes } = await curlFromClient(fromConfig, 'client', url, 5);
         const after = await envoyClusterCounters(remoteConfig, 'istio-system', gateway, sniCluster);
         const clientAfter = await envoyClusterCounters(fromConfig, DEMO_NAMESPACE, clientPod, hostCluster);
         const answered = bodies.filter((b) => regionOf(b) === remote.region).length;
@@ -66,7 +75,7 @@ const checks: Check[] = [
         const crossed = clientAfter.rqTotal - clientBefore.rqTotal >= answered && clientAfter.hosts.every((h) => h.endsWith(':15443')) && after.cxTotal > 0;
         if (answered !== bodies.length || !crossed) {
           ok = false;
-          details.push(`${url}: ${bodies.map((b) => b || '<failed>').join(' | ')}; via gateway: ${crossed}`);
+          details.push(`${url}: ${bodies.map((b, i) => b || `<failed: curl exit ${exitCodes[i]}${exitCodes[i] === 6 ? ', name not resolved: is DNS capture on in this pod?' : ''}>`).join(' | ')}; via gateway: ${crossed}`);
         } else details.push(`${url} → ${bodies[0]}`);
       }
       return { ok, figures, detail: details.join('; ') };
