@@ -20,4 +20,10 @@ if (process.getuid?.() === 0 && !process.argv.includes('--render-only')) {
   const applySeconds = eastwest(['apply', '-f', 'examples/lab.yaml']);
   print('lab: with Istio and the demo applied, 20 s window', { applySeconds, ...(await idleUsage(20)) });
   print('latency: 1,000 sequential requests from the US client', await latency(1000));
+  const { diffBenchmark } = await import('./diff-bench.ts');
+  const { buildHelm } = await import('../src/lab/build/go-components.ts');
+  const { readLabVersions } = await import('../src/lab/versions.ts');
+  const { silentReporter } = await import('../src/core/reporter.ts');
+  const helm = `${(await buildHelm(readLabVersions(), silentReporter)).dir}/helm`;
+  print('diff: 2 clusters, lab mesh + 120 generated services', await diffBenchmark(helm));
 }

@@ -22,6 +22,18 @@ export const clusterLocalHost = (service: ServiceSpec) => `${service.name}.${ser
 export const istioSni = (service: ServiceSpec, port: number) => `outbound_.${port}_._.${clusterLocalHost(service)}`;
 export const locality = (cluster: ClusterSpec) => (cluster.zone ? `${cluster.region}/${cluster.zone}` : cluster.region);
 
+/** Every (exported service, other cluster serving it) pair as seen from `local`, with the gateway address if known. */
+function* remoteServings(spec: MeshSpec, local: ClusterSpec, gatewayAddresses: ReadonlyMap<string, string>) {
+  const clusters = new Map(spec.clusters.map((c) => [c.name, c]));
+  for (const service of spec.services) {
+    for (const remoteName of service.clusters) {
+      if (remoteName === local.name) continue;
+      const remote = clusters.get(remoteName)!;
+      yield { service, remote, known: gatewayAddresses.get(remote.name) ?? remote.eastWestGateway.address };
+    }
+  }
+}
+
 export function serviceEntryFederation(
   spec: MeshSpec,
   local: ClusterSpec,
@@ -29,57 +41,51 @@ export function serviceEntryFederation(
 ): { objects: KubeObject[]; pending: PendingAddress[] } {
   const objects: KubeObject[] = [];
   const pending: PendingAddress[] = [];
-  const clusters = new Map(spec.clusters.map((c) => [c.name, c]));
-  for (const service of spec.services) {
-    for (const remoteName of service.clusters) {
-      if (remoteName === local.name) continue;
-      const remote = clusters.get(remoteName)!;
-      const name = `${service.name}-${remote.name}`;
-      const host = remoteHost(spec, service, remote.name);
-      const known = gatewayAddresses.get(remote.name) ?? remote.eastWestGateway.address;
-      const address = known ?? pendingAddress(remote.name);
-      if (known === undefined) pending.push({ gatewayOf: remote.name, object: `ServiceEntry/${service.namespace}/${name}` });
-      objects.push({
-        apiVersion: 'networking.istio.io/v1',
-        kind: 'ServiceEntry',
-        metadata: {
-          name,
-          namespace: service.namespace,
-          ...(known === undefined ? { annotations: { [PENDING_ADDRESS_ANNOTATION]: remote.name } } : {}),
-        },
-        spec: {
-          hosts: [host],
-          location: 'MESH_INTERNAL',
-          resolution: isIP(address) ? 'STATIC' : 'DNS',
-          ports: service.ports.map((p) => ({ number: p.number, name: p.name, protocol: p.protocol })),
-          endpoints: [
-            {
-              address,
-              ports: Object.fromEntries(service.ports.map((p) => [p.name, CROSS_NETWORK_PORT])),
-              locality: locality(remote),
-            },
-          ],
-        },
-      });
-      const tlsFor = (port: number) => ({
-        mode: 'ISTIO_MUTUAL',
-        sni: istioSni(service, port),
-        subjectAltNames: [spiffeId(spec, service.namespace, service.serviceAccount ?? service.name)],
-      });
-      const [first, ...others] = service.ports;
-      objects.push({
-        apiVersion: 'networking.istio.io/v1',
-        kind: 'DestinationRule',
-        metadata: { name, namespace: service.namespace },
-        spec: {
-          host,
-          trafficPolicy: {
-            tls: tlsFor(first!.number),
-            ...(others.length > 0 ? { portLevelSettings: service.ports.map((p) => ({ port: { number: p.number }, tls: tlsFor(p.number) })) } : {}),
+  for (const { service, remote, known } of remoteServings(spec, local, gatewayAddresses)) {
+    const name = `${service.name}-${remote.name}`;
+    const host = remoteHost(spec, service, remote.name);
+    const address = known ?? pendingAddress(remote.name);
+    if (known === undefined) pending.push({ gatewayOf: remote.name, object: `ServiceEntry/${service.namespace}/${name}` });
+    objects.push({
+      apiVersion: 'networking.istio.io/v1',
+      kind: 'ServiceEntry',
+      metadata: {
+        name,
+        namespace: service.namespace,
+        ...(known === undefined ? { annotations: { [PENDING_ADDRESS_ANNOTATION]: remote.name } } : {}),
+      },
+      spec: {
+        hosts: [host],
+        location: 'MESH_INTERNAL',
+        resolution: isIP(address) ? 'STATIC' : 'DNS',
+        ports: service.ports.map((p) => ({ number: p.number, name: p.name, protocol: p.protocol })),
+        endpoints: [
+          {
+            address,
+            ports: Object.fromEntries(service.ports.map((p) => [p.name, CROSS_NETWORK_PORT])),
+            locality: locality(remote),
           },
+        ],
+      },
+    });
+    const tlsFor = (port: number) => ({
+      mode: 'ISTIO_MUTUAL',
+      sni: istioSni(service, port),
+      subjectAltNames: [spiffeId(spec, service.namespace, service.serviceAccount ?? service.name)],
+    });
+    const [first, ...others] = service.ports;
+    objects.push({
+      apiVersion: 'networking.istio.io/v1',
+      kind: 'DestinationRule',
+      metadata: { name, namespace: service.namespace },
+      spec: {
+        host,
+        trafficPolicy: {
+          tls: tlsFor(first!.number),
+          ...(others.length > 0 ? { portLevelSettings: service.ports.map((p) => ({ port: { number: p.number }, tls: tlsFor(p.number) })) } : {}),
         },
-      });
-    }
+      },
+    });
   }
   return { objects, pending };
 }
@@ -98,31 +104,25 @@ export function failoverWorkloadEntries(
 ): { objects: KubeObject[]; pending: PendingAddress[] } {
   const objects: KubeObject[] = [];
   const pending: PendingAddress[] = [];
-  const clusters = new Map(spec.clusters.map((c) => [c.name, c]));
-  for (const service of spec.services) {
+  for (const { service, remote, known: address } of remoteServings(spec, local, gatewayAddresses)) {
     if (!service.clusters.includes(local.name)) continue;
-    for (const remoteName of service.clusters) {
-      if (remoteName === local.name) continue;
-      const remote = clusters.get(remoteName)!;
-      const name = `${service.name}-via-${remote.name}`;
-      const address = gatewayAddresses.get(remote.name) ?? remote.eastWestGateway.address;
-      if (address === undefined || isIP(address) === 0) {
-        pending.push({ gatewayOf: remote.name, object: `WorkloadEntry/${service.namespace}/${name}` });
-        continue;
-      }
-      objects.push({
-        apiVersion: 'networking.istio.io/v1',
-        kind: 'WorkloadEntry',
-        metadata: { name, namespace: service.namespace },
-        spec: {
-          address,
-          labels: { app: service.name, 'security.istio.io/tlsMode': 'istio', 'topology.istio.io/cluster': remote.name },
-          locality: locality(remote),
-          ports: Object.fromEntries(service.ports.map((p) => [p.name, CROSS_NETWORK_PORT])),
-          serviceAccount: service.serviceAccount ?? service.name,
-        },
-      });
+    const name = `${service.name}-via-${remote.name}`;
+    if (address === undefined || isIP(address) === 0) {
+      pending.push({ gatewayOf: remote.name, object: `WorkloadEntry/${service.namespace}/${name}` });
+      continue;
     }
+    objects.push({
+      apiVersion: 'networking.istio.io/v1',
+      kind: 'WorkloadEntry',
+      metadata: { name, namespace: service.namespace },
+      spec: {
+        address,
+        labels: { app: service.name, 'security.istio.io/tlsMode': 'istio', 'topology.istio.io/cluster': remote.name },
+        locality: locality(remote),
+        ports: Object.fromEntries(service.ports.map((p) => [p.name, CROSS_NETWORK_PORT])),
+        serviceAccount: service.serviceAccount ?? service.name,
+      },
+    });
   }
   return { objects, pending };
 }
