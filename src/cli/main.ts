@@ -44,7 +44,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
   const program = buildProgram(io);
   try {
     await program.parseAsync(argv);
-    return EXIT.ok;
+    return io.exitCode ?? EXIT.ok;
   } catch (error) {
     return reportError(error, io);
   }

@@ -10,6 +10,8 @@ export interface Io {
   stderr: NodeJS.WritableStream;
   /** Colours and animation only on a TTY outside CI. */
   interactive: boolean;
+  /** Set by a command whose result is a failure (a failed check, drift, an unreachable cluster). */
+  exitCode?: number;
 }
 
 export function processIo(): Io {

@@ -14,7 +14,7 @@ function eastwest(args: string[], cwd: string) {
 
 function workdir(): string {
   const dir = mkdtempSync(join(tmpdir(), 'eastwest-cli-'));
-  cpSync(join(root, 'examples'), join(dir, 'examples'), { recursive: true });
+  cpSync(join(root, 'examples'), join(dir, 'examples'), { recursive: true, filter: (src) => !src.includes('.eastwest') });
   // ECDSA keeps this test fast; RSA-4096 is covered by the PKI tests.
   for (const f of ['training-mesh.yaml', 'lab.yaml']) {
     const p = join(dir, 'examples', f);
@@ -82,5 +82,17 @@ describe('eastwest CLI', () => {
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('2  bad input');
     expect(eastwest(['render', '--help'], root).stdout).toContain('eastwest render -f examples/training-mesh.yaml -o out/');
+  });
+});
+
+describe('exit codes of cluster commands', () => {
+  it('apply against a context that is not in the kubeconfig fails preflight with exit 3 and a hint, changing nothing', () => {
+    const dir = workdir();
+    writeFileSync(join(dir, 'kubeconfig'), 'apiVersion: v1\nkind: Config\nclusters: []\ncontexts: []\nusers: []\n');
+    const r = eastwest(['apply', '-f', 'examples/training-mesh.yaml', '--kubeconfig', 'kubeconfig'], dir);
+    expect(r.code).toBe(3);
+    expect(r.stdout).toMatch(/✗ us \[preflight\]: context "prod-us-east-1" is not in the kubeconfig/);
+    expect(r.stdout).toContain('hint: pass --kubeconfig');
+    expect(existsSync(join(dir, 'examples/.eastwest'))).toBe(false);
   });
 });

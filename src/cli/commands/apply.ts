@@ -55,6 +55,6 @@ export function registerApplyCommand(program: Command, io: Io): void {
       const kubeconfig = resolveKubeconfig(document.spec.clusters.map((c) => c.context), opts.kubeconfig);
       const result = await applyMesh({ file: opts.file, kubeconfig, helm: await helmFor(document.spec.profile, reporter), dryRun: Boolean(opts.dryRun), timeoutSeconds: Number(opts.timeout) }, reporter);
       printResult(io, opts.output, result, () => renderApply(result));
-      process.exitCode = applyExitCode(result);
+      io.exitCode = applyExitCode(result);
     });
 }

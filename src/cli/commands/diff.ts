@@ -44,6 +44,6 @@ export function registerDiffCommand(program: Command, io: Io): void {
       const kubeconfig = resolveKubeconfig(document.spec.clusters.map((c) => c.context), opts.kubeconfig);
       const result = await diffMesh({ file: opts.file, kubeconfig, helm: await helmFor(document.spec.profile, reporter) }, reporter);
       printResult(io, opts.output, result, () => renderDiff(result));
-      process.exitCode = result.unreachable.length ? EXIT.clusterError : result.differs ? EXIT.failed : EXIT.ok;
+      io.exitCode = result.unreachable.length ? EXIT.clusterError : result.differs ? EXIT.failed : EXIT.ok;
     });
 }

@@ -31,6 +31,6 @@ export function registerVerifyCommand(program: Command, io: Io): void {
       const kubeconfig = resolveKubeconfig(document.spec.clusters.map((c) => c.context), opts.kubeconfig);
       const result = await verifyMesh({ file: opts.file, kubeconfig, requests: Number(opts.requests) }, stderrReporter(io));
       printResult(io, opts.output, result, () => verificationTable(result));
-      process.exitCode = result.ok ? EXIT.ok : result.clusters.some((c) => !c.ok) ? EXIT.clusterError : EXIT.failed;
+      io.exitCode = result.ok ? EXIT.ok : result.clusters.some((c) => !c.ok) ? EXIT.clusterError : EXIT.failed;
     });
 }
