@@ -10,6 +10,7 @@ import { meshObjects } from '../apply/mesh-objects.ts';
 import { serviceAddress } from '../apply/gateway-address.ts';
 import { deployedRelease } from '../apply/helm.ts';
 import { ownedObjects, undesired } from '../apply/prune.ts';
+import { isNotFound } from '../k8s/client.ts';
 import { objectRef, type KubeObject } from '../k8s/object.ts';
 import { EASTWEST_GATEWAY_RELEASE, ISTIO_NAMESPACE } from '../render/helm-releases.ts';
 import { renderMesh } from '../render/render-mesh.ts';
@@ -69,12 +70,18 @@ export async function diffMesh(options: { file: string; kubeconfig: string | und
     const desired = [...r.preInstall.map((s) => s.object), ...meshObjects(spec, cluster, r, info, new Map())];
     const drift: ObjectDrift[] = [];
     for (const object of desired) {
-      const live = await client.read(object);
-      if (!live) {
+      let outcome;
+      try {
+        outcome = await client.apply(object, { dryRun: true });
+      } catch (error) {
+        if (!isNotFound(error)) throw error;
+      }
+      const live = outcome?.before;
+      if (!outcome || !live) {
         drift.push({ ref: objectRef(object), state: 'missing' });
         continue;
       }
-      const { object: after } = await client.apply(object, { dryRun: true });
+      const after = outcome.object;
       const fields = fieldDifferences(comparable(after), comparable(live));
       if (fields.length) drift.push({ ref: objectRef(object), state: 'changed', fields });
     }

@@ -9,6 +9,8 @@ export type ApplyAction = 'created' | 'configured' | 'unchanged';
 export interface ApplyOutcome {
   object: KubeObject;
   action: ApplyAction;
+  /** The object as it was before this apply; undefined when it did not exist. */
+  before: KubeObject | undefined;
 }
 
 export function loadKubeConfig(context: string, kubeconfigPath?: string): KubeConfig {
@@ -57,7 +59,7 @@ export class KubeClient {
       PatchStrategy.ServerSideApply,
     )) as unknown as KubeObject;
     const action: ApplyAction = before === undefined ? 'created' : sameContent(before, applied) ? 'unchanged' : 'configured';
-    return { object: applied, action };
+    return { object: applied, action, before };
   }
 
   /** Lists objects; a kind the cluster does not serve (CRD not installed) has none. */

@@ -18,6 +18,16 @@ const diff = async () => diffMesh({ file: spec, kubeconfig: LAB_KUBECONFIG, helm
 const status = (context: string, app: string, url: string) =>
   kubectl(context, ['exec', '-n', 'echo', `deploy/${app}`, '-c', 'client', '--', 'curl', '-s', '-m', '5', '-o', '/dev/null', '-w', '%{http_code}', url], { okCodes: [0, 7, 28, 52, 56] });
 
+/** Policy changes reach the sidecars a moment later (xDS push): ask again for up to 20 s. */
+async function statusUntil(context: string, app: string, url: string, expected: string): Promise<string> {
+  let code = '';
+  for (let i = 0; i < 40 && code !== expected; i++) {
+    code = (await status(context, app, url)).stdout;
+    if (code !== expected) await new Promise((r) => setTimeout(r, 500));
+  }
+  return code;
+}
+
 describe('policy across clusters', () => {
   beforeAll(async () => {
     const result = await applyMesh({ file: spec, kubeconfig: LAB_KUBECONFIG, helm: await helm(), timeoutSeconds: 300 }, silentReporter);
@@ -60,8 +70,9 @@ describe('policy across clusters', () => {
       { ref: 'AuthorizationPolicy/echo/echo-allow', state: 'changed', fields: [{ path: 'spec.rules[0].from[0].source.principals[0]', want: 'corp.local/ns/echo/sa/client', live: 'corp.local/ns/echo/sa/other' }] },
     ]);
     expect(drifted.crossCluster).toEqual([{ ref: 'AuthorizationPolicy/istio-system/hand-made-deny', byCluster: { us: expect.stringMatching(/^[0-9a-f]{12}$/), eu: 'absent' } }]);
-    // The drifted rule really changed behaviour: the allowed client is now refused by the EU sidecar.
-    expect((await status('lab-us', 'client', 'http://echo.eu.mesh.local/')).stdout).toBe('403');
+    // The drifted rule really changed behaviour: the allowed client is now refused by the EU sidecar
+    // (once istiod has pushed the edited policy to it).
+    expect(await statusUntil('lab-us', 'client', 'http://echo.eu.mesh.local/', '403')).toBe('403');
 
     const healed = await applyMesh({ file: spec, kubeconfig: LAB_KUBECONFIG, helm: await helm(), timeoutSeconds: 300 }, silentReporter);
     const euChanges = healed.clusters.find((c) => c.cluster === 'eu')!;
@@ -69,12 +80,7 @@ describe('policy across clusters', () => {
     const after = await diff();
     expect(after.clusters.every((c) => c.ok && c.value.drift.length === 0)).toBe(true);
     expect(after.crossCluster.map((x) => x.ref)).toEqual(['AuthorizationPolicy/istio-system/hand-made-deny']); // not ours: apply never touches it
-    let code = '';
-    for (let i = 0; i < 20 && code !== '200'; i++) {
-      code = (await status('lab-us', 'client', 'http://echo.eu.mesh.local/')).stdout;
-      if (code !== '200') await new Promise((r) => setTimeout(r, 500));
-    }
-    expect(code).toBe('200');
+    expect(await statusUntil('lab-us', 'client', 'http://echo.eu.mesh.local/', '200')).toBe('200');
     await kubectl('lab-us', ['delete', 'authorizationpolicy', '-n', 'istio-system', 'hand-made-deny']);
     expect((await diff()).differs).toBe(false);
   });
