@@ -1,6 +1,7 @@
 // The east-west gateway's address, as istiod would see it: LoadBalancer ingress IP or hostname, else
 // spec.externalIPs.
 import type { KubeClient } from '../k8s/client.ts';
+import { pollUntil } from '../util/poll.ts';
 import { EASTWEST_GATEWAY_RELEASE, ISTIO_NAMESPACE } from '../render/helm-releases.ts';
 
 interface ServiceShape {
@@ -14,12 +15,10 @@ export function serviceAddress(service: ServiceShape | undefined): string | unde
 }
 
 export async function waitForGatewayAddress(client: KubeClient, timeoutSeconds: number): Promise<string> {
-  const deadline = Date.now() + timeoutSeconds * 1000;
-  while (Date.now() < deadline) {
+  const address = await pollUntil(timeoutSeconds, 1000, async () => {
     const service = await client.read({ apiVersion: 'v1', kind: 'Service', metadata: { name: EASTWEST_GATEWAY_RELEASE, namespace: ISTIO_NAMESPACE } });
-    const address = serviceAddress(service as ServiceShape | undefined);
-    if (address) return address;
-    await new Promise((r) => setTimeout(r, 1000));
-  }
+    return serviceAddress(service as ServiceShape | undefined);
+  });
+  if (address) return address;
   throw new Error(`the east-west gateway Service ${ISTIO_NAMESPACE}/${EASTWEST_GATEWAY_RELEASE} got no address in ${timeoutSeconds} s`);
 }

@@ -5,6 +5,7 @@ import type { KubeConfig } from '@kubernetes/client-node';
 import { readFileSync } from 'node:fs';
 import { stringify } from 'yaml';
 import type { KubeClient } from '../k8s/client.ts';
+import { pollUntil } from '../util/poll.ts';
 import type { KubeObject } from '../k8s/object.ts';
 import { ISTIO_NAMESPACE } from '../render/helm-releases.ts';
 
@@ -54,11 +55,10 @@ export function serverOf(config: KubeConfig): { server: string; caData: string }
 
 export async function readerToken(client: KubeClient, timeoutSeconds = 60): Promise<string> {
   await client.apply(readerTokenSecret());
-  const deadline = Date.now() + timeoutSeconds * 1000;
-  while (Date.now() < deadline) {
+  const token = await pollUntil(timeoutSeconds, 500, async () => {
     const secret = (await client.read(readerTokenSecret())) as { data?: { token?: string } } | undefined;
-    if (secret?.data?.token) return Buffer.from(secret.data.token, 'base64').toString('utf8');
-    await new Promise((r) => setTimeout(r, 500));
-  }
+    return secret?.data?.token ? Buffer.from(secret.data.token, 'base64').toString('utf8') : undefined;
+  });
+  if (token !== undefined) return token;
   throw new Error(`no token for ${READER_SERVICE_ACCOUNT} after ${timeoutSeconds} s (is the token controller running?)`);
 }

@@ -1,5 +1,6 @@
 // Deployments: scale through the scale subresource, wait until every replica is ready.
 import { AppsV1Api, type KubeConfig } from '@kubernetes/client-node';
+import { pollUntil } from '../util/poll.ts';
 
 export async function scaleDeployment(config: KubeConfig, namespace: string, name: string, replicas: number): Promise<number> {
   const apps = config.makeApiClient(AppsV1Api);
@@ -11,11 +12,10 @@ export async function scaleDeployment(config: KubeConfig, namespace: string, nam
 
 export async function waitDeploymentReady(config: KubeConfig, namespace: string, name: string, timeoutSeconds: number): Promise<void> {
   const apps = config.makeApiClient(AppsV1Api);
-  const deadline = Date.now() + timeoutSeconds * 1000;
-  while (Date.now() < deadline) {
+  const ready = await pollUntil(timeoutSeconds, 1000, async () => {
     const d = await apps.readNamespacedDeployment({ name, namespace });
-    if ((d.status?.readyReplicas ?? 0) >= (d.spec?.replicas ?? 1) && d.status?.observedGeneration === d.metadata?.generation) return;
-    await new Promise((r) => setTimeout(r, 1000));
-  }
+    return (d.status?.readyReplicas ?? 0) >= (d.spec?.replicas ?? 1) && d.status?.observedGeneration === d.metadata?.generation ? true : undefined;
+  });
+  if (ready) return;
   throw new Error(`deployment ${namespace}/${name} not ready after ${timeoutSeconds} s`);
 }

@@ -5,6 +5,7 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Reporter } from '../core/reporter.ts';
 import { exec } from '../util/exec.ts';
+import { sleep } from '../util/poll.ts';
 import { labCgroups, pidsIn, removeCgroup } from './cgroups.ts';
 import { removeLabNetwork } from './host-network.ts';
 import { readNodeStates } from './lab-state.ts';
@@ -12,7 +13,6 @@ import { LAB_BRIDGE, LAB_PREFIX } from './plan.ts';
 import { LAB_STATE_ROOT } from './node/node-layout.ts';
 
 export const HOST_MOUNTPOINTS_FILE = join(LAB_STATE_ROOT, 'host-mountpoints.json');
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function signal(pid: number, sig: NodeJS.Signals): void {
   try {

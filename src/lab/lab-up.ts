@@ -9,6 +9,7 @@ import { EastwestError, EXIT } from '../core/errors.ts';
 import type { Reporter } from '../core/reporter.ts';
 import { KubeClient, loadKubeConfig } from '../k8s/client.ts';
 import { exec } from '../util/exec.ts';
+import { pollUntil } from '../util/poll.ts';
 import { buildLabComponents, type LabComponents } from './build/build-all.ts';
 import { coreDnsObjects } from './cluster-addons.ts';
 import { addLoadBalancerRoutes, createBridge, createNodeNetwork } from './host-network.ts';
@@ -40,19 +41,18 @@ interface Step {
 }
 
 const supervisorScript = fileURLToPath(new URL('./node/supervisor.ts', import.meta.url));
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
+/** Waits for `check`; an error from it (a component still starting) is remembered and retried. */
 async function waitFor(what: string, seconds: number, check: () => Promise<boolean>): Promise<void> {
-  const deadline = Date.now() + seconds * 1000;
   let lastError = '';
-  while (Date.now() < deadline) {
+  const ready = await pollUntil(seconds, 1000, async () => {
     try {
-      if (await check()) return;
+      return (await check()) ? true : undefined;
     } catch (error) {
       lastError = (error as Error).message;
+      return undefined;
     }
-    await sleep(1000);
-  }
+  });
+  if (ready) return;
   throw new EastwestError('lab-timeout', `${what}: not ready after ${seconds} s${lastError ? ` (${lastError})` : ''}`, { hint: `logs are in ${LAB_STATE_ROOT}/nodes/<cluster>/logs/` });
 }
 

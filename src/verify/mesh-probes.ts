@@ -32,37 +32,32 @@ export async function curlFromClient(config: KubeConfig, app: string, url: strin
   return { bodies, exitCodes, latenciesMs };
 }
 
-/** Per-host counters of one Envoy cluster, from the proxy's admin `clusters` endpoint. */
-export async function envoyClusterCounters(config: KubeConfig, namespace: string, pod: string, envoyCluster: string): Promise<{ cxTotal: number; cxActive: number; rqTotal: number; hosts: string[] }> {
+/** Per-host stats of one Envoy cluster (host → stat → value), from the proxy's admin `clusters` endpoint. */
+async function envoyClusterHosts(config: KubeConfig, namespace: string, pod: string, envoyCluster: string): Promise<Map<string, Map<string, string>>> {
   const result = await podExec(config, namespace, pod, 'istio-proxy', ['pilot-agent', 'request', 'GET', 'clusters']);
-  let cxTotal = 0;
-  let cxActive = 0;
-  let rqTotal = 0;
-  const hosts = new Set<string>();
+  const hosts = new Map<string, Map<string, string>>();
   for (const line of result.stdout.split('\n')) {
     const [cluster, host, stat, value] = line.split('::');
-    if (cluster !== envoyCluster || value === undefined) continue;
-    if (/^[\d.]+:\d+$|^\[.*\]:\d+$/.test(host!)) hosts.add(host!);
-    if (stat === 'cx_total') cxTotal += Number(value);
-    if (stat === 'cx_active') cxActive += Number(value);
-    if (stat === 'rq_total') rqTotal += Number(value);
+    // Host lines are address:port; the cluster's own lines (priorities, circuit breakers) are not.
+    if (cluster !== envoyCluster || value === undefined || !/^[\d.]+:\d+$|^\[.*\]:\d+$/.test(host!)) continue;
+    if (!hosts.has(host!)) hosts.set(host!, new Map());
+    hosts.get(host!)!.set(stat!, value);
   }
-  return { cxTotal, cxActive, rqTotal, hosts: [...hosts].sort() };
+  return hosts;
 }
 
-/** Endpoints of one Envoy cluster with their region and priority, from the admin `clusters` endpoint. */
+/** Connection and request counters of one Envoy cluster, summed over its hosts. */
+export async function envoyClusterCounters(config: KubeConfig, namespace: string, pod: string, envoyCluster: string): Promise<{ cxTotal: number; cxActive: number; rqTotal: number; hosts: string[] }> {
+  const hosts = await envoyClusterHosts(config, namespace, pod, envoyCluster);
+  const sum = (stat: string) => [...hosts.values()].reduce((n, stats) => n + Number(stats.get(stat) ?? 0), 0);
+  return { cxTotal: sum('cx_total'), cxActive: sum('cx_active'), rqTotal: sum('rq_total'), hosts: [...hosts.keys()].sort() };
+}
+
+/** Endpoints of one Envoy cluster with their region and priority. */
 export async function envoyClusterEndpoints(config: KubeConfig, namespace: string, pod: string, envoyCluster: string): Promise<{ address: string; region: string; priority: number }[]> {
-  const result = await podExec(config, namespace, pod, 'istio-proxy', ['pilot-agent', 'request', 'GET', 'clusters']);
-  const endpoints = new Map<string, { address: string; region: string; priority: number }>();
-  for (const line of result.stdout.split('\n')) {
-    const [cluster, host, stat, value] = line.split('::');
-    if (cluster !== envoyCluster || value === undefined || !/:\d+$/.test(host!)) continue;
-    const entry = endpoints.get(host!) ?? { address: host!, region: '', priority: 0 };
-    if (stat === 'region') entry.region = value;
-    if (stat === 'priority') entry.priority = Number(value);
-    endpoints.set(host!, entry);
-  }
-  return [...endpoints.values()].sort((a, b) => a.priority - b.priority || a.address.localeCompare(b.address));
+  const hosts = await envoyClusterHosts(config, namespace, pod, envoyCluster);
+  return [...hosts].map(([address, stats]) => ({ address, region: stats.get('region') ?? '', priority: Number(stats.get('priority') ?? 0) }))
+    .sort((a, b) => a.priority - b.priority || a.address.localeCompare(b.address));
 }
 
 export async function eastWestGatewayPod(config: KubeConfig): Promise<string> {
