@@ -1,37 +1,35 @@
-// `eastwest apply`: preflight everywhere first, then per cluster: istio-system + cacerts, the three
-// Helm releases, the east-west gateway's address, and the mesh objects by server-side apply (one field
-// manager, staged). Re-running converges with no changes. Failures are data per cluster and step.
+// `eastwest apply`: connect to every cluster first (one connection each, deadlines on every request),
+// then per selected cluster: istio-system + cacerts, the three Helm releases, the east-west gateway's
+// address, and the mesh objects through the resource manager (dry run → apply only what drifted,
+// staged, prune owned leftovers). Peers not selected (or not reachable) are only read, never written:
+// their gateways' last-known addresses keep the routes to them as they are.
 import { dirname, resolve } from 'node:path';
 import type { Reporter } from '../core/reporter.ts';
-import { isNotFound, type KubeClient } from '../k8s/client.ts';
-import { objectRef, type KubeObject } from '../k8s/object.ts';
+import { fanOut, mapLimit, type ClusterOutcome } from '../core/fan-out.ts';
 import { ensureCa } from '../actions/ensure-ca.ts';
+import { classifier, connectionView, openEngine, type EngineContext, type EngineOptions } from '../engine/context.ts';
+import { addressMap, knownGatewayAddresses, type GatewayAddress } from '../engine/gateway-addresses.ts';
+import { waitDeploymentReady } from '../k8s/deployments.ts';
+import { objectRef, type KubeObject } from '../k8s/object.ts';
+import { applyChangeSet, planObjects, undesired, type ChangeSetEntry } from '../k8s/resource-manager.ts';
 import { istioChartsDir } from '../lab/upstream-sources.ts';
-import { renderMesh } from '../render/render-mesh.ts';
-import { loadMeshSpec } from '../spec/load-file.ts';
-import type { MeshSpec } from '../spec/schema.ts';
+import { DEMO_NAMESPACE } from '../render/demo-workload.ts';
+import { renderMesh, type RenderedCluster } from '../render/render-mesh.ts';
+import type { ClusterSpec } from '../spec/schema.ts';
 import { waitForGatewayAddress } from './gateway-address.ts';
 import { chartArgs, deployedRelease, recoverPendingRelease, releaseUpToDate, upgradeInstall, type HelmTarget } from './helm.ts';
-import { fanOut, preflight, preflightHint, type ClusterOutcome, type PreflightInfo } from './preflight.ts';
-import { waitDeploymentReady } from '../k8s/deployments.ts';
-import { DEMO_NAMESPACE } from '../render/demo-workload.ts';
-import { meshObjects } from './mesh-objects.ts';
-import { prune } from './prune.ts';
-import { readerToken } from './remote-secrets.ts';
+import { meshObjects, REMOTE_SECRET_PREFIX, type PeerAccess } from './mesh-objects.ts';
+import { ownedObjects } from './prune.ts';
+import { readerToken, serverOf } from './remote-secrets.ts';
 
-export interface ApplyOptions {
-  file: string;
-  kubeconfig: string | undefined;
+export interface ApplyOptions extends EngineOptions {
   helm: string;
   dryRun?: boolean;
-  /** Seconds to wait for Helm releases and gateway addresses. */
+  /** Seconds to wait for Helm releases, gateway addresses and the demo workload. */
   timeoutSeconds?: number;
 }
 
-export interface Change {
-  ref: string;
-  action: 'created' | 'configured' | 'unchanged' | 'installed' | 'upgraded' | 'would change' | 'deleted' | 'would delete';
-}
+export type Change = ChangeSetEntry;
 
 export interface ClusterApply {
   gatewayAddress?: string;
@@ -41,7 +39,10 @@ export interface ClusterApply {
 export interface ApplyResult {
   ok: boolean;
   dryRun: boolean;
+  /** The clusters acted on. */
+  selected: string[];
   preflight: ClusterOutcome<{ kubernetesVersion: string }>[];
+  gateways: GatewayAddress[];
   clusters: ClusterOutcome<ClusterApply>[];
   /** Seconds from start to end. */
   seconds: number;
@@ -54,104 +55,109 @@ async function resolveChartDirectory(specFile: string, path: string): Promise<st
   return resolve(dirname(specFile), path);
 }
 
-async function applyObjects(client: KubeClient, objects: KubeObject[], dryRun: boolean, changes: Change[]): Promise<void> {
-  for (const object of objects) {
-    try {
-      const { action } = await client.apply(object, { dryRun });
-      changes.push({ ref: objectRef(object), action: dryRun && action !== 'unchanged' ? 'would change' : action });
-    } catch (error) {
-      // In a dry run, an object whose namespace or CRD an earlier step would create cannot be checked yet.
-      if (dryRun && isNotFound(error)) changes.push({ ref: objectRef(object), action: 'would change' });
-      else throw error;
-    }
-  }
-}
+const seconds = (started: number) => Math.round((Date.now() - started) / 100) / 10;
 
 export async function applyMesh(options: ApplyOptions, reporter: Reporter): Promise<ApplyResult> {
   const started = Date.now();
-  const decoded = await loadMeshSpec(options.file);
-  const { spec } = decoded.document;
+  const ctx = await openEngine({ ...options, connectPeers: true });
+  const { spec } = ctx;
   const dryRun = Boolean(options.dryRun);
   const timeout = options.timeoutSeconds ?? 600;
   const say = (message: string) => reporter.report({ level: 'info', code: 'apply', message });
+  const selectedNames = ctx.selected.map((c) => c.name);
+  const preflightView = ctx.connections.map(connectionView);
+  const result = (clusters: ClusterOutcome<ClusterApply>[], gateways: GatewayAddress[], ok: boolean): ApplyResult =>
+    ({ ok, dryRun, selected: selectedNames, preflight: preflightView, gateways, clusters, seconds: seconds(started) });
 
-  // 1. Preflight everywhere before changing anything anywhere.
-  const checks = await fanOut(spec.clusters, 'preflight', (c) => preflight(c, options.kubeconfig), preflightHint);
-  const preflightView = checks.map((c) => (c.ok ? { ...c, value: { kubernetesVersion: c.value.kubernetesVersion } } : c));
-  if (checks.some((c) => !c.ok)) return { ok: false, dryRun, preflight: preflightView, clusters: [], seconds: (Date.now() - started) / 1000 };
-  const info = new Map(checks.map((c) => [c.cluster, (c as { value: PreflightInfo }).value]));
-  const { bundle } = await ensureCa(decoded, reporter);
-  const initial = new Map(renderMesh({ spec, pki: bundle }).map((r) => [r.cluster.name, r]));
+  // 1. Every selected cluster answers before anything changes anywhere. Peers may be down.
+  if (ctx.connections.some((c) => !c.ok && selectedNames.includes(c.cluster))) return result([], [], false);
+  for (const peer of ctx.connections.filter((c) => !c.ok)) {
+    reporter.report({ level: 'warn', code: 'peer-unreachable', message: `${peer.cluster} is not reachable: it is left as it is, and routes to it keep its gateway's last-known address` });
+  }
+  const { bundle } = await ensureCa(ctx.decoded, reporter);
+  const known = await knownGatewayAddresses(spec, ctx.connected);
+  const initial = new Map(renderMesh({ spec, pki: bundle, gatewayAddresses: addressMap(known) }).map((r) => [r.cluster.name, r]));
+  const classify = classifier(ctx.requestTimeoutSeconds);
 
-  // 2. Per cluster: pre-install objects, Helm releases, gateway address.
-  const installs = await fanOut(spec.clusters, 'install', async (cluster) => {
-    const client = info.get(cluster.name)!.client;
+  // 2. Per selected cluster: pre-install objects, Helm releases, gateway address.
+  const installs = await fanOut(ctx.selected, 'install', async (cluster) => {
+    const { client } = ctx.connected.get(cluster.name)!;
     const rendered = initial.get(cluster.name)!;
-    const changes: Change[] = [];
     say(`${cluster.name}: istio-system and cacerts`);
-    await applyObjects(client, rendered.preInstall.map((s) => s.object), dryRun, changes);
-    const target: HelmTarget = { binary: options.helm, kubeconfig: options.kubeconfig, context: cluster.context };
-    for (const release of rendered.releases) {
-      let deployed = await deployedRelease(target, release.release, release.namespace);
-      if (deployed?.status.startsWith('pending-') && !dryRun) {
-        const recovered = await recoverPendingRelease(target, release.release, release.namespace, deployed.status);
-        say(`${cluster.name}: release ${release.release} was left ${deployed.status} by an interrupted run: ${recovered}`);
-        deployed = await deployedRelease(target, release.release, release.namespace);
-      }
-      if (releaseUpToDate(deployed, release)) {
-        changes.push({ ref: `HelmRelease/${release.namespace}/${release.release}`, action: 'unchanged' });
-        continue;
-      }
-      if (dryRun) {
-        changes.push({ ref: `HelmRelease/${release.namespace}/${release.release}`, action: 'would change' });
-        continue;
-      }
+    const preInstall = rendered.preInstall.map((s) => s.object);
+    const planned = await planObjects(client, preInstall);
+    const changes: Change[] = dryRun ? planned.map(({ object: _o, ...e }) => e) : await applyChangeSet(client, planned, []);
+    changes.push(...(await helmReleases(ctx, options, cluster, rendered, dryRun, timeout, say)));
+    const gatewayAddress = cluster.eastWestGateway.address ?? (dryRun ? known.find((g) => g.cluster === cluster.name)?.address : await waitForGatewayAddress(client, timeout));
+    if (gatewayAddress && !dryRun) say(`${cluster.name}: east-west gateway at ${gatewayAddress}`);
+    return { changes, ...(gatewayAddress ? { gatewayAddress } : {}) };
+  }, classify);
+  const gateways: GatewayAddress[] = known.map((g) => {
+    const installed = installs.find((i) => i.cluster === g.cluster);
+    return installed?.ok && installed.value.gatewayAddress ? { cluster: g.cluster, address: installed.value.gatewayAddress, source: g.source === 'spec' ? 'spec' : 'live' } : g;
+  });
+  if (installs.some((i) => !i.ok)) return result(installs, gateways, false);
+
+  // 3. The mesh objects, rendered again with every gateway address now known.
+  const final = new Map(renderMesh({ spec, pki: bundle, gatewayAddresses: addressMap(gateways) }).map((r) => [r.cluster.name, r]));
+  const peers = spec.federation.mode === 'endpoint-discovery' ? await peerAccess(ctx, dryRun) : new Map<string, PeerAccess>();
+  const results = await fanOut(ctx.selected, 'mesh objects', async (cluster) => {
+    const { client } = ctx.connected.get(cluster.name)!;
+    const previous = (installs.find((i) => i.cluster === cluster.name) as { value: ClusterApply }).value;
+    const rendered = final.get(cluster.name)!;
+    // Objects that would route to a gateway whose address nobody knows are left as they are.
+    const pendingRefs = new Set(rendered.pending.map((p) => p.object));
+    const all = meshObjects(spec, cluster, rendered, peers);
+    const objects = all.filter((o) => !pendingRefs.has(objectRef(o)));
+    const owned = await ownedObjects(client, spec.meshID);
+    // Remote secrets of peers whose token could not be read now (unreachable, or not selected) are kept.
+    const keep = owned.filter((o) => pendingRefs.has(objectRef(o)) || (objectRef(o).startsWith(REMOTE_SECRET_PREFIX) && !peers.has(objectRef(o).slice(REMOTE_SECRET_PREFIX.length))));
+    const prune = undesired(owned, [...objects, ...rendered.preInstall.map((s) => s.object), ...keep]);
+    const planned = await planObjects(client, objects);
+    const skipped: Change[] = [...pendingRefs].map((ref) => ({ ref, action: 'skipped', note: 'the gateway it routes to has no known address' }));
+    let changes: Change[];
+    if (dryRun) changes = [...planned.map(({ object: _o, ...e }) => e), ...prune.map((o) => ({ ref: objectRef(o), action: 'deleted' as const }))];
+    else changes = await applyChangeSet(client, planned, prune);
+    if (spec.demo.enabled && !dryRun) {
+      await mapLimit(objects.filter((o) => o.kind === 'Deployment' && o.metadata.namespace === DEMO_NAMESPACE), 4, (d: KubeObject) => waitDeploymentReady(client.config, DEMO_NAMESPACE, d.metadata.name, timeout));
+    }
+    return { ...previous, changes: [...previous.changes, ...changes, ...skipped] };
+  }, classify);
+  return result(results, gateways, results.every((r) => r.ok));
+}
+
+async function helmReleases(ctx: EngineContext, options: ApplyOptions, cluster: ClusterSpec, rendered: RenderedCluster, dryRun: boolean, timeout: number, say: (m: string) => void): Promise<Change[]> {
+  const changes: Change[] = [];
+  const target: HelmTarget = { binary: options.helm, kubeconfig: ctx.kubeconfig, context: cluster.context, cluster: cluster.name, timeoutMs: (ctx.requestTimeoutSeconds * 3 + 5) * 1000 };
+  for (const release of rendered.releases) {
+    const ref = `HelmRelease/${release.namespace}/${release.release}`;
+    let deployed = await deployedRelease(target, release.release, release.namespace);
+    if (deployed?.status.startsWith('pending-') && !dryRun) {
+      const recovered = await recoverPendingRelease(target, release.release, release.namespace, deployed.status);
+      say(`${cluster.name}: release ${release.release} was left ${deployed.status} by an interrupted run: ${recovered}`);
+      deployed = await deployedRelease(target, release.release, release.namespace);
+    }
+    if (releaseUpToDate(deployed, release)) {
+      changes.push({ ref, action: 'unchanged' });
+      continue;
+    }
+    if (!dryRun) {
       say(`${cluster.name}: helm upgrade --install ${release.release}`);
       const chart = 'path' in release.chart ? [await resolveChartDirectory(options.file, release.chart.path)] : chartArgs(release.chart, (p) => p);
       await upgradeInstall(target, release, chart, { timeout: `${timeout}s` });
-      changes.push({ ref: `HelmRelease/${release.namespace}/${release.release}`, action: deployed ? 'upgraded' : 'installed' });
     }
-    const gatewayAddress = dryRun ? undefined : cluster.eastWestGateway.address ?? (await waitForGatewayAddress(client, timeout));
-    if (gatewayAddress) say(`${cluster.name}: east-west gateway at ${gatewayAddress}`);
-    return { changes, ...(gatewayAddress ? { gatewayAddress } : {}) };
-  }, installHint);
-  const failedInstall = installs.filter((i) => !i.ok);
-  if (failedInstall.length) return { ok: false, dryRun, preflight: preflightView, clusters: installs, seconds: (Date.now() - started) / 1000 };
-
-  // 3. The mesh objects, rendered again with the discovered gateway addresses.
-  const addresses = new Map(installs.flatMap((i) => (i.ok && i.value.gatewayAddress ? [[i.cluster, i.value.gatewayAddress] as [string, string]] : [])));
-  const final = new Map(renderMesh({ spec, pki: bundle, gatewayAddresses: addresses }).map((r) => [r.cluster.name, r]));
-  const tokens = spec.federation.mode === 'endpoint-discovery' && !dryRun ? await readerTokens(spec, info) : new Map<string, string>();
-  const results = await fanOut(spec.clusters, 'mesh objects', async (cluster) => {
-    const client = info.get(cluster.name)!.client;
-    const previous = installs.find((i) => i.cluster === cluster.name) as { value: ClusterApply };
-    const changes = [...previous.value.changes];
-    const objects = meshObjects(spec, cluster, final.get(cluster.name)!, info, tokens);
-    await applyObjects(client, objects, dryRun, changes);
-    const desired = [...objects, ...final.get(cluster.name)!.preInstall.map((s) => s.object)];
-    // Remote secrets exist only in endpoint-discovery mode and are built from live tokens: keep them in a dry run.
-    const keep = dryRun ? (await client.list('v1', 'Secret', 'istio-system', 'istio/multiCluster=true')).map((o) => ({ ...o, apiVersion: 'v1', kind: 'Secret' })) : [];
-    for (const ref of await prune(client, spec.meshID, [...desired, ...(spec.federation.mode === 'endpoint-discovery' ? keep : [])], dryRun)) {
-      changes.push({ ref, action: dryRun ? 'would delete' : 'deleted' });
-    }
-    if (spec.demo.enabled && !dryRun) {
-      for (const d of objects.filter((o) => o.kind === 'Deployment' && o.metadata.namespace === DEMO_NAMESPACE)) {
-        await waitDeploymentReady(client.config, DEMO_NAMESPACE, d.metadata.name, timeout);
-      }
-    }
-    return { ...previous.value, changes };
-  }, installHint);
-  return { ok: results.every((r) => r.ok), dryRun, preflight: preflightView, clusters: results, seconds: Math.round((Date.now() - started) / 100) / 10 };
+    changes.push({ ref, action: deployed ? 'configured' : 'created' });
+  }
+  return changes;
 }
 
-async function readerTokens(spec: MeshSpec, info: Map<string, PreflightInfo>): Promise<Map<string, string>> {
-  const entries = await Promise.all(spec.clusters.map(async (c) => [c.name, await readerToken(info.get(c.name)!.client)] as const));
-  return new Map(entries);
-}
-
-function installHint(error: unknown): string | undefined {
-  const message = (error as Error).message ?? '';
-  if (message.includes('got no address')) return 'does the cluster have a LoadBalancer implementation? Set clusters[].eastWestGateway.address or use a NodePort/ClusterIP serviceType with a fixed address';
-  if (message.includes('helm upgrade')) return 'see Helm\'s message above; `helm status -n istio-system <release>` and the istio-system pods tell more';
-  return (error as { hint?: string }).hint;
+/** Server, CA and reader token of every reachable cluster; tokens are only created in selected clusters. */
+async function peerAccess(ctx: EngineContext, dryRun: boolean): Promise<Map<string, PeerAccess>> {
+  const entries = await Promise.all([...ctx.connected.values()].map(async ({ cluster, client }) => {
+    const create = !dryRun && ctx.selected.includes(cluster);
+    const token = await readerToken(client, { create });
+    if (token === undefined) return undefined;
+    return [cluster.name, { ...serverOf(client.config), token }] as [string, PeerAccess];
+  }));
+  return new Map(entries.filter((e): e is [string, PeerAccess] => e !== undefined));
 }

@@ -6,12 +6,32 @@ import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
 import type { ChartRef, HelmRelease } from '../render/helm-releases.ts';
 import { canonicalJson } from '../util/canonical-json.ts';
+import { ClusterError } from '../k8s/cluster-error.ts';
 import { exec, ExecError } from '../util/exec.ts';
 
 export interface HelmTarget {
   binary: string;
   kubeconfig: string | undefined;
   context: string;
+  /** Deadline of a query (list, get values); a helm that does not answer in time is killed. */
+  timeoutMs?: number;
+  /** The cluster's name in messages. */
+  cluster?: string;
+}
+
+const QUERY_TIMEOUT_MS = 35_000;
+
+/** A helm query against a cluster: killed at its deadline, reported as that cluster's timeout. */
+async function query(target: HelmTarget, args: string[]) {
+  const timeoutMs = target.timeoutMs ?? QUERY_TIMEOUT_MS;
+  try {
+    return await exec(target.binary, args, { timeoutMs });
+  } catch (error) {
+    if (error instanceof ExecError && error.timedOut) {
+      throw new ClusterError(target.cluster ?? target.context, 'timeout', `unreachable (timeout after ${Math.round(timeoutMs / 1000)} s) during helm ${args[0]}`, 'is the API server up and answering? raise --request-timeout for a slow link, or leave the cluster out with --clusters', error);
+    }
+    throw error;
+  }
 }
 
 const base = (t: HelmTarget) => [...(t.kubeconfig ? ['--kubeconfig', t.kubeconfig] : []), '--kube-context', t.context];
@@ -30,10 +50,10 @@ export interface DeployedRelease {
 }
 
 export async function deployedRelease(target: HelmTarget, release: string, namespace: string): Promise<DeployedRelease | undefined> {
-  const list = await exec(target.binary, ['list', ...base(target), '-n', namespace, '--deployed', '--failed', '--pending', '-o', 'json', '--filter', `^${release}$`]);
+  const list = await query(target, ['list', ...base(target), '-n', namespace, '--deployed', '--failed', '--pending', '-o', 'json', '--filter', `^${release}$`]);
   const entry = (JSON.parse(list.stdout || '[]') as { name: string; status: string; chart: string }[]).find((r) => r.name === release);
   if (!entry) return undefined;
-  const values = await exec(target.binary, ['get', 'values', release, ...base(target), '-n', namespace, '-o', 'json']);
+  const values = await query(target, ['get', 'values', release, ...base(target), '-n', namespace, '-o', 'json']);
   return { status: entry.status, values: (JSON.parse(values.stdout || '{}') ?? {}) as Record<string, unknown>, chartVersion: entry.chart.replace(/^.*-(?=\d)/, '') };
 }
 

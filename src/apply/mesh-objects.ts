@@ -5,20 +5,27 @@ import { demoObjects } from '../render/demo-workload.ts';
 import { owned } from '../render/ownership.ts';
 import type { RenderedCluster } from '../render/render-mesh.ts';
 import type { ClusterSpec, MeshSpec } from '../spec/schema.ts';
-import type { PreflightInfo } from './preflight.ts';
-import { remoteSecret, serverOf } from './remote-secrets.ts';
+import { remoteSecret } from './remote-secrets.ts';
 
-export function meshObjects(spec: MeshSpec, cluster: ClusterSpec, rendered: RenderedCluster, info: Map<string, PreflightInfo>, tokens: Map<string, string>): KubeObject[] {
+/** What a remote secret for a peer is made of (read live from that peer at apply time). */
+export interface PeerAccess {
+  server: string;
+  caData: string;
+  token: string;
+}
+
+export const REMOTE_SECRET_PREFIX = 'Secret/istio-system/istio-remote-secret-';
+
+/** Remote secrets only for the peers in `peers` (a peer that cannot be reached keeps its secret as it is). */
+export function meshObjects(spec: MeshSpec, cluster: ClusterSpec, rendered: RenderedCluster, peers: ReadonlyMap<string, PeerAccess>): KubeObject[] {
   const staged = [...rendered.postInstall];
   if (spec.federation.mode === 'endpoint-discovery') {
     for (const other of spec.clusters) {
-      const token = tokens.get(other.name);
-      if (other.name === cluster.name || token === undefined) continue;
-      const { server, caData } = serverOf(info.get(other.name)!.client.config);
-      staged.push({ stage: 'secrets', object: owned(spec.meshID, remoteSecret(other.name, server, caData, token)) });
+      const access = peers.get(other.name);
+      if (other.name === cluster.name || access === undefined) continue;
+      staged.push({ stage: 'secrets', object: owned(spec.meshID, remoteSecret(other.name, access.server, access.caData, access.token)) });
     }
   }
   if (spec.demo.enabled) for (const object of demoObjects(spec, cluster)) staged.push({ stage: object.kind === 'Namespace' ? 'namespaces' : 'istio-config', object: owned(spec.meshID, object) });
   return staged.sort((a, b) => STAGES.indexOf(a.stage) - STAGES.indexOf(b.stage)).map((s) => s.object);
 }
-

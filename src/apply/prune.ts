@@ -1,7 +1,7 @@
-// Pruning: objects eastwest owns (by label) for this mesh that are no longer desired are deleted.
-// Objects without the ownership label are never touched.
+// What eastwest owns in a cluster (by label), of the kinds it may prune; the resource manager deletes
+// the ones no longer desired. Objects without the ownership label are never touched.
 import type { KubeClient } from '../k8s/client.ts';
-import { objectRef, type KubeObject } from '../k8s/object.ts';
+import type { KubeObject } from '../k8s/object.ts';
 import { MANAGED_BY_LABEL, MANAGED_BY_VALUE, MESH_LABEL } from '../render/ownership.ts';
 
 /** Kinds eastwest renders and may therefore prune (namespaces and workloads are left alone). */
@@ -22,14 +22,3 @@ export async function ownedObjects(client: KubeClient, meshID: string): Promise<
   return lists.flat();
 }
 
-/** Owned objects of prunable kinds that are not in `desired`. */
-export function undesired(owned: readonly KubeObject[], desired: readonly KubeObject[]): KubeObject[] {
-  const wanted = new Set(desired.map(objectRef));
-  return owned.filter((o) => !wanted.has(objectRef(o)));
-}
-
-export async function prune(client: KubeClient, meshID: string, desired: readonly KubeObject[], dryRun: boolean): Promise<string[]> {
-  const extra = undesired(await ownedObjects(client, meshID), desired);
-  if (!dryRun) for (const object of extra) await client.delete(object);
-  return extra.map(objectRef);
-}

@@ -3,8 +3,10 @@
 // Secret labelled istio/multiCluster=true in every other cluster.
 import type { KubeConfig } from '@kubernetes/client-node';
 import { readFileSync } from 'node:fs';
+import { EastwestError } from '../core/errors.ts';
 import { stringify } from 'yaml';
 import type { KubeClient } from '../k8s/client.ts';
+import { ClusterError } from '../k8s/cluster-error.ts';
 import { pollUntil } from '../util/poll.ts';
 import type { KubeObject } from '../k8s/object.ts';
 import { ISTIO_NAMESPACE } from '../render/helm-releases.ts';
@@ -44,21 +46,28 @@ export function remoteSecret(name: string, server: string, caData: string, token
 /** Server and CA of a context, as the other clusters must use them. */
 export function serverOf(config: KubeConfig): { server: string; caData: string } {
   const cluster = config.getCurrentCluster();
-  if (!cluster) throw new Error('the context has no cluster');
+  if (!cluster) throw new EastwestError('context-without-cluster', 'the context has no cluster', { hint: 'fix the kubeconfig: the context must name a cluster' });
   const caData = cluster.caData ?? (cluster.caFile ? readFileSync(cluster.caFile).toString('base64') : undefined);
-  if (!caData) throw new Error(`cluster ${cluster.name} has no CA data; remote secrets need it`);
+  if (!caData) throw new EastwestError('cluster-without-ca', `cluster ${cluster.name} has no CA data; remote secrets need it`, { hint: 'put certificate-authority-data (or a certificate-authority file) in the kubeconfig' });
   if (/^https?:\/\/(127\.|localhost|\[::1\])/.test(cluster.server)) {
-    throw new Error(`the API server address ${cluster.server} is loopback: other clusters cannot reach it`);
+    throw new EastwestError('loopback-api-server', `the API server address ${cluster.server} is loopback: other clusters cannot reach it`, { hint: 'use a kubeconfig whose server address the other clusters can reach' });
   }
   return { server: cluster.server, caData };
 }
 
-export async function readerToken(client: KubeClient, timeoutSeconds = 60): Promise<string> {
-  await client.apply(readerTokenSecret());
-  const token = await pollUntil(timeoutSeconds, 500, async () => {
+/**
+ * The reader service account's token. With `create`, its token Secret is made first and waited for;
+ * without, an existing token or undefined (a cluster that is only read is never written).
+ */
+export async function readerToken(client: KubeClient, options: { create: boolean; timeoutSeconds?: number } = { create: true }): Promise<string | undefined> {
+  const current = async () => {
     const secret = (await client.read(readerTokenSecret())) as { data?: { token?: string } } | undefined;
     return secret?.data?.token ? Buffer.from(secret.data.token, 'base64').toString('utf8') : undefined;
-  });
+  };
+  if (!options.create) return current();
+  await client.apply(readerTokenSecret());
+  const timeoutSeconds = options.timeoutSeconds ?? 60;
+  const token = await pollUntil(timeoutSeconds, 500, current);
   if (token !== undefined) return token;
-  throw new Error(`no token for ${READER_SERVICE_ACCOUNT} after ${timeoutSeconds} s (is the token controller running?)`);
+  throw new ClusterError(client.cluster, 'api', `no token for ${READER_SERVICE_ACCOUNT} after ${timeoutSeconds} s`, 'is the token controller (kube-controller-manager) running?');
 }

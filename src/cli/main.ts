@@ -25,6 +25,7 @@ export function buildProgram(io: Io): Command {
     .version('0.1.0')
     .showHelpAfterError('(run with --help for usage)')
     .addHelpText('after', `${EXIT_CODES_HELP}\n\nStart with:\n  eastwest validate -f examples/training-mesh.yaml\n  eastwest render -f examples/training-mesh.yaml -o out/`)
+    .option('--debug', 'show stack traces of unexpected errors')
     .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) })
     .exitOverride();
   registerValidateCommand(program, io);
@@ -42,15 +43,17 @@ export function buildProgram(io: Io): Command {
 /** Runs the CLI and returns the exit code; only `main` sets it on the process. */
 export async function run(argv: string[], io: Io): Promise<number> {
   const program = buildProgram(io);
+  const debug = argv.includes('--debug') || Boolean(process.env.EASTWEST_DEBUG);
   try {
     await program.parseAsync(argv);
     return io.exitCode ?? EXIT.ok;
   } catch (error) {
-    return reportError(error, io);
+    return reportError(error, io, debug);
   }
 }
 
-export function reportError(error: unknown, io: Io): number {
+/** Every failure ends here: a message and a hint, the exit code; a stack trace only with --debug. */
+export function reportError(error: unknown, io: Io, debug = false): number {
   if (error instanceof CommanderError) {
     if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help') return EXIT.ok;
     return EXIT.badInput;
@@ -64,13 +67,19 @@ export function reportError(error: unknown, io: Io): number {
   if (EastwestError.is(error)) {
     io.stderr.write(`error: ${error.message}\n`);
     if (error.hint) io.stderr.write(`hint: ${error.hint}\n`);
-    if (process.env.EASTWEST_DEBUG && error.stack) io.stderr.write(`${error.stack}\n`);
+    if (debug && error.stack) io.stderr.write(`${error.stack}\n`);
     return error.exitCode;
   }
-  io.stderr.write(`error: ${(error as Error)?.stack ?? String(error)}\n`);
+  // Not one of ours: a defect. Say so plainly; the stack only when asked for.
+  const message = error instanceof Error ? error.message.split('\n')[0] : String(error);
+  io.stderr.write(`error: unexpected failure: ${message}\n`);
+  if (debug) io.stderr.write(`${(error as Error)?.stack ?? ''}\n`);
+  else io.stderr.write('hint: run again with --debug for the stack trace, and report it\n');
   return EXIT.failed;
 }
 
-export async function main(argv: string[]): Promise<void> {
-  process.exitCode = await run(argv, processIo());
+export async function main(argv: string[]): Promise<never> {
+  const code = await run(argv, processIo());
+  // Exit now: a socket to a cluster that stopped answering must not keep the command alive after its result.
+  process.exit(code);
 }

@@ -1,8 +1,11 @@
-// Talking to one cluster: server-side apply with one field manager, reads, lists, status patches.
+// Talking to one cluster: every request carries a deadline; server-side apply with one field manager;
+// reads, lists, deletes. Failures come out as ClusterErrors (exit 3, with a hint) naming the cluster.
 import { KubeConfig, KubernetesObjectApi, PatchStrategy, type KubernetesObject } from '@kubernetes/client-node';
+import { EastwestError, EXIT } from '../core/errors.ts';
 import { FIELD_MANAGER } from '../render/ownership.ts';
-import type { KubeObject } from './object.ts';
 import { canonicalJson } from '../util/canonical-json.ts';
+import { clusterError, httpStatusOf } from './cluster-error.ts';
+import type { KubeObject } from './object.ts';
 
 export type ApplyAction = 'created' | 'configured' | 'unchanged';
 
@@ -13,74 +16,108 @@ export interface ApplyOutcome {
   before: KubeObject | undefined;
 }
 
-export function loadKubeConfig(context: string, kubeconfigPath?: string): KubeConfig {
-  const kc = new KubeConfig();
-  if (kubeconfigPath) kc.loadFromFile(kubeconfigPath);
-  else kc.loadFromDefault();
+/** kubectl has no request deadline by default; eastwest does: a frozen API server must not hang a command. */
+export const DEFAULT_REQUEST_TIMEOUT_SECONDS = 10;
+
+/**
+ * A KubeConfig whose every API request (typed clients and KubernetesObjectApi alike) is aborted after
+ * `requestTimeoutMs`: the deadline is attached where client-node authenticates each request.
+ */
+export class DeadlineKubeConfig extends KubeConfig {
+  requestTimeoutMs = DEFAULT_REQUEST_TIMEOUT_SECONDS * 1000;
+  override async applySecurityAuthentication(context: Parameters<KubeConfig['applySecurityAuthentication']>[0]): Promise<void> {
+    await super.applySecurityAuthentication(context);
+    context.setSignal(AbortSignal.timeout(this.requestTimeoutMs));
+  }
+}
+
+export function loadKubeConfig(context: string, kubeconfigPath?: string, requestTimeoutSeconds = DEFAULT_REQUEST_TIMEOUT_SECONDS): DeadlineKubeConfig {
+  const kc = new DeadlineKubeConfig();
+  kc.requestTimeoutMs = Math.round(requestTimeoutSeconds * 1000);
+  try {
+    if (kubeconfigPath) kc.loadFromFile(kubeconfigPath);
+    else kc.loadFromDefault();
+  } catch (error) {
+    throw new EastwestError('kubeconfig-unreadable', `cannot read the kubeconfig${kubeconfigPath ? ` ${kubeconfigPath}` : ''}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, { exitCode: EXIT.badInput, hint: 'pass --kubeconfig <file>, or set KUBECONFIG' });
+  }
   if (!kc.getContextObject(context)) {
-    throw new Error(`context "${context}" is not in the kubeconfig${kubeconfigPath ? ` ${kubeconfigPath}` : ''} (known: ${kc.getContexts().map((c) => c.name).join(', ') || 'none'})`);
+    throw new EastwestError('context-missing', `context "${context}" is not in the kubeconfig${kubeconfigPath ? ` ${kubeconfigPath}` : ''} (known: ${kc.getContexts().map((c) => c.name).join(', ') || 'none'})`, {
+      exitCode: EXIT.badInput,
+      hint: 'pass --kubeconfig, or set KUBECONFIG; for the lab run `eastwest lab up` first',
+    });
   }
   kc.setCurrentContext(context);
   return kc;
 }
 
-/** Not found: the object, its namespace, or its kind (a CRD not installed yet). */
-export const isNotFound = (error: unknown) =>
-  (error as { code?: number }).code === 404 || /Unrecognized API version and kind|HTTP-Code: 404/.test((error as Error).message ?? '');
+/** Not found: the object, its namespace, or its kind (a CRD not installed yet: client-node's discovery says so). */
+export const isNotFound = (error: unknown) => httpStatusOf(error) === 404 || /Unrecognized API version and kind/.test((error as Error)?.message ?? '');
 
 export class KubeClient {
   readonly objects: KubernetesObjectApi;
   readonly config: KubeConfig;
   readonly fieldManager: string;
-  constructor(config: KubeConfig, fieldManager = FIELD_MANAGER) {
+  readonly cluster: string;
+  readonly requestTimeoutSeconds: number;
+  constructor(config: KubeConfig, options: { fieldManager?: string; cluster?: string } = {}) {
     this.config = config;
-    this.fieldManager = fieldManager;
+    this.fieldManager = options.fieldManager ?? FIELD_MANAGER;
+    this.cluster = options.cluster ?? config.getCurrentContext();
+    this.requestTimeoutSeconds = config instanceof DeadlineKubeConfig ? config.requestTimeoutMs / 1000 : DEFAULT_REQUEST_TIMEOUT_SECONDS;
     this.objects = KubernetesObjectApi.makeApiClient(config);
   }
 
-  async read(ref: { apiVersion: string; kind: string; metadata: { name: string; namespace?: string } }): Promise<KubeObject | undefined> {
+  /** Runs one request; anything but "not found" becomes a ClusterError naming this cluster. */
+  async call<T>(doing: string, request: () => Promise<T>, onNotFound?: () => T): Promise<T> {
     try {
-      return (await this.objects.read({ apiVersion: ref.apiVersion, kind: ref.kind, metadata: { ...ref.metadata } } as KubernetesObject & { metadata: { name: string } })) as unknown as KubeObject;
+      return await request();
     } catch (error) {
-      if (isNotFound(error)) return undefined;
-      throw error;
+      if (onNotFound && isNotFound(error)) return onNotFound();
+      throw clusterError(this.cluster, error, this.requestTimeoutSeconds, doing);
     }
   }
 
-  /** Server-side apply; `force` only for objects eastwest owns. Tells whether anything changed. */
+  async read(ref: { apiVersion: string; kind: string; metadata: { name: string; namespace?: string } }): Promise<KubeObject | undefined> {
+    return this.call(
+      `read ${ref.kind}/${ref.metadata.name}`,
+      async () => (await this.objects.read({ apiVersion: ref.apiVersion, kind: ref.kind, metadata: { ...ref.metadata } } as KubernetesObject & { metadata: { name: string } })) as unknown as KubeObject,
+      () => undefined,
+    );
+  }
+
+  /** Server-side apply (`force` only for objects eastwest owns); `before` is read first. */
   async apply(object: KubeObject, options: { dryRun?: boolean; force?: boolean } = {}): Promise<ApplyOutcome> {
     const before = await this.read(object);
-    const applied = (await this.objects.patch(
+    const applied = await this.patch(object, options);
+    const action: ApplyAction = before === undefined ? 'created' : sameContent(before, applied) ? 'unchanged' : 'configured';
+    return { object: applied, action, before };
+  }
+
+  /** The server-side apply PATCH alone. */
+  async patch(object: KubeObject, options: { dryRun?: boolean; force?: boolean } = {}): Promise<KubeObject> {
+    return this.call(`${options.dryRun ? 'dry-run ' : ''}apply ${object.kind}/${object.metadata.name}`, async () => (await this.objects.patch(
       object as unknown as KubernetesObject,
       undefined,
       options.dryRun ? 'All' : undefined,
       this.fieldManager,
       options.force ?? true,
       PatchStrategy.ServerSideApply,
-    )) as unknown as KubeObject;
-    const action: ApplyAction = before === undefined ? 'created' : sameContent(before, applied) ? 'unchanged' : 'configured';
-    return { object: applied, action, before };
+    )) as unknown as KubeObject);
   }
 
   /** Lists objects; a kind the cluster does not serve (CRD not installed) has none. */
   async list(apiVersion: string, kind: string, namespace?: string, labelSelector?: string): Promise<KubeObject[]> {
-    try {
+    return this.call(`list ${kind}`, async () => {
       const list = await this.objects.list(apiVersion, kind, namespace, undefined, undefined, undefined, undefined, labelSelector);
       return list.items as unknown as KubeObject[];
-    } catch (error) {
-      if (isNotFound(error)) return [];
-      throw error;
-    }
+    }, () => []);
   }
 
   async delete(object: KubeObject): Promise<boolean> {
-    try {
+    return this.call(`delete ${object.kind}/${object.metadata.name}`, async () => {
       await this.objects.delete(object as unknown as KubernetesObject);
       return true;
-    } catch (error) {
-      if (isNotFound(error)) return false;
-      throw error;
-    }
+    }, () => false);
   }
 }
 

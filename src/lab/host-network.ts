@@ -51,6 +51,12 @@ export async function addLoadBalancerRoutes(plan: LabPlan): Promise<void> {
   }
 }
 
+/** True when an iptables binary is on PATH (a new machine has none until the lab installs it). */
+export async function iptablesAvailable(): Promise<boolean> {
+  const dirs = (process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin').split(':');
+  return dirs.some((d) => d !== '' && existsSync(`${d}/iptables`));
+}
+
 /** What the lab's network left on this machine (for status, stale-state detection and down). */
 export async function labNetworkState(bridge: string): Promise<{ netns: string[]; links: string[]; iptablesRules: string[] }> {
   const netns = existsSync('/run/netns') ? readdirSync('/run/netns').filter((n) => n.startsWith(`${LAB_PREFIX}-`)).sort() : [];
@@ -59,7 +65,10 @@ export async function labNetworkState(bridge: string): Promise<{ netns: string[]
     .map((l) => /^\d+:\s+([^:@]+)/.exec(l)?.[1])
     .filter((n): n is string => n !== undefined && (n === bridge || n.startsWith('ew-')))
     .sort();
-  const iptablesRules = (await exec('iptables', ['-S', 'FORWARD'], { okCodes: [1, 4] })).stdout.split('\n').filter((l) => l.includes(IPTABLES_COMMENT));
+  // Before the lab's packages are installed there is no iptables, and so no rule of ours.
+  const iptablesRules = (await iptablesAvailable())
+    ? (await exec('iptables', ['-S', 'FORWARD'], { okCodes: [1, 4] })).stdout.split('\n').filter((l) => l.includes(IPTABLES_COMMENT))
+    : [];
   return { netns, links, iptablesRules };
 }
 

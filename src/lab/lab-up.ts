@@ -11,6 +11,8 @@ import { KubeClient, loadKubeConfig } from '../k8s/client.ts';
 import { exec } from '../util/exec.ts';
 import { pollUntil } from '../util/poll.ts';
 import { buildLabComponents, type LabComponents } from './build/build-all.ts';
+import { ensureHostPackages } from './build/host-packages.ts';
+import { readLabVersions } from './versions.ts';
 import { coreDnsObjects } from './cluster-addons.ts';
 import { addLoadBalancerRoutes, createBridge, createNodeNetwork } from './host-network.ts';
 import { HOST_MOUNTPOINTS_FILE, labDown } from './lab-down.ts';
@@ -40,7 +42,8 @@ interface Step {
   run: () => Promise<void>;
 }
 
-const supervisorScript = fileURLToPath(new URL('./node/supervisor.ts', import.meta.url));
+// Beside this module: supervisor.ts in a clone, supervisor.js in a built package.
+const supervisorScript = fileURLToPath(new URL(`./node/supervisor.${import.meta.url.endsWith('.ts') ? 'ts' : 'js'}`, import.meta.url));
 /** Waits for `check`; an error from it (a component still starting) is remembered and retried. */
 async function waitFor(what: string, seconds: number, check: () => Promise<boolean>): Promise<void> {
   let lastError = '';
@@ -75,7 +78,9 @@ function ensureHostMountpoints(): void {
 function startSupervisor(node: LabNodePlan): void {
   const dir = nodeDir(node.cluster);
   const log = openSync(join(dir, 'logs', 'supervisor.log'), 'a');
-  const child = spawn('nsenter', [`--net=/run/netns/${node.netns}`, '--', 'unshare', '--mount', '--uts', '--propagation', 'private', '--', process.execPath, supervisorScript, dir], {
+  // catatonit (Debian) is the node's subreaper: processes that daemonize (containerd shims) and pods
+  // orphaned when a shim dies are re-parented to it and reaped, not to a PID 1 that may not reap.
+  const child = spawn('nsenter', [`--net=/run/netns/${node.netns}`, '--', 'unshare', '--mount', '--uts', '--propagation', 'private', '--', 'catatonit', '--', process.execPath, supervisorScript, dir], {
     detached: true,
     stdio: ['ignore', log, log],
   });
@@ -99,6 +104,8 @@ async function nodeReady(client: KubeClient, name: string): Promise<boolean> {
 export async function labUp(options: LabUpOptions, reporter: Reporter): Promise<LabUpResult> {
   if (process.getuid?.() !== 0) throw new EastwestError('lab-needs-root', 'the lab needs root (network namespaces, mounts, cgroups)', { exitCode: EXIT.badInput });
   const plan: LabPlan = labPlan(labClusters(options.clusters));
+  // The host's packages come before anything that uses them (iptables, ip, nsenter …).
+  await ensureHostPackages(readLabVersions().debian.hostPackages, reporter);
   const state: LabState = await readLabState();
   const wanted = plan.nodes.map((n) => n.cluster).sort().join(',');
   if (state.running && state.nodes.map((n) => n.cluster).sort().join(',') === wanted) {

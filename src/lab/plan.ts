@@ -1,5 +1,7 @@
 // The lab's addressing and naming, derived from the cluster list alone (pure). Everything lives in
 // 198.18.0.0/15 (RFC 2544 benchmarking space): nothing the lab sends can reach another network.
+import { EastwestError, EXIT } from '../core/errors.ts';
+
 export interface LabClusterSpec {
   name: string;
   region: string;
@@ -54,7 +56,12 @@ export function labClusters(names: readonly string[]): LabClusterSpec[] {
 }
 
 export function labPlan(clusters: readonly LabClusterSpec[]): LabPlan {
-  if (clusters.length < 1 || clusters.length > MAX_CLUSTERS) throw new Error(`the lab runs 1 to ${MAX_CLUSTERS} clusters`);
+  if (clusters.length < 1 || clusters.length > MAX_CLUSTERS) throw new EastwestError('lab-cluster-count', `the lab runs 1 to ${MAX_CLUSTERS} clusters, not ${clusters.length}`, { exitCode: EXIT.badInput, hint: 'e.g. --clusters us,eu' });
+  const names = clusters.map((c) => c.name);
+  const twice = names.find((n, i) => names.indexOf(n) !== i);
+  if (twice) throw new EastwestError('lab-cluster-twice', `the lab cluster "${twice}" is named twice`, { exitCode: EXIT.badInput, hint: 'name each cluster once, e.g. --clusters us,eu' });
+  const veths = names.map((n) => `ew-${n}`.slice(0, 15));
+  if (new Set(veths).size !== veths.length) throw new EastwestError('lab-cluster-names', 'lab cluster names must differ in their first 12 characters (interface names)', { exitCode: EXIT.badInput });
   return {
     bridge: LAB_BRIDGE,
     bridgeIp: '198.18.0.1',

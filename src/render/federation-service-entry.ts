@@ -9,6 +9,8 @@ import { CROSS_NETWORK_PORT } from './mesh-objects.ts';
 /** Placeholder host for a gateway address not yet known; `.invalid` never resolves (RFC 2606). */
 export const pendingAddress = (cluster: string) => `pending-gateway-address.${cluster}.invalid`;
 export const PENDING_ADDRESS_ANNOTATION = 'eastwest.dev/pending-gateway-address';
+/** On objects that route to another cluster's east-west gateway: that cluster (its last-known address is in them). */
+export const GATEWAY_OF_LABEL = 'eastwest.dev/gateway-of';
 
 export interface PendingAddress {
   /** The cluster whose gateway address is needed. */
@@ -52,6 +54,7 @@ export function serviceEntryFederation(
       metadata: {
         name,
         namespace: service.namespace,
+        labels: { [GATEWAY_OF_LABEL]: remote.name },
         ...(known === undefined ? { annotations: { [PENDING_ADDRESS_ANNOTATION]: remote.name } } : {}),
       },
       spec: {
@@ -64,6 +67,7 @@ export function serviceEntryFederation(
             address,
             ports: Object.fromEntries(service.ports.map((p) => [p.name, CROSS_NETWORK_PORT])),
             locality: locality(remote),
+            network: remote.network,
           },
         ],
       },
@@ -96,6 +100,7 @@ export function serviceEntryFederation(
  * gateway on 15443 with its locality. Callers use <svc>.<ns>.svc.cluster.local as usual: local pods
  * first, the other region's gateway when no local endpoint is healthy (with the locality DestinationRule).
  * The sidecar originates Istio mTLS with the service's own SNI, which the remote gateway routes on.
+ * Gateways never see these entries (they are in the remote network): no gateway-to-gateway loops.
  */
 export function failoverWorkloadEntries(
   spec: MeshSpec,
@@ -114,9 +119,14 @@ export function failoverWorkloadEntries(
     objects.push({
       apiVersion: 'networking.istio.io/v1',
       kind: 'WorkloadEntry',
-      metadata: { name, namespace: service.namespace },
+      metadata: { name, namespace: service.namespace, labels: { [GATEWAY_OF_LABEL]: remote.name } },
       spec: {
         address,
+        // The remote network: every east-west gateway's network view (ISTIO_META_REQUESTED_NETWORK_VIEW,
+        // set by the gateway chart from networkGateway) hides it, so traffic that already crossed a
+        // network is never sent across again. Sidecars, which know no gateway for that network in this
+        // mode, use the address as it is: the remote gateway on 15443.
+        network: remote.network,
         labels: { app: service.name, 'security.istio.io/tlsMode': 'istio', 'topology.istio.io/cluster': remote.name },
         locality: locality(remote),
         ports: Object.fromEntries(service.ports.map((p) => [p.name, CROSS_NETWORK_PORT])),

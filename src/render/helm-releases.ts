@@ -1,4 +1,5 @@
 // The three Helm releases per cluster (istio/base, istio/istiod, istio/gateway as east-west gateway).
+import { isIP } from 'node:net';
 import type { ClusterSpec, MeshSpec } from '../spec/schema.ts';
 import { deepMerge } from '../util/deep-merge.ts';
 import { LAB_GATEWAY_VALUES, LAB_ISTIOD_VALUES } from './lab-profile.ts';
@@ -82,7 +83,7 @@ export function helmReleases(spec: MeshSpec, cluster: ClusterSpec): HelmRelease[
     labels: { ...EASTWEST_GATEWAY_LABEL, 'topology.istio.io/network': cluster.network },
     service: {
       type: spec.eastWestGateway.serviceType,
-      ...(cluster.eastWestGateway.address && /^[0-9.:a-f]+$/i.test(cluster.eastWestGateway.address)
+      ...(cluster.eastWestGateway.address && isIP(cluster.eastWestGateway.address) !== 0
         ? { loadBalancerIP: cluster.eastWestGateway.address }
         : {}),
     },

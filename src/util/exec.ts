@@ -23,9 +23,12 @@ export interface ExecResult {
 
 export class ExecError extends EastwestError {
   readonly result: ExecResult | undefined;
-  constructor(message: string, result?: ExecResult, hint?: string) {
+  /** Killed at its deadline (ExecOptions.timeoutMs). */
+  readonly timedOut: boolean;
+  constructor(message: string, result?: ExecResult, hint?: string, timedOut = false) {
     super('exec-failed', message, hint === undefined ? {} : { hint });
     this.result = result;
+    this.timedOut = timedOut;
   }
 }
 
@@ -37,7 +40,11 @@ export function exec(command: string, args: readonly string[], options: ExecOpti
     let stdout = '';
     let stderr = '';
     let timer: NodeJS.Timeout | undefined;
-    if (options.timeoutMs) timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs);
+    let timedOut = false;
+    if (options.timeoutMs) timer = setTimeout(() => {
+      timedOut = true;
+      child.kill('SIGKILL');
+    }, options.timeoutMs);
     child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
     child.stderr.setEncoding('utf8').on('data', (d: string) => {
       stderr += d;
@@ -53,7 +60,7 @@ export function exec(command: string, args: readonly string[], options: ExecOpti
       if (code === 0 || options.okCodes?.includes(code ?? -1)) resolve(result);
       else {
         const why = signal ? `killed by ${signal}${options.timeoutMs ? ` (timeout ${options.timeoutMs} ms)` : ''}` : `exit code ${code}`;
-        reject(new ExecError(`${command} ${args.join(' ')} failed (${why}):\n${tail(stderr || stdout)}`, result));
+        reject(new ExecError(`${command} ${args.join(' ')} failed (${why}):\n${tail(stderr || stdout)}`, result, undefined, timedOut));
       }
     });
     if (options.input !== undefined) child.stdin.end(options.input);

@@ -2,10 +2,10 @@
 // Each check is data ({id, run(ctx) → result with figures}); one failing check never hides the others.
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { Reporter } from '../core/reporter.ts';
-import { fanOut, preflight, preflightHint, type ClusterOutcome } from '../apply/preflight.ts';
+import type { ClusterOutcome } from '../core/fan-out.ts';
+import { connectionView, openEngine, type EngineOptions } from '../engine/context.ts';
 import { DEMO_NAMESPACE } from '../render/demo-workload.ts';
 import { clusterLocalHost, istioSni, remoteHost } from '../render/federation-service-entry.ts';
-import { loadMeshSpec } from '../spec/load-file.ts';
 import type { ClusterSpec, MeshSpec, ServiceSpec } from '../spec/schema.ts';
 import { curlFromClient, eastWestGatewayPod, envoyClusterCounters, envoyClusterEndpoints, readyPod, scaleDeployment, waitDeploymentReady } from './mesh-probes.ts';
 
@@ -44,10 +44,13 @@ const checks: Check[] = [
       let ok = true;
       const details: string[] = [];
       for (const remote of ctx.spec.clusters.filter((c) => c.name !== ctx.from.name && ctx.service.clusters.includes(c.name))) {
-        const remoteConfig = ctx.configs.get(remote.name)!;
-        const gateway = await eastWestGatewayPod(remoteConfig);
+        // A remote cluster whose API cannot be reached still answers through its data plane; only its
+        // gateway's counters cannot be read then.
+        const remoteConfig = ctx.configs.get(remote.name);
+        const gateway = remoteConfig ? await eastWestGatewayPod(remoteConfig) : undefined;
         const sniCluster = istioSni(ctx.service, ctx.service.ports[0]!.number);
-        const before = await envoyClusterCounters(remoteConfig, 'istio-system', gateway, sniCluster);
+        const noCounters = { cxTotal: 0, cxActive: 0, rqTotal: 0, hosts: [] as string[] };
+        const before = remoteConfig && gateway ? await envoyClusterCounters(remoteConfig, 'istio-system', gateway, sniCluster) : noCounters;
         const fromConfig = ctx.configs.get(ctx.from.name)!;
         const clientPod = await readyPod(fromConfig, DEMO_NAMESPACE, 'app=client');
         const hostCluster = `outbound|${ctx.service.ports[0]!.number}||${remoteHost(ctx.spec, ctx.service, remote.name)}`;
@@ -63,16 +66,18 @@ const checks: Check[] = [
         }
         figures[`${remote.name}.firstAnswerAfterSeconds`] = Math.round((Date.now() - waitStarted) / 100) / 10;
         const { bodies, exitCodes } = await curlFromClient(fromConfig, 'client', url, 5);
-        const after = await envoyClusterCounters(remoteConfig, 'istio-system', gateway, sniCluster);
+        const after = remoteConfig && gateway ? await envoyClusterCounters(remoteConfig, 'istio-system', gateway, sniCluster) : noCounters;
         const clientAfter = await envoyClusterCounters(fromConfig, DEMO_NAMESPACE, clientPod, hostCluster);
         const answered = bodies.filter((b) => regionOf(b) === remote.region).length;
         figures[`${remote.name}.answered`] = `${answered}/${bodies.length}`;
         figures[`${remote.name}.clientRequestsToGateway`] = clientAfter.rqTotal - clientBefore.rqTotal;
         figures[`${remote.name}.gatewayEndpoints`] = clientAfter.hosts.join(',');
-        figures[`${remote.name}.gatewaySniConnections`] = after.cxTotal;
-        figures[`${remote.name}.gatewaySniConnectionsNew`] = after.cxTotal - before.cxTotal;
-        figures[`${remote.name}.gatewaySniActive`] = after.cxActive;
-        const crossed = clientAfter.rqTotal - clientBefore.rqTotal >= answered && clientAfter.hosts.every((h) => h.endsWith(':15443')) && after.cxTotal > 0;
+        if (remoteConfig) {
+          figures[`${remote.name}.gatewaySniConnections`] = after.cxTotal;
+          figures[`${remote.name}.gatewaySniConnectionsNew`] = after.cxTotal - before.cxTotal;
+          figures[`${remote.name}.gatewaySniActive`] = after.cxActive;
+        } else figures[`${remote.name}.gatewayCounters`] = 'unavailable (cluster unreachable)';
+        const crossed = clientAfter.rqTotal - clientBefore.rqTotal >= answered && clientAfter.hosts.every((h) => h.endsWith(':15443')) && (!remoteConfig || after.cxTotal > 0);
         if (answered !== bodies.length || !crossed) {
           ok = false;
           details.push(`${url}: ${bodies.map((b, i) => b || `<failed: curl exit ${exitCodes[i]}${exitCodes[i] === 6 ? ', name not resolved: is DNS capture on in this pod?' : ''}>`).join(' | ')}; via gateway: ${crossed}`);
@@ -150,7 +155,12 @@ const checks: Check[] = [
       const results: Record<string, number | string> = {};
       let ok = true;
       for (const cluster of ctx.spec.clusters.filter((c) => ctx.service.clusters.includes(c.name))) {
-        const { bodies, exitCodes } = await curlFromClient(ctx.configs.get(cluster.name)!, 'client-plaintext', `http://${clusterLocalHost(ctx.service)}/`, 1, 5);
+        const config = ctx.configs.get(cluster.name);
+        if (!config) {
+          results[`${cluster.name}.curlExit`] = 'skipped (cluster unreachable)';
+          continue;
+        }
+        const { bodies, exitCodes } = await curlFromClient(config, 'client-plaintext', `http://${clusterLocalHost(ctx.service)}/`, 1, 5);
         results[`${cluster.name}.curlExit`] = exitCodes[0] ?? -1;
         if (bodies[0]) ok = false;
       }
@@ -166,18 +176,25 @@ export interface VerifyResult {
   seconds: number;
 }
 
-export async function verifyMesh(options: { file: string; kubeconfig: string | undefined; requests?: number }, reporter: Reporter): Promise<VerifyResult> {
+export interface VerifyOptions extends EngineOptions {
+  requests?: number;
+}
+
+export async function verifyMesh(options: VerifyOptions, reporter: Reporter): Promise<VerifyResult> {
   const started = Date.now();
-  const { spec } = (await loadMeshSpec(options.file)).document;
-  const reach = await fanOut(spec.clusters, 'connect', (c) => preflight(c, options.kubeconfig), preflightHint);
-  const clusters = reach.map((r) => (r.ok ? { ...r, value: { kubernetesVersion: r.value.kubernetesVersion } } : r));
-  if (reach.some((r) => !r.ok)) return { ok: false, clusters, checks: [], seconds: (Date.now() - started) / 1000 };
-  const configs = new Map(reach.map((r) => [r.cluster, (r as { value: { client: { config: KubeConfig } } }).value.client.config]));
+  const engine = await openEngine(options);
+  const { spec } = engine;
+  const clusters = engine.connections.map(connectionView);
+  const configs = new Map([...engine.connected].map(([name, c]) => [name, c.client.config]));
+  const elapsed = () => Math.round((Date.now() - started) / 100) / 10;
   const service = spec.services.find((s) => s.name === 'echo' && s.namespace === DEMO_NAMESPACE) ?? spec.services[0];
   if (!service || !spec.demo.enabled) {
-    return { ok: false, clusters, checks: [{ id: 'demo-workload', description: 'verify needs the demo workload', ok: false, figures: {}, detail: 'set demo.enabled: true and export echo in namespace echo' }], seconds: 0 };
+    return { ok: false, clusters, checks: [{ id: 'demo-workload', description: 'verify needs the demo workload', ok: false, figures: {}, detail: 'set demo.enabled: true and export echo in namespace echo' }], seconds: elapsed() };
   }
-  const ctx: Context = { spec, configs, service, from: spec.clusters[0]!, requests: options.requests ?? 200 };
+  // Checks run from the first reachable cluster; those of unreachable clusters are reported, not hidden.
+  const from = spec.clusters.find((c) => configs.has(c.name));
+  if (!from) return { ok: false, clusters, checks: [], seconds: elapsed() };
+  const ctx: Context = { spec, configs, service, from, requests: options.requests ?? 200 };
   const results: CheckResult[] = [];
   for (const check of checks.filter((c) => c.applies(ctx))) {
     reporter.report({ level: 'info', code: 'verify', message: `• ${check.id} …` });
@@ -187,5 +204,5 @@ export async function verifyMesh(options: { file: string; kubeconfig: string | u
       results.push({ id: check.id, description: check.description, ok: false, figures: {}, detail: (error as Error).message });
     }
   }
-  return { ok: results.every((r) => r.ok), clusters, checks: results, seconds: Math.round((Date.now() - started) / 100) / 10 };
+  return { ok: results.every((r) => r.ok) && clusters.every((c) => c.ok), clusters, checks: results, seconds: elapsed() };
 }

@@ -91,7 +91,7 @@ describe('exit codes of cluster commands', () => {
     writeFileSync(join(dir, 'kubeconfig'), 'apiVersion: v1\nkind: Config\nclusters: []\ncontexts: []\nusers: []\n');
     const r = eastwest(['apply', '-f', 'examples/training-mesh.yaml', '--kubeconfig', 'kubeconfig'], dir);
     expect(r.code).toBe(3);
-    expect(r.stdout).toMatch(/✗ us \[preflight\]: context "prod-us-east-1" is not in the kubeconfig/);
+    expect(r.stdout).toMatch(/✗ us \[connect\]: context "prod-us-east-1" is not in the kubeconfig/);
     expect(r.stdout).toContain('hint: pass --kubeconfig');
     expect(existsSync(join(dir, 'examples/.eastwest'))).toBe(false);
   });

@@ -83,7 +83,7 @@ describe('federation objects', () => {
     expect(se.spec).toEqual({
       hosts: ['echo.eu.mesh.local'], location: 'MESH_INTERNAL', resolution: 'STATIC',
       ports: [{ name: 'http', number: 80, protocol: 'HTTP' }],
-      endpoints: [{ address: '198.18.0.201', locality: 'eu', ports: { http: 15443 } }],
+      endpoints: [{ address: '198.18.0.201', locality: 'eu', network: 'eu-net', ports: { http: 15443 } }],
     });
     const dr = us.find((o) => o.kind === 'DestinationRule' && o.metadata.name === 'echo-eu')! as any;
     expect(dr.spec.trafficPolicy.tls).toEqual({ mode: 'ISTIO_MUTUAL', sni: 'outbound_.80_._.echo.echo.svc.cluster.local', subjectAltNames: ['spiffe://corp.local/ns/echo/sa/echo'] });
@@ -116,8 +116,10 @@ describe('federation objects', () => {
     expect(us.pending).toEqual([]);
     const we = us.postInstall.find((s) => s.object.kind === 'WorkloadEntry')!.object as any;
     expect(we.metadata.name).toBe('echo-via-eu');
+    // In the remote network: hidden from every east-west gateway's network view (no gateway loops).
+    expect(we.metadata.labels['eastwest.dev/gateway-of']).toBe('eu');
     expect(we.spec).toEqual({
-      address: '198.18.2.17', locality: 'eu', ports: { http: 15443 }, serviceAccount: 'echo',
+      address: '198.18.2.17', locality: 'eu', network: 'eu-net', ports: { http: 15443 }, serviceAccount: 'echo',
       labels: { app: 'echo', 'security.istio.io/tlsMode': 'istio', 'topology.istio.io/cluster': 'eu' },
     });
   });

@@ -3,14 +3,15 @@ import { Option } from 'commander';
 import { join } from 'node:path';
 import { applyMesh, type ApplyResult } from '../../apply/apply-mesh.ts';
 import { helmBinary } from '../../apply/helm.ts';
-import { resolveKubeconfig } from '../../apply/kubeconfig.ts';
 import { EXIT } from '../../core/errors.ts';
 import type { Reporter } from '../../core/reporter.ts';
 import { buildHelm } from '../../lab/build/go-components.ts';
 import { readLabVersions } from '../../lab/versions.ts';
+import { selectClusters } from '../../engine/context.ts';
 import { loadMeshSpec } from '../../spec/load-file.ts';
 import { printResult, stderrReporter, type Io, type OutputFormat } from '../output.ts';
-import { formatOption, specOption } from './options.ts';
+import { durationFlag } from '../flags.ts';
+import { clustersOption, formatOption, kubeconfigOption, requestTimeoutOption, specOption } from './options.ts';
 
 /** The helm to run: $EASTWEST_HELM, helm on PATH, or (for the lab profile) the lab's own build. */
 export async function helmFor(profile: string, reporter: Reporter): Promise<string> {
@@ -23,9 +24,15 @@ export function applyExitCode(result: ApplyResult): number {
   return result.ok ? EXIT.ok : EXIT.clusterError;
 }
 
+const verb = (action: string, dryRun: boolean) => (dryRun && action !== 'unchanged' && action !== 'skipped' ? `would ${action.replace(/d$/, '')}` : action);
+
 function renderApply(result: ApplyResult): string {
   const lines: string[] = [];
-  for (const p of result.preflight) lines.push(p.ok ? `✓ ${p.cluster}: ${p.value.kubernetesVersion}` : `✗ ${p.cluster} [${p.step}]: ${p.error}${p.hint ? `\n    hint: ${p.hint}` : ''}`);
+  for (const p of result.preflight) {
+    const role = result.selected.includes(p.cluster) ? '' : ' (peer, read only)';
+    lines.push(p.ok ? `✓ ${p.cluster}${role}: ${p.value.kubernetesVersion}` : `✗ ${p.cluster}${role} [${p.step}]: ${p.error}${p.hint ? `\n    hint: ${p.hint}` : ''}`);
+  }
+  for (const g of result.gateways.filter((g) => g.source === 'last-known')) lines.push(`  ${g.cluster}: routes keep its gateway's last-known address ${g.address}`);
   for (const c of result.clusters) {
     if (!c.ok) {
       lines.push(`✗ ${c.cluster} [${c.step}]: ${c.error}${c.hint ? `\n    hint: ${c.hint}` : ''}`);
@@ -33,8 +40,10 @@ function renderApply(result: ApplyResult): string {
     }
     const changed = c.value.changes.filter((x) => x.action !== 'unchanged');
     lines.push(`${c.cluster}: ${changed.length ? `${changed.length} change(s)` : 'no changes'}${c.value.gatewayAddress ? `, east-west gateway ${c.value.gatewayAddress}` : ''}`);
-    for (const x of changed) lines.push(`  ${x.action.padEnd(12)} ${x.ref}`);
+    for (const x of changed) lines.push(`  ${verb(x.action, result.dryRun).padEnd(15)} ${x.ref}${x.note ? ` (${x.note})` : ''}`);
   }
+  const failedSelected = result.preflight.some((p) => !p.ok && result.selected.includes(p.cluster));
+  if (failedSelected) lines.push('nothing was changed anywhere: every selected cluster must answer first (limit the run with --clusters to the reachable ones)');
   lines.push(`${result.ok ? (result.dryRun ? 'dry run: nothing was changed' : 'applied') : 'failed'} in ${result.seconds} s`);
   return lines.join('\n');
 }
@@ -45,15 +54,17 @@ export function registerApplyCommand(program: Command, io: Io): void {
     .description('install Istio with Helm on every cluster and apply the mesh objects (server-side apply)')
     .addOption(specOption())
     .option('--dry-run', 'change nothing; print what would change')
-    .option('--kubeconfig <path>', 'kubeconfig (default: $KUBECONFIG, ~/.kube/config, or the lab\'s)')
-    .addOption(new Option('--timeout <seconds>', 'wait this long for releases and gateway addresses').default('600'))
+    .addOption(kubeconfigOption())
+    .addOption(clustersOption('apply to; the others are only read (during a regional outage: the reachable ones)'))
+    .addOption(new Option('--timeout <duration>', 'wait this long for releases, gateway addresses and the demo workload').argParser(durationFlag('--timeout', 1, 24 * 3600)).default(600, '10m'))
+    .addOption(requestTimeoutOption())
     .addOption(formatOption())
     .addHelpText('after', '\nExamples:\n  eastwest apply -f examples/lab.yaml\n  eastwest apply -f examples/training-mesh.yaml --dry-run -o json')
-    .action(async (opts: { file: string; dryRun?: boolean; kubeconfig?: string; timeout: string; output: OutputFormat }) => {
+    .action(async (opts: { file: string; dryRun?: boolean; kubeconfig?: string; clusters?: string[]; timeout: number; requestTimeout: number; output: OutputFormat }) => {
       const reporter = stderrReporter(io);
       const { document } = await loadMeshSpec(opts.file);
-      const kubeconfig = resolveKubeconfig(document.spec.clusters.map((c) => c.context), opts.kubeconfig);
-      const result = await applyMesh({ file: opts.file, kubeconfig, helm: await helmFor(document.spec.profile, reporter), dryRun: Boolean(opts.dryRun), timeoutSeconds: Number(opts.timeout) }, reporter);
+      selectClusters(document.spec, opts.clusters); // flags are checked before anything is built or contacted
+      const result = await applyMesh({ file: opts.file, kubeconfig: opts.kubeconfig, clusters: opts.clusters, requestTimeoutSeconds: opts.requestTimeout, helm: await helmFor(document.spec.profile, reporter), dryRun: Boolean(opts.dryRun), timeoutSeconds: opts.timeout }, reporter);
       printResult(io, opts.output, result, () => renderApply(result));
       io.exitCode = applyExitCode(result);
     });

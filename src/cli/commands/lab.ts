@@ -4,18 +4,20 @@ import { labDown } from '../../lab/lab-down.ts';
 import { labStatus } from '../../lab/lab-status.ts';
 import { labUp } from '../../lab/lab-up.ts';
 import { printResult, stderrReporter, type Io, type OutputFormat } from '../output.ts';
+import { MAX_CLUSTERS } from '../../lab/plan.ts';
+import { labClustersFlag } from '../flags.ts';
 import { formatOption } from './options.ts';
 
 export function registerLabCommand(program: Command, io: Io): void {
   const lab = program.command('lab').description('the offline lab: real Kubernetes clusters on this machine, one node each');
   lab.command('up')
     .description('build (or find cached) components and start the lab clusters')
-    .addOption(new Option('--clusters <names>', 'comma-separated cluster names').default('us,eu'))
+    .addOption(new Option('--clusters <names>', `comma-separated cluster names, 1 to ${MAX_CLUSTERS}`).argParser(labClustersFlag).default(['us', 'eu'], 'us,eu'))
     .option('--retain', 'keep a lab that failed to start, for debugging')
     .addOption(formatOption())
     .addHelpText('after', '\nExample:\n  eastwest lab up && export KUBECONFIG=/var/lib/eastwest-lab/kubeconfig && kubectl --context lab-eu get nodes')
-    .action(async (opts: { clusters: string; retain?: boolean; output: OutputFormat }) => {
-      const result = await labUp({ clusters: opts.clusters.split(',').map((c) => c.trim()).filter(Boolean), retain: Boolean(opts.retain) }, stderrReporter(io));
+    .action(async (opts: { clusters: string[]; retain?: boolean; output: OutputFormat }) => {
+      const result = await labUp({ clusters: opts.clusters, retain: Boolean(opts.retain) }, stderrReporter(io));
       printResult(io, opts.output, result, () => `lab ${result.alreadyRunning ? 'already running' : 'up'}: contexts ${result.contexts.join(', ')}\nexport KUBECONFIG=${result.kubeconfig}`);
     });
   lab.command('down')

@@ -23,7 +23,9 @@ export interface LabComponents {
   parts: BuiltPart[];
 }
 
-const echoServerSource = fileURLToPath(new URL('../images/echo-server.ts', import.meta.url));
+// The echo server's TypeScript source in a clone, its JavaScript in a built package (both run by the image's Node).
+const echoExt = import.meta.url.endsWith('.ts') ? 'ts' : 'js';
+const echoServerSource = fileURLToPath(new URL(`../images/echo-server.${echoExt}`, import.meta.url));
 
 export function imageDefinitions(parts: { istio: string; envoy: string; coredns: string; node: string }): ImageDefinition[] {
   return [
@@ -44,9 +46,9 @@ export function imageDefinitions(parts: { istio: string; envoy: string; coredns:
       name: IMAGES.echo,
       files: [
         { from: parts.node, to: 'usr/local/bin/node' },
-        { from: echoServerSource, to: 'app/echo-server.ts', mode: 0o644 },
+        { from: echoServerSource, to: `app/echo-server.${echoExt}`, mode: 0o644 },
       ],
-      entrypoint: ['/usr/local/bin/node', '/app/echo-server.ts'],
+      entrypoint: ['/usr/local/bin/node', `/app/echo-server.${echoExt}`],
     },
     { name: IMAGES.client, files: [], entrypoint: ['/bin/sleep'], cmd: ['infinity'] },
   ];

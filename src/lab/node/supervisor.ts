@@ -7,7 +7,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { request } from 'node:https';
 import { join } from 'node:path';
-import { createCgroup, joinCgroup } from '../cgroups.ts';
+import { createCgroup, joinCgroup, pidsIn } from '../cgroups.ts';
 import { startLoadBalancerAllocator } from '../load-balancer-allocator.ts';
 import { CONTAINERD_SOCKET, NODE_PATHS } from './config-files.ts';
 import { nodeBinds, type NodeConfig } from './node-layout.ts';
@@ -161,6 +161,21 @@ async function stop(): Promise<void> {
     const exited = await Promise.race([new Promise((r) => child.once('exit', () => r(true))), new Promise((r) => setTimeout(() => r(false), 10_000))]);
     if (!exited) child.kill('SIGKILL');
     log(`${name} stopped`);
+  }
+  // What the daemons left in the node's cgroups (containerd shims, pod processes) is killed while this
+  // node's subreaper (catatonit, our parent) is still alive to reap it: nothing becomes a zombie of a
+  // PID 1 that does not reap.
+  for (let round = 0; round < 60; round++) {
+    const left = pidsIn(config.cgroupParent).filter((pid) => pid !== process.pid);
+    if (left.length === 0) break;
+    for (const pid of left) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+    await new Promise((r) => setTimeout(r, 250));
   }
   writeStatus('stopped');
   process.exit(0);

@@ -1,0 +1,93 @@
+// The engine's context for apply, diff and verify (and what comes after them): the spec decoded once,
+// the clusters a command acts on, and one connection per cluster, made once, with a deadline on every
+// request. A cluster that cannot be reached is an outcome, never a reason to stop looking at the others.
+import { AuthorizationV1Api, VersionApi } from '@kubernetes/client-node';
+import { EastwestError, InputError } from '../core/errors.ts';
+import { fanOut, type ClusterOutcome } from '../core/fan-out.ts';
+import { clusterError, ClusterError } from '../k8s/cluster-error.ts';
+import { DEFAULT_REQUEST_TIMEOUT_SECONDS, KubeClient, loadKubeConfig } from '../k8s/client.ts';
+import { resolveKubeconfig } from '../apply/kubeconfig.ts';
+import type { DecodedSpec } from '../spec/decode.ts';
+import { loadMeshSpec } from '../spec/load-file.ts';
+import type { ClusterSpec, MeshSpec } from '../spec/schema.ts';
+import { closest } from '../util/closest.ts';
+
+export const SUPPORTED_KUBERNETES = { minMinor: 30, maxMinor: 36 } as const;
+
+export interface EngineOptions {
+  file: string;
+  kubeconfig?: string | undefined;
+  requestTimeoutSeconds?: number | undefined;
+  /** Act on these clusters only (the others are peers: read when reachable, never written). */
+  clusters?: readonly string[] | undefined;
+  /** Also connect to the peers (not selected) to read their gateway addresses. */
+  connectPeers?: boolean;
+}
+
+export interface Connection {
+  cluster: ClusterSpec;
+  client: KubeClient;
+  kubernetesVersion: string;
+}
+
+export interface EngineContext {
+  decoded: DecodedSpec;
+  spec: MeshSpec;
+  kubeconfig: string | undefined;
+  requestTimeoutSeconds: number;
+  /** The clusters this command acts on (all, unless limited). */
+  selected: ClusterSpec[];
+  /** One outcome per cluster connected to (selected first, then peers when asked). */
+  connections: ClusterOutcome<Connection>[];
+  connected: Map<string, Connection>;
+}
+
+/** The clusters named by --clusters, checked against the spec (exit 2 with the known names). */
+export function selectClusters(spec: MeshSpec, names: readonly string[] | undefined): ClusterSpec[] {
+  if (!names || names.length === 0) return [...spec.clusters];
+  const known = spec.clusters.map((c) => c.name);
+  const unknown = names.filter((n) => !known.includes(n));
+  if (unknown.length) {
+    throw new InputError(`--clusters names ${unknown.length === 1 ? 'a cluster' : 'clusters'} not in the spec`, unknown.map((n) => {
+      const suggestion = closest(n, known);
+      return { path: '--clusters', message: `"${n}" is not a cluster of mesh ${spec.meshID}`, hint: suggestion ? `did you mean "${suggestion}"? (clusters: ${known.join(', ')})` : `clusters: ${known.join(', ')}` };
+    }));
+  }
+  return spec.clusters.filter((c) => names.includes(c.name));
+}
+
+/** Connects to one cluster: a supported Kubernetes and rights to manage every resource. */
+export async function connect(cluster: ClusterSpec, kubeconfig: string | undefined, requestTimeoutSeconds: number): Promise<Connection> {
+  const config = loadKubeConfig(cluster.context, kubeconfig, requestTimeoutSeconds);
+  const client = new KubeClient(config, { cluster: cluster.name });
+  const version = await client.call('version', () => config.makeApiClient(VersionApi).getCode());
+  const minor = Number(version.minor.replace(/\D/g, ''));
+  if (version.major !== '1' || minor < SUPPORTED_KUBERNETES.minMinor || minor > SUPPORTED_KUBERNETES.maxMinor) {
+    throw new ClusterError(cluster.name, 'api', `Kubernetes ${version.gitVersion} is not supported (1.${SUPPORTED_KUBERNETES.minMinor}–1.${SUPPORTED_KUBERNETES.maxMinor})`, 'use a cluster within the supported range');
+  }
+  const review = await client.call('access review', () => config.makeApiClient(AuthorizationV1Api).createSelfSubjectAccessReview({
+    body: { apiVersion: 'authorization.k8s.io/v1', kind: 'SelfSubjectAccessReview', spec: { resourceAttributes: { verb: '*', group: '*', resource: '*' } } },
+  }));
+  if (!review.status?.allowed) throw new ClusterError(cluster.name, 'forbidden', 'the context\'s user may not manage every resource (installing Istio needs cluster-admin)', 'use a context bound to cluster-admin');
+  return { cluster, client, kubernetesVersion: version.gitVersion };
+}
+
+/** Classifies anything thrown while working on `cluster` (for fanOut). */
+export const classifier = (requestTimeoutSeconds: number) => (cluster: string, error: unknown): EastwestError => clusterError(cluster, error, requestTimeoutSeconds);
+
+export async function openEngine(options: EngineOptions): Promise<EngineContext> {
+  const decoded = await loadMeshSpec(options.file);
+  const spec = decoded.document.spec;
+  const selected = selectClusters(spec, options.clusters);
+  const requestTimeoutSeconds = options.requestTimeoutSeconds ?? DEFAULT_REQUEST_TIMEOUT_SECONDS;
+  const kubeconfig = resolveKubeconfig(spec.clusters.map((c) => c.context), options.kubeconfig);
+  const targets = options.connectPeers ? [...selected, ...spec.clusters.filter((c) => !selected.includes(c))] : selected;
+  const connections = await fanOut(targets, 'connect', (c) => connect(c, kubeconfig, requestTimeoutSeconds), classifier(requestTimeoutSeconds));
+  const connected = new Map(connections.flatMap((c) => (c.ok ? [[c.cluster, c.value] as [string, Connection]] : [])));
+  return { decoded, spec, kubeconfig, requestTimeoutSeconds, selected, connections, connected };
+}
+
+/** A connection outcome without the client (what results show). */
+export function connectionView(outcome: ClusterOutcome<Connection>): ClusterOutcome<{ kubernetesVersion: string }> {
+  return outcome.ok ? { cluster: outcome.cluster, ok: true, value: { kubernetesVersion: outcome.value.kubernetesVersion } } : outcome;
+}

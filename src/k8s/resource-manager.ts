@@ -1,0 +1,128 @@
+// The resource manager (flux's ssa ResourceManager is the model): one change-set vocabulary for apply,
+// diff and prune. A server-side apply dry run tells, per object, what apply would do; apply then writes
+// only what drifted, stage by stage with a wait between stages; prune deletes owned objects no longer
+// desired. Secret data never leaves here unmasked.
+import { createHash } from 'node:crypto';
+import { mapLimit } from '../core/fan-out.ts';
+import { comparable, fieldDifferences, type FieldDifference } from '../diff/field-diff.ts';
+import { pollUntil } from '../util/poll.ts';
+import { isNotFound, type KubeClient } from './client.ts';
+import { ClusterError } from './cluster-error.ts';
+import { objectRef, type KubeObject } from './object.ts';
+
+/** What apply did (or, in a dry run, would do) to one object; `skipped`: left as it is, with a note why. */
+export type ChangeAction = 'created' | 'configured' | 'unchanged' | 'deleted' | 'skipped';
+
+export interface ChangeSetEntry {
+  ref: string;
+  action: ChangeAction;
+  /** For configured objects: what differs (Secret values masked). */
+  fields?: FieldDifference[];
+  /** Why an entry could not be checked exactly (e.g. its namespace is created by an earlier stage). */
+  note?: string;
+}
+
+export interface PlannedObject extends ChangeSetEntry {
+  object: KubeObject;
+}
+
+/** Requests in flight per cluster. */
+export const CONCURRENCY = 16;
+
+/** `sha256:<12 hex> (<n> bytes)`: shows that a secret value changed without showing it. */
+export function maskValue(value: unknown): unknown {
+  if (value === undefined || value === null) return value;
+  if (typeof value === 'object' && !Array.isArray(value)) {
+    return Object.fromEntries(Object.entries(value as Record<string, unknown>).map(([k, v]) => [k, maskValue(v)]));
+  }
+  const text = typeof value === 'string' ? value : JSON.stringify(value);
+  return `sha256:${createHash('sha256').update(text).digest('hex').slice(0, 12)} (${Buffer.byteLength(text)} bytes)`;
+}
+
+const SECRET_VALUE_PATH = /^(data|stringData)(\.|$)/;
+
+/** Field differences safe to show: a Secret's data and stringData values are masked (key names kept). */
+export function maskedDifferences(object: { kind: string }, fields: readonly FieldDifference[]): FieldDifference[] {
+  if (object.kind !== 'Secret') return [...fields];
+  return fields.map((f) => (SECRET_VALUE_PATH.test(f.path) ? { path: f.path, want: maskValue(f.want), live: maskValue(f.live) } : f));
+}
+
+/** Pure: the change one object needs, from its server-side-apply dry-run result and the live object. */
+export function classifyChange(object: KubeObject, dryRun: KubeObject | undefined, live: KubeObject | undefined): PlannedObject {
+  const ref = objectRef(object);
+  if (!live) return { ref, object, action: 'created' };
+  if (!dryRun) return { ref, object, action: 'configured', note: 'not checked' };
+  const fields = fieldDifferences(comparable(dryRun), comparable(live));
+  if (fields.length === 0) return { ref, object, action: 'unchanged' };
+  return { ref, object, action: 'configured', fields: maskedDifferences(object, fields) };
+}
+
+/** Dry-runs every desired object (CONCURRENCY at a time) and says what apply would do to each. */
+export async function planObjects(client: KubeClient, desired: readonly KubeObject[]): Promise<PlannedObject[]> {
+  return mapLimit(desired, CONCURRENCY, async (object) => {
+    const [live, dryRun] = await Promise.all([
+      client.read(object),
+      client.patch(object, { dryRun: true }).catch((error: unknown) => {
+        // The namespace or the CRD is made by an earlier stage (or by a Helm release) of the same apply.
+        if (error instanceof ClusterError && isNotFound(error.cause)) return undefined;
+        throw error;
+      }),
+    ]);
+    const planned = classifyChange(object, dryRun, live);
+    return !dryRun && live === undefined ? { ...planned, note: 'its namespace or kind is created by an earlier step' } : planned;
+  });
+}
+
+/** Owned objects of prunable kinds that are not desired (pure). */
+export function undesired(owned: readonly KubeObject[], desired: readonly KubeObject[]): KubeObject[] {
+  const wanted = new Set(desired.map(objectRef));
+  return owned.filter((o) => !wanted.has(objectRef(o)));
+}
+
+export type Stage = 'namespaces' | 'secrets' | 'istio-config' | 'workloads';
+export const STAGE_ORDER: readonly Stage[] = ['namespaces', 'secrets', 'istio-config', 'workloads'];
+
+export function stageOf(object: KubeObject): Stage {
+  if (object.kind === 'Namespace') return 'namespaces';
+  if (object.kind === 'Secret' || object.kind === 'ServiceAccount' || object.kind === 'ConfigMap') return 'secrets';
+  if (object.apiVersion.includes('istio.io')) return 'istio-config';
+  return 'workloads';
+}
+
+/**
+ * Applies what drifted, stage by stage (namespaces first, and waits until they are Active), then
+ * deletes `prune`. Unchanged objects are not written. Returns the change set, in stage order.
+ */
+export async function applyChangeSet(client: KubeClient, planned: readonly PlannedObject[], prune: readonly KubeObject[], options: { waitSeconds?: number } = {}): Promise<ChangeSetEntry[]> {
+  const entries: ChangeSetEntry[] = [];
+  for (const stage of STAGE_ORDER) {
+    const inStage = planned.filter((p) => stageOf(p.object) === stage);
+    const results = await mapLimit(inStage, CONCURRENCY, async (p): Promise<ChangeSetEntry> => {
+      if (p.action === 'unchanged') return strip(p);
+      const { action } = await client.apply(p.object);
+      return { ...strip(p), action };
+    });
+    entries.push(...results);
+    if (stage === 'namespaces' && inStage.some((p) => p.action !== 'unchanged')) {
+      await waitNamespacesActive(client, inStage.map((p) => p.object.metadata.name), options.waitSeconds ?? 60);
+    }
+  }
+  const deleted = await mapLimit(prune, CONCURRENCY, async (object): Promise<ChangeSetEntry> => {
+    await client.delete(object);
+    return { ref: objectRef(object), action: 'deleted' };
+  });
+  return [...entries, ...deleted];
+}
+
+function strip(p: PlannedObject): ChangeSetEntry {
+  const { object: _object, ...entry } = p;
+  return entry;
+}
+
+async function waitNamespacesActive(client: KubeClient, names: string[], seconds: number): Promise<void> {
+  const ready = await pollUntil(seconds, 250, async () => {
+    const phases = await Promise.all(names.map(async (name) => ((await client.read({ apiVersion: 'v1', kind: 'Namespace', metadata: { name } })) as { status?: { phase?: string } } | undefined)?.status?.phase));
+    return phases.every((p) => p === 'Active') ? true : undefined;
+  });
+  if (!ready) throw new ClusterError(client.cluster, 'api', `namespaces ${names.join(', ')} not Active after ${seconds} s`, 'is a namespace stuck Terminating? `kubectl get ns` tells');
+}
