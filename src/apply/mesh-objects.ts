@@ -1,6 +1,6 @@
 // Everything apply puts into a cluster after Istio is installed, in stage order: the rendered mesh
 // objects, remote secrets (endpoint-discovery mode) and the demo workload. Shared by apply and diff.
-import { STAGES, type KubeObject } from '../k8s/object.ts';
+import { objectRef, STAGES, type KubeObject } from '../k8s/object.ts';
 import { demoObjects } from '../render/demo-workload.ts';
 import { owned } from '../render/ownership.ts';
 import type { RenderedCluster } from '../render/render-mesh.ts';
@@ -26,6 +26,14 @@ export function meshObjects(spec: MeshSpec, cluster: ClusterSpec, rendered: Rend
       staged.push({ stage: 'secrets', object: owned(spec.meshID, remoteSecret(other.name, access.server, access.caData, access.token)) });
     }
   }
-  if (spec.demo.enabled) for (const object of demoObjects(spec, cluster)) staged.push({ stage: object.kind === 'Namespace' ? 'namespaces' : 'istio-config', object: owned(spec.meshID, object) });
+  // The demo's namespace is also an exported service's namespace: each object once.
+  const refs = new Set(staged.map((s) => objectRef(s.object)));
+  if (spec.demo.enabled) {
+    for (const object of demoObjects(spec, cluster).map((o) => owned(spec.meshID, o))) {
+      if (refs.has(objectRef(object))) continue;
+      refs.add(objectRef(object));
+      staged.push({ stage: object.kind === 'Namespace' ? 'namespaces' : 'istio-config', object });
+    }
+  }
   return staged.sort((a, b) => STAGES.indexOf(a.stage) - STAGES.indexOf(b.stage)).map((s) => s.object);
 }

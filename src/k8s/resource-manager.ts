@@ -51,7 +51,7 @@ export function maskedDifferences(object: { kind: string }, fields: readonly Fie
 export function classifyChange(object: KubeObject, dryRun: KubeObject | undefined, live: KubeObject | undefined): PlannedObject {
   const ref = objectRef(object);
   if (!live) return { ref, object, action: 'created' };
-  if (!dryRun) return { ref, object, action: 'configured', note: 'not checked' };
+  if (!dryRun) return { ref, object, action: 'configured', note: 'its kind is not served yet (a CRD an earlier step installs)' };
   const fields = fieldDifferences(comparable(dryRun), comparable(live));
   if (fields.length === 0) return { ref, object, action: 'unchanged' };
   return { ref, object, action: 'configured', fields: maskedDifferences(object, fields) };
@@ -68,8 +68,7 @@ export async function planObjects(client: KubeClient, desired: readonly KubeObje
         throw error;
       }),
     ]);
-    const planned = classifyChange(object, dryRun, live);
-    return !dryRun && live === undefined ? { ...planned, note: 'its namespace or kind is created by an earlier step' } : planned;
+    return classifyChange(object, dryRun, live);
   });
 }
 

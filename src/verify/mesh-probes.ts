@@ -64,3 +64,14 @@ export async function eastWestGatewayPod(config: KubeConfig): Promise<string> {
   return readyPod(config, ISTIO_NAMESPACE, 'istio=eastwestgateway');
 }
 
+
+/** Connections a proxy opened to any host on `port` (e.g. another east-west gateway's 15443), over all its clusters. */
+export async function envoyConnectionsToPort(config: KubeConfig, namespace: string, pod: string, port: number): Promise<number> {
+  const result = await podExec(config, namespace, pod, 'istio-proxy', ['pilot-agent', 'request', 'GET', 'clusters']);
+  let total = 0;
+  for (const line of result.stdout.split('\n')) {
+    const [, host, stat, value] = line.split('::');
+    if (stat === 'cx_total' && host?.endsWith(`:${port}`)) total += Number(value);
+  }
+  return total;
+}

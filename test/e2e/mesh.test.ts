@@ -35,7 +35,7 @@ describe('eastwest apply + verify in the lab', () => {
     expect(result.ok).toBe(true);
     expect(result.dryRun).toBe(true);
     if (before === undefined) {
-      expect(changed(result)).toContain('us:would change:HelmRelease/istio-system/istiod');
+      expect(changed(result)).toContain('us:created:HelmRelease/istio-system/istiod');
       expect(await deployedRelease(target, 'istiod', 'istio-system')).toBeUndefined();
       expect((await kubectl('lab-us', ['get', 'ns', 'istio-system'], { okCodes: [1] })).code).toBe(1);
     }

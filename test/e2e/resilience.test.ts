@@ -1,0 +1,168 @@
+// Issue 8 in the lab: a frozen API server (partition), a service down everywhere (no gateway loops),
+// a hand-edited CA secret (masked diff, healed by apply). Self-contained: it applies what it needs.
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { applyMesh } from '../../src/apply/apply-mesh.ts';
+import { silentReporter } from '../../src/core/reporter.ts';
+import { loadKubeConfig } from '../../src/k8s/client.ts';
+import { buildHelm } from '../../src/lab/build/go-components.ts';
+import { LAB_KUBECONFIG, readNodeStates } from '../../src/lab/lab-state.ts';
+import { readLabVersions } from '../../src/lab/versions.ts';
+import { eastWestGatewayPod, envoyConnectionsToPort, readyPod, scaleDeployment, waitDeploymentReady } from '../../src/verify/mesh-probes.ts';
+import { pollUntil } from '../../src/util/poll.ts';
+import { kubectl } from '../integration/lab-helpers.ts';
+import { root, runCli } from './cli-run.ts';
+
+const spec = join(root, 'examples/lab.yaml');
+const helm = async () => join((await buildHelm(readLabVersions(), silentReporter)).dir, 'helm');
+const log = (s: string) => process.stderr.write(`[e2e] ${s}\n`);
+const curl = (url: string) =>
+  kubectl('lab-us', ['exec', '-n', 'echo', 'deploy/client', '-c', 'client', '--', 'curl', '-s', '-m', '5', '-w', ' %{http_code}', url], { okCodes: [0, 7, 28, 52, 56] });
+
+async function apiServerPid(cluster: string): Promise<number> {
+  const pid = readNodeStates().find((n) => n.cluster === cluster)?.pids['kube-apiserver'];
+  if (!pid) throw new Error(`no kube-apiserver pid for ${cluster}`);
+  return pid;
+}
+
+/** Connections the east-west gateways of both clusters opened to a :15443 (another gateway), and the US client's. */
+async function crossConnections(): Promise<{ gateways: number; client: number }> {
+  let gateways = 0;
+  for (const context of ['lab-us', 'lab-eu']) {
+    const config = loadKubeConfig(context, LAB_KUBECONFIG);
+    gateways += await envoyConnectionsToPort(config, 'istio-system', await eastWestGatewayPod(config), 15443);
+  }
+  const us = loadKubeConfig('lab-us', LAB_KUBECONFIG);
+  const client = await envoyConnectionsToPort(us, 'echo', await readyPod(us, 'echo', 'app=client'), 15443);
+  return { gateways, client };
+}
+
+/** Both east-west gateways ready (after a frozen API server the node may have been marked NotReady for a while). */
+async function gatewaysReady(): Promise<void> {
+  for (const context of ['lab-us', 'lab-eu']) {
+    const config = loadKubeConfig(context, LAB_KUBECONFIG);
+    const ready = await pollUntil(120, 1000, () => eastWestGatewayPod(config).then(() => true, () => undefined));
+    expect(ready, `east-west gateway ready in ${context}`).toBe(true);
+  }
+}
+
+/** `echo` at zero replicas in both clusters: one request ends fast with 503, and no gateway sends to another. */
+export async function noGatewayLoop(urls: string[]): Promise<void> {
+  await gatewaysReady();
+  const configs = ['lab-us', 'lab-eu'].map((c) => loadKubeConfig(c, LAB_KUBECONFIG));
+  const before = await Promise.all(configs.map((c) => scaleDeployment(c, 'echo', 'echo', 0)));
+  try {
+    await new Promise((r) => setTimeout(r, 3000)); // endpoints leave the proxies
+    for (const url of urls) {
+      const start = await crossConnections();
+      const t0 = Date.now();
+      const r = await curl(url);
+      const seconds = (Date.now() - t0) / 1000;
+      await new Promise((r) => setTimeout(r, 2000)); // anything looping would keep counting meanwhile
+      const end = await crossConnections();
+      const rise = end.gateways - start.gateways + (end.client - start.client);
+      log(`${url} with echo at 0 everywhere: "${r.stdout}" in ${seconds.toFixed(2)} s; gateway→gateway connections +${end.gateways - start.gateways}, client→gateway +${end.client - start.client}`);
+      expect(seconds).toBeLessThan(5);
+      expect(r.stdout).toMatch(/ 503$/);
+      expect(end.gateways - start.gateways).toBe(0);
+      expect(rise).toBeLessThanOrEqual(10);
+    }
+  } finally {
+    await Promise.all(configs.map((c, i) => scaleDeployment(c, 'echo', 'echo', before[i]!)));
+    await Promise.all(configs.map((c) => waitDeploymentReady(c, 'echo', 'echo', 180)));
+  }
+}
+
+describe('resilience', () => {
+  beforeAll(async () => {
+    const result = await applyMesh({ file: spec, kubeconfig: LAB_KUBECONFIG, helm: await helm(), timeoutSeconds: 300 }, silentReporter);
+    expect(result.ok).toBe(true);
+  });
+
+  it('lab-eu API frozen: diff and verify end within 30 s, exit 3, eu unreachable, us in sync; apply --clusters us changes nothing; US still reaches eu; after thaw diff is clean', async () => {
+    const pid = await apiServerPid('eu');
+    process.kill(pid, 'SIGSTOP');
+    try {
+      const diff = await runCli(['diff', '-f', spec, '-o', 'json']);
+      log(`diff with eu frozen: exit ${diff.code} in ${diff.seconds} s`);
+      expect(diff.seconds).toBeLessThan(30);
+      expect(diff.code).toBe(3);
+      const d = JSON.parse(diff.stdout);
+      expect(d.unreachable).toEqual(['eu']);
+      const eu = d.clusters.find((c: { cluster: string }) => c.cluster === 'eu');
+      expect(eu).toMatchObject({ ok: false, unreachable: true });
+      expect(eu.error).toMatch(/unreachable \(timeout after \d+ s\)/);
+      expect(d.clusters.find((c: { cluster: string }) => c.cluster === 'us')).toMatchObject({ ok: true, value: { drift: [] } });
+      expect(d.gateways.find((g: { cluster: string }) => g.cluster === 'eu')).toMatchObject({ source: 'last-known', address: expect.stringMatching(/^198\.18\.2\./) });
+      const text = await runCli(['diff', '-f', spec]);
+      expect(text.code).toBe(3);
+      expect(text.stdout).toMatch(/^us {2}in sync$/m);
+      expect(text.stdout).toMatch(/^eu {2}unreachable {2}unreachable \(timeout/m);
+
+      const verify = await runCli(['verify', '-f', spec, '--requests', '20', '-o', 'json']);
+      log(`verify with eu frozen: exit ${verify.code} in ${verify.seconds} s`);
+      expect(verify.seconds).toBeLessThan(30);
+      expect(verify.code).toBe(3);
+      const v = JSON.parse(verify.stdout);
+      expect(v.clusters.find((c: { cluster: string }) => c.cluster === 'eu')).toMatchObject({ ok: false, unreachable: true });
+      expect(v.checks.find((c: { id: string }) => c.id === 'cross-cluster-via-gateway')).toMatchObject({ ok: true, figures: { 'eu.answered': '5/5' } });
+
+      const apply = await runCli(['apply', '-f', spec, '--clusters', 'us', '-o', 'json']);
+      log(`apply --clusters us with eu frozen: exit ${apply.code} in ${apply.seconds} s`);
+      expect(apply.code).toBe(0);
+      const a = JSON.parse(apply.stdout);
+      const us = a.clusters.find((c: { cluster: string }) => c.cluster === 'us');
+      expect(us.value.changes.filter((c: { action: string }) => c.action !== 'unchanged')).toEqual([]);
+      expect(us.value.changes.find((c: { ref: string }) => c.ref === 'ServiceEntry/echo/echo-eu')).toMatchObject({ action: 'unchanged' });
+      expect(a.clusters.map((c: { cluster: string }) => c.cluster)).toEqual(['us']);
+
+      expect((await curl('http://echo.eu.mesh.local/')).stdout).toMatch(/^region=eu [\s\S]* 200$/);
+    } finally {
+      process.kill(pid, 'SIGCONT');
+    }
+    let after = await runCli(['diff', '-f', spec]);
+    for (let i = 0; i < 10 && after.code !== 0; i++) {
+      await new Promise((r) => setTimeout(r, 2000)); // the thawed API server finishes what it was doing
+      after = await runCli(['diff', '-f', spec]);
+    }
+    expect(after.stdout).toMatch(/^no drift$/m);
+    expect(after.code).toBe(0);
+    await gatewaysReady();
+  });
+
+  it('echo at zero replicas in every cluster: a request from US ends within 5 s with 503 and no gateway sends to another (service-entry mode)', async () => {
+    await noGatewayLoop(['http://echo.eu.mesh.local/', 'http://echo.echo.svc.cluster.local/']);
+    const verify = await runCli(['verify', '-f', spec, '--requests', '50']);
+    expect(verify.code).toBe(0);
+  });
+
+  it('cacerts hand-edited in lab-eu: diff names the changed keys only (no key material in any output); apply heals it', async () => {
+    const original = JSON.parse((await kubectl('lab-eu', ['get', 'secret', '-n', 'istio-system', 'cacerts', '-o', 'json'])).stdout).data as Record<string, string>;
+    const tampered = Buffer.from('-----BEGIN PRIVATE KEY-----\nnot-a-key\n-----END PRIVATE KEY-----\n').toString('base64');
+    await kubectl('lab-eu', ['patch', 'secret', '-n', 'istio-system', 'cacerts', '--type', 'merge', '-p', JSON.stringify({ data: { 'ca-key.pem': tampered } })]);
+    try {
+      const text = await runCli(['diff', '-f', spec]);
+      const json = await runCli(['diff', '-f', spec, '-o', 'json']);
+      expect(text.code).toBe(1);
+      expect(text.stdout).toMatch(/^eu {2}changed {2}Secret\/istio-system\/cacerts$/m);
+      expect(text.stdout).toMatch(/data\.ca-key\.pem: want "sha256:[0-9a-f]{12} \(\d+ bytes\)", live "sha256:[0-9a-f]{12} \(\d+ bytes\)"/);
+      const d = JSON.parse(json.stdout);
+      const drift = d.clusters.find((c: { cluster: string }) => c.cluster === 'eu').value.drift;
+      expect(drift.map((x: { ref: string }) => x.ref)).toEqual(['Secret/istio-system/cacerts']);
+      expect(drift[0].fields.map((f: { path: string }) => f.path)).toEqual(['data.ca-key.pem']);
+      for (const output of [text.stdout, text.stderr, json.stdout, json.stderr]) {
+        expect(output).not.toMatch(/BEGIN|PRIVATE KEY/);
+        for (const value of [...Object.values(original), tampered]) expect(output).not.toContain(value.slice(0, 40));
+      }
+      const heal = await runCli(['apply', '-f', spec]);
+      expect(heal.code).toBe(0);
+      expect(heal.stdout).toMatch(/configured\s+Secret\/istio-system\/cacerts/);
+      expect(heal.stdout + heal.stderr).not.toMatch(/BEGIN|PRIVATE KEY/);
+      const healed = JSON.parse((await kubectl('lab-eu', ['get', 'secret', '-n', 'istio-system', 'cacerts', '-o', 'json'])).stdout).data;
+      expect(healed['ca-key.pem']).toBe(original['ca-key.pem']);
+    } finally {
+      await kubectl('lab-eu', ['patch', 'secret', '-n', 'istio-system', 'cacerts', '--type', 'merge', '-p', JSON.stringify({ data: { 'ca-key.pem': original['ca-key.pem'] } })]);
+    }
+    expect((await runCli(['diff', '-f', spec])).code).toBe(0);
+  });
+});
