@@ -4,7 +4,7 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     projects: [
-      { test: { name: 'unit', passWithNoTests: true, include: ['test/unit/**/*.test.ts', 'src/**/*.test.ts'], testTimeout: 60_000 } },
+      { test: { name: 'unit', include: ['test/unit/**/*.test.ts', 'src/**/*.test.ts'], testTimeout: 60_000 } },
       {
         test: {
           name: 'integration',
@@ -18,7 +18,6 @@ export default defineConfig({
       {
         test: {
           name: 'e2e',
-          passWithNoTests: true,
           include: ['test/e2e/**/*.test.ts'],
           globalSetup: ['test/lab-global-setup.ts'],
           testTimeout: 900_000,

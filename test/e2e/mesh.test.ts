@@ -12,6 +12,7 @@ import { LAB_KUBECONFIG } from '../../src/lab/lab-state.ts';
 import { readLabVersions } from '../../src/lab/versions.ts';
 import { verifyMesh } from '../../src/verify/verify-mesh.ts';
 import { kubectl } from '../integration/lab-helpers.ts';
+import { noGatewayLoop } from './gateway-probes.ts';
 
 const root = join(import.meta.dirname, '../..');
 const serviceEntrySpec = join(root, 'examples/lab.yaml');
@@ -91,6 +92,8 @@ describe('eastwest apply + verify in the lab', () => {
       verified = await verifyGreen(endpointDiscoverySpec);
     }
     expect(verified.checks.map((c) => [c.id, c.ok])).toEqual([['endpoint-discovery', true], ['local-preference', true], ['failover', true], ['strict-mtls', true]]);
+    // With echo down in every cluster, no gateway sends to another in this mode either.
+    await noGatewayLoop(['http://echo.echo.svc.cluster.local/']);
     // Back to the guide's mode: the remote secrets are pruned.
     const back = await apply(serviceEntrySpec);
     expect(changed(back)).toEqual(expect.arrayContaining(['us:deleted:Secret/istio-system/istio-remote-secret-eu']));

@@ -40,7 +40,7 @@ describe('change classification (resource manager)', () => {
   const desired = obj('ServiceEntry', 'echo-eu', { spec: { hosts: ['echo.eu.mesh.local'] } });
   it('absent live → created; same dry-run result → unchanged; otherwise configured with the fields', () => {
     expect(classifyChange(desired, undefined, undefined).action).toBe('created');
-    expect(classifyChange(desired, desired, { ...desired, metadata: { ...desired.metadata, resourceVersion: '5' } }).action).toBe('unchanged');
+    expect(classifyChange(desired, desired, { ...desired, metadata: { ...desired.metadata, resourceVersion: '5' } as KubeObject['metadata'] }).action).toBe('unchanged');
     const changed = classifyChange(desired, desired, obj('ServiceEntry', 'echo-eu', { spec: { hosts: ['echo.us.mesh.local'] } }));
     expect(changed).toMatchObject({ action: 'configured', ref: 'ServiceEntry/echo/echo-eu', fields: [{ path: 'spec.hosts[0]', want: 'echo.eu.mesh.local', live: 'echo.us.mesh.local' }] });
   });

@@ -1,0 +1,64 @@
+// Probes of the east-west gateways for e2e tests: readiness, and the gateway-to-gateway connection count
+// with a service down everywhere (a loop would show as thousands).
+import { expect } from 'vitest';
+import { loadKubeConfig } from '../../src/k8s/client.ts';
+import { LAB_KUBECONFIG } from '../../src/lab/lab-state.ts';
+import { pollUntil } from '../../src/util/poll.ts';
+import { eastWestGatewayPod, envoyConnectionsToPort, readyPod, scaleDeployment, waitDeploymentReady } from '../../src/verify/mesh-probes.ts';
+import { kubectl } from '../integration/lab-helpers.ts';
+
+const log = (s: string) => process.stderr.write(`[e2e] ${s}\n`);
+
+/** One request from the US client: body and status code (" 200" at the end). */
+export const curlFromUs = (url: string) =>
+  kubectl('lab-us', ['exec', '-n', 'echo', 'deploy/client', '-c', 'client', '--', 'curl', '-s', '-m', '5', '-w', ' %{http_code}', url], { okCodes: [0, 7, 28, 52, 56] });
+const curl = curlFromUs;
+
+/** Connections the east-west gateways of both clusters opened to a :15443 (another gateway), and the US client's. */
+async function crossConnections(): Promise<{ gateways: number; client: number }> {
+  let gateways = 0;
+  for (const context of ['lab-us', 'lab-eu']) {
+    const config = loadKubeConfig(context, LAB_KUBECONFIG);
+    gateways += await envoyConnectionsToPort(config, 'istio-system', await eastWestGatewayPod(config), 15443);
+  }
+  const us = loadKubeConfig('lab-us', LAB_KUBECONFIG);
+  const client = await envoyConnectionsToPort(us, 'echo', await readyPod(us, 'echo', 'app=client'), 15443);
+  return { gateways, client };
+}
+
+/** Both east-west gateways ready (after a frozen API server the node may have been marked NotReady for a while). */
+export async function gatewaysReady(): Promise<void> {
+  for (const context of ['lab-us', 'lab-eu']) {
+    const config = loadKubeConfig(context, LAB_KUBECONFIG);
+    const ready = await pollUntil(120, 1000, () => eastWestGatewayPod(config).then(() => true, () => undefined));
+    expect(ready, `east-west gateway ready in ${context}`).toBe(true);
+  }
+}
+
+/** `echo` at zero replicas in both clusters: one request ends fast with 503, and no gateway sends to another. */
+export async function noGatewayLoop(urls: string[]): Promise<void> {
+  await gatewaysReady();
+  const configs = ['lab-us', 'lab-eu'].map((c) => loadKubeConfig(c, LAB_KUBECONFIG));
+  const before = await Promise.all(configs.map((c) => scaleDeployment(c, 'echo', 'echo', 0)));
+  try {
+    await new Promise((r) => setTimeout(r, 3000)); // endpoints leave the proxies
+    for (const url of urls) {
+      const start = await crossConnections();
+      const t0 = Date.now();
+      const r = await curl(url);
+      const seconds = (Date.now() - t0) / 1000;
+      await new Promise((r) => setTimeout(r, 2000)); // anything looping would keep counting meanwhile
+      const end = await crossConnections();
+      const rise = end.gateways - start.gateways + (end.client - start.client);
+      log(`${url} with echo at 0 everywhere: "${r.stdout}" in ${seconds.toFixed(2)} s; gateway→gateway connections +${end.gateways - start.gateways}, client→gateway +${end.client - start.client}`);
+      expect(seconds).toBeLessThan(5);
+      expect(r.stdout).toMatch(/ 503$/);
+      expect(end.gateways - start.gateways).toBe(0);
+      expect(rise).toBeLessThanOrEqual(10);
+    }
+  } finally {
+    await Promise.all(configs.map((c, i) => scaleDeployment(c, 'echo', 'echo', before[i]!)));
+    await Promise.all(configs.map((c) => waitDeploymentReady(c, 'echo', 'echo', 180)));
+  }
+}
+
