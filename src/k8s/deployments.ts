@@ -1,6 +1,7 @@
 // Deployments: scale through the scale subresource, wait until every replica is ready.
 import { AppsV1Api, type KubeConfig } from '@kubernetes/client-node';
 import { pollUntil } from '../util/poll.ts';
+import { EastwestError, EXIT } from '../core/errors.ts';
 
 export async function scaleDeployment(config: KubeConfig, namespace: string, name: string, replicas: number): Promise<number> {
   const apps = config.makeApiClient(AppsV1Api);
@@ -17,5 +18,5 @@ export async function waitDeploymentReady(config: KubeConfig, namespace: string,
     return (d.status?.readyReplicas ?? 0) >= (d.spec?.replicas ?? 1) && d.status?.observedGeneration === d.metadata?.generation ? true : undefined;
   });
   if (ready) return;
-  throw new Error(`deployment ${namespace}/${name} not ready after ${timeoutSeconds} s`);
+  throw new EastwestError('deployment-not-ready', `deployment ${namespace}/${name} not ready after ${timeoutSeconds} s`, { exitCode: EXIT.clusterError, hint: `kubectl -n ${namespace} describe deployment ${name} tells why (image, scheduling, sidecar injection)` });
 }

@@ -3,6 +3,7 @@ import { createPrivateKey } from 'node:crypto';
 import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createIntermediateCa, createRootCa, isSignedBy, istioCacerts, type CaMaterial, type IstioCacerts, type KeyAlgorithm } from './ca.ts';
+import { EastwestError, EXIT } from '../core/errors.ts';
 
 export type Rotation = 'none' | 'intermediates' | 'all';
 
@@ -50,7 +51,7 @@ function algorithmOfKey(pem: string): KeyAlgorithm {
   const key = createPrivateKey(pem);
   if (key.asymmetricKeyType === 'rsa') return 'RSA-4096';
   if (key.asymmetricKeyType === 'ec') return 'ECDSA-P256';
-  throw new Error(`unsupported CA key type ${key.asymmetricKeyType}`);
+  throw new EastwestError('pki-key-type', `unsupported CA key type ${key.asymmetricKeyType}`, { exitCode: EXIT.badInput, hint: 'eastwest makes RSA-4096 or ECDSA-P256 keys: move the CA directory aside and run `eastwest ca init` again' });
 }
 
 /** Creates what is missing, keeps what is there and still valid, rotates on request. */

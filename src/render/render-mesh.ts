@@ -9,6 +9,7 @@ import { localityDestinationRules } from './locality.ts';
 import { cacertsSecret, crossNetworkGateway, istioSystemNamespace, serviceNamespaces } from './mesh-objects.ts';
 import { owned } from './ownership.ts';
 import { authorizationPolicies, meshPeerAuthentication, passThroughSecurityObjects } from './security-policy.ts';
+import { EastwestError } from '../core/errors.ts';
 
 export interface StagedObject {
   stage: Stage;
@@ -53,7 +54,7 @@ function staged(meshID: string, stage: Stage, objects: KubeObject[]): StagedObje
 export function renderCluster(input: RenderInput, cluster: ClusterSpec): RenderedCluster {
   const { spec, pki } = input;
   const cacerts = pki.cacerts.get(cluster.name);
-  if (!cacerts) throw new Error(`no CA material for cluster ${cluster.name}`);
+  if (!cacerts) throw new EastwestError('pki-missing-cluster', `no CA material for cluster ${cluster.name}`, { hint: 'run `eastwest ca init -f <spec>` to make the intermediate of a new cluster' });
   const addresses = input.gatewayAddresses ?? new Map<string, string>();
   const federation = { objects: [] as KubeObject[], pending: [] as PendingAddress[] };
   if (spec.federation.mode === 'service-entry') {

@@ -4,11 +4,12 @@ export { scaleDeployment, waitDeploymentReady } from '../k8s/deployments.ts';
 import { podExec } from '../k8s/pod-exec.ts';
 import { DEMO_NAMESPACE } from '../render/demo-workload.ts';
 import { EASTWEST_GATEWAY_RELEASE, ISTIO_NAMESPACE } from '../render/helm-releases.ts';
+import { EastwestError, EXIT } from '../core/errors.ts';
 
 export async function readyPod(config: KubeConfig, namespace: string, selector: string): Promise<string> {
   const pods = await config.makeApiClient(CoreV1Api).listNamespacedPod({ namespace, labelSelector: selector });
   const pod = pods.items.find((p) => p.status?.phase === 'Running' && p.status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') && !p.metadata?.deletionTimestamp);
-  if (!pod?.metadata?.name) throw new Error(`no ready pod ${selector} in ${namespace}`);
+  if (!pod?.metadata?.name) throw new EastwestError('no-ready-pod', `no ready pod ${selector} in ${namespace}`, { exitCode: EXIT.clusterError, hint: `kubectl -n ${namespace} get pods -l ${selector} tells why` });
   return pod.metadata.name;
 }
 

