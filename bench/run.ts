@@ -4,7 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { renderBenchmark } from './render-bench.ts';
 
 const print = (title: string, figures: Record<string, number | string>) =>
-  process.stdout.write(`${title}\n${Object.entries(figures).map(([k, v]) => `  ${k.padEnd(18)} ${v}`).join('\n')}\n`);
+  process.stdout.write(`${title}\n${Object.entries(figures).map(([k, v]) => `  ${k.padEnd(24)} ${v}`).join('\n')}\n`);
 
 print('render: 3 clusters × 1,000 exported services', await renderBenchmark());
 if (process.getuid?.() === 0 && !process.argv.includes('--render-only')) {
@@ -25,5 +25,7 @@ if (process.getuid?.() === 0 && !process.argv.includes('--render-only')) {
   const { readLabVersions } = await import('../src/lab/versions.ts');
   const { silentReporter } = await import('../src/core/reporter.ts');
   const helm = `${(await buildHelm(readLabVersions(), silentReporter)).dir}/helm`;
-  print('diff: 2 clusters, lab mesh + 120 generated services', await diffBenchmark(helm));
+  print('diff and no-change apply: 2 clusters × ~500 owned objects (lab mesh + 120 generated services)', await diffBenchmark(helm));
+  const { failoverBenchmark } = await import('./failover-bench.ts');
+  print('failover: US echo scaled to zero (median of 5; seconds from the scale)', await failoverBenchmark(5));
 }

@@ -19,7 +19,7 @@ import type { ClusterSpec } from '../spec/schema.ts';
 import { waitForGatewayAddress } from './gateway-address.ts';
 import { chartArgs, deployedRelease, recoverPendingRelease, releaseUpToDate, upgradeInstall, type HelmTarget } from './helm.ts';
 import { meshObjects, REMOTE_SECRET_PREFIX, type PeerAccess } from './mesh-objects.ts';
-import { ownedObjects } from './prune.ts';
+import { ownedObjects, ownedSelector } from './prune.ts';
 import { readerToken, serverOf } from './remote-secrets.ts';
 
 export interface ApplyOptions extends EngineOptions {
@@ -85,7 +85,7 @@ export async function applyMesh(options: ApplyOptions, reporter: Reporter): Prom
     const rendered = initial.get(cluster.name)!;
     say(`${cluster.name}: istio-system and cacerts`);
     const preInstall = rendered.preInstall.map((s) => s.object);
-    const planned = await planObjects(client, preInstall);
+    const planned = await planObjects(client, preInstall, ownedSelector(spec.meshID));
     const changes: Change[] = dryRun ? planned.map(({ object: _o, ...e }) => e) : await applyChangeSet(client, planned, []);
     changes.push(...(await helmReleases(ctx, options, cluster, rendered, dryRun, timeout, say)));
     const gatewayAddress = cluster.eastWestGateway.address ?? (dryRun ? known.find((g) => g.cluster === cluster.name)?.address : await waitForGatewayAddress(client, timeout));
@@ -113,7 +113,7 @@ export async function applyMesh(options: ApplyOptions, reporter: Reporter): Prom
     // Remote secrets of peers whose token could not be read now (unreachable, or not selected) are kept.
     const keep = owned.filter((o) => pendingRefs.has(objectRef(o)) || (objectRef(o).startsWith(REMOTE_SECRET_PREFIX) && !peers.has(objectRef(o).slice(REMOTE_SECRET_PREFIX.length))));
     const prune = undesired(owned, [...objects, ...rendered.preInstall.map((s) => s.object), ...keep]);
-    const planned = await planObjects(client, objects);
+    const planned = await planObjects(client, objects, ownedSelector(spec.meshID));
     const skipped: Change[] = [...pendingRefs].map((ref) => ({ ref, action: 'skipped', note: 'the gateway it routes to has no known address' }));
     let changes: Change[];
     if (dryRun) changes = [...planned.map(({ object: _o, ...e }) => e), ...prune.map((o) => ({ ref: objectRef(o), action: 'deleted' as const }))];

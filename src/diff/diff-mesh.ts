@@ -9,7 +9,7 @@ import { ensureCa } from '../actions/ensure-ca.ts';
 import { fanOut, mapLimit, type ClusterOutcome } from '../core/fan-out.ts';
 import { deployedRelease } from '../apply/helm.ts';
 import { meshObjects, REMOTE_SECRET_PREFIX } from '../apply/mesh-objects.ts';
-import { ownedObjects } from '../apply/prune.ts';
+import { ownedObjects, ownedSelector } from '../apply/prune.ts';
 import { classifier, openEngine, type EngineOptions } from '../engine/context.ts';
 import { addressMap, knownGatewayAddresses, type GatewayAddress } from '../engine/gateway-addresses.ts';
 import { objectRef, type KubeObject } from '../k8s/object.ts';
@@ -72,7 +72,7 @@ export async function diffMesh(options: DiffOptions, reporter: Reporter): Promis
     const r = rendered.get(cluster.name)!;
     const desired = [...r.preInstall.map((s) => s.object), ...meshObjects(spec, cluster, r, new Map())];
     const [planned, owned, releases] = await Promise.all([
-      planObjects(client, desired),
+      planObjects(client, desired, ownedSelector(spec.meshID)),
       ownedObjects(client, spec.meshID),
       mapLimit(r.releases, 3, async (release) => ({ release, deployed: await deployedRelease({ binary: options.helm, kubeconfig: ctx.kubeconfig, context: cluster.context, timeoutMs: helmTimeoutMs, cluster: cluster.name }, release.release, release.namespace) })),
     ]);

@@ -9,6 +9,7 @@ import { pollUntil } from '../util/poll.ts';
 import { isNotFound, type KubeClient } from './client.ts';
 import { ClusterError } from './cluster-error.ts';
 import { objectRef, type KubeObject } from './object.ts';
+import { CONTENT_HASH_ANNOTATION } from '../render/ownership.ts';
 
 /** What apply did (or, in a dry run, would do) to one object; `skipped`: left as it is, with a note why. */
 export type ChangeAction = 'created' | 'configured' | 'unchanged' | 'deleted' | 'skipped';
@@ -57,18 +58,59 @@ export function classifyChange(object: KubeObject, dryRun: KubeObject | undefine
   return { ref, object, action: 'configured', fields: maskedDifferences(object, fields) };
 }
 
-/** Dry-runs every desired object (CONCURRENCY at a time) and says what apply would do to each. */
-export async function planObjects(client: KubeClient, desired: readonly KubeObject[]): Promise<PlannedObject[]> {
+/**
+ * Leaves eastwest sets (everything in `desired` but bookkeeping) whose live value differs (pure).
+ * A cheap local test: differences in form only (a defaulted quantity, stringData vs data) make an object
+ * a suspect, which the server-side dry run then settles.
+ */
+export function subsetDifferences(desired: unknown, live: unknown, path = ''): FieldDifference[] {
+  if (desired !== null && typeof desired === 'object' && !Array.isArray(desired)) {
+    if (live === null || typeof live !== 'object' || Array.isArray(live)) return [{ path, want: desired, live }];
+    return Object.entries(desired as Record<string, unknown>).flatMap(([k, v]) => subsetDifferences(v, (live as Record<string, unknown>)[k], path ? `${path}.${k}` : k));
+  }
+  return fieldDifferences(desired, live, path);
+}
+
+const hashOf = (o: KubeObject | undefined) => o?.metadata.annotations?.[CONTENT_HASH_ANNOTATION];
+
+/** Live versions of `desired`: one LIST per kind (owned objects), a GET for the few not found that way. */
+export async function liveObjects(client: KubeClient, desired: readonly KubeObject[], ownedSelector: string): Promise<Map<string, KubeObject>> {
+  const live = new Map<string, KubeObject>();
+  const kinds = [...new Map(desired.map((o) => [`${o.apiVersion}|${o.kind}`, { apiVersion: o.apiVersion, kind: o.kind }])).values()];
+  await mapLimit(kinds, CONCURRENCY, async ({ apiVersion, kind }) => {
+    for (const item of await client.list(apiVersion, kind, undefined, ownedSelector)) {
+      const object = { ...item, apiVersion, kind };
+      live.set(objectRef(object), object);
+    }
+  });
+  const missing = desired.filter((o) => !live.has(objectRef(o)));
+  await mapLimit(missing, CONCURRENCY, async (o) => {
+    const found = await client.read(o);
+    if (found) live.set(objectRef(o), found);
+  });
+  return live;
+}
+
+/**
+ * What apply would do to every desired object. Live objects come from one LIST per kind; an object whose
+ * content hash (what eastwest applied last) and every field eastwest sets match its live version is
+ * unchanged without any further request; the others get a server-side apply dry run, which says exactly
+ * what apply would change (fields eastwest no longer sets, values another manager changed).
+ */
+export async function planObjects(client: KubeClient, desired: readonly KubeObject[], ownedSelector: string): Promise<PlannedObject[]> {
+  const live = await liveObjects(client, desired, ownedSelector);
   return mapLimit(desired, CONCURRENCY, async (object) => {
-    const [live, dryRun] = await Promise.all([
-      client.read(object),
-      client.patch(object, { dryRun: true }).catch((error: unknown) => {
-        // The namespace or the CRD is made by an earlier stage (or by a Helm release) of the same apply.
-        if (error instanceof ClusterError && isNotFound(error.cause)) return undefined;
-        throw error;
-      }),
-    ]);
-    return classifyChange(object, dryRun, live);
+    const current = live.get(objectRef(object));
+    if (!current) return classifyChange(object, undefined, undefined);
+    const { metadata: _m, ...content } = object;
+    const suspect = hashOf(current) !== hashOf(object) || subsetDifferences(content, current).length > 0 || subsetDifferences({ labels: object.metadata.labels ?? {}, annotations: object.metadata.annotations ?? {} }, current.metadata).length > 0;
+    if (!suspect) return { ref: objectRef(object), object, action: 'unchanged' };
+    const dryRun = await client.patch(object, { dryRun: true }).catch((error: unknown) => {
+      // The kind is not served yet (a CRD that an earlier step of the same apply installs).
+      if (error instanceof ClusterError && isNotFound(error.cause)) return undefined;
+      throw error;
+    });
+    return classifyChange(object, dryRun, current);
   });
 }
 

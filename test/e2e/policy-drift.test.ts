@@ -76,7 +76,9 @@ describe('policy across clusters', () => {
 
     const healed = await applyMesh({ file: spec, kubeconfig: LAB_KUBECONFIG, helm: await helm(), timeoutSeconds: 300 }, silentReporter);
     const euChanges = healed.clusters.find((c) => c.cluster === 'eu')!;
-    expect(euChanges.ok && euChanges.value.changes.filter((c) => c.action !== 'unchanged')).toEqual([{ ref: 'AuthorizationPolicy/echo/echo-allow', action: 'configured' }]);
+    expect(euChanges.ok && euChanges.value.changes.filter((c) => c.action !== 'unchanged')).toEqual([
+      { ref: 'AuthorizationPolicy/echo/echo-allow', action: 'configured', fields: [{ path: 'spec.rules[0].from[0].source.principals[0]', want: 'corp.local/ns/echo/sa/client', live: 'corp.local/ns/echo/sa/other' }] },
+    ]);
     const after = await diff();
     expect(after.clusters.every((c) => c.ok && c.value.drift.length === 0)).toBe(true);
     expect(after.crossCluster.map((x) => x.ref)).toEqual(['AuthorizationPolicy/istio-system/hand-made-deny']); // not ours: apply never touches it

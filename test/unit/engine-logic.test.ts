@@ -12,7 +12,7 @@ import { selectClusters } from '../../src/engine/context.ts';
 import { lastKnownAddress, pickGatewayAddress, serviceAddress } from '../../src/engine/gateway-addresses.ts';
 import { ClusterError, clusterError } from '../../src/k8s/cluster-error.ts';
 import type { KubeObject } from '../../src/k8s/object.ts';
-import { classifyChange, maskedDifferences, maskValue, stageOf, undesired } from '../../src/k8s/resource-manager.ts';
+import { classifyChange, maskedDifferences, maskValue, stageOf, subsetDifferences, undesired } from '../../src/k8s/resource-manager.ts';
 import { labClusters, labPlan } from '../../src/lab/plan.ts';
 import { integerFlag, labClustersFlag, parseClusterList, parseDuration, durationFlag } from '../../src/cli/flags.ts';
 import type { HelmRelease } from '../../src/render/helm-releases.ts';
@@ -61,6 +61,13 @@ describe('change classification (resource manager)', () => {
     expect(maskedDifferences({ kind: 'ConfigMap' }, [{ path: 'data.x', want: 'a', live: 'b' }])).toEqual([{ path: 'data.x', want: 'a', live: 'b' }]);
     expect(maskValue('a')).not.toBe(maskValue('b'));
     expect(maskValue(undefined)).toBeUndefined();
+  });
+  it('subset differences: only the fields eastwest sets count; extra live fields and defaults do not', () => {
+    const want = { spec: { hosts: ['a'], ports: [{ number: 80 }] } };
+    expect(subsetDifferences(want, { spec: { hosts: ['a'], ports: [{ number: 80 }], resolution: 'STATIC' }, status: {} })).toEqual([]);
+    expect(subsetDifferences(want, { spec: { hosts: ['b'], ports: [{ number: 80 }] } })).toEqual([{ path: 'spec.hosts[0]', want: 'a', live: 'b' }]);
+    expect(subsetDifferences(want, { spec: { hosts: ['a'] } })).toEqual([{ path: 'spec.ports', want: [{ number: 80 }], live: undefined }]);
+    expect(subsetDifferences({ data: { k: 'v' } }, { data: 'x' })).toEqual([{ path: 'data', want: { k: 'v' }, live: 'x' }]);
   });
   it('undesired: owned objects not in the desired set (by kind, namespace, name)', () => {
     const owned = [obj('ServiceEntry', 'a'), obj('ServiceEntry', 'b'), obj('WorkloadEntry', 'a')];
