@@ -100,7 +100,14 @@ export async function applyMesh(options: ApplyOptions, reporter: Reporter): Prom
 
   // 3. The mesh objects, rendered again with every gateway address now known.
   const final = new Map(renderMesh({ spec, pki: bundle, gatewayAddresses: addressMap(gateways) }).map((r) => [r.cluster.name, r]));
-  const peers = spec.federation.mode === 'endpoint-discovery' ? await peerAccess(ctx, dryRun) : new Map<string, PeerAccess>();
+  const peers = spec.federation.mode === 'endpoint-discovery' ? await peerAccess(ctx, dryRun, reporter) : new Map<string, PeerAccess>();
+  // A remote secret of a peer whose token cannot be read now (unreachable, or only read) stays as it is;
+  // in another mode, or for a cluster no longer in the spec, it goes.
+  const keptRemoteSecret = (ref: string) => {
+    if (!ref.startsWith(REMOTE_SECRET_PREFIX) || spec.federation.mode !== 'endpoint-discovery') return false;
+    const peer = ref.slice(REMOTE_SECRET_PREFIX.length);
+    return spec.clusters.some((c) => c.name === peer) && !peers.has(peer);
+  };
   const results = await fanOut(ctx.selected, 'mesh objects', async (cluster) => {
     const { client } = ctx.connected.get(cluster.name)!;
     const previous = (installs.find((i) => i.cluster === cluster.name) as { value: ClusterApply }).value;
@@ -111,10 +118,10 @@ export async function applyMesh(options: ApplyOptions, reporter: Reporter): Prom
     const objects = all.filter((o) => !pendingRefs.has(objectRef(o)));
     const owned = await ownedObjects(client, spec.meshID);
     // Remote secrets of peers whose token could not be read now (unreachable, or not selected) are kept.
-    const keep = owned.filter((o) => pendingRefs.has(objectRef(o)) || (objectRef(o).startsWith(REMOTE_SECRET_PREFIX) && !peers.has(objectRef(o).slice(REMOTE_SECRET_PREFIX.length))));
+    const keep = owned.filter((o) => pendingRefs.has(objectRef(o)) || keptRemoteSecret(objectRef(o)));
     const prune = undesired(owned, [...objects, ...rendered.preInstall.map((s) => s.object), ...keep]);
     const planned = await planObjects(client, objects, ownedSelector(spec.meshID));
-    const skipped: Change[] = [...pendingRefs].map((ref) => ({ ref, action: 'skipped', note: 'the gateway it routes to has no known address' }));
+    const skipped: Change[] = rendered.pending.map((p) => ({ ref: p.object, action: 'skipped', note: p.reason ?? `the east-west gateway of ${p.gatewayOf} has no known address` }));
     let changes: Change[];
     if (dryRun) changes = [...planned.map(({ object: _o, ...e }) => e), ...prune.map((o) => ({ ref: objectRef(o), action: 'deleted' as const }))];
     else changes = await applyChangeSet(client, planned, prune);
@@ -144,7 +151,7 @@ async function helmReleases(ctx: EngineContext, options: ApplyOptions, cluster: 
     if (!dryRun) {
       say(`${cluster.name}: helm upgrade --install ${release.release}`);
       const chart = 'path' in release.chart ? [await resolveChartDirectory(options.file, release.chart.path)] : chartArgs(release.chart, (p) => p);
-      await upgradeInstall(target, release, chart, { timeout: `${timeout}s` });
+      await upgradeInstall(target, release, chart, { timeoutSeconds: timeout });
     }
     changes.push({ ref, action: deployed ? 'configured' : 'created' });
   }
@@ -152,12 +159,19 @@ async function helmReleases(ctx: EngineContext, options: ApplyOptions, cluster: 
 }
 
 /** Server, CA and reader token of every reachable cluster; tokens are only created in selected clusters. */
-async function peerAccess(ctx: EngineContext, dryRun: boolean): Promise<Map<string, PeerAccess>> {
+async function peerAccess(ctx: EngineContext, dryRun: boolean, reporter: Reporter): Promise<Map<string, PeerAccess>> {
   const entries = await Promise.all([...ctx.connected.values()].map(async ({ cluster, client }) => {
-    const create = !dryRun && ctx.selected.includes(cluster);
-    const token = await readerToken(client, { create });
-    if (token === undefined) return undefined;
-    return [cluster.name, { ...serverOf(client.config), token }] as [string, PeerAccess];
+    const selected = ctx.selected.includes(cluster);
+    try {
+      const token = await readerToken(client, { create: !dryRun && selected });
+      if (token === undefined) return undefined;
+      return [cluster.name, { ...serverOf(client.config), token }] as [string, PeerAccess];
+    } catch (error) {
+      // A selected cluster's own failure shows in its result; a peer that stopped answering keeps its secrets.
+      if (selected) throw error;
+      reporter.report({ level: 'warn', code: 'peer-token', message: `${cluster.name}: its reader token could not be read (${(error as Error).message}); remote secrets for it are left as they are` });
+      return undefined;
+    }
   }));
   return new Map(entries.filter((e): e is [string, PeerAccess] => e !== undefined));
 }

@@ -61,17 +61,22 @@ export function releaseUpToDate(deployed: DeployedRelease | undefined, release: 
   return deployed !== undefined && deployed.status === 'deployed' && canonicalJson(deployed.values) === canonicalJson(parse(stringify(release.values)));
 }
 
-export async function upgradeInstall(target: HelmTarget, release: HelmRelease, chart: string[], options: { timeout: string; dryRun?: boolean }): Promise<void> {
+export async function upgradeInstall(target: HelmTarget, release: HelmRelease, chart: string[], options: { timeoutSeconds: number; dryRun?: boolean }): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'eastwest-helm-'));
   try {
     const valuesFile = join(dir, `${release.release}.yaml`);
     await writeFile(valuesFile, stringify(release.values));
+    // Helm waits up to --timeout itself; it is killed a minute after that if it does not return.
+    const killAfterMs = (options.timeoutSeconds + 60) * 1000;
     await exec(
       target.binary,
-      ['upgrade', '--install', release.release, ...chart, ...base(target), '-n', release.namespace, '--create-namespace', '-f', valuesFile, '--wait', '--timeout', options.timeout, ...(options.dryRun ? ['--dry-run=server'] : [])],
-      { timeoutMs: 20 * 60_000 },
+      ['upgrade', '--install', release.release, ...chart, ...base(target), '-n', release.namespace, '--create-namespace', '-f', valuesFile, '--wait', '--timeout', `${options.timeoutSeconds}s`, ...(options.dryRun ? ['--dry-run=server'] : [])],
+      { timeoutMs: killAfterMs },
     );
   } catch (error) {
+    if (error instanceof ExecError && error.timedOut) {
+      throw new ClusterError(target.cluster ?? target.context, 'timeout', `unreachable (helm upgrade --install ${release.release} did not return within ${options.timeoutSeconds + 60} s)`, 'is the API server answering? `helm status -n istio-system <release>` tells what Helm was doing', error);
+    }
     if (error instanceof ExecError) throw new ExecError(`helm upgrade --install ${release.release} failed: ${error.result?.stderr.trim() || error.message}`, error.result, 'Helm\'s own message is above; `helm status` and the pods in istio-system tell more');
     throw error;
   } finally {

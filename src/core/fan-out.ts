@@ -33,10 +33,17 @@ export async function fanOut<C extends Named, T>(
 export async function mapLimit<I, O>(items: readonly I[], limit: number, op: (item: I, index: number) => Promise<O>): Promise<O[]> {
   const results = new Array<O>(items.length);
   let next = 0;
+  let failed = false;
+  // After a failure no new item is started (a cluster whose write failed gets no further writes).
   const workers = Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (next < items.length) {
+    while (next < items.length && !failed) {
       const i = next++;
-      results[i] = await op(items[i]!, i);
+      try {
+        results[i] = await op(items[i]!, i);
+      } catch (error) {
+        failed = true;
+        throw error;
+      }
     }
   });
   await Promise.all(workers);

@@ -70,7 +70,9 @@ export async function diffMesh(options: DiffOptions, reporter: Reporter): Promis
     }
     const { client } = connection;
     const r = rendered.get(cluster.name)!;
-    const desired = [...r.preInstall.map((s) => s.object), ...meshObjects(spec, cluster, r, new Map())];
+    // Objects routing to a gateway whose address nobody knows are what apply leaves alone: not compared.
+    const pendingRefs = new Set(r.pending.map((p) => p.object));
+    const desired = [...r.preInstall.map((s) => s.object), ...meshObjects(spec, cluster, r, new Map())].filter((o) => !pendingRefs.has(objectRef(o)));
     const [planned, owned, releases] = await Promise.all([
       planObjects(client, desired, ownedSelector(spec.meshID)),
       ownedObjects(client, spec.meshID),
@@ -83,7 +85,7 @@ export async function diffMesh(options: DiffOptions, reporter: Reporter): Promis
     }
     // Remote secrets are made from live tokens at apply time: desired when the mode wants them.
     const keep = spec.federation.mode === 'endpoint-discovery' ? owned.filter((o) => objectRef(o).startsWith(REMOTE_SECRET_PREFIX)) : [];
-    for (const extra of undesired(owned, [...desired, ...keep])) drift.push({ ref: objectRef(extra), state: 'extra' });
+    for (const extra of undesired(owned, [...desired, ...keep]).filter((o) => !pendingRefs.has(objectRef(o)))) drift.push({ ref: objectRef(extra), state: 'extra' });
     if (spec.federation.mode === 'endpoint-discovery') {
       for (const other of spec.clusters.filter((c) => c.name !== cluster.name)) {
         const ref = `${REMOTE_SECRET_PREFIX}${other.name}`;

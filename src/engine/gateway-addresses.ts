@@ -56,15 +56,22 @@ export const routingSelector = (meshID: string) => `${MANAGED_BY_LABEL}=${MANAGE
 export async function knownGatewayAddresses(spec: MeshSpec, connected: ReadonlyMap<string, Connection>): Promise<GatewayAddress[]> {
   const live = new Map<string, string>();
   const routing: KubeObject[] = [];
+  const answered = new Set<string>();
   await mapLimit([...connected.values()], 8, async ({ cluster, client }) => {
-    const service = await client.read({ apiVersion: 'v1', kind: 'Service', metadata: { name: EASTWEST_GATEWAY_RELEASE, namespace: ISTIO_NAMESPACE } });
-    const address = serviceAddress(service as ServiceShape | undefined);
-    if (address) live.set(cluster.name, address);
-    for (const kind of ['ServiceEntry', 'WorkloadEntry']) {
-      for (const o of await client.list('networking.istio.io/v1', kind, undefined, routingSelector(spec.meshID))) routing.push({ ...o, kind });
+    try {
+      const service = await client.read({ apiVersion: 'v1', kind: 'Service', metadata: { name: EASTWEST_GATEWAY_RELEASE, namespace: ISTIO_NAMESPACE } });
+      const address = serviceAddress(service as ServiceShape | undefined);
+      if (address) live.set(cluster.name, address);
+      for (const kind of ['ServiceEntry', 'WorkloadEntry']) {
+        for (const o of await client.list('networking.istio.io/v1', kind, undefined, routingSelector(spec.meshID))) routing.push({ ...o, kind });
+      }
+      answered.add(cluster.name);
+    } catch {
+      // A cluster that stopped answering since it connected: treated as unreachable here (its last-known
+      // address stands); its own result reports the failure.
     }
   });
-  return spec.clusters.map((c) => pickGatewayAddress(c, live.get(c.name), connected.has(c.name) ? undefined : lastKnownAddress(c.name, routing)));
+  return spec.clusters.map((c) => pickGatewayAddress(c, live.get(c.name), answered.has(c.name) ? undefined : lastKnownAddress(c.name, routing)));
 }
 
 export const addressMap = (addresses: readonly GatewayAddress[]) => new Map(addresses.flatMap((a) => (a.address ? [[a.cluster, a.address] as [string, string]] : [])));

@@ -26,8 +26,18 @@ export const DEFAULT_REQUEST_TIMEOUT_SECONDS = 10;
 export class DeadlineKubeConfig extends KubeConfig {
   requestTimeoutMs = DEFAULT_REQUEST_TIMEOUT_SECONDS * 1000;
   override async applySecurityAuthentication(context: Parameters<KubeConfig['applySecurityAuthentication']>[0]): Promise<void> {
-    await super.applySecurityAuthentication(context);
-    context.setSignal(AbortSignal.timeout(this.requestTimeoutMs));
+    const signal = AbortSignal.timeout(this.requestTimeoutMs);
+    // Credentials may come from an exec plugin (a cloud CLI, a login helper): it gets the same deadline.
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(Object.assign(new Error('credentials not obtained in time'), { name: 'TimeoutError' })), this.requestTimeoutMs);
+    });
+    try {
+      await Promise.race([super.applySecurityAuthentication(context), deadline]);
+    } finally {
+      clearTimeout(timer);
+    }
+    context.setSignal(signal);
   }
 }
 
@@ -38,7 +48,10 @@ export function loadKubeConfig(context: string, kubeconfigPath?: string, request
     if (kubeconfigPath) kc.loadFromFile(kubeconfigPath);
     else kc.loadFromDefault();
   } catch (error) {
-    throw new EastwestError('kubeconfig-unreadable', `cannot read the kubeconfig${kubeconfigPath ? ` ${kubeconfigPath}` : ''}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, { exitCode: EXIT.badInput, hint: 'pass --kubeconfig <file>, or set KUBECONFIG' });
+    // Never the parser's full message: it quotes the lines around the error, which may hold a token or key.
+    const e = error as { code?: string; name?: string; reason?: string; mark?: { line: number; column: number } };
+    const why = e.code ?? (e.name === 'YAMLException' ? `not valid YAML (${e.reason ?? 'syntax error'}${e.mark ? ` at line ${e.mark.line + 1}, column ${e.mark.column + 1}` : ''})` : 'not a valid kubeconfig');
+    throw new EastwestError('kubeconfig-unreadable', `cannot read the kubeconfig${kubeconfigPath ? ` ${kubeconfigPath}` : ''}: ${why}`, { exitCode: EXIT.badInput, hint: 'pass --kubeconfig <file>, or set KUBECONFIG' });
   }
   if (!kc.getContextObject(context)) {
     throw new EastwestError('context-missing', `context "${context}" is not in the kubeconfig${kubeconfigPath ? ` ${kubeconfigPath}` : ''} (known: ${kc.getContexts().map((c) => c.name).join(', ') || 'none'})`, {

@@ -16,6 +16,8 @@ export interface PendingAddress {
   /** The cluster whose gateway address is needed. */
   gatewayOf: string;
   object: string;
+  /** Why, when it is not simply unknown. */
+  reason?: string;
 }
 
 export const remoteHost = (spec: MeshSpec, service: ServiceSpec, cluster: string) => `${service.name}.${cluster}.${spec.federation.hostSuffix}`;
@@ -113,7 +115,11 @@ export function failoverWorkloadEntries(
     if (!service.clusters.includes(local.name)) continue;
     const name = `${service.name}-via-${remote.name}`;
     if (address === undefined || isIP(address) === 0) {
-      pending.push({ gatewayOf: remote.name, object: `WorkloadEntry/${service.namespace}/${name}` });
+      pending.push({
+        gatewayOf: remote.name,
+        object: `WorkloadEntry/${service.namespace}/${name}`,
+        ...(address !== undefined ? { reason: `the east-west gateway of ${remote.name} has a host name (${address}); failover WorkloadEntries need an IP address (set clusters[].eastWestGateway.address)` } : {}),
+      });
       continue;
     }
     objects.push({

@@ -4,6 +4,7 @@ import type { KubeConfig } from '@kubernetes/client-node';
 import type { Reporter } from '../core/reporter.ts';
 import type { ClusterOutcome } from '../core/fan-out.ts';
 import { connectionView, openEngine, type EngineOptions } from '../engine/context.ts';
+import { clusterError } from '../k8s/cluster-error.ts';
 import { DEMO_NAMESPACE } from '../render/demo-workload.ts';
 import { clusterLocalHost, istioSni, remoteHost } from '../render/federation-service-entry.ts';
 import type { ClusterSpec, MeshSpec, ServiceSpec } from '../spec/schema.ts';
@@ -15,6 +16,8 @@ export interface CheckResult {
   ok: boolean;
   figures: Record<string, number | string>;
   detail?: string;
+  /** The check could not reach a cluster in time. */
+  unreachable?: boolean;
 }
 
 interface Context {
@@ -201,7 +204,10 @@ export async function verifyMesh(options: VerifyOptions, reporter: Reporter): Pr
     try {
       results.push({ id: check.id, description: check.description, ...(await check.run(ctx)) });
     } catch (error) {
-      results.push({ id: check.id, description: check.description, ok: false, figures: {}, detail: (error as Error).message });
+      // Classified like any cluster failure: a one-line message, and a timeout counts as unreachable.
+      const failure = clusterError(from.name, error, engine.requestTimeoutSeconds, check.id);
+      const unreachable = (failure as { unreachable?: unknown }).unreachable === true;
+      results.push({ id: check.id, description: check.description, ok: false, figures: {}, detail: `${failure.message}${failure.hint ? ` (hint: ${failure.hint})` : ''}`, ...(unreachable ? { unreachable } : {}) });
     }
   }
   return { ok: results.every((r) => r.ok) && clusters.every((c) => c.ok), clusters, checks: results, seconds: elapsed() };

@@ -1,6 +1,7 @@
 // The decision logic under apply, diff and prune, and the engine's input checks — pure functions,
 // tested without a cluster.
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { InvalidArgumentError } from 'commander';
@@ -11,6 +12,7 @@ import { comparable, fieldDifferences } from '../../src/diff/field-diff.ts';
 import { selectClusters } from '../../src/engine/context.ts';
 import { lastKnownAddress, pickGatewayAddress, serviceAddress } from '../../src/engine/gateway-addresses.ts';
 import { ClusterError, clusterError } from '../../src/k8s/cluster-error.ts';
+import { loadKubeConfig } from '../../src/k8s/client.ts';
 import type { KubeObject } from '../../src/k8s/object.ts';
 import { classifyChange, maskedDifferences, maskValue, stageOf, subsetDifferences, undesired } from '../../src/k8s/resource-manager.ts';
 import { labClusters, labPlan } from '../../src/lab/plan.ts';
@@ -170,6 +172,29 @@ describe('cluster selection and failure classification', () => {
     });
     expect(out).toEqual([50, 10, 40, 20, 30, 0]);
     expect(peak).toBe(2);
+  });
+});
+
+describe('kubeconfig', () => {
+  it('a broken kubeconfig is reported without quoting it (it may hold tokens and keys)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'eastwest-kc-'));
+    const file = join(dir, 'kubeconfig');
+    writeFileSync(file, 'apiVersion: v1\nusers:\n- name: u\n  user:\n    token: s3cr3t-t0ken-value\n   bad: [indent\n');
+    try {
+      loadKubeConfig('x', file);
+      expect.unreachable();
+    } catch (error) {
+      expect(EastwestError.is(error) && error.exitCode).toBe(2);
+      expect((error as Error).message).not.toContain('s3cr3t');
+      expect((error as Error).message).toMatch(/not valid YAML/);
+    }
+  });
+  it('a missing context names the known ones, exit 2', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'eastwest-kc-'));
+    const file = join(dir, 'kubeconfig');
+    writeFileSync(file, 'apiVersion: v1\nkind: Config\nclusters: [{name: c, cluster: {server: "https://198.18.0.10:6443"}}]\nusers: [{name: u, user: {token: t}}]\ncontexts: [{name: lab-us, context: {cluster: c, user: u}}]\n');
+    expect(() => loadKubeConfig('lab-eu', file)).toThrow(/context "lab-eu" is not in the kubeconfig .* \(known: lab-us\)/);
+    expect(loadKubeConfig('lab-us', file, 3).requestTimeoutMs).toBe(3000);
   });
 });
 

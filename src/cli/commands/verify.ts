@@ -29,6 +29,6 @@ export function registerVerifyCommand(program: Command, io: Io): void {
     .action(async (opts: { file: string; kubeconfig?: string; requests: number; requestTimeout: number; output: OutputFormat }) => {
       const result = await verifyMesh({ file: opts.file, kubeconfig: opts.kubeconfig, requests: opts.requests, requestTimeoutSeconds: opts.requestTimeout }, stderrReporter(io));
       printResult(io, opts.output, result, () => verificationTable(result));
-      io.exitCode = result.ok ? EXIT.ok : result.clusters.some((c) => !c.ok) ? EXIT.clusterError : EXIT.failed;
+      io.exitCode = result.ok ? EXIT.ok : result.clusters.some((c) => !c.ok) || result.checks.some((c) => c.unreachable) ? EXIT.clusterError : EXIT.failed;
     });
 }
