@@ -69,7 +69,8 @@ export function serviceEntryFederation(
             address,
             ports: Object.fromEntries(service.ports.map((p) => [p.name, CROSS_NETWORK_PORT])),
             locality: locality(remote),
-            network: remote.network,
+            // No `network` here: were istiod ever to learn the remote network's gateway (meshNetworks,
+            // a remote secret), it would drop this endpoint (it carries no tlsMode) instead of using it.
           },
         ],
       },

@@ -83,7 +83,7 @@ describe('federation objects', () => {
     expect(se.spec).toEqual({
       hosts: ['echo.eu.mesh.local'], location: 'MESH_INTERNAL', resolution: 'STATIC',
       ports: [{ name: 'http', number: 80, protocol: 'HTTP' }],
-      endpoints: [{ address: '198.18.0.201', locality: 'eu', network: 'eu-net', ports: { http: 15443 } }],
+      endpoints: [{ address: '198.18.0.201', locality: 'eu', ports: { http: 15443 } }],
     });
     const dr = us.find((o) => o.kind === 'DestinationRule' && o.metadata.name === 'echo-eu')! as any;
     expect(dr.spec.trafficPolicy.tls).toEqual({ mode: 'ISTIO_MUTUAL', sni: 'outbound_.80_._.echo.echo.svc.cluster.local', subjectAltNames: ['spiffe://corp.local/ns/echo/sa/echo'] });
