@@ -108,7 +108,7 @@ describe('federation objects', () => {
     const se = us.postInstall.find((s) => s.object.kind === 'ServiceEntry')!.object as any;
     expect(se.spec).toMatchObject({ resolution: 'DNS', endpoints: [{ address: 'eu-gw.example.com' }] });
     // A WorkloadEntry selected by a Kubernetes Service needs an IP: it waits for apply to resolve one.
-    expect(us.pending).toEqual([{ gatewayOf: 'eu', object: 'WorkloadEntry/echo/echo-via-eu' }]);
+    expect(us.pending).toEqual([{ gatewayOf: 'eu', object: 'WorkloadEntry/echo/echo-via-eu', reason: expect.stringMatching(/has a host name \(eu-gw.example.com\); failover WorkloadEntries need an IP address/) }]);
   });
 
   it('service-entry mode: failover WorkloadEntries point at the other region\'s gateway with its locality and the service identity', () => {
