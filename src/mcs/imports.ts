@@ -1,0 +1,188 @@
+// The Kubernetes Multi-Cluster Services API on a multi-network Istio mesh (pure): from what every
+// cluster exports (ServiceExport + its Service), per cluster the objects that make
+// <svc>.<ns>.svc.clusterset.local work — served by every exporting cluster, the local one preferred,
+// the others through their east-west gateways — and the ServiceExport conditions (Valid, Conflict).
+import type { KubeObject } from '../k8s/object.ts';
+import { CROSS_NETWORK_PORT } from '../render/mesh-objects.ts';
+import { locality } from '../render/federation-service-entry.ts';
+import { LOCALITY_OUTLIER_DETECTION } from '../render/locality.ts';
+import type { ClusterSpec, MeshSpec } from '../spec/schema.ts';
+
+export const MCS_GROUP = 'multicluster.x-k8s.io';
+export const MCS_VERSION = `${MCS_GROUP}/v1alpha1`;
+export const CLUSTERSET_SUFFIX = 'svc.clusterset.local';
+/** Objects the sync controller owns: a manager of their own, so `apply` never prunes them (and vice versa). */
+export const SYNC_MANAGED_BY = 'eastwest-sync';
+export const SYNC_FIELD_MANAGER = 'eastwest-sync';
+export const MCS_SERVICE_LABEL = 'eastwest.dev/mcs-service';
+
+export interface ExportedPort {
+  name: string;
+  port: number;
+  protocol: string;
+}
+
+/** One ServiceExport in one cluster, with what its Service says (undefined: no such Service). */
+export interface ClusterExport {
+  cluster: string;
+  namespace: string;
+  name: string;
+  /** The ServiceExport's creation time (ISO 8601): the oldest export wins a conflict. */
+  createdAt: string;
+  service?: { ports: ExportedPort[]; selector: Record<string, string> };
+}
+
+export interface Condition {
+  type: 'Valid' | 'Conflict';
+  status: 'True' | 'False';
+  reason: string;
+  message: string;
+}
+
+export interface ExportStatus {
+  cluster: string;
+  namespace: string;
+  name: string;
+  conditions: Condition[];
+}
+
+export interface ImportedService {
+  namespace: string;
+  name: string;
+  ports: ExportedPort[];
+  /** Exporting clusters that serve it (valid and not in conflict), sorted. */
+  clusters: string[];
+  /** Pod labels that select its workloads (from the oldest export's Service). */
+  selector: Record<string, string>;
+}
+
+export const clustersetHost = (s: { name: string; namespace: string }) => `${s.name}.${s.namespace}.${CLUSTERSET_SUFFIX}`;
+const portKey = (ports: readonly ExportedPort[]) => JSON.stringify([...ports].map((p) => [p.port, p.protocol.toUpperCase()]).sort());
+
+/** Istio's protocol for a Service port: its appProtocol or name prefix (http-…, grpc-…), else TCP. */
+export function istioProtocol(port: { name?: string; appProtocol?: string; protocol?: string }): string {
+  const hint = (port.appProtocol ?? port.name ?? '').toLowerCase();
+  for (const [prefix, protocol] of [['http2', 'HTTP2'], ['https', 'HTTPS'], ['http', 'HTTP'], ['grpc-web', 'GRPC-WEB'], ['grpc', 'GRPC'], ['tls', 'TLS'], ['tcp', 'TCP']] as const) {
+    if (hint === prefix || hint.startsWith(`${prefix}-`)) return protocol;
+  }
+  return port.protocol === 'UDP' ? 'UDP' : 'TCP';
+}
+
+/**
+ * Decides, per exported name, which exports serve it: an export without a Service is not Valid; among
+ * valid ones, those whose ports differ from the oldest export's are in Conflict and not routed (the MCS
+ * KEP's rule: the oldest export wins).
+ */
+export function resolveExports(exports: readonly ClusterExport[]): { imports: ImportedService[]; statuses: ExportStatus[] } {
+  const groups = new Map<string, ClusterExport[]>();
+  for (const e of exports) {
+    const key = `${e.namespace}/${e.name}`;
+    groups.set(key, [...(groups.get(key) ?? []), e]);
+  }
+  const imports: ImportedService[] = [];
+  const statuses: ExportStatus[] = [];
+  for (const key of [...groups.keys()].sort()) {
+    const group = groups.get(key)!.sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.cluster.localeCompare(b.cluster));
+    const valid = group.filter((e) => e.service !== undefined && e.service.ports.length > 0);
+    const winner = valid[0];
+    const serving: ClusterExport[] = [];
+    for (const e of group) {
+      const conditions: Condition[] = [];
+      if (!e.service) {
+        conditions.push({ type: 'Valid', status: 'False', reason: 'NoService', message: `no Service ${e.namespace}/${e.name} in cluster ${e.cluster}: nothing is exported` });
+      } else if (e.service.ports.length === 0) {
+        conditions.push({ type: 'Valid', status: 'False', reason: 'NoPorts', message: `Service ${e.namespace}/${e.name} has no ports` });
+      } else {
+        conditions.push({ type: 'Valid', status: 'True', reason: 'Exported', message: `exported as ${clustersetHost(e)}` });
+        if (winner && portKey(e.service.ports) !== portKey(winner.service!.ports)) {
+          conditions.push({ type: 'Conflict', status: 'True', reason: 'PortConflict', message: `its ports ${portKey(e.service.ports)} differ from those of the oldest export (cluster ${winner.cluster}: ${portKey(winner.service!.ports)}); not routed until they agree` });
+        } else {
+          conditions.push({ type: 'Conflict', status: 'False', reason: 'NoConflict', message: 'every exporting cluster agrees on the ports' });
+          serving.push(e);
+        }
+      }
+      statuses.push({ cluster: e.cluster, namespace: e.namespace, name: e.name, conditions });
+    }
+    if (winner && serving.length > 0) {
+      imports.push({ namespace: winner.namespace, name: winner.name, ports: winner.service!.ports, clusters: serving.map((e) => e.cluster).sort(), selector: winner.service!.selector });
+    }
+  }
+  return { imports, statuses };
+}
+
+const meta = (spec: MeshSpec, name: string, namespace: string, extra: Record<string, string> = {}) => ({
+  name,
+  namespace,
+  labels: { 'app.kubernetes.io/managed-by': SYNC_MANAGED_BY, 'eastwest.dev/mesh': spec.meshID, ...extra },
+});
+
+/**
+ * What `cluster` needs for the imported services (pure): per service, its namespace, a ServiceEntry for
+ * the clusterset host that selects the service's pods here (if it serves it) and one WorkloadEntry per
+ * other serving cluster (its east-west gateway on 15443, in that cluster's network: invisible to every
+ * gateway), a DestinationRule that keeps traffic in the region and fails over, and a ServiceImport.
+ * Services whose remote gateways have no known address are routed to the clusters that have one.
+ */
+export function importObjects(spec: MeshSpec, cluster: ClusterSpec, imports: readonly ImportedService[], gateways: ReadonlyMap<string, string>): KubeObject[] {
+  const byName = new Map(spec.clusters.map((c) => [c.name, c]));
+  const objects: KubeObject[] = [];
+  const namespaces = new Set<string>();
+  for (const service of imports) {
+    const remotes = service.clusters.filter((c) => c !== cluster.name && byName.has(c) && gateways.has(c));
+    const local = service.clusters.includes(cluster.name);
+    if (!local && remotes.length === 0) continue;
+    namespaces.add(service.namespace);
+    const host = clustersetHost(service);
+    const selector = { ...service.selector };
+    objects.push({
+      apiVersion: 'networking.istio.io/v1',
+      kind: 'ServiceEntry',
+      metadata: meta(spec, `${service.name}-clusterset`, service.namespace, { [MCS_SERVICE_LABEL]: service.name }),
+      spec: {
+        hosts: [host],
+        location: 'MESH_INTERNAL',
+        resolution: 'STATIC',
+        ports: service.ports.map((p) => ({ number: p.port, name: p.name, protocol: p.protocol })),
+        workloadSelector: { labels: selector },
+      },
+    });
+    for (const remoteName of remotes) {
+      const remote = byName.get(remoteName)!;
+      objects.push({
+        apiVersion: 'networking.istio.io/v1',
+        kind: 'WorkloadEntry',
+        metadata: meta(spec, `${service.name}-clusterset-${remote.name}`, service.namespace, { [MCS_SERVICE_LABEL]: service.name, 'eastwest.dev/gateway-of': remote.name }),
+        spec: {
+          address: gateways.get(remote.name)!,
+          network: remote.network,
+          locality: locality(remote),
+          labels: { ...selector, 'security.istio.io/tlsMode': 'istio', 'topology.istio.io/cluster': remote.name },
+          ports: Object.fromEntries(service.ports.map((p) => [p.name, CROSS_NETWORK_PORT])),
+        },
+      });
+    }
+    const regions = [...new Set([cluster.region, ...remotes.map((r) => byName.get(r)!.region)])].sort();
+    const failover = regions.length > 1 ? regions.map((from, i) => ({ from, to: regions[(i + 1) % regions.length]! })) : [];
+    objects.push({
+      apiVersion: 'networking.istio.io/v1',
+      kind: 'DestinationRule',
+      metadata: meta(spec, `${service.name}-clusterset`, service.namespace, { [MCS_SERVICE_LABEL]: service.name }),
+      spec: {
+        host,
+        trafficPolicy: {
+          tls: { mode: 'ISTIO_MUTUAL' },
+          loadBalancer: { simple: 'ROUND_ROBIN', localityLbSetting: { enabled: true, ...(failover.length ? { failover } : {}) } },
+          outlierDetection: { ...LOCALITY_OUTLIER_DETECTION },
+        },
+      },
+    });
+    objects.push({
+      apiVersion: MCS_VERSION,
+      kind: 'ServiceImport',
+      metadata: meta(spec, service.name, service.namespace),
+      spec: { type: 'ClusterSetIP', ports: service.ports.map((p) => ({ name: p.name, port: p.port, protocol: p.protocol === 'UDP' ? 'UDP' : 'TCP' })) },
+    });
+  }
+  const namespaceObjects: KubeObject[] = [...namespaces].sort().map((name) => ({ apiVersion: 'v1', kind: 'Namespace', metadata: { name, labels: { 'app.kubernetes.io/managed-by': SYNC_MANAGED_BY, 'eastwest.dev/mesh': spec.meshID } } }));
+  return [...namespaceObjects, ...objects];
+}

@@ -1,0 +1,71 @@
+// The MCS API on a multi-network mesh, pure part: which exports serve a name (Valid, Conflict: the
+// oldest export wins) and what each cluster gets for the clusterset host.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { clustersetHost, importObjects, istioProtocol, resolveExports, type ClusterExport } from '../../src/mcs/imports.ts';
+import { decodeMeshSpec } from '../../src/spec/decode.ts';
+
+const spec = decodeMeshSpec(readFileSync(join(import.meta.dirname, '../../examples/lab.yaml'), 'utf8'), 'lab.yaml').document.spec;
+const us = spec.clusters.find((c) => c.name === 'us')!;
+const eu = spec.clusters.find((c) => c.name === 'eu')!;
+const http80 = [{ name: 'http', port: 80, protocol: 'HTTP' }];
+const hello = (cluster: string, createdAt: string, ports = http80): ClusterExport => ({ cluster, namespace: 'shop', name: 'hello', createdAt, service: { ports, selector: { app: 'hello' } } });
+const gateways = new Map([['us', '198.18.2.1'], ['eu', '198.18.2.17']]);
+
+describe('resolving exports', () => {
+  it('one export: valid, no conflict, served by its cluster', () => {
+    const { imports, statuses } = resolveExports([hello('eu', '2026-11-25T10:00:00Z')]);
+    expect(imports).toEqual([{ namespace: 'shop', name: 'hello', ports: http80, clusters: ['eu'], selector: { app: 'hello' } }]);
+    expect(statuses[0]!.conditions.map((c) => `${c.type}=${c.status}`)).toEqual(['Valid=True', 'Conflict=False']);
+  });
+  it('no Service: Valid=False with the reason, nothing routed; other exports unaffected', () => {
+    const { imports, statuses } = resolveExports([{ cluster: 'eu', namespace: 'shop', name: 'ghost', createdAt: '2026-11-25T10:00:00Z' }, hello('eu', '2026-11-25T10:00:00Z')]);
+    expect(imports.map((i) => i.name)).toEqual(['hello']);
+    const ghost = statuses.find((s) => s.name === 'ghost')!;
+    expect(ghost.conditions).toEqual([{ type: 'Valid', status: 'False', reason: 'NoService', message: expect.stringContaining('no Service shop/ghost in cluster eu') }]);
+  });
+  it('ports that disagree: the oldest export wins, the newer one is in Conflict and not routed', () => {
+    const { imports, statuses } = resolveExports([hello('us', '2026-11-25T11:00:00Z', [{ name: 'http', port: 8080, protocol: 'HTTP' }]), hello('eu', '2026-11-25T10:00:00Z')]);
+    expect(imports[0]!.clusters).toEqual(['eu']);
+    expect(statuses.find((s) => s.cluster === 'us')!.conditions[1]).toMatchObject({ type: 'Conflict', status: 'True', reason: 'PortConflict' });
+    expect(statuses.find((s) => s.cluster === 'eu')!.conditions[1]).toMatchObject({ type: 'Conflict', status: 'False' });
+  });
+  it('ports that agree in another order: both serve', () => {
+    const two = [{ name: 'http', port: 80, protocol: 'HTTP' }, { name: 'grpc', port: 90, protocol: 'GRPC' }];
+    const { imports } = resolveExports([hello('us', '2026-11-25T11:00:00Z', two), hello('eu', '2026-11-25T10:00:00Z', [...two].reverse())]);
+    expect(imports[0]!.clusters).toEqual(['eu', 'us']);
+  });
+  it("Istio protocols from Kubernetes port names and appProtocol", () => {
+    expect(istioProtocol({ name: 'http' })).toBe('HTTP');
+    expect(istioProtocol({ name: 'http-web' })).toBe('HTTP');
+    expect(istioProtocol({ name: 'grpc-api' })).toBe('GRPC');
+    expect(istioProtocol({ name: 'web', appProtocol: 'http2' })).toBe('HTTP2');
+    expect(istioProtocol({ name: 'db' })).toBe('TCP');
+    expect(istioProtocol({ name: 'dns', protocol: 'UDP' })).toBe('UDP');
+  });
+});
+
+describe('objects per cluster', () => {
+  const { imports } = resolveExports([hello('eu', '2026-11-25T10:00:00Z')]);
+  it('an importing cluster gets the namespace, a ServiceEntry for the clusterset host, a WorkloadEntry per remote gateway in its network, locality failover, a ServiceImport', () => {
+    const objects = importObjects(spec, us, imports, gateways);
+    expect(objects.map((o) => `${o.kind}/${o.metadata.name}`)).toEqual(['Namespace/shop', 'ServiceEntry/hello-clusterset', 'WorkloadEntry/hello-clusterset-eu', 'DestinationRule/hello-clusterset', 'ServiceImport/hello']);
+    const se = objects[1] as any;
+    expect(se.spec).toMatchObject({ hosts: ['hello.shop.svc.clusterset.local'], resolution: 'STATIC', workloadSelector: { labels: { app: 'hello' } } });
+    const we = objects[2] as any;
+    expect(we.spec).toMatchObject({ address: '198.18.2.17', network: 'eu-net', locality: expect.stringMatching(/^eu/), ports: { http: 15443 }, labels: { app: 'hello', 'security.istio.io/tlsMode': 'istio' } });
+    expect((objects[3] as any).spec.trafficPolicy.outlierDetection).toBeDefined();
+    expect(objects.every((o) => o.metadata.labels?.['app.kubernetes.io/managed-by'] === 'eastwest-sync')).toBe(true);
+  });
+  it('the exporting cluster gets the clusterset host for its own pods (what its gateway routes on), and no WorkloadEntry to itself', () => {
+    const objects = importObjects(spec, eu, imports, gateways);
+    expect(objects.map((o) => `${o.kind}/${o.metadata.name}`)).toEqual(['Namespace/shop', 'ServiceEntry/hello-clusterset', 'DestinationRule/hello-clusterset', 'ServiceImport/hello']);
+  });
+  it('a remote gateway without a known address is left out; with no route at all, nothing is rendered', () => {
+    expect(importObjects(spec, us, imports, new Map([['us', '198.18.2.1']]))).toEqual([]);
+  });
+  it('clusterset host names', () => {
+    expect(clustersetHost({ name: 'hello', namespace: 'shop' })).toBe('hello.shop.svc.clusterset.local');
+  });
+});
