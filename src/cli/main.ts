@@ -11,6 +11,7 @@ import { registerRenderCommand } from './commands/render.ts';
 import { registerSchemaCommand } from './commands/schema.ts';
 import { registerValidateCommand } from './commands/validate.ts';
 import { registerVerifyCommand } from './commands/verify.ts';
+import { registerSyncCommand } from './commands/sync.ts';
 
 const EXIT_CODES_HELP = `
 Exit codes:
@@ -37,6 +38,7 @@ export function buildProgram(io: Io): Command {
   registerApplyCommand(program, io);
   registerVerifyCommand(program, io);
   registerDiffCommand(program, io);
+  registerSyncCommand(program, io);
   return program;
 }
 

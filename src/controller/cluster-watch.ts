@@ -1,0 +1,165 @@
+// One cluster as the sync controller sees it: informers (list + watch, re-list on 410, restarted with
+// backoff after an error) on ServiceExports and Services, and a heartbeat with the request deadline.
+// A cluster whose API stops answering is stale — its last-known exports stay routed elsewhere — and
+// when it answers again its informers start over from a fresh list, so what changed meanwhile converges.
+import { CoreV1Api, makeInformer, type Informer, type KubernetesObject, type ObjectCache, type V1Service, VersionApi } from '@kubernetes/client-node';
+import type { Reporter } from '../core/reporter.ts';
+import { connect } from '../engine/context.ts';
+import { serviceAddress } from '../engine/gateway-addresses.ts';
+import { clusterError } from '../k8s/cluster-error.ts';
+import { KubeClient } from '../k8s/client.ts';
+import { MCS_GROUP, SYNC_FIELD_MANAGER } from '../mcs/imports.ts';
+import { EASTWEST_GATEWAY_RELEASE, ISTIO_NAMESPACE } from '../render/helm-releases.ts';
+import type { ClusterSpec } from '../spec/schema.ts';
+import type { KubeObject } from '../k8s/object.ts';
+import { applyChangeSet, planObjects } from '../k8s/resource-manager.ts';
+
+export interface ServiceExportObject extends KubernetesObject {
+  status?: { conditions?: { type: string; status: string; reason?: string; message?: string; lastTransitionTime?: string }[] };
+}
+
+export type WatchState = 'connecting' | 'live' | 'stale';
+
+type Cached<T extends KubernetesObject> = Informer<T> & ObjectCache<T>;
+
+export class ClusterWatch {
+  readonly cluster: ClusterSpec;
+  state: WatchState = 'connecting';
+  since = new Date();
+  lastError: string | undefined;
+  client: KubeClient | undefined;
+  private exports: Cached<ServiceExportObject> | undefined;
+  private services: Cached<V1Service> | undefined;
+  private heartbeat: NodeJS.Timeout | undefined;
+  private stopped = false;
+  private backoffMs = 1000;
+  private lastGateway: string | undefined;
+  private readonly onChange: () => void;
+  private readonly reporter: Reporter;
+  private readonly kubeconfig: string | undefined;
+  private readonly requestTimeoutSeconds: number;
+
+  private readonly crds: KubeObject[];
+
+  constructor(cluster: ClusterSpec, options: { kubeconfig: string | undefined; requestTimeoutSeconds: number; onChange: () => void; reporter: Reporter; crds: KubeObject[] }) {
+    this.cluster = cluster;
+    this.crds = options.crds;
+    this.kubeconfig = options.kubeconfig;
+    this.requestTimeoutSeconds = options.requestTimeoutSeconds;
+    this.onChange = options.onChange;
+    this.reporter = options.reporter;
+  }
+
+  private say(message: string, level: 'info' | 'warn' = 'info') {
+    this.reporter.report({ level, code: 'sync-cluster', message: `${this.cluster.name}: ${message}` });
+  }
+
+  private setState(state: WatchState, error?: string) {
+    if (state !== this.state) {
+      this.state = state;
+      this.since = new Date();
+      this.say(state === 'stale' ? `stale (${error ?? 'not answering'}); its last-known exports stay routed` : state === 'live' ? 'watching' : 'connecting', state === 'stale' ? 'warn' : 'info');
+      this.onChange();
+    }
+    this.lastError = error;
+  }
+
+  async start(): Promise<void> {
+    while (!this.stopped && !this.client) {
+      try {
+        const connection = await connect(this.cluster, this.kubeconfig, this.requestTimeoutSeconds);
+        const client = new KubeClient(connection.client.config, { cluster: this.cluster.name, fieldManager: SYNC_FIELD_MANAGER });
+        // The MCS API's CRDs: applied (only what drifted) before anything watches ServiceExports.
+        const planned = await planObjects(client, this.crds, 'app.kubernetes.io/managed-by=none');
+        if (planned.some((p) => p.action !== 'unchanged')) {
+          await applyChangeSet(client, planned, []);
+          this.say('installed the MCS API CRDs (ServiceExport, ServiceImport)');
+        }
+        this.client = client;
+      } catch (error) {
+        this.setState('stale', clusterError(this.cluster.name, error, this.requestTimeoutSeconds).message);
+        await this.pause();
+      }
+    }
+    if (this.stopped) return;
+    await this.startInformers();
+    this.heartbeat = setInterval(() => void this.beat(), 2000);
+  }
+
+  private async pause(): Promise<void> {
+    await new Promise((r) => setTimeout(r, this.backoffMs));
+    this.backoffMs = Math.min(this.backoffMs * 2, 30_000);
+  }
+
+  private async startInformers(): Promise<void> {
+    const config = this.client!.config;
+    const core = config.makeApiClient(CoreV1Api);
+    const exportsPath = `/apis/${MCS_GROUP}/v1alpha1/serviceexports`;
+    const objects = this.client!.objects;
+    this.exports = makeInformer<ServiceExportObject>(config, exportsPath, async () => {
+      const list = await objects.list(`${MCS_GROUP}/v1alpha1`, 'ServiceExport');
+      return list as unknown as { items: ServiceExportObject[]; metadata: { resourceVersion?: string } } as never;
+    });
+    this.services = makeInformer<V1Service>(config, '/api/v1/services', () => core.listServiceForAllNamespaces() as never);
+    for (const informer of [this.exports, this.services] as Cached<KubernetesObject>[]) {
+      for (const verb of ['add', 'update', 'delete'] as const) informer.on(verb, () => this.onChange());
+      informer.on('error', (error?: unknown) => void this.restart(error));
+    }
+    try {
+      await Promise.all([this.exports.start(), this.services.start()]);
+      this.backoffMs = 1000;
+      this.setState('live');
+      this.onChange();
+    } catch (error) {
+      await this.restart(error);
+    }
+  }
+
+  /** After a watch error or a return from staleness: start over from a fresh list (with backoff). */
+  private restarting = false;
+  private async restart(error?: unknown): Promise<void> {
+    if (this.stopped || this.restarting) return;
+    this.restarting = true;
+    try {
+      if (error !== undefined) this.setState('stale', clusterError(this.cluster.name, error, this.requestTimeoutSeconds).message);
+      await Promise.all([this.exports?.stop(), this.services?.stop()].map((p) => p?.catch(() => undefined)));
+      if (error !== undefined) await this.pause();
+      if (!this.stopped) await this.startInformers();
+    } finally {
+      this.restarting = false;
+    }
+  }
+
+  private async beat(): Promise<void> {
+    if (this.stopped || !this.client || this.restarting) return;
+    try {
+      await this.client.call('heartbeat', () => this.client!.config.makeApiClient(VersionApi).getCode());
+      // Back from a partition: watches may have missed events while the API server was gone.
+      if (this.state === 'stale') await this.restart();
+    } catch (error) {
+      this.setState('stale', clusterError(this.cluster.name, error, this.requestTimeoutSeconds).message);
+    }
+  }
+
+  /** ServiceExports as last seen (kept while stale). */
+  serviceExports(): ServiceExportObject[] {
+    return [...(this.exports?.list() ?? [])];
+  }
+
+  service(namespace: string, name: string): V1Service | undefined {
+    return this.services?.get(name, namespace);
+  }
+
+  /** The east-west gateway's address, live or last seen. */
+  gatewayAddress(): string | undefined {
+    const address = serviceAddress(this.service(ISTIO_NAMESPACE, EASTWEST_GATEWAY_RELEASE) as Parameters<typeof serviceAddress>[0]);
+    if (address) this.lastGateway = address;
+    return this.cluster.eastWestGateway.address ?? this.lastGateway;
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.heartbeat) clearInterval(this.heartbeat);
+    await Promise.all([this.exports?.stop(), this.services?.stop()].map((p) => p?.catch(() => undefined)));
+  }
+}

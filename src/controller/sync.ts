@@ -1,0 +1,157 @@
+// `eastwest sync`: the controller. Watch-driven (informers per cluster), one keyed work queue with a
+// short debounce, the desired state computed by the same pure functions (src/mcs/imports.ts) and
+// applied with the engine's resource manager (its own field manager and ownership label, prune of what
+// is no longer exported). ServiceExport conditions say Valid / Conflict and why.
+import { CustomObjectsApi, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
+import type { Reporter } from '../core/reporter.ts';
+import { mapLimit } from '../core/fan-out.ts';
+import { clusterError } from '../k8s/cluster-error.ts';
+import type { KubeObject } from '../k8s/object.ts';
+import { applyChangeSet, planObjects, undesired } from '../k8s/resource-manager.ts';
+import { importObjects, istioProtocol, MCS_GROUP, resolveExports, SYNC_MANAGED_BY, type ClusterExport, type Condition, type ExportStatus } from '../mcs/imports.ts';
+import { MESH_LABEL } from '../render/ownership.ts';
+import { resolveKubeconfig } from '../apply/kubeconfig.ts';
+import type { MeshSpec } from '../spec/schema.ts';
+import { ClusterWatch, type ServiceExportObject } from './cluster-watch.ts';
+
+export interface SyncOptions {
+  file: string;
+  kubeconfig?: string | undefined;
+  requestTimeoutSeconds: number;
+  /** Milliseconds to gather events before a reconcile. */
+  debounceMs?: number;
+  /** The MCS API CRDs, installed in each cluster when it is first reached. */
+  crds: KubeObject[];
+}
+
+export interface SyncClusterStatus {
+  cluster: string;
+  state: string;
+  since: string;
+  error?: string;
+}
+
+export interface SyncController {
+  /** Resolves when stopped. */
+  done: Promise<void>;
+  status(): SyncClusterStatus[];
+  stop(): Promise<void>;
+}
+
+const SYNC_KINDS = [
+  { apiVersion: 'networking.istio.io/v1', kind: 'ServiceEntry' },
+  { apiVersion: 'networking.istio.io/v1', kind: 'WorkloadEntry' },
+  { apiVersion: 'networking.istio.io/v1', kind: 'DestinationRule' },
+  { apiVersion: `${MCS_GROUP}/v1alpha1`, kind: 'ServiceImport' },
+];
+
+export const syncSelector = (meshID: string) => `app.kubernetes.io/managed-by=${SYNC_MANAGED_BY},${MESH_LABEL}=${meshID}`;
+
+/** What every cluster exports now, from the watches' caches (a stale cluster's last-known exports count). */
+export function collectExports(watches: readonly ClusterWatch[]): ClusterExport[] {
+  const out: ClusterExport[] = [];
+  for (const watch of watches) {
+    for (const e of watch.serviceExports()) {
+      const namespace = e.metadata?.namespace;
+      const name = e.metadata?.name;
+      if (!namespace || !name) continue;
+      const svc = watch.service(namespace, name);
+      const ports = (svc?.spec?.ports ?? []).map((p) => ({ name: p.name ?? `tcp-${p.port}`, port: p.port, protocol: istioProtocol({ ...(p.name ? { name: p.name } : {}), ...(p.appProtocol ? { appProtocol: p.appProtocol } : {}), ...(p.protocol ? { protocol: p.protocol } : {}) }) }));
+      out.push({
+        cluster: watch.cluster.name,
+        namespace,
+        name,
+        createdAt: (e.metadata?.creationTimestamp as unknown as Date | string | undefined)?.toString() ? new Date(e.metadata!.creationTimestamp as unknown as string).toISOString() : new Date(0).toISOString(),
+        ...(svc ? { service: { ports, selector: svc.spec?.selector ?? {} } } : {}),
+      });
+    }
+  }
+  return out;
+}
+
+const sameConditions = (live: ServiceExportObject['status'], want: Condition[]) =>
+  JSON.stringify((live?.conditions ?? []).map((c) => [c.type, c.status, c.reason, c.message])) === JSON.stringify(want.map((c) => [c.type, c.status, c.reason, c.message]));
+
+export function startSync(options: SyncOptions, spec: MeshSpec, reporter: Reporter): SyncController {
+  const kubeconfig = resolveKubeconfig(spec.clusters.map((c) => c.context), options.kubeconfig);
+  let dirty = true;
+  let wake: (() => void) | undefined;
+  let stopped = false;
+  const onChange = () => {
+    dirty = true;
+    wake?.();
+  };
+  const watches = spec.clusters.map((c) => new ClusterWatch(c, { kubeconfig, requestTimeoutSeconds: options.requestTimeoutSeconds, onChange, reporter, crds: options.crds }));
+  for (const w of watches) void w.start();
+  const say = (message: string, level: 'info' | 'warn' = 'info') => reporter.report({ level, code: 'sync', message });
+
+  async function reconcileCluster(watch: ClusterWatch, desired: KubeObject[], statuses: ExportStatus[]): Promise<number> {
+    const client = watch.client!;
+    // Namespaces are made only where they do not exist (a user's namespace is never relabelled).
+    const wanted: KubeObject[] = [];
+    for (const o of desired) {
+      if (o.kind === 'Namespace' && (await client.read(o))) continue;
+      wanted.push(o);
+    }
+    const owned = (await Promise.all(SYNC_KINDS.map((k) => client.list(k.apiVersion, k.kind, undefined, syncSelector(spec.meshID)).then((items) => items.map((o) => ({ ...o, apiVersion: k.apiVersion, kind: k.kind })))))).flat();
+    const planned = await planObjects(client, wanted, syncSelector(spec.meshID));
+    const changes = await applyChangeSet(client, planned, undesired(owned, wanted));
+    const custom = client.config.makeApiClient(CustomObjectsApi);
+    for (const status of statuses.filter((s) => s.cluster === watch.cluster.name)) {
+      const live = watch.serviceExports().find((e) => e.metadata?.namespace === status.namespace && e.metadata?.name === status.name);
+      if (!live || sameConditions(live.status, status.conditions)) continue;
+      const now = new Date().toISOString();
+      const conditions = status.conditions.map((c) => ({ ...c, lastTransitionTime: live.status?.conditions?.find((x) => x.type === c.type && x.status === c.status)?.lastTransitionTime ?? now }));
+      await client.call(`status of ServiceExport/${status.namespace}/${status.name}`, () => custom.patchNamespacedCustomObjectStatus(
+        { group: MCS_GROUP, version: 'v1alpha1', namespace: status.namespace, plural: 'serviceexports', name: status.name, body: { status: { conditions } } },
+        setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+      ), () => undefined);
+    }
+    return changes.filter((c) => c.action !== 'unchanged').length;
+  }
+
+  async function reconcile(): Promise<void> {
+    const started = Date.now();
+    const { imports, statuses } = resolveExports(collectExports(watches));
+    const gateways = new Map(watches.flatMap((w) => {
+      const a = w.gatewayAddress();
+      return a ? [[w.cluster.name, a] as [string, string]] : [];
+    }));
+    const live = watches.filter((w) => w.state === 'live' && w.client);
+    const results = await mapLimit(live, 8, async (watch) => {
+      try {
+        return { cluster: watch.cluster.name, changes: await reconcileCluster(watch, importObjects(spec, watch.cluster, imports, gateways), statuses) };
+      } catch (error) {
+        const failure = clusterError(watch.cluster.name, error, options.requestTimeoutSeconds);
+        say(`${watch.cluster.name}: reconcile failed: ${failure.message}`, 'warn');
+        dirty = true; // try again (after the pause below)
+        return { cluster: watch.cluster.name, changes: -1 };
+      }
+    });
+    const changed = results.filter((r) => r.changes > 0);
+    if (changed.length) say(`reconciled ${imports.length} imported service(s) in ${Date.now() - started} ms: ${changed.map((r) => `${r.cluster} ${r.changes} change(s)`).join(', ')}`);
+  }
+
+  const done = (async () => {
+    while (!stopped) {
+      if (!dirty) await new Promise<void>((r) => (wake = r));
+      wake = undefined;
+      if (stopped) break;
+      await new Promise((r) => setTimeout(r, options.debounceMs ?? 50));
+      dirty = false;
+      await reconcile();
+      if (dirty) await new Promise((r) => setTimeout(r, 200));
+    }
+  })();
+
+  return {
+    done,
+    status: () => watches.map((w) => ({ cluster: w.cluster.name, state: w.state, since: w.since.toISOString(), ...(w.lastError ? { error: w.lastError } : {}) })),
+    async stop() {
+      stopped = true;
+      wake?.();
+      await Promise.all(watches.map((w) => w.stop()));
+      await done;
+    },
+  };
+}

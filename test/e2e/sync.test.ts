@@ -1,0 +1,132 @@
+// Issue 10 in the lab: `eastwest sync` (foreground) routes a Service exported with an MCS ServiceExport
+// from every other cluster as <svc>.<ns>.svc.clusterset.local within seconds, stops routing it within
+// seconds of the unexport, prefers the local export and fails over; a bad export gets a condition.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { applyMesh } from '../../src/apply/apply-mesh.ts';
+import { silentReporter } from '../../src/core/reporter.ts';
+import { IMAGES } from '../../src/lab/images/image-names.ts';
+import { buildHelm } from '../../src/lab/build/go-components.ts';
+import { LAB_KUBECONFIG } from '../../src/lab/lab-state.ts';
+import { readLabVersions } from '../../src/lab/versions.ts';
+import { kubectl } from '../integration/lab-helpers.ts';
+import { root } from './cli-run.ts';
+import { curlFromUs } from './gateway-probes.ts';
+
+const spec = join(root, 'examples/lab.yaml');
+const helm = async () => join((await buildHelm(readLabVersions(), silentReporter)).dir, 'helm');
+const log = (s: string) => process.stderr.write(`[e2e] ${s}\n`);
+const URL = 'http://hello.shop.svc.clusterset.local/';
+let sync: ChildProcess | undefined;
+let syncLog = '';
+
+const helloManifest = (region: string, cluster: string) => `
+apiVersion: v1
+kind: Namespace
+metadata: {name: shop, labels: {istio-injection: enabled}}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: hello, namespace: shop}
+spec:
+  replicas: 1
+  selector: {matchLabels: {app: hello}}
+  template:
+    metadata: {labels: {app: hello}}
+    spec:
+      terminationGracePeriodSeconds: 2
+      containers:
+      - name: hello
+        image: ${IMAGES.echo}
+        imagePullPolicy: Never
+        env: [{name: REGION, value: ${region}}, {name: CLUSTER, value: ${cluster}}, {name: PORT, value: "8080"}, {name: POD_NAME, valueFrom: {fieldRef: {fieldPath: metadata.name}}}]
+        ports: [{name: http, containerPort: 8080}]
+        readinessProbe: {tcpSocket: {port: 8080}, periodSeconds: 2}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: hello, namespace: shop}
+spec: {selector: {app: hello}, ports: [{name: http, port: 80, targetPort: 8080}]}
+`;
+const exportOf = (name: string) => `apiVersion: multicluster.x-k8s.io/v1alpha1\nkind: ServiceExport\nmetadata: {name: ${name}, namespace: shop}\n`;
+
+/** Seconds until `check` holds (polled every 100 ms), or undefined after `limit` seconds. */
+async function secondsUntil(limit: number, check: () => Promise<boolean>): Promise<number | undefined> {
+  const started = Date.now();
+  while (Date.now() - started < limit * 1000) {
+    if (await check().catch(() => false)) return (Date.now() - started) / 1000;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return undefined;
+}
+const answeredBy = async () => /^region=(\S+)/.exec((await curlFromUs(URL)).stdout)?.[1];
+
+describe('sync: MCS ServiceExport → routed from every cluster', () => {
+  beforeAll(async () => {
+    const applied = await applyMesh({ file: spec, kubeconfig: LAB_KUBECONFIG, helm: await helm(), timeoutSeconds: 300 }, silentReporter);
+    expect(applied.ok).toBe(true);
+    for (const context of ['lab-us', 'lab-eu']) await kubectl(context, ['delete', 'namespace', 'shop', '--ignore-not-found', '--wait=true'], { timeoutMs: 180_000 });
+    sync = spawn(process.execPath, [join(root, 'bin/eastwest.js'), 'sync', '-f', spec, '--kubeconfig', LAB_KUBECONFIG], { cwd: root, stdio: ['ignore', 'ignore', 'pipe'] });
+    sync.stderr!.setEncoding('utf8').on('data', (d: string) => (syncLog += d));
+    const ready = await secondsUntil(120, async () => /us: watching/.test(syncLog) && /eu: watching/.test(syncLog));
+    expect(ready, syncLog).toBeDefined();
+    await kubectl('lab-eu', ['apply', '-f', '-'], { input: helloManifest('eu', 'eu') });
+    await kubectl('lab-eu', ['rollout', 'status', '-n', 'shop', 'deploy/hello', '--timeout=180s'], { timeoutMs: 200_000 });
+  });
+
+  afterAll(async () => {
+    sync?.kill('SIGTERM');
+    await new Promise((r) => sync?.once('exit', r));
+    for (const context of ['lab-us', 'lab-eu']) await kubectl(context, ['delete', 'namespace', 'shop', '--ignore-not-found', '--wait=false']);
+    log(`sync log:\n${syncLog.split('\n').slice(-15).join('\n')}`);
+  });
+
+  it('a ServiceExport in lab-eu: the US client gets region=eu from hello.shop.svc.clusterset.local within 3 s; the export says Valid', async () => {
+    expect(await answeredBy()).toBeUndefined();
+    await kubectl('lab-eu', ['apply', '-f', '-'], { input: exportOf('hello') });
+    const seconds = await secondsUntil(30, async () => (await answeredBy()) === 'eu');
+    log(`export → routable from us: ${seconds} s`);
+    expect(seconds).toBeDefined();
+    expect(seconds!).toBeLessThan(3);
+    const status = JSON.parse((await kubectl('lab-eu', ['get', 'serviceexport', '-n', 'shop', 'hello', '-o', 'json'])).stdout).status;
+    expect(status.conditions.map((c: { type: string; status: string }) => `${c.type}=${c.status}`)).toEqual(['Valid=True', 'Conflict=False']);
+    const imported = JSON.parse((await kubectl('lab-us', ['get', 'serviceimport', '-n', 'shop', 'hello', '-o', 'json'])).stdout);
+    expect(imported.spec.ports).toEqual([{ name: 'http', port: 80, protocol: 'TCP' }]);
+  });
+
+  it('exported from us too: answered locally; with the local one at zero replicas, eu answers', async () => {
+    await kubectl('lab-us', ['apply', '-f', '-'], { input: `${helloManifest('us', 'us')}---\n${exportOf('hello')}` });
+    await kubectl('lab-us', ['rollout', 'status', '-n', 'shop', 'deploy/hello', '--timeout=180s'], { timeoutMs: 200_000 });
+    expect(await secondsUntil(30, async () => (await answeredBy()) === 'us')).toBeDefined();
+    const answers = await Promise.all(Array.from({ length: 10 }, () => answeredBy()));
+    expect(answers.every((a) => a === 'us')).toBe(true);
+    await kubectl('lab-us', ['scale', '-n', 'shop', 'deploy/hello', '--replicas=0']);
+    const failover = await secondsUntil(30, async () => (await answeredBy()) === 'eu');
+    log(`local export scaled to zero → answered by eu after ${failover} s`);
+    expect(failover).toBeDefined();
+    await kubectl('lab-us', ['delete', '-n', 'shop', 'serviceexport', 'hello']);
+  });
+
+  it('a ServiceExport of a Service that does not exist says why (Valid=False, NoService) and routes nothing; the others are unaffected', async () => {
+    await kubectl('lab-eu', ['apply', '-f', '-'], { input: exportOf('ghost') });
+    const seconds = await secondsUntil(15, async () => {
+      const status = JSON.parse((await kubectl('lab-eu', ['get', 'serviceexport', '-n', 'shop', 'ghost', '-o', 'json'])).stdout).status;
+      return status?.conditions?.some((c: { type: string; status: string; reason: string }) => c.type === 'Valid' && c.status === 'False' && c.reason === 'NoService') === true;
+    });
+    expect(seconds).toBeDefined();
+    expect((await kubectl('lab-us', ['get', 'serviceentry', '-n', 'shop', 'ghost-clusterset'], { okCodes: [1] })).code).toBe(1);
+    expect(await answeredBy()).toBe('eu');
+    await kubectl('lab-eu', ['delete', '-n', 'shop', 'serviceexport', 'ghost']);
+  });
+
+  it('deleting the ServiceExport stops the routing within 3 s', async () => {
+    await kubectl('lab-eu', ['delete', '-n', 'shop', 'serviceexport', 'hello']);
+    const seconds = await secondsUntil(30, async () => (await answeredBy()) === undefined);
+    log(`unexport → no longer routed from us: ${seconds} s`);
+    expect(seconds).toBeDefined();
+    expect(seconds!).toBeLessThan(3);
+    const left = await kubectl('lab-us', ['get', 'serviceentries,workloadentries,destinationrules', '-n', 'shop', '-l', 'app.kubernetes.io/managed-by=eastwest-sync', '-o', 'name']);
+    expect(left.stdout.trim()).toBe('');
+  });
+});
