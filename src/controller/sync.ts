@@ -10,6 +10,7 @@ import type { KubeObject } from '../k8s/object.ts';
 import { applyChangeSet, planObjects, undesired } from '../k8s/resource-manager.ts';
 import { importObjects, istioProtocol, MCS_GROUP, resolveExports, SYNC_MANAGED_BY, type ClusterExport, type Condition, type ExportStatus } from '../mcs/imports.ts';
 import { MESH_LABEL } from '../render/ownership.ts';
+import { ISTIO_NAMESPACE } from '../render/helm-releases.ts';
 import { resolveKubeconfig } from '../apply/kubeconfig.ts';
 import type { MeshSpec } from '../spec/schema.ts';
 import { ClusterWatch, type ServiceExportObject } from './cluster-watch.ts';
@@ -44,6 +45,22 @@ const SYNC_KINDS = [
   { apiVersion: 'networking.istio.io/v1', kind: 'DestinationRule' },
   { apiVersion: `${MCS_GROUP}/v1alpha1`, kind: 'ServiceImport' },
 ];
+
+export const SYNC_STATUS_CONFIGMAP = 'eastwest-sync-status';
+
+export interface PublishedSyncStatus {
+  updatedAt: string;
+  clusters: SyncClusterStatus[];
+}
+
+export function syncStatusConfigMap(spec: MeshSpec, status: PublishedSyncStatus): KubeObject {
+  return {
+    apiVersion: 'v1',
+    kind: 'ConfigMap',
+    metadata: { name: SYNC_STATUS_CONFIGMAP, namespace: ISTIO_NAMESPACE, labels: { 'app.kubernetes.io/managed-by': SYNC_MANAGED_BY, [MESH_LABEL]: spec.meshID } },
+    data: { status: JSON.stringify(status) },
+  };
+}
 
 export const syncSelector = (meshID: string) => `app.kubernetes.io/managed-by=${SYNC_MANAGED_BY},${MESH_LABEL}=${meshID}`;
 
@@ -132,21 +149,45 @@ export function startSync(options: SyncOptions, spec: MeshSpec, reporter: Report
     if (changed.length) say(`reconciled ${imports.length} imported service(s) in ${Date.now() - started} ms: ${changed.map((r) => `${r.cluster} ${r.changes} change(s)`).join(', ')}`);
   }
 
+  const status = (): SyncClusterStatus[] => watches.map((w) => ({ cluster: w.cluster.name, state: w.state, since: w.since.toISOString(), ...(w.lastError ? { error: w.lastError } : {}) }));
+  let published = '';
+  let publishedAt = 0;
+  /** The controller's view of every cluster, kept in each live cluster (read by `eastwest sync status`). */
+  async function publishStatus(): Promise<void> {
+    const view = JSON.stringify(status());
+    if (view === published && Date.now() - publishedAt < 10_000) return;
+    const body = { updatedAt: new Date().toISOString(), clusters: status() };
+    const results = await Promise.all(watches.filter((w) => w.state === 'live' && w.client).map((w) =>
+      w.client!.apply(syncStatusConfigMap(spec, body)).then(() => true, () => false)));
+    if (results.some(Boolean)) {
+      published = view;
+      publishedAt = Date.now();
+    }
+  }
+
   const done = (async () => {
-    while (!stopped) {
-      if (!dirty) await new Promise<void>((r) => (wake = r));
-      wake = undefined;
-      if (stopped) break;
-      await new Promise((r) => setTimeout(r, options.debounceMs ?? 50));
-      dirty = false;
-      await reconcile();
-      if (dirty) await new Promise((r) => setTimeout(r, 200));
+    const tick = setInterval(() => wake?.(), 5000);
+    try {
+      while (!stopped) {
+        if (!dirty) await new Promise<void>((r) => (wake = r));
+        wake = undefined;
+        if (stopped) break;
+        if (dirty) {
+          await new Promise((r) => setTimeout(r, options.debounceMs ?? 50));
+          dirty = false;
+          await reconcile();
+        }
+        await publishStatus();
+        if (dirty) await new Promise((r) => setTimeout(r, 200));
+      }
+    } finally {
+      clearInterval(tick);
     }
   })();
 
   return {
     done,
-    status: () => watches.map((w) => ({ cluster: w.cluster.name, state: w.state, since: w.since.toISOString(), ...(w.lastError ? { error: w.lastError } : {}) })),
+    status,
     async stop() {
       stopped = true;
       wake?.();

@@ -8,10 +8,10 @@ import { applyMesh } from '../../src/apply/apply-mesh.ts';
 import { silentReporter } from '../../src/core/reporter.ts';
 import { IMAGES } from '../../src/lab/images/image-names.ts';
 import { buildHelm } from '../../src/lab/build/go-components.ts';
-import { LAB_KUBECONFIG } from '../../src/lab/lab-state.ts';
+import { LAB_KUBECONFIG, readNodeStates } from '../../src/lab/lab-state.ts';
 import { readLabVersions } from '../../src/lab/versions.ts';
 import { kubectl } from '../integration/lab-helpers.ts';
-import { root } from './cli-run.ts';
+import { root, runCli } from './cli-run.ts';
 import { curlFromUs } from './gateway-probes.ts';
 
 const spec = join(root, 'examples/lab.yaml');
@@ -20,6 +20,15 @@ const log = (s: string) => process.stderr.write(`[e2e] ${s}\n`);
 const URL = 'http://hello.shop.svc.clusterset.local/';
 let sync: ChildProcess | undefined;
 let syncLog = '';
+
+/** Starts `eastwest sync` (foreground) and waits until it watches both clusters. */
+async function startSync(): Promise<void> {
+  const before = syncLog.length;
+  sync = spawn(process.execPath, [join(root, 'bin/eastwest.js'), 'sync', '-f', spec, '--kubeconfig', LAB_KUBECONFIG, '--request-timeout', '3s'], { cwd: root, stdio: ['ignore', 'ignore', 'pipe'] });
+  sync.stderr!.setEncoding('utf8').on('data', (d: string) => (syncLog += d));
+  const ready = await secondsUntil(120, async () => /us: watching/.test(syncLog.slice(before)) && /eu: watching/.test(syncLog.slice(before)));
+  expect(ready, syncLog).toBeDefined();
+}
 
 const helloManifest = (region: string, cluster: string) => `
 apiVersion: v1
@@ -60,17 +69,16 @@ async function secondsUntil(limit: number, check: () => Promise<boolean>): Promi
   }
   return undefined;
 }
-const answeredBy = async () => /^region=(\S+)/.exec((await curlFromUs(URL)).stdout)?.[1];
+const answeredBy = async (url = URL) => /^region=(\S+)/.exec((await curlFromUs(url)).stdout)?.[1];
+const secondService = (name: string) => `apiVersion: v1\nkind: Service\nmetadata: {name: ${name}, namespace: shop}\nspec: {selector: {app: hello}, ports: [{name: http, port: 80, targetPort: 8080}]}\n`;
+const ownedInUs = async () => (await kubectl('lab-us', ['get', 'serviceentries,workloadentries,destinationrules,serviceimports', '-A', '-l', 'app.kubernetes.io/managed-by=eastwest-sync', '-o', 'name'])).stdout.trim().split('\n').filter(Boolean).sort();
 
 describe('sync: MCS ServiceExport → routed from every cluster', () => {
   beforeAll(async () => {
     const applied = await applyMesh({ file: spec, kubeconfig: LAB_KUBECONFIG, helm: await helm(), timeoutSeconds: 300 }, silentReporter);
     expect(applied.ok).toBe(true);
     for (const context of ['lab-us', 'lab-eu']) await kubectl(context, ['delete', 'namespace', 'shop', '--ignore-not-found', '--wait=true'], { timeoutMs: 180_000 });
-    sync = spawn(process.execPath, [join(root, 'bin/eastwest.js'), 'sync', '-f', spec, '--kubeconfig', LAB_KUBECONFIG], { cwd: root, stdio: ['ignore', 'ignore', 'pipe'] });
-    sync.stderr!.setEncoding('utf8').on('data', (d: string) => (syncLog += d));
-    const ready = await secondsUntil(120, async () => /us: watching/.test(syncLog) && /eu: watching/.test(syncLog));
-    expect(ready, syncLog).toBeDefined();
+    await startSync();
     await kubectl('lab-eu', ['apply', '-f', '-'], { input: helloManifest('eu', 'eu') });
     await kubectl('lab-eu', ['rollout', 'status', '-n', 'shop', 'deploy/hello', '--timeout=180s'], { timeoutMs: 200_000 });
   });
@@ -118,6 +126,62 @@ describe('sync: MCS ServiceExport → routed from every cluster', () => {
     expect((await kubectl('lab-us', ['get', 'serviceentry', '-n', 'shop', 'ghost-clusterset'], { okCodes: [1] })).code).toBe(1);
     expect(await answeredBy()).toBe('eu');
     await kubectl('lab-eu', ['delete', '-n', 'shop', 'serviceexport', 'ghost']);
+  });
+
+  it('lab-eu API frozen 30 s: US keeps reaching hello, sync status says eu is stale; an export made a second after the thaw is routed within 3 s', async () => {
+    await kubectl('lab-eu', ['apply', '-f', '-'], { input: secondService('hello2') });
+    const pid = readNodeStates().find((n) => n.cluster === 'eu')!.pids['kube-apiserver']!;
+    process.kill(pid, 'SIGSTOP');
+    let thawed = false;
+    try {
+      const started = Date.now();
+      let answered = 0;
+      let asked = 0;
+      let staleSeen = false;
+      while (Date.now() - started < 30_000) {
+        asked++;
+        if ((await answeredBy()) === 'eu') answered++;
+        if (!staleSeen && Date.now() - started > 10_000) {
+          const status = await runCli(['sync', 'status', '-f', spec, '--request-timeout', '2s', '-o', 'json']);
+          staleSeen = JSON.parse(status.stdout).report?.clusters?.some((c: { cluster: string; state: string }) => c.cluster === 'eu' && c.state === 'stale') === true;
+        }
+        await new Promise((r) => setTimeout(r, 1000));
+      }
+      log(`eu frozen 30 s: ${answered}/${asked} requests from us answered by eu; sync status said eu stale: ${staleSeen}`);
+      expect(answered).toBe(asked);
+      expect(staleSeen).toBe(true);
+      process.kill(pid, 'SIGCONT');
+      thawed = true;
+      await new Promise((r) => setTimeout(r, 1000));
+      await kubectl('lab-eu', ['apply', '-f', '-'], { input: exportOf('hello2') });
+      const seconds = await secondsUntil(30, async () => (await answeredBy('http://hello2.shop.svc.clusterset.local/')) === 'eu');
+      log(`export made 1 s after the thaw → routable from us: ${seconds} s`);
+      expect(seconds).toBeDefined();
+      expect(seconds!).toBeLessThan(3);
+    } finally {
+      if (!thawed) process.kill(pid, 'SIGCONT');
+    }
+  });
+
+  it('the controller SIGKILLed mid-reconcile and restarted: no orphaned or duplicated objects, apply\'s diff clean', async () => {
+    for (const name of ['k1', 'k2', 'k3']) await kubectl('lab-eu', ['apply', '-f', '-'], { input: secondService(name) });
+    await kubectl('lab-eu', ['apply', '-f', '-'], { input: ['k1', 'k2', 'k3'].map(exportOf).join('---\n') });
+    await new Promise((r) => setTimeout(r, 150));
+    sync!.kill('SIGKILL');
+    await new Promise((r) => sync!.once('exit', r));
+    // While it is down: one export goes away, another comes.
+    await kubectl('lab-eu', ['delete', '-n', 'shop', 'serviceexport', 'k2']);
+    await kubectl('lab-eu', ['apply', '-f', '-'], { input: `${secondService('k4')}---\n${exportOf('k4')}` });
+    await startSync();
+    const expected = ['hello', 'hello2', 'k1', 'k3', 'k4'].flatMap((n) => [`destinationrule.networking.istio.io/${n}-clusterset`, `serviceentry.networking.istio.io/${n}-clusterset`, `serviceimport.multicluster.x-k8s.io/${n}`, `workloadentry.networking.istio.io/${n}-clusterset-eu`]).sort();
+    const converged = await secondsUntil(30, async () => JSON.stringify(await ownedInUs()) === JSON.stringify(expected));
+    log(`restarted controller converged in ${converged} s`);
+    expect(await ownedInUs()).toEqual(expected);
+    expect((await answeredBy('http://k4.shop.svc.clusterset.local/'))).toBe('eu');
+    expect((await answeredBy('http://k2.shop.svc.clusterset.local/'))).toBeUndefined();
+    const diff = await runCli(['diff', '-f', spec]);
+    expect(diff.code, diff.stdout).toBe(0);
+    for (const name of ['hello2', 'k1', 'k3', 'k4']) await kubectl('lab-eu', ['delete', '-n', 'shop', 'serviceexport', name]);
   });
 
   it('deleting the ServiceExport stops the routing within 3 s', async () => {
