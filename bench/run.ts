@@ -28,4 +28,6 @@ if (process.getuid?.() === 0 && !process.argv.includes('--render-only')) {
   print('diff and no-change apply: 2 clusters × ~500 owned objects (lab mesh + 120 generated services)', await diffBenchmark(helm));
   const { failoverBenchmark } = await import('./failover-bench.ts');
   print('failover: US echo scaled to zero (median of 5; seconds from the scale)', await failoverBenchmark(5));
+  const { syncBenchmark } = await import('./sync-bench.ts');
+  print('sync: ServiceExport in eu → answered from us as hello.shop.svc.clusterset.local, and back', await syncBenchmark(20));
 }

@@ -40,6 +40,9 @@ const cases: [string, string[], RegExp][] = [
   ['lab up: unknown flag', ['lab', 'up', '--clustrs', 'us'], /unknown option '--clustrs'/],
   ['ca init: bad rotation', ['ca', 'init', '-f', spec, '--rotate', 'root'], /Allowed choices are intermediates, all/],
   ['import-values: unreadable values', ['import-values', '--values', join(dir, 'missing.yaml')], /cannot be read/],
+  ['sync: no spec', ['sync'], /required option '-f, --file/],
+  ['sync: --request-timeout words', ['sync', '-f', spec, '--request-timeout', 'later'], /--request-timeout expects a duration/],
+  ['sync status: spec is a binary', ['sync', 'status', '-f', '/bin/ls'], /is not a text file/],
   ['unknown command', ['appyl'], /unknown command 'appyl'/],
 ];
 

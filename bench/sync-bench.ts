@@ -1,0 +1,54 @@
+// The sync controller: ServiceExport created in lab-eu → the US client answered through the clusterset
+// name, and ServiceExport deleted → no longer routed; 20 trials each, p50 and p99 (seconds).
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { IMAGES } from '../src/lab/images/image-names.ts';
+import { LAB_KUBECONFIG } from '../src/lab/lab-state.ts';
+import { kubectl } from '../test/integration/lab-helpers.ts';
+
+const root = join(import.meta.dirname, '..');
+const url = 'http://hello.shop.svc.clusterset.local/';
+const exportYaml = 'apiVersion: multicluster.x-k8s.io/v1alpha1\nkind: ServiceExport\nmetadata: {name: hello, namespace: shop}\n';
+const workload = `apiVersion: v1\nkind: Namespace\nmetadata: {name: shop, labels: {istio-injection: enabled}}\n---\napiVersion: apps/v1\nkind: Deployment\nmetadata: {name: hello, namespace: shop}\nspec:\n  replicas: 1\n  selector: {matchLabels: {app: hello}}\n  template:\n    metadata: {labels: {app: hello}}\n    spec:\n      containers:\n      - {name: hello, image: ${IMAGES.echo}, imagePullPolicy: Never, env: [{name: REGION, value: eu}, {name: CLUSTER, value: eu}, {name: PORT, value: "8080"}], ports: [{name: http, containerPort: 8080}]}\n---\napiVersion: v1\nkind: Service\nmetadata: {name: hello, namespace: shop}\nspec: {selector: {app: hello}, ports: [{name: http, port: 80, targetPort: 8080}]}\n`;
+
+const answered = async () => /^region=eu/.test((await kubectl('lab-us', ['exec', '-n', 'echo', 'deploy/client', '-c', 'client', '--', 'curl', '-s', '-m', '2', url], { okCodes: [0, 6, 7, 28, 52, 56] })).stdout);
+
+async function until(check: () => Promise<boolean>, limitSeconds = 30): Promise<number> {
+  const started = performance.now();
+  while ((performance.now() - started) / 1000 < limitSeconds) {
+    if (await check()) return (performance.now() - started) / 1000;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return Number.POSITIVE_INFINITY;
+}
+
+const pct = (values: number[], p: number) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  return Math.round(sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]! * 100) / 100;
+};
+
+export async function syncBenchmark(trials = 20): Promise<Record<string, number | string>> {
+  const sync = spawn(process.execPath, [join(root, 'bin/eastwest.js'), 'sync', '-f', join(root, 'examples/lab.yaml'), '--kubeconfig', LAB_KUBECONFIG], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let log = '';
+  sync.stderr!.setEncoding('utf8').on('data', (d: string) => (log += d));
+  try {
+    await until(async () => /us: watching/.test(log) && /eu: watching/.test(log), 120);
+    await kubectl('lab-eu', ['apply', '-f', '-'], { input: workload });
+    await kubectl('lab-eu', ['rollout', 'status', '-n', 'shop', 'deploy/hello', '--timeout=180s'], { timeoutMs: 200_000 });
+    const routed: number[] = [];
+    const gone: number[] = [];
+    for (let i = 0; i < trials; i++) {
+      // Timed from the moment the API server has the ServiceExport (kubectl apply returned).
+      await kubectl('lab-eu', ['apply', '-f', '-'], { input: exportYaml });
+      routed.push(await until(answered));
+      await kubectl('lab-eu', ['delete', '-n', 'shop', 'serviceexport', 'hello']);
+      gone.push(await until(async () => !(await answered())));
+    }
+    return { trials, exportToRoutableP50S: pct(routed, 50), exportToRoutableP99S: pct(routed, 99), unexportToGoneP50S: pct(gone, 50), unexportToGoneP99S: pct(gone, 99) };
+  } finally {
+    sync.kill('SIGTERM');
+    await new Promise((r) => sync.once('exit', r));
+    await kubectl('lab-eu', ['delete', 'namespace', 'shop', '--ignore-not-found', '--wait=false']);
+    await kubectl('lab-us', ['delete', 'namespace', 'shop', '--ignore-not-found', '--wait=false']);
+  }
+}
