@@ -12,7 +12,6 @@ import { MCS_GROUP, SYNC_FIELD_MANAGER } from '../mcs/imports.ts';
 import { EASTWEST_GATEWAY_RELEASE, ISTIO_NAMESPACE } from '../render/helm-releases.ts';
 import type { ClusterSpec } from '../spec/schema.ts';
 import type { KubeObject } from '../k8s/object.ts';
-import { applyChangeSet, planObjects } from '../k8s/resource-manager.ts';
 
 export interface ServiceExportObject extends KubernetesObject {
   status?: { conditions?: { type: string; status: string; reason?: string; message?: string; lastTransitionTime?: string }[] };
@@ -64,17 +63,26 @@ export class ClusterWatch {
     this.lastError = error;
   }
 
+  /** True once both caches were filled by a list in this run (before that, this cluster's exports are unknown). */
+  synced = false;
+  private errorsDuringStart = 0;
+  private restarting = false;
+  private restartPending: unknown = undefined;
+  private restartRequested = false;
+
   async start(): Promise<void> {
     while (!this.stopped && !this.client) {
       try {
         const connection = await connect(this.cluster, this.kubeconfig, this.requestTimeoutSeconds);
         const client = new KubeClient(connection.client.config, { cluster: this.cluster.name, fieldManager: SYNC_FIELD_MANAGER });
-        // The MCS API's CRDs: applied (only what drifted) before anything watches ServiceExports.
-        const planned = await planObjects(client, this.crds, 'app.kubernetes.io/managed-by=none');
-        if (planned.some((p) => p.action !== 'unchanged')) {
-          await applyChangeSet(client, planned, []);
-          this.say('installed the MCS API CRDs (ServiceExport, ServiceImport)');
+        // The MCS API's CRDs, before anything watches ServiceExports: created where absent, never replaced.
+        let created = 0;
+        for (const crd of this.crds) {
+          if (await client.read(crd)) continue;
+          await client.patch(crd);
+          created++;
         }
+        if (created) this.say('installed the MCS API CRDs (ServiceExport, ServiceImport)');
         this.client = client;
       } catch (error) {
         this.setState('stale', clusterError(this.cluster.name, error, this.requestTimeoutSeconds).message);
@@ -82,49 +90,83 @@ export class ClusterWatch {
       }
     }
     if (this.stopped) return;
-    await this.startInformers();
-    this.heartbeat = setInterval(() => void this.beat(), 2000);
+    this.makeInformers();
+    await this.restart();
+    if (!this.stopped) this.heartbeat = setInterval(() => void this.beat(), 2000);
   }
 
   private async pause(): Promise<void> {
-    await new Promise((r) => setTimeout(r, this.backoffMs));
+    await new Promise((r) => setTimeout(r, this.backoffMs).unref());
     this.backoffMs = Math.min(this.backoffMs * 2, 30_000);
   }
 
-  private async startInformers(): Promise<void> {
+  /** The two informers, made once: stopping and starting them keeps their caches (no empty window). */
+  private makeInformers(): void {
     const config = this.client!.config;
     const core = config.makeApiClient(CoreV1Api);
-    const exportsPath = `/apis/${MCS_GROUP}/v1alpha1/serviceexports`;
     const objects = this.client!.objects;
-    this.exports = makeInformer<ServiceExportObject>(config, exportsPath, async () => {
+    let listed = { exports: false, services: false };
+    this.exports = makeInformer<ServiceExportObject>(config, `/apis/${MCS_GROUP}/v1alpha1/serviceexports`, async () => {
       const list = await objects.list(`${MCS_GROUP}/v1alpha1`, 'ServiceExport');
-      return list as unknown as { items: ServiceExportObject[]; metadata: { resourceVersion?: string } } as never;
+      listed = { ...listed, exports: true };
+      if (listed.services) this.synced = true;
+      return list as never;
     });
-    this.services = makeInformer<V1Service>(config, '/api/v1/services', () => core.listServiceForAllNamespaces() as never);
+    this.services = makeInformer<V1Service>(config, '/api/v1/services', async () => {
+      const list = await core.listServiceForAllNamespaces();
+      listed = { ...listed, services: true };
+      if (listed.exports) this.synced = true;
+      return list as never;
+    });
     for (const informer of [this.exports, this.services] as Cached<KubernetesObject>[]) {
       for (const verb of ['add', 'update', 'delete'] as const) informer.on(verb, () => this.onChange());
-      informer.on('error', (error?: unknown) => void this.restart(error));
-    }
-    try {
-      await Promise.all([this.exports.start(), this.services.start()]);
-      this.backoffMs = 1000;
-      this.setState('live');
-      this.onChange();
-    } catch (error) {
-      await this.restart(error);
+      informer.on('error', (error?: unknown) => {
+        this.errorsDuringStart++;
+        void this.restart(error ?? new Error('watch ended'));
+      });
     }
   }
 
-  /** After a watch error or a return from staleness: start over from a fresh list (with backoff). */
-  private restarting = false;
+  /**
+   * (Re)starts both informers on their existing caches: a watch resumes from the last resourceVersion
+   * (replaying what it missed), a 410 re-lists in place. Errors meanwhile make it try again with backoff;
+   * the cluster is live only once both started without one.
+   */
   private async restart(error?: unknown): Promise<void> {
-    if (this.stopped || this.restarting) return;
+    if (this.stopped) return;
+    if (this.restarting) {
+      this.restartRequested = true;
+      if (error !== undefined) this.restartPending = error;
+      return;
+    }
     this.restarting = true;
     try {
-      if (error !== undefined) this.setState('stale', clusterError(this.cluster.name, error, this.requestTimeoutSeconds).message);
-      await Promise.all([this.exports?.stop(), this.services?.stop()].map((p) => p?.catch(() => undefined)));
-      if (error !== undefined) await this.pause();
-      if (!this.stopped) await this.startInformers();
+      let cause = error;
+      do {
+        this.restartRequested = false;
+        if (cause !== undefined) {
+          this.setState('stale', clusterError(this.cluster.name, cause, this.requestTimeoutSeconds).message);
+          await this.pause();
+        }
+        if (this.stopped) return;
+        await Promise.all([this.exports!.stop(), this.services!.stop()].map((p) => p.catch(() => undefined)));
+        this.errorsDuringStart = 0;
+        // start() resolves even when its list or watch failed (client-node reports those as 'error').
+        await Promise.all([this.exports!.start(), this.services!.start()].map((p) => p.catch((e: unknown) => {
+          this.errorsDuringStart++;
+          this.restartPending = e;
+        })));
+        if (this.errorsDuringStart === 0 && this.synced) {
+          this.backoffMs = 1000;
+          this.setState('live');
+          this.onChange();
+        } else {
+          this.restartRequested = true;
+          this.restartPending ??= new Error('list or watch failed');
+        }
+        cause = this.restartPending;
+        this.restartPending = undefined;
+      } while (this.restartRequested && !this.stopped);
     } finally {
       this.restarting = false;
     }

@@ -73,12 +73,17 @@ export function collectExports(watches: readonly ClusterWatch[]): ClusterExport[
       const name = e.metadata?.name;
       if (!namespace || !name) continue;
       const svc = watch.service(namespace, name);
-      const ports = (svc?.spec?.ports ?? []).map((p) => ({ name: p.name ?? `tcp-${p.port}`, port: p.port, protocol: istioProtocol({ ...(p.name ? { name: p.name } : {}), ...(p.appProtocol ? { appProtocol: p.appProtocol } : {}), ...(p.protocol ? { protocol: p.protocol } : {}) }) }));
+      const ports = (svc?.spec?.ports ?? []).map((p) => ({
+        name: p.name ?? `tcp-${p.port}`,
+        port: p.port,
+        protocol: istioProtocol({ ...(p.name ? { name: p.name } : {}), ...(p.appProtocol ? { appProtocol: p.appProtocol } : {}), ...(p.protocol ? { protocol: p.protocol } : {}) }),
+        ...(typeof p.targetPort === 'number' ? { targetPort: p.targetPort } : {}),
+      }));
       out.push({
         cluster: watch.cluster.name,
         namespace,
         name,
-        createdAt: (e.metadata?.creationTimestamp as unknown as Date | string | undefined)?.toString() ? new Date(e.metadata!.creationTimestamp as unknown as string).toISOString() : new Date(0).toISOString(),
+        createdAt: new Date((e.metadata?.creationTimestamp as unknown as string | Date | undefined) ?? 0).toISOString(),
         ...(svc ? { service: { ports, selector: svc.spec?.selector ?? {} } } : {}),
       });
     }
@@ -111,8 +116,15 @@ export function startSync(options: SyncOptions, spec: MeshSpec, reporter: Report
       wanted.push(o);
     }
     const owned = (await Promise.all(SYNC_KINDS.map((k) => client.list(k.apiVersion, k.kind, undefined, syncSelector(spec.meshID)).then((items) => items.map((o) => ({ ...o, apiVersion: k.apiVersion, kind: k.kind })))))).flat();
-    const planned = await planObjects(client, wanted, syncSelector(spec.meshID));
-    const changes = await applyChangeSet(client, planned, undesired(owned, wanted));
+    // An object of the same name that is not ours (a user's, another MCS implementation's) is left alone.
+    const planned = (await planObjects(client, wanted, syncSelector(spec.meshID))).filter((p) => {
+      if (p.action === 'created' || p.liveManagedBy === SYNC_MANAGED_BY) return true;
+      say(`${watch.cluster.name}: ${p.ref} exists and is not managed by eastwest sync; left as it is`, 'warn');
+      return false;
+    });
+    // Until every cluster has been listed once, what an unlisted cluster exports is unknown: no pruning.
+    const prune = watches.every((w) => w.synced) ? undesired(owned, wanted) : [];
+    const changes = await applyChangeSet(client, planned, prune);
     const custom = client.config.makeApiClient(CustomObjectsApi);
     for (const status of statuses.filter((s) => s.cluster === watch.cluster.name)) {
       const live = watch.serviceExports().find((e) => e.metadata?.namespace === status.namespace && e.metadata?.name === status.name);
@@ -127,6 +139,9 @@ export function startSync(options: SyncOptions, spec: MeshSpec, reporter: Report
     return changes.filter((c) => c.action !== 'unchanged').length;
   }
 
+  const backoff = new Map<string, number>();
+  const retryAt = new Map<string, number>();
+
   async function reconcile(): Promise<void> {
     const started = Date.now();
     const { imports, statuses } = resolveExports(collectExports(watches));
@@ -134,14 +149,22 @@ export function startSync(options: SyncOptions, spec: MeshSpec, reporter: Report
       const a = w.gatewayAddress();
       return a ? [[w.cluster.name, a] as [string, string]] : [];
     }));
-    const live = watches.filter((w) => w.state === 'live' && w.client);
+    const now = Date.now();
+    const live = watches.filter((w) => w.state === 'live' && w.client && (retryAt.get(w.cluster.name) ?? 0) <= now);
     const results = await mapLimit(live, 8, async (watch) => {
       try {
-        return { cluster: watch.cluster.name, changes: await reconcileCluster(watch, importObjects(spec, watch.cluster, imports, gateways), statuses) };
+        const changes = await reconcileCluster(watch, importObjects(spec, watch.cluster, imports, gateways), statuses);
+        backoff.delete(watch.cluster.name);
+        retryAt.delete(watch.cluster.name);
+        return { cluster: watch.cluster.name, changes };
       } catch (error) {
+        // Only this cluster is tried again, after a growing pause (1 s … 30 s).
         const failure = clusterError(watch.cluster.name, error, options.requestTimeoutSeconds);
-        say(`${watch.cluster.name}: reconcile failed: ${failure.message}`, 'warn');
-        dirty = true; // try again (after the pause below)
+        const wait = Math.min((backoff.get(watch.cluster.name) ?? 500) * 2, 30_000);
+        backoff.set(watch.cluster.name, wait);
+        retryAt.set(watch.cluster.name, Date.now() + wait);
+        say(`${watch.cluster.name}: reconcile failed: ${failure.message}; again in ${wait / 1000} s`, 'warn');
+        setTimeout(onChange, wait).unref();
         return { cluster: watch.cluster.name, changes: -1 };
       }
     });
@@ -172,12 +195,16 @@ export function startSync(options: SyncOptions, spec: MeshSpec, reporter: Report
         if (!dirty) await new Promise<void>((r) => (wake = r));
         wake = undefined;
         if (stopped) break;
-        if (dirty) {
-          await new Promise((r) => setTimeout(r, options.debounceMs ?? 50));
-          dirty = false;
-          await reconcile();
+        try {
+          if (dirty) {
+            await new Promise((r) => setTimeout(r, options.debounceMs ?? 50));
+            dirty = false;
+            await reconcile();
+          }
+          await publishStatus();
+        } catch (error) {
+          say(`sync: ${(error as Error).message}`, 'warn'); // never ends the loop
         }
-        await publishStatus();
         if (dirty) await new Promise((r) => setTimeout(r, 200));
       }
     } finally {

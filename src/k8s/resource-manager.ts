@@ -25,6 +25,8 @@ export interface ChangeSetEntry {
 
 export interface PlannedObject extends ChangeSetEntry {
   object: KubeObject;
+  /** The live object's app.kubernetes.io/managed-by label (whose it is), when it exists. */
+  liveManagedBy?: string;
 }
 
 /** Requests in flight per cluster. */
@@ -102,15 +104,17 @@ export async function planObjects(client: KubeClient, desired: readonly KubeObje
   return mapLimit(desired, CONCURRENCY, async (object) => {
     const current = live.get(objectRef(object));
     if (!current) return classifyChange(object, undefined, undefined);
+    const liveManagedBy = current.metadata.labels?.['app.kubernetes.io/managed-by'];
+    const whose = liveManagedBy === undefined ? {} : { liveManagedBy };
     const { metadata: _m, ...content } = object;
     const suspect = hashOf(current) !== hashOf(object) || subsetDifferences(content, current).length > 0 || subsetDifferences({ labels: object.metadata.labels ?? {}, annotations: object.metadata.annotations ?? {} }, current.metadata).length > 0;
-    if (!suspect) return { ref: objectRef(object), object, action: 'unchanged' };
+    if (!suspect) return { ref: objectRef(object), object, action: 'unchanged', ...whose };
     const dryRun = await client.patch(object, { dryRun: true }).catch((error: unknown) => {
       // The kind is not served yet (a CRD that an earlier step of the same apply installs).
       if (error instanceof ClusterError && isNotFound(error.cause)) return undefined;
       throw error;
     });
-    return classifyChange(object, dryRun, current);
+    return { ...classifyChange(object, dryRun, current), ...whose };
   });
 }
 
@@ -156,7 +160,7 @@ export async function applyChangeSet(client: KubeClient, planned: readonly Plann
 }
 
 function strip(p: PlannedObject): ChangeSetEntry {
-  const { object: _object, ...entry } = p;
+  const { object: _object, liveManagedBy: _whose, ...entry } = p;
   return entry;
 }
 

@@ -20,6 +20,8 @@ export interface ExportedPort {
   name: string;
   port: number;
   protocol: string;
+  /** The pods' port, when the Service gives it as a number (a named one is matched by name). */
+  targetPort?: number;
 }
 
 /** One ServiceExport in one cluster, with what its Service says (undefined: no such Service). */
@@ -52,8 +54,8 @@ export interface ImportedService {
   ports: ExportedPort[];
   /** Exporting clusters that serve it (valid and not in conflict), sorted. */
   clusters: string[];
-  /** Pod labels that select its workloads (from the oldest export's Service). */
-  selector: Record<string, string>;
+  /** Pod labels that select its workloads, per serving cluster (each cluster's own Service). */
+  selectors: Record<string, Record<string, string>>;
 }
 
 export const clustersetHost = (s: { name: string; namespace: string }) => `${s.name}.${s.namespace}.${CLUSTERSET_SUFFIX}`;
@@ -83,7 +85,8 @@ export function resolveExports(exports: readonly ClusterExport[]): { imports: Im
   const statuses: ExportStatus[] = [];
   for (const key of [...groups.keys()].sort()) {
     const group = groups.get(key)!.sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.cluster.localeCompare(b.cluster));
-    const valid = group.filter((e) => e.service !== undefined && e.service.ports.length > 0);
+    const valid = group.filter((e) => e.service !== undefined && e.service.ports.length > 0 && Object.keys(e.service.selector).length > 0);
+    const conflicting = valid.filter((e) => portKey(e.service!.ports) !== portKey(valid[0]!.service!.ports)).map((e) => e.cluster);
     const winner = valid[0];
     const serving: ClusterExport[] = [];
     for (const e of group) {
@@ -92,10 +95,16 @@ export function resolveExports(exports: readonly ClusterExport[]): { imports: Im
         conditions.push({ type: 'Valid', status: 'False', reason: 'NoService', message: `no Service ${e.namespace}/${e.name} in cluster ${e.cluster}: nothing is exported` });
       } else if (e.service.ports.length === 0) {
         conditions.push({ type: 'Valid', status: 'False', reason: 'NoPorts', message: `Service ${e.namespace}/${e.name} has no ports` });
+      } else if (Object.keys(e.service.selector).length === 0) {
+        conditions.push({ type: 'Valid', status: 'False', reason: 'NoSelector', message: `Service ${e.namespace}/${e.name} has no selector: its workloads cannot be told apart` });
       } else {
         conditions.push({ type: 'Valid', status: 'True', reason: 'Exported', message: `exported as ${clustersetHost(e)}` });
         if (winner && portKey(e.service.ports) !== portKey(winner.service!.ports)) {
           conditions.push({ type: 'Conflict', status: 'True', reason: 'PortConflict', message: `its ports ${portKey(e.service.ports)} differ from those of the oldest export (cluster ${winner.cluster}: ${portKey(winner.service!.ports)}); not routed until they agree` });
+        } else if (conflicting.length > 0) {
+          // As the KEP has it: the condition on every export; the oldest export's ports are used.
+          conditions.push({ type: 'Conflict', status: 'True', reason: 'PortConflict', message: `the exports of ${conflicting.join(', ')} have other ports; these (the oldest export's) are used` });
+          serving.push(e);
         } else {
           conditions.push({ type: 'Conflict', status: 'False', reason: 'NoConflict', message: 'every exporting cluster agrees on the ports' });
           serving.push(e);
@@ -104,7 +113,7 @@ export function resolveExports(exports: readonly ClusterExport[]): { imports: Im
       statuses.push({ cluster: e.cluster, namespace: e.namespace, name: e.name, conditions });
     }
     if (winner && serving.length > 0) {
-      imports.push({ namespace: winner.namespace, name: winner.name, ports: winner.service!.ports, clusters: serving.map((e) => e.cluster).sort(), selector: winner.service!.selector });
+      imports.push({ namespace: winner.namespace, name: winner.name, ports: winner.service!.ports, clusters: serving.map((e) => e.cluster).sort(), selectors: Object.fromEntries(serving.map((e) => [e.cluster, e.service!.selector])) });
     }
   }
   return { imports, statuses };
@@ -133,7 +142,8 @@ export function importObjects(spec: MeshSpec, cluster: ClusterSpec, imports: rea
     if (!local && remotes.length === 0) continue;
     namespaces.add(service.namespace);
     const host = clustersetHost(service);
-    const selector = { ...service.selector };
+    // Here: this cluster's own Service's selector when it serves, else the oldest export's.
+    const selector = { ...(service.selectors[cluster.name] ?? service.selectors[service.clusters[0]!]) };
     objects.push({
       apiVersion: 'networking.istio.io/v1',
       kind: 'ServiceEntry',
@@ -142,7 +152,7 @@ export function importObjects(spec: MeshSpec, cluster: ClusterSpec, imports: rea
         hosts: [host],
         location: 'MESH_INTERNAL',
         resolution: 'STATIC',
-        ports: service.ports.map((p) => ({ number: p.port, name: p.name, protocol: p.protocol })),
+        ports: service.ports.map((p) => ({ number: p.port, name: p.name, protocol: p.protocol, ...(p.targetPort ? { targetPort: p.targetPort } : {}) })),
         workloadSelector: { labels: selector },
       },
     });

@@ -16,7 +16,7 @@ const gateways = new Map([['us', '198.18.2.1'], ['eu', '198.18.2.17']]);
 describe('resolving exports', () => {
   it('one export: valid, no conflict, served by its cluster', () => {
     const { imports, statuses } = resolveExports([hello('eu', '2026-11-25T10:00:00Z')]);
-    expect(imports).toEqual([{ namespace: 'shop', name: 'hello', ports: http80, clusters: ['eu'], selector: { app: 'hello' } }]);
+    expect(imports).toEqual([{ namespace: 'shop', name: 'hello', ports: http80, clusters: ['eu'], selectors: { eu: { app: 'hello' } } }]);
     expect(statuses[0]!.conditions.map((c) => `${c.type}=${c.status}`)).toEqual(['Valid=True', 'Conflict=False']);
   });
   it('no Service: Valid=False with the reason, nothing routed; other exports unaffected', () => {
@@ -29,7 +29,23 @@ describe('resolving exports', () => {
     const { imports, statuses } = resolveExports([hello('us', '2026-11-25T11:00:00Z', [{ name: 'http', port: 8080, protocol: 'HTTP' }]), hello('eu', '2026-11-25T10:00:00Z')]);
     expect(imports[0]!.clusters).toEqual(['eu']);
     expect(statuses.find((s) => s.cluster === 'us')!.conditions[1]).toMatchObject({ type: 'Conflict', status: 'True', reason: 'PortConflict' });
-    expect(statuses.find((s) => s.cluster === 'eu')!.conditions[1]).toMatchObject({ type: 'Conflict', status: 'False' });
+    // The KEP: the condition on every export; the oldest one's ports are used and it is still routed.
+    expect(statuses.find((s) => s.cluster === 'eu')!.conditions[1]).toMatchObject({ type: 'Conflict', status: 'True', message: expect.stringContaining('these (the oldest export\'s) are used') });
+  });
+  it('a Service without a selector is not Valid (its workloads cannot be selected)', () => {
+    const { imports, statuses } = resolveExports([{ ...hello('eu', '2026-11-25T10:00:00Z'), service: { ports: http80, selector: {} } }]);
+    expect(imports).toEqual([]);
+    expect(statuses[0]!.conditions[0]).toMatchObject({ type: 'Valid', status: 'False', reason: 'NoSelector' });
+  });
+  it('each serving cluster selects its own pods; the numeric targetPort is kept', () => {
+    const usHello = { ...hello('us', '2026-11-25T11:00:00Z'), service: { ports: [{ name: 'http', port: 80, protocol: 'HTTP', targetPort: 8080 }], selector: { app: 'hello-us' } } };
+    const euHello = { ...hello('eu', '2026-11-25T10:00:00Z'), service: { ports: [{ name: 'http', port: 80, protocol: 'HTTP', targetPort: 8080 }], selector: { app: 'hello' } } };
+    const { imports } = resolveExports([usHello, euHello]);
+    const inUs = importObjects(spec, us, imports, gateways);
+    const se = inUs.find((o) => o.kind === 'ServiceEntry') as any;
+    expect(se.spec.workloadSelector.labels).toEqual({ app: 'hello-us' });
+    expect(se.spec.ports).toEqual([{ number: 80, name: 'http', protocol: 'HTTP', targetPort: 8080 }]);
+    expect((inUs.find((o) => o.kind === 'WorkloadEntry') as any).spec.labels.app).toBe('hello-us');
   });
   it('ports that agree in another order: both serve', () => {
     const two = [{ name: 'http', port: 80, protocol: 'HTTP' }, { name: 'grpc', port: 90, protocol: 'GRPC' }];

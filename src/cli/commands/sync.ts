@@ -36,9 +36,13 @@ export function registerSyncCommand(program: Command, io: Io): void {
       const controller = startSync({ file: opts.file, kubeconfig: opts.kubeconfig, requestTimeoutSeconds: opts.requestTimeout, crds }, spec, reporter);
       reporter.report({ level: 'info', code: 'sync', message: `sync: watching ${spec.clusters.map((c) => c.name).join(', ')}` });
       await new Promise<void>((resolve) => {
-        const stop = () => resolve();
-        process.once('SIGINT', stop);
-        process.once('SIGTERM', stop);
+        const stop = () => {
+          process.off('SIGINT', stop);
+          process.off('SIGTERM', stop);
+          resolve();
+        };
+        process.on('SIGINT', stop);
+        process.on('SIGTERM', stop);
       });
       reporter.report({ level: 'info', code: 'sync', message: 'sync: stopping' });
       await controller.stop();
