@@ -69,6 +69,7 @@ export class ClusterWatch {
   private restarting = false;
   private restartPending: unknown = undefined;
   private restartRequested = false;
+  private quiescing = false;
 
   async start(): Promise<void> {
     while (!this.stopped && !this.client) {
@@ -121,6 +122,8 @@ export class ClusterWatch {
     for (const informer of [this.exports, this.services] as Cached<KubernetesObject>[]) {
       for (const verb of ['add', 'update', 'delete'] as const) informer.on(verb, () => this.onChange());
       informer.on('error', (error?: unknown) => {
+        // Stopping an informer aborts its watch, which client-node reports as an error: not a failure.
+        if (this.quiescing) return;
         this.errorsDuringStart++;
         void this.restart(error ?? new Error('watch ended'));
       });
@@ -149,7 +152,10 @@ export class ClusterWatch {
           await this.pause();
         }
         if (this.stopped) return;
+        this.quiescing = true;
         await Promise.all([this.exports!.stop(), this.services!.stop()].map((p) => p.catch(() => undefined)));
+        await new Promise((r) => setTimeout(r, 0)); // the aborted watches' errors arrive and are ignored
+        this.quiescing = false;
         this.errorsDuringStart = 0;
         // start() resolves even when its list or watch failed (client-node reports those as 'error').
         await Promise.all([this.exports!.start(), this.services!.start()].map((p) => p.catch((e: unknown) => {
@@ -201,6 +207,7 @@ export class ClusterWatch {
 
   async stop(): Promise<void> {
     this.stopped = true;
+    this.quiescing = true;
     if (this.heartbeat) clearInterval(this.heartbeat);
     await Promise.all([this.exports?.stop(), this.services?.stop()].map((p) => p?.catch(() => undefined)));
   }
