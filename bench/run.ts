@@ -30,4 +30,6 @@ if (process.getuid?.() === 0 && !process.argv.includes('--render-only')) {
   print('failover: US echo scaled to zero (median of 5; seconds from the scale)', await failoverBenchmark(5));
   const { syncBenchmark } = await import('./sync-bench.ts');
   print('sync: ServiceExport in eu → answered from us as hello.shop.svc.clusterset.local, and back', await syncBenchmark(20));
+  const { syncScaleBenchmark } = await import('./sync-scale-bench.ts');
+  print('sync at scale: 1,000 ServiceExports in eu (2 lab clusters; no configuration scoping yet)', await syncScaleBenchmark(1000));
 }

@@ -117,7 +117,8 @@ export function startSync(options: SyncOptions, spec: MeshSpec, reporter: Report
     }
     const owned = (await Promise.all(SYNC_KINDS.map((k) => client.list(k.apiVersion, k.kind, undefined, syncSelector(spec.meshID)).then((items) => items.map((o) => ({ ...o, apiVersion: k.apiVersion, kind: k.kind })))))).flat();
     // An object of the same name that is not ours (a user's, another MCS implementation's) is left alone.
-    const planned = (await planObjects(client, wanted, syncSelector(spec.meshID))).filter((p) => {
+    // Every object of these kinds is listed (one request per kind): thousands of imports need no GET each.
+    const planned = (await planObjects(client, wanted, syncSelector(spec.meshID), { listAll: true })).filter((p) => {
       if (p.action === 'created' || p.liveManagedBy === SYNC_MANAGED_BY) return true;
       say(`${watch.cluster.name}: ${p.ref} exists and is not managed by eastwest sync; left as it is`, 'warn');
       return false;
@@ -126,16 +127,17 @@ export function startSync(options: SyncOptions, spec: MeshSpec, reporter: Report
     const prune = watches.every((w) => w.synced) ? undesired(owned, wanted) : [];
     const changes = await applyChangeSet(client, planned, prune);
     const custom = client.config.makeApiClient(CustomObjectsApi);
-    for (const status of statuses.filter((s) => s.cluster === watch.cluster.name)) {
-      const live = watch.serviceExports().find((e) => e.metadata?.namespace === status.namespace && e.metadata?.name === status.name);
-      if (!live || sameConditions(live.status, status.conditions)) continue;
+    const exportsHere = new Map(watch.serviceExports().map((e) => [`${e.metadata?.namespace}/${e.metadata?.name}`, e]));
+    await mapLimit(statuses.filter((s) => s.cluster === watch.cluster.name), 16, async (status) => {
+      const live = exportsHere.get(`${status.namespace}/${status.name}`);
+      if (!live || sameConditions(live.status, status.conditions)) return;
       const now = new Date().toISOString();
       const conditions = status.conditions.map((c) => ({ ...c, lastTransitionTime: live.status?.conditions?.find((x) => x.type === c.type && x.status === c.status)?.lastTransitionTime ?? now }));
       await client.call(`status of ServiceExport/${status.namespace}/${status.name}`, () => custom.patchNamespacedCustomObjectStatus(
         { group: MCS_GROUP, version: 'v1alpha1', namespace: status.namespace, plural: 'serviceexports', name: status.name, body: { status: { conditions } } },
         setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
       ), () => undefined);
-    }
+    });
     return changes.filter((c) => c.action !== 'unchanged').length;
   }
 

@@ -75,17 +75,23 @@ export function subsetDifferences(desired: unknown, live: unknown, path = ''): F
 
 const hashOf = (o: KubeObject | undefined) => o?.metadata.annotations?.[CONTENT_HASH_ANNOTATION];
 
-/** Live versions of `desired`: one LIST per kind (owned objects), a GET for the few not found that way. */
-export async function liveObjects(client: KubeClient, desired: readonly KubeObject[], ownedSelector: string): Promise<Map<string, KubeObject>> {
+/**
+ * Live versions of `desired`: one LIST per kind (owned objects, or with `listAll` every object of the
+ * kind, which also finds same-named objects of others without a GET each), then a GET for the few
+ * not found that way.
+ */
+export async function liveObjects(client: KubeClient, desired: readonly KubeObject[], ownedSelector: string, options: { listAll?: boolean } = {}): Promise<Map<string, KubeObject>> {
   const live = new Map<string, KubeObject>();
   const kinds = [...new Map(desired.map((o) => [`${o.apiVersion}|${o.kind}`, { apiVersion: o.apiVersion, kind: o.kind }])).values()];
+  const listed = new Set<string>();
   await mapLimit(kinds, CONCURRENCY, async ({ apiVersion, kind }) => {
-    for (const item of await client.list(apiVersion, kind, undefined, ownedSelector)) {
+    if (options.listAll) listed.add(`${apiVersion}|${kind}`);
+    for (const item of await client.list(apiVersion, kind, undefined, options.listAll ? undefined : ownedSelector)) {
       const object = { ...item, apiVersion, kind };
       live.set(objectRef(object), object);
     }
   });
-  const missing = desired.filter((o) => !live.has(objectRef(o)));
+  const missing = desired.filter((o) => !live.has(objectRef(o)) && !listed.has(`${o.apiVersion}|${o.kind}`));
   await mapLimit(missing, CONCURRENCY, async (o) => {
     const found = await client.read(o);
     if (found) live.set(objectRef(o), found);
@@ -99,8 +105,8 @@ export async function liveObjects(client: KubeClient, desired: readonly KubeObje
  * unchanged without any further request; the others get a server-side apply dry run, which says exactly
  * what apply would change (fields eastwest no longer sets, values another manager changed).
  */
-export async function planObjects(client: KubeClient, desired: readonly KubeObject[], ownedSelector: string): Promise<PlannedObject[]> {
-  const live = await liveObjects(client, desired, ownedSelector);
+export async function planObjects(client: KubeClient, desired: readonly KubeObject[], ownedSelector: string, options: { listAll?: boolean } = {}): Promise<PlannedObject[]> {
+  const live = await liveObjects(client, desired, ownedSelector, options);
   return mapLimit(desired, CONCURRENCY, async (object) => {
     const current = live.get(objectRef(object));
     if (!current) return classifyChange(object, undefined, undefined);
