@@ -17,8 +17,12 @@ export const PRUNABLE_KINDS: readonly { apiVersion: string; kind: string }[] = [
 
 export const ownedSelector = (meshID: string) => `${MANAGED_BY_LABEL}=${MANAGED_BY_VALUE},${MESH_LABEL}=${meshID}`;
 
-export async function ownedObjects(client: KubeClient, meshID: string): Promise<KubeObject[]> {
-  const lists = await Promise.all(PRUNABLE_KINDS.map((k) => client.list(k.apiVersion, k.kind, undefined, ownedSelector(meshID)).then((items) => items.map((o) => ({ ...o, apiVersion: k.apiVersion, kind: k.kind })))));
+/** Objects of `kinds` matching `selector`, each with its apiVersion and kind set (lists leave them out). */
+export async function listOwned(client: KubeClient, kinds: readonly { apiVersion: string; kind: string }[], selector: string): Promise<KubeObject[]> {
+  const lists = await Promise.all(kinds.map((k) => client.list(k.apiVersion, k.kind, undefined, selector).then((items) => items.map((o) => ({ ...o, apiVersion: k.apiVersion, kind: k.kind })))));
   return lists.flat();
 }
 
+export async function ownedObjects(client: KubeClient, meshID: string): Promise<KubeObject[]> {
+  return listOwned(client, PRUNABLE_KINDS, ownedSelector(meshID));
+}

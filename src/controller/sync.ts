@@ -12,6 +12,7 @@ import { importObjects, istioProtocol, MCS_GROUP, resolveExports, SYNC_MANAGED_B
 import { MESH_LABEL } from '../render/ownership.ts';
 import { ISTIO_NAMESPACE } from '../render/helm-releases.ts';
 import { resolveKubeconfig } from '../apply/kubeconfig.ts';
+import { listOwned } from '../apply/prune.ts';
 import type { MeshSpec } from '../spec/schema.ts';
 import { ClusterWatch, type ServiceExportObject } from './cluster-watch.ts';
 
@@ -115,7 +116,7 @@ export function startSync(options: SyncOptions, spec: MeshSpec, reporter: Report
       if (o.kind === 'Namespace' && (await client.read(o))) continue;
       wanted.push(o);
     }
-    const owned = (await Promise.all(SYNC_KINDS.map((k) => client.list(k.apiVersion, k.kind, undefined, syncSelector(spec.meshID)).then((items) => items.map((o) => ({ ...o, apiVersion: k.apiVersion, kind: k.kind })))))).flat();
+    const owned = await listOwned(client, SYNC_KINDS, syncSelector(spec.meshID));
     // An object of the same name that is not ours (a user's, another MCS implementation's) is left alone.
     // Every object of these kinds is listed (one request per kind): thousands of imports need no GET each.
     const planned = (await planObjects(client, wanted, syncSelector(spec.meshID), { listAll: true })).filter((p) => {
