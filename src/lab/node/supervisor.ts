@@ -159,16 +159,22 @@ async function stop(): Promise<void> {
     if (child.exitCode !== null || child.signalCode !== null) continue;
     child.kill('SIGTERM');
     const exited = await Promise.race([new Promise((r) => child.once('exit', () => r(true))), new Promise((r) => setTimeout(() => r(false), 10_000))]);
-    if (!exited) child.kill('SIGKILL');
+    if (!exited) {
+      child.kill('SIGKILL');
+      // Reaped (by this process) before it goes on: no daemon is left as a zombie for PID 1.
+      await Promise.race([new Promise((r) => child.once('exit', r)), new Promise((r) => setTimeout(r, 5000))]);
+    }
     log(`${name} stopped`);
   }
   // What the daemons left in the node's cgroups (containerd shims, pod processes) is killed while this
   // node's subreaper (catatonit, our parent) is still alive to reap it: nothing becomes a zombie of a
   // PID 1 that does not reap.
+  const killed = new Set<number>(children.flatMap(({ child }) => (child.pid ? [child.pid] : [])));
   for (let round = 0; round < 60; round++) {
     const left = pidsIn(config.cgroupParent).filter((pid) => pid !== process.pid);
     if (left.length === 0) break;
     for (const pid of left) {
+      killed.add(pid);
       try {
         process.kill(pid, 'SIGKILL');
       } catch {
@@ -176,6 +182,11 @@ async function stop(): Promise<void> {
       }
     }
     await new Promise((r) => setTimeout(r, 250));
+  }
+  // An exited process leaves its cgroup at once but stays a zombie until it is reaped: wait until the
+  // subreaper has reaped every one of them before this process (and with it the subreaper) exits.
+  for (let round = 0; round < 100 && [...killed].some((pid) => existsSync(`/proc/${pid}`)); round++) {
+    await new Promise((r) => setTimeout(r, 50));
   }
   writeStatus('stopped');
   process.exit(0);
