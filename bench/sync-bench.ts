@@ -2,14 +2,12 @@
 // name, and ServiceExport deleted → no longer routed; 20 trials each, p50 and p99 (seconds).
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { IMAGES } from '../src/lab/images/image-names.ts';
 import { LAB_KUBECONFIG } from '../src/lab/lab-state.ts';
+import { exportOf, helloManifest } from '../test/e2e/mcs-workload.ts';
 import { kubectl } from '../test/integration/lab-helpers.ts';
 
 const root = join(import.meta.dirname, '..');
 const url = 'http://hello.shop.svc.clusterset.local/';
-const exportYaml = 'apiVersion: multicluster.x-k8s.io/v1alpha1\nkind: ServiceExport\nmetadata: {name: hello, namespace: shop}\n';
-const workload = `apiVersion: v1\nkind: Namespace\nmetadata: {name: shop, labels: {istio-injection: enabled}}\n---\napiVersion: apps/v1\nkind: Deployment\nmetadata: {name: hello, namespace: shop}\nspec:\n  replicas: 1\n  selector: {matchLabels: {app: hello}}\n  template:\n    metadata: {labels: {app: hello}}\n    spec:\n      containers:\n      - {name: hello, image: ${IMAGES.echo}, imagePullPolicy: Never, env: [{name: REGION, value: eu}, {name: CLUSTER, value: eu}, {name: PORT, value: "8080"}], ports: [{name: http, containerPort: 8080}]}\n---\napiVersion: v1\nkind: Service\nmetadata: {name: hello, namespace: shop}\nspec: {selector: {app: hello}, ports: [{name: http, port: 80, targetPort: 8080}]}\n`;
 
 const answered = async () => /^region=eu/.test((await kubectl('lab-us', ['exec', '-n', 'echo', 'deploy/client', '-c', 'client', '--', 'curl', '-s', '-m', '2', url], { okCodes: [0, 6, 7, 28, 52, 56] })).stdout);
 
@@ -28,18 +26,20 @@ const pct = (values: number[], p: number) => {
 };
 
 export async function syncBenchmark(trials = 20): Promise<Record<string, number | string>> {
+  // A namespace shop still terminating (an earlier run's) would refuse the workload.
+  for (const c of ['lab-eu', 'lab-us']) await kubectl(c, ['delete', 'namespace', 'shop', '--ignore-not-found', '--wait=true'], { timeoutMs: 300_000 });
   const sync = spawn(process.execPath, [join(root, 'bin/eastwest.js'), 'sync', '-f', join(root, 'examples/lab.yaml'), '--kubeconfig', LAB_KUBECONFIG], { stdio: ['ignore', 'ignore', 'pipe'] });
   let log = '';
   sync.stderr!.setEncoding('utf8').on('data', (d: string) => (log += d));
   try {
     await until(async () => /us: watching/.test(log) && /eu: watching/.test(log), 120);
-    await kubectl('lab-eu', ['apply', '-f', '-'], { input: workload });
+    await kubectl('lab-eu', ['apply', '-f', '-'], { input: helloManifest('eu', 'eu') });
     await kubectl('lab-eu', ['rollout', 'status', '-n', 'shop', 'deploy/hello', '--timeout=180s'], { timeoutMs: 200_000 });
     const routed: number[] = [];
     const gone: number[] = [];
     for (let i = 0; i < trials; i++) {
       // Timed from the moment the API server has the ServiceExport (kubectl apply returned).
-      await kubectl('lab-eu', ['apply', '-f', '-'], { input: exportYaml });
+      await kubectl('lab-eu', ['apply', '-f', '-'], { input: exportOf('hello') });
       routed.push(await until(answered));
       await kubectl('lab-eu', ['delete', '-n', 'shop', 'serviceexport', 'hello']);
       gone.push(await until(async () => !(await answered())));

@@ -6,13 +6,13 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { applyMesh } from '../../src/apply/apply-mesh.ts';
 import { silentReporter } from '../../src/core/reporter.ts';
-import { IMAGES } from '../../src/lab/images/image-names.ts';
 import { buildHelm } from '../../src/lab/build/go-components.ts';
 import { LAB_KUBECONFIG, readNodeStates } from '../../src/lab/lab-state.ts';
 import { readLabVersions } from '../../src/lab/versions.ts';
 import { kubectl } from '../integration/lab-helpers.ts';
 import { root, runCli } from './cli-run.ts';
 import { curlFromUs } from './gateway-probes.ts';
+import { exportOf, helloManifest } from './mcs-workload.ts';
 
 const spec = join(root, 'examples/lab.yaml');
 const helm = async () => join((await buildHelm(readLabVersions(), silentReporter)).dir, 'helm');
@@ -30,35 +30,6 @@ async function startSync(): Promise<void> {
   expect(ready, syncLog).toBeDefined();
 }
 
-const helloManifest = (region: string, cluster: string) => `
-apiVersion: v1
-kind: Namespace
-metadata: {name: shop, labels: {istio-injection: enabled}}
----
-apiVersion: apps/v1
-kind: Deployment
-metadata: {name: hello, namespace: shop}
-spec:
-  replicas: 1
-  selector: {matchLabels: {app: hello}}
-  template:
-    metadata: {labels: {app: hello}}
-    spec:
-      terminationGracePeriodSeconds: 2
-      containers:
-      - name: hello
-        image: ${IMAGES.echo}
-        imagePullPolicy: Never
-        env: [{name: REGION, value: ${region}}, {name: CLUSTER, value: ${cluster}}, {name: PORT, value: "8080"}, {name: POD_NAME, valueFrom: {fieldRef: {fieldPath: metadata.name}}}]
-        ports: [{name: http, containerPort: 8080}]
-        readinessProbe: {tcpSocket: {port: 8080}, periodSeconds: 2}
----
-apiVersion: v1
-kind: Service
-metadata: {name: hello, namespace: shop}
-spec: {selector: {app: hello}, ports: [{name: http, port: 80, targetPort: 8080}]}
-`;
-const exportOf = (name: string) => `apiVersion: multicluster.x-k8s.io/v1alpha1\nkind: ServiceExport\nmetadata: {name: ${name}, namespace: shop}\n`;
 
 /** Seconds until `check` holds (polled every 100 ms), or undefined after `limit` seconds. */
 async function secondsUntil(limit: number, check: () => Promise<boolean>): Promise<number | undefined> {
