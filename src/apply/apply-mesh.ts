@@ -13,6 +13,11 @@ import { waitDeploymentReady } from '../k8s/deployments.ts';
 import { objectRef, type KubeObject } from '../k8s/object.ts';
 import { applyChangeSet, planObjects, undesired, type ChangeSetEntry } from '../k8s/resource-manager.ts';
 import { istioChartsDir } from '../lab/upstream-sources.ts';
+import { MCS_CRD_NAMES, mcsCrds } from '../mcs/crds.ts';
+import { owned } from '../render/ownership.ts';
+import type { EastwestError } from '../core/errors.ts';
+import type { KubeClient } from '../k8s/client.ts';
+import type { MeshSpec } from '../spec/schema.ts';
 import { DEMO_NAMESPACE } from '../render/demo-workload.ts';
 import { renderMesh, type RenderedCluster } from '../render/render-mesh.ts';
 import type { ClusterSpec } from '../spec/schema.ts';
@@ -20,7 +25,8 @@ import { waitForGatewayAddress } from './gateway-address.ts';
 import { chartArgs, deployedRelease, recoverPendingRelease, releaseUpToDate, upgradeInstall, type HelmTarget } from './helm.ts';
 import { meshObjects, REMOTE_SECRET_PREFIX, type PeerAccess } from './mesh-objects.ts';
 import { ownedObjects, ownedSelector } from './prune.ts';
-import { readerToken, serverOf } from './remote-secrets.ts';
+import { readerToken, serverOf, type ReaderTokenSource } from './remote-secrets.ts';
+import { SYNC_LIVE_REFS, syncImage, syncReaderSource, type SyncLiveInput } from './sync-objects.ts';
 
 export interface ApplyOptions extends EngineOptions {
   helm: string;
@@ -78,13 +84,14 @@ export async function applyMesh(options: ApplyOptions, reporter: Reporter): Prom
   const known = await knownGatewayAddresses(spec, ctx.connected);
   const initial = new Map(renderMesh({ spec, pki: bundle, gatewayAddresses: addressMap(known) }).map((r) => [r.cluster.name, r]));
   const classify = classifier(ctx.requestTimeoutSeconds);
+  const crds = await mcsCrds().catch((error: unknown) => error as EastwestError);
 
   // 2. Per selected cluster: pre-install objects, Helm releases, gateway address.
   const installs = await fanOut(ctx.selected, 'install', async (cluster) => {
     const { client } = ctx.connected.get(cluster.name)!;
     const rendered = initial.get(cluster.name)!;
     say(`${cluster.name}: istio-system and cacerts`);
-    const preInstall = rendered.preInstall.map((s) => s.object);
+    const preInstall = [...rendered.preInstall.map((s) => s.object), ...(await absentMcsCrds(client, crds, spec, reporter))];
     const planned = await planObjects(client, preInstall, ownedSelector(spec.meshID));
     const changes: Change[] = dryRun ? planned.map(({ object: _o, ...e }) => e) : await applyChangeSet(client, planned, []);
     changes.push(...(await helmReleases(ctx, options, cluster, rendered, dryRun, timeout, say)));
@@ -101,6 +108,7 @@ export async function applyMesh(options: ApplyOptions, reporter: Reporter): Prom
   // 3. The mesh objects, rendered again with every gateway address now known.
   const final = new Map(renderMesh({ spec, pki: bundle, gatewayAddresses: addressMap(gateways) }).map((r) => [r.cluster.name, r]));
   const peers = spec.federation.mode === 'endpoint-discovery' ? await peerAccess(ctx, dryRun, reporter) : new Map<string, PeerAccess>();
+  const syncInput = await syncLiveInput(ctx, dryRun, reporter);
   // A remote secret of a peer whose token cannot be read now (unreachable, or only read) stays as it is;
   // in another mode, or for a cluster no longer in the spec, it goes.
   const keptRemoteSecret = (ref: string) => {
@@ -114,11 +122,14 @@ export async function applyMesh(options: ApplyOptions, reporter: Reporter): Prom
     const rendered = final.get(cluster.name)!;
     // Objects that would route to a gateway whose address nobody knows are left as they are.
     const pendingRefs = new Set(rendered.pending.map((p) => p.object));
-    const all = meshObjects(spec, cluster, rendered, peers);
+    const all = meshObjects(spec, cluster, rendered, peers, syncInput);
     const objects = all.filter((o) => !pendingRefs.has(objectRef(o)));
     const owned = await ownedObjects(client, spec.meshID);
-    // Remote secrets of peers whose token could not be read now (unreachable, or not selected) are kept.
-    const keep = owned.filter((o) => pendingRefs.has(objectRef(o)) || keptRemoteSecret(objectRef(o)));
+    // Remote secrets of peers whose token could not be read now (unreachable, or not selected) are kept;
+    // so are the sync controller's access and Deployment when a peer's reader token is unknown.
+    const syncKept = spec.sync.inCluster && !all.some((o) => SYNC_LIVE_REFS.includes(objectRef(o)));
+    if (syncKept) say(`${cluster.name}: the sync controller's access and Deployment are left as they are (a peer's reader token is unknown now)`);
+    const keep = owned.filter((o) => pendingRefs.has(objectRef(o)) || keptRemoteSecret(objectRef(o)) || (syncKept && SYNC_LIVE_REFS.includes(objectRef(o))));
     const prune = undesired(owned, [...objects, ...rendered.preInstall.map((s) => s.object), ...keep]);
     const planned = await planObjects(client, objects, ownedSelector(spec.meshID));
     const skipped: Change[] = rendered.pending.map((p) => ({ ref: p.object, action: 'skipped', note: p.reason ?? `the east-west gateway of ${p.gatewayOf} has no known address` }));
@@ -158,12 +169,39 @@ async function helmReleases(ctx: EngineContext, options: ApplyOptions, cluster: 
   return changes;
 }
 
+/**
+ * The MCS API's CRDs a cluster lacks (ServiceExport, ServiceImport): created, never replaced (another MCS
+ * implementation's are left alone). Without Go's module cache they cannot be had: fatal only when the
+ * spec runs the controller in-cluster.
+ */
+async function absentMcsCrds(client: KubeClient, crds: KubeObject[] | EastwestError, spec: MeshSpec, reporter: Reporter): Promise<KubeObject[]> {
+  if (!Array.isArray(crds)) {
+    const present = await client.read({ apiVersion: 'apiextensions.k8s.io/v1', kind: 'CustomResourceDefinition', metadata: { name: MCS_CRD_NAMES[0] } });
+    if (present) return [];
+    if (spec.sync.inCluster) throw crds;
+    reporter.report({ level: 'warn', code: 'mcs-crds', message: `${client.cluster}: ${crds.message}; ServiceExports cannot be made there until they are installed` });
+    return [];
+  }
+  const absent: KubeObject[] = [];
+  for (const crd of crds) if (!(await client.read(crd))) absent.push(owned(spec.meshID, crd));
+  return absent;
+}
+
+/** The in-cluster sync controller's live input: its image and every peer's reader access. */
+export async function syncLiveInput(ctx: EngineContext, dryRun: boolean, reporter: Reporter): Promise<SyncLiveInput | undefined> {
+  if (!ctx.spec.sync.inCluster) return undefined;
+  const image = syncImage(ctx.spec);
+  if (!image) return undefined; // the spec's cross-field check asks for one
+  const peers = await peerAccess(ctx, dryRun, reporter, syncReaderSource(ctx.spec.meshID));
+  return { image, peers, requestTimeoutSeconds: ctx.requestTimeoutSeconds };
+}
+
 /** Server, CA and reader token of every reachable cluster; tokens are only created in selected clusters. */
-async function peerAccess(ctx: EngineContext, dryRun: boolean, reporter: Reporter): Promise<Map<string, PeerAccess>> {
+async function peerAccess(ctx: EngineContext, dryRun: boolean, reporter: Reporter, source?: ReaderTokenSource): Promise<Map<string, PeerAccess>> {
   const entries = await Promise.all([...ctx.connected.values()].map(async ({ cluster, client }) => {
     const selected = ctx.selected.includes(cluster);
     try {
-      const token = await readerToken(client, { create: !dryRun && selected });
+      const token = await readerToken(client, { create: !dryRun && selected, ...(source ? { source } : {}) });
       if (token === undefined) return undefined;
       return [cluster.name, { ...serverOf(client.config), token }] as [string, PeerAccess];
     } catch (error) {

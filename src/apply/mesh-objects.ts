@@ -6,6 +6,7 @@ import { owned } from '../render/ownership.ts';
 import type { RenderedCluster } from '../render/render-mesh.ts';
 import type { ClusterSpec, MeshSpec } from '../spec/schema.ts';
 import { remoteSecret } from './remote-secrets.ts';
+import { syncLiveObjects, type SyncLiveInput } from './sync-objects.ts';
 
 /** What a remote secret for a peer is made of (read live from that peer at apply time). */
 export interface PeerAccess {
@@ -17,8 +18,11 @@ export interface PeerAccess {
 export const REMOTE_SECRET_PREFIX = 'Secret/istio-system/istio-remote-secret-';
 
 /** Remote secrets only for the peers in `peers` (a peer that cannot be reached keeps its secret as it is). */
-export function meshObjects(spec: MeshSpec, cluster: ClusterSpec, rendered: RenderedCluster, peers: ReadonlyMap<string, PeerAccess>): KubeObject[] {
+export function meshObjects(spec: MeshSpec, cluster: ClusterSpec, rendered: RenderedCluster, peers: ReadonlyMap<string, PeerAccess>, sync?: SyncLiveInput): KubeObject[] {
   const staged = [...rendered.postInstall];
+  if (spec.sync.inCluster && sync) {
+    for (const object of syncLiveObjects(spec, cluster, sync) ?? []) staged.push({ stage: object.kind === 'Secret' ? 'secrets' : 'istio-config', object });
+  }
   if (spec.federation.mode === 'endpoint-discovery') {
     for (const other of spec.clusters) {
       const access = peers.get(other.name);

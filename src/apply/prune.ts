@@ -4,8 +4,15 @@ import type { KubeClient } from '../k8s/client.ts';
 import type { KubeObject } from '../k8s/object.ts';
 import { MANAGED_BY_LABEL, MANAGED_BY_VALUE, MESH_LABEL } from '../render/ownership.ts';
 
-/** Kinds eastwest renders and may therefore prune (namespaces and workloads are left alone). */
+/** Kinds eastwest renders and may therefore prune (namespaces and CRDs are left alone). */
 export const PRUNABLE_KINDS: readonly { apiVersion: string; kind: string }[] = [
+  { apiVersion: 'apps/v1', kind: 'Deployment' },
+  { apiVersion: 'v1', kind: 'ServiceAccount' },
+  { apiVersion: 'v1', kind: 'ConfigMap' },
+  { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole' },
+  { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRoleBinding' },
+  { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'Role' },
+  { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'RoleBinding' },
   { apiVersion: 'networking.istio.io/v1', kind: 'ServiceEntry' },
   { apiVersion: 'networking.istio.io/v1', kind: 'WorkloadEntry' },
   { apiVersion: 'networking.istio.io/v1', kind: 'DestinationRule' },

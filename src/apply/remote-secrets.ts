@@ -55,19 +55,30 @@ export function serverOf(config: KubeConfig): { server: string; caData: string }
   return { server: cluster.server, caData };
 }
 
+/** Which reader token: its Secret, and what must exist before it (its namespace, its account). */
+export interface ReaderTokenSource {
+  secret: KubeObject;
+  prerequisites: KubeObject[];
+}
+
+export const ISTIO_READER: ReaderTokenSource = { secret: readerTokenSecret(), prerequisites: [] };
+
 /**
- * The reader service account's token. With `create`, its token Secret is made first and waited for;
- * without, an existing token or undefined (a cluster that is only read is never written).
+ * A reader service account's token (Istio's by default). With `create`, its prerequisites and token Secret
+ * are applied first and the token waited for; without, an existing token or undefined (a cluster that is
+ * only read is never written).
  */
-export async function readerToken(client: KubeClient, options: { create: boolean; timeoutSeconds?: number } = { create: true }): Promise<string | undefined> {
+export async function readerToken(client: KubeClient, options: { create: boolean; timeoutSeconds?: number; source?: ReaderTokenSource } = { create: true }): Promise<string | undefined> {
+  const source = options.source ?? ISTIO_READER;
   const current = async () => {
-    const secret = (await client.read(readerTokenSecret())) as { data?: { token?: string } } | undefined;
+    const secret = (await client.read(source.secret)) as { data?: { token?: string } } | undefined;
     return secret?.data?.token ? Buffer.from(secret.data.token, 'base64').toString('utf8') : undefined;
   };
   if (!options.create) return current();
-  await client.apply(readerTokenSecret());
+  for (const object of source.prerequisites) await client.apply(object);
+  await client.apply(source.secret);
   const timeoutSeconds = options.timeoutSeconds ?? 60;
   const token = await pollUntil(timeoutSeconds, 500, current);
   if (token !== undefined) return token;
-  throw new ClusterError(client.cluster, 'api', `no token for ${READER_SERVICE_ACCOUNT} after ${timeoutSeconds} s`, 'is the token controller (kube-controller-manager) running?');
+  throw new ClusterError(client.cluster, 'api', `no token in ${source.secret.metadata.namespace}/${source.secret.metadata.name} after ${timeoutSeconds} s`, 'is the token controller (kube-controller-manager) running?');
 }

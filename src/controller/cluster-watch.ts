@@ -2,16 +2,15 @@
 // backoff after an error) on ServiceExports and Services, and a heartbeat with the request deadline.
 // A cluster whose API stops answering is stale — its last-known exports stay routed elsewhere — and
 // when it answers again its informers start over from a fresh list, so what changed meanwhile converges.
-import { CoreV1Api, makeInformer, type Informer, type KubernetesObject, type ObjectCache, type V1Service, VersionApi } from '@kubernetes/client-node';
+import { CoreV1Api, CustomObjectsApi, makeInformer, type Informer, type KubernetesObject, type ObjectCache, type V1Service, VersionApi } from '@kubernetes/client-node';
 import type { Reporter } from '../core/reporter.ts';
 import { connect } from '../engine/context.ts';
 import { serviceAddress } from '../engine/gateway-addresses.ts';
-import { clusterError } from '../k8s/cluster-error.ts';
+import { ClusterError, clusterError } from '../k8s/cluster-error.ts';
 import { KubeClient } from '../k8s/client.ts';
 import { MCS_GROUP, SYNC_FIELD_MANAGER } from '../mcs/imports.ts';
 import { EASTWEST_GATEWAY_RELEASE, ISTIO_NAMESPACE } from '../render/helm-releases.ts';
 import type { ClusterSpec } from '../spec/schema.ts';
-import type { KubeObject } from '../k8s/object.ts';
 
 export interface ServiceExportObject extends KubernetesObject {
   status?: { conditions?: { type: string; status: string; reason?: string; message?: string; lastTransitionTime?: string }[] };
@@ -38,11 +37,8 @@ export class ClusterWatch {
   private readonly kubeconfig: string | undefined;
   private readonly requestTimeoutSeconds: number;
 
-  private readonly crds: KubeObject[];
-
-  constructor(cluster: ClusterSpec, options: { kubeconfig: string | undefined; requestTimeoutSeconds: number; onChange: () => void; reporter: Reporter; crds: KubeObject[] }) {
+  constructor(cluster: ClusterSpec, options: { kubeconfig: string | undefined; requestTimeoutSeconds: number; onChange: () => void; reporter: Reporter }) {
     this.cluster = cluster;
-    this.crds = options.crds;
     this.kubeconfig = options.kubeconfig;
     this.requestTimeoutSeconds = options.requestTimeoutSeconds;
     this.onChange = options.onChange;
@@ -74,16 +70,11 @@ export class ClusterWatch {
   async start(): Promise<void> {
     while (!this.stopped && !this.client) {
       try {
-        const connection = await connect(this.cluster, this.kubeconfig, this.requestTimeoutSeconds);
+        const connection = await connect(this.cluster, this.kubeconfig, this.requestTimeoutSeconds, { admin: false });
         const client = new KubeClient(connection.client.config, { cluster: this.cluster.name, fieldManager: SYNC_FIELD_MANAGER });
-        // The MCS API's CRDs, before anything watches ServiceExports: created where absent, never replaced.
-        let created = 0;
-        for (const crd of this.crds) {
-          if (await client.read(crd)) continue;
-          await client.patch(crd);
-          created++;
-        }
-        if (created) this.say('installed the MCS API CRDs (ServiceExport, ServiceImport)');
+        // The MCS API's CRDs come with `eastwest apply`; without them there is nothing to watch.
+        const served = await client.call('discover the MCS API', () => client.config.makeApiClient(CustomObjectsApi).listClusterCustomObject({ group: MCS_GROUP, version: 'v1alpha1', plural: 'serviceexports', limit: 1 }).then(() => true), () => false);
+        if (!served) throw new ClusterError(this.cluster.name, 'api', 'the MCS API (ServiceExport, ServiceImport) is not installed', 'run `eastwest apply -f <spec>`: it installs the CRDs of sigs.k8s.io/mcs-api');
         this.client = client;
       } catch (error) {
         this.setState('stale', clusterError(this.cluster.name, error, this.requestTimeoutSeconds).message);

@@ -8,12 +8,13 @@ import { mapLimit } from '../core/fan-out.ts';
 import { clusterError } from '../k8s/cluster-error.ts';
 import type { KubeObject } from '../k8s/object.ts';
 import { applyChangeSet, planObjects, undesired } from '../k8s/resource-manager.ts';
-import { importObjects, istioProtocol, MCS_GROUP, resolveExports, SYNC_MANAGED_BY, type ClusterExport, type Condition, type ExportStatus } from '../mcs/imports.ts';
+import { EXPORT_TO_ANNOTATION, importObjects, istioProtocol, parseExportTo, MCS_GROUP, resolveExports, SYNC_MANAGED_BY, type ClusterExport, type Condition, type ExportStatus } from '../mcs/imports.ts';
 import { MESH_LABEL } from '../render/ownership.ts';
 import { ISTIO_NAMESPACE } from '../render/helm-releases.ts';
 import { resolveKubeconfig } from '../apply/kubeconfig.ts';
 import { listOwned } from '../apply/prune.ts';
 import type { MeshSpec } from '../spec/schema.ts';
+import { SYNC_STATUS_CONFIGMAP } from '../render/sync-controller.ts';
 import { ClusterWatch, type ServiceExportObject } from './cluster-watch.ts';
 
 export interface SyncOptions {
@@ -22,8 +23,8 @@ export interface SyncOptions {
   requestTimeoutSeconds: number;
   /** Milliseconds to gather events before a reconcile. */
   debounceMs?: number;
-  /** The MCS API CRDs, installed in each cluster when it is first reached. */
-  crds: KubeObject[];
+  /** Clusters this controller writes (imports, export status, its status report); all when absent. Every cluster is read. */
+  writeClusters?: readonly string[];
 }
 
 export interface SyncClusterStatus {
@@ -47,10 +48,12 @@ const SYNC_KINDS = [
   { apiVersion: `${MCS_GROUP}/v1alpha1`, kind: 'ServiceImport' },
 ];
 
-export const SYNC_STATUS_CONFIGMAP = 'eastwest-sync-status';
+export { SYNC_STATUS_CONFIGMAP };
 
 export interface PublishedSyncStatus {
   updatedAt: string;
+  /** The clusters the reporting controller writes (its own, in-cluster). */
+  writes?: string[];
   clusters: SyncClusterStatus[];
 }
 
@@ -86,6 +89,7 @@ export function collectExports(watches: readonly ClusterWatch[]): ClusterExport[
         name,
         createdAt: new Date((e.metadata?.creationTimestamp as unknown as string | Date | undefined) ?? 0).toISOString(),
         ...(svc ? { service: { ports, selector: svc.spec?.selector ?? {} } } : {}),
+        exportTo: parseExportTo(e.metadata?.annotations?.[EXPORT_TO_ANNOTATION]),
       });
     }
   }
@@ -104,7 +108,8 @@ export function startSync(options: SyncOptions, spec: MeshSpec, reporter: Report
     dirty = true;
     wake?.();
   };
-  const watches = spec.clusters.map((c) => new ClusterWatch(c, { kubeconfig, requestTimeoutSeconds: options.requestTimeoutSeconds, onChange, reporter, crds: options.crds }));
+  const watches = spec.clusters.map((c) => new ClusterWatch(c, { kubeconfig, requestTimeoutSeconds: options.requestTimeoutSeconds, onChange, reporter }));
+  const writes = (w: ClusterWatch) => options.writeClusters === undefined || options.writeClusters.includes(w.cluster.name);
   for (const w of watches) void w.start();
   const say = (message: string, level: 'info' | 'warn' = 'info') => reporter.report({ level, code: 'sync', message });
 
@@ -153,7 +158,7 @@ export function startSync(options: SyncOptions, spec: MeshSpec, reporter: Report
       return a ? [[w.cluster.name, a] as [string, string]] : [];
     }));
     const now = Date.now();
-    const live = watches.filter((w) => w.state === 'live' && w.client && (retryAt.get(w.cluster.name) ?? 0) <= now);
+    const live = watches.filter((w) => writes(w) && w.state === 'live' && w.client && (retryAt.get(w.cluster.name) ?? 0) <= now);
     const results = await mapLimit(live, 8, async (watch) => {
       try {
         const changes = await reconcileCluster(watch, importObjects(spec, watch.cluster, imports, gateways), statuses);
@@ -182,8 +187,8 @@ export function startSync(options: SyncOptions, spec: MeshSpec, reporter: Report
   async function publishStatus(): Promise<void> {
     const view = JSON.stringify(status());
     if (view === published && Date.now() - publishedAt < 10_000) return;
-    const body = { updatedAt: new Date().toISOString(), clusters: status() };
-    const results = await Promise.all(watches.filter((w) => w.state === 'live' && w.client).map((w) =>
+    const body: PublishedSyncStatus = { updatedAt: new Date().toISOString(), ...(options.writeClusters ? { writes: [...options.writeClusters] } : {}), clusters: status() };
+    const results = await Promise.all(watches.filter((w) => writes(w) && w.state === 'live' && w.client).map((w) =>
       w.client!.apply(syncStatusConfigMap(spec, body)).then(() => true, () => false)));
     if (results.some(Boolean)) {
       published = view;

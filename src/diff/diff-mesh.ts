@@ -9,6 +9,9 @@ import { ensureCa } from '../actions/ensure-ca.ts';
 import { fanOut, mapLimit, type ClusterOutcome } from '../core/fan-out.ts';
 import { deployedRelease } from '../apply/helm.ts';
 import { meshObjects, REMOTE_SECRET_PREFIX } from '../apply/mesh-objects.ts';
+import { syncLiveInput } from '../apply/apply-mesh.ts';
+import { SYNC_LIVE_REFS } from '../apply/sync-objects.ts';
+import { MCS_CRD_NAMES } from '../mcs/crds.ts';
 import { ownedObjects, ownedSelector } from '../apply/prune.ts';
 import { classifier, openEngine, type EngineOptions } from '../engine/context.ts';
 import { addressMap, knownGatewayAddresses, type GatewayAddress } from '../engine/gateway-addresses.ts';
@@ -61,6 +64,8 @@ export async function diffMesh(options: DiffOptions, reporter: Reporter): Promis
   }
   const rendered = new Map(renderMesh({ spec, pki: bundle, gatewayAddresses: addressMap(gateways) }).map((r) => [r.cluster.name, r]));
   const helmTimeoutMs = (ctx.requestTimeoutSeconds * 3 + 5) * 1000;
+  // The sync controller's access and Deployment, from the peers' reader tokens (only read).
+  const syncInput = await syncLiveInput(ctx, true, reporter);
 
   const clusters = await fanOut(ctx.selected, 'diff', async (cluster) => {
     const connection = ctx.connected.get(cluster.name);
@@ -72,7 +77,8 @@ export async function diffMesh(options: DiffOptions, reporter: Reporter): Promis
     const r = rendered.get(cluster.name)!;
     // Objects routing to a gateway whose address nobody knows are what apply leaves alone: not compared.
     const pendingRefs = new Set(r.pending.map((p) => p.object));
-    const desired = [...r.preInstall.map((s) => s.object), ...meshObjects(spec, cluster, r, new Map())].filter((o) => !pendingRefs.has(objectRef(o)));
+    const desired = [...r.preInstall.map((s) => s.object), ...meshObjects(spec, cluster, r, new Map(), syncInput)].filter((o) => !pendingRefs.has(objectRef(o)));
+    const syncUnknown = spec.sync.inCluster && !desired.some((o) => SYNC_LIVE_REFS.includes(objectRef(o)));
     const [planned, owned, releases] = await Promise.all([
       planObjects(client, desired, ownedSelector(spec.meshID)),
       ownedObjects(client, spec.meshID),
@@ -84,13 +90,17 @@ export async function diffMesh(options: DiffOptions, reporter: Reporter): Promis
       else if (p.action === 'configured') drift.push({ ref: p.ref, state: 'changed', ...(p.fields ? { fields: p.fields } : {}) });
     }
     // Remote secrets are made from live tokens at apply time: desired when the mode wants them.
-    const keep = spec.federation.mode === 'endpoint-discovery' ? owned.filter((o) => objectRef(o).startsWith(REMOTE_SECRET_PREFIX)) : [];
+    const keep = owned.filter((o) => (spec.federation.mode === 'endpoint-discovery' && objectRef(o).startsWith(REMOTE_SECRET_PREFIX)) || (syncUnknown && SYNC_LIVE_REFS.includes(objectRef(o))));
     for (const extra of undesired(owned, [...desired, ...keep]).filter((o) => !pendingRefs.has(objectRef(o)))) drift.push({ ref: objectRef(extra), state: 'extra' });
     if (spec.federation.mode === 'endpoint-discovery') {
       for (const other of spec.clusters.filter((c) => c.name !== cluster.name)) {
         const ref = `${REMOTE_SECRET_PREFIX}${other.name}`;
         if (!owned.some((o) => objectRef(o) === ref)) drift.push({ ref, state: 'missing' });
       }
+    }
+    // The MCS API's CRDs: apply creates them where absent.
+    for (const name of MCS_CRD_NAMES) {
+      if (!(await client.read({ apiVersion: 'apiextensions.k8s.io/v1', kind: 'CustomResourceDefinition', metadata: { name } }))) drift.push({ ref: `CustomResourceDefinition/${name}`, state: 'missing' });
     }
     for (const { release, deployed } of releases) {
       const ref = `HelmRelease/${release.namespace}/${release.release}`;

@@ -57,7 +57,11 @@ export function selectClusters(spec: MeshSpec, names: readonly string[] | undefi
 }
 
 /** Connects to one cluster: a supported Kubernetes and rights to manage every resource. */
-export async function connect(cluster: ClusterSpec, kubeconfig: string | undefined, requestTimeoutSeconds: number): Promise<Connection> {
+/**
+ * One connection with the request deadline: the version is checked and, unless `admin` is false (the sync
+ * controller reads and writes only what its roles allow), that the user may manage everything.
+ */
+export async function connect(cluster: ClusterSpec, kubeconfig: string | undefined, requestTimeoutSeconds: number, options: { admin?: boolean } = {}): Promise<Connection> {
   const config = loadKubeConfig(cluster.context, kubeconfig, requestTimeoutSeconds);
   const client = new KubeClient(config, { cluster: cluster.name });
   const version = await client.call('version', () => config.makeApiClient(VersionApi).getCode());
@@ -65,6 +69,7 @@ export async function connect(cluster: ClusterSpec, kubeconfig: string | undefin
   if (version.major !== '1' || minor < SUPPORTED_KUBERNETES.minMinor || minor > SUPPORTED_KUBERNETES.maxMinor) {
     throw new ClusterError(cluster.name, 'api', `Kubernetes ${version.gitVersion} is not supported (1.${SUPPORTED_KUBERNETES.minMinor}–1.${SUPPORTED_KUBERNETES.maxMinor})`, 'use a cluster within the supported range');
   }
+  if (options.admin === false) return { cluster, client, kubernetesVersion: version.gitVersion };
   const review = await client.call('access review', () => config.makeApiClient(AuthorizationV1Api).createSelfSubjectAccessReview({
     body: { apiVersion: 'authorization.k8s.io/v1', kind: 'SelfSubjectAccessReview', spec: { resourceAttributes: { verb: '*', group: '*', resource: '*' } } },
   }));

@@ -151,7 +151,9 @@ export async function labUp(options: LabUpOptions, reporter: Reporter): Promise<
     } },
     { name: 'load images', run: async () => {
       await Promise.all(plan.nodes.map(async (node) => {
-        await inNode(node.cluster, 'ctr', ['--address', CONTAINERD_SOCKET, '-n', 'k8s.io', 'images', 'import', '--all-platforms', components!.imagesArchive], 20 * 60_000);
+        for (const archive of components!.imagesArchives) {
+          await inNode(node.cluster, 'ctr', ['--address', CONTAINERD_SOCKET, '-n', 'k8s.io', 'images', 'import', '--all-platforms', archive], 20 * 60_000);
+        }
       }));
     } },
     { name: 'nodes ready', run: async () => {

@@ -8,6 +8,7 @@ import type { KubeObject } from '../k8s/object.ts';
 import { goModuleDir } from '../lab/upstream-sources.ts';
 
 export const MCS_API_MODULE = { module: 'sigs.k8s.io/mcs-api', version: 'v0.5.2' } as const;
+export const MCS_CRD_NAMES = ['serviceexports.multicluster.x-k8s.io', 'serviceimports.multicluster.x-k8s.io'] as const;
 const FILES = ['multicluster.x-k8s.io_serviceexports.yaml', 'multicluster.x-k8s.io_serviceimports.yaml'];
 
 export async function mcsCrds(): Promise<KubeObject[]> {

@@ -15,6 +15,8 @@ export const CLUSTERSET_SUFFIX = 'svc.clusterset.local';
 export const SYNC_MANAGED_BY = 'eastwest-sync';
 export const SYNC_FIELD_MANAGER = 'eastwest-sync';
 export const MCS_SERVICE_LABEL = 'eastwest.dev/mcs-service';
+/** On a ServiceExport: the namespaces (comma-separated, or "*") whose proxies may use the imported service. */
+export const EXPORT_TO_ANNOTATION = 'eastwest.dev/export-to';
 
 export interface ExportedPort {
   name: string;
@@ -32,6 +34,20 @@ export interface ClusterExport {
   /** The ServiceExport's creation time (ISO 8601): the oldest export wins a conflict. */
   createdAt: string;
   service?: { ports: ExportedPort[]; selector: Record<string, string> };
+  /** Namespaces from its eastwest.dev/export-to annotation (besides its own), or why that is unusable. */
+  exportTo?: string[] | { error: string };
+}
+
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+
+/** The eastwest.dev/export-to annotation: namespaces separated by commas (spaces allowed), or "*". */
+export function parseExportTo(value: string | undefined): string[] | { error: string } {
+  if (value === undefined) return [];
+  const entries = value.split(',').map((v) => v.trim());
+  if (entries.length === 1 && entries[0] === '') return [];
+  const bad = entries.filter((e) => e !== '*' && !DNS_LABEL.test(e));
+  if (bad.length > 0) return { error: `${EXPORT_TO_ANNOTATION} must list namespaces separated by commas, or "*"; ${bad.map((b) => JSON.stringify(b)).join(', ')} is not a namespace name` };
+  return [...new Set(entries)].sort();
 }
 
 export interface Condition {
@@ -56,6 +72,8 @@ export interface ImportedService {
   clusters: string[];
   /** Pod labels that select its workloads, per serving cluster (each cluster's own Service). */
   selectors: Record<string, Record<string, string>>;
+  /** Namespaces the serving exports' annotations name (their union), besides the service's own. */
+  exportTo: string[];
 }
 
 export const clustersetHost = (s: { name: string; namespace: string }) => `${s.name}.${s.namespace}.${CLUSTERSET_SUFFIX}`;
@@ -85,13 +103,15 @@ export function resolveExports(exports: readonly ClusterExport[]): { imports: Im
   const statuses: ExportStatus[] = [];
   for (const key of [...groups.keys()].sort()) {
     const group = groups.get(key)!.sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.cluster.localeCompare(b.cluster));
-    const valid = group.filter((e) => e.service !== undefined && e.service.ports.length > 0 && Object.keys(e.service.selector).length > 0);
+    const valid = group.filter((e) => (e.exportTo === undefined || Array.isArray(e.exportTo)) && e.service !== undefined && e.service.ports.length > 0 && Object.keys(e.service.selector).length > 0);
     const conflicting = valid.filter((e) => portKey(e.service!.ports) !== portKey(valid[0]!.service!.ports)).map((e) => e.cluster);
     const winner = valid[0];
     const serving: ClusterExport[] = [];
     for (const e of group) {
       const conditions: Condition[] = [];
-      if (!e.service) {
+      if (e.exportTo !== undefined && !Array.isArray(e.exportTo)) {
+        conditions.push({ type: 'Valid', status: 'False', reason: 'InvalidExportTo', message: `${e.exportTo.error}: nothing is exported` });
+      } else if (!e.service) {
         conditions.push({ type: 'Valid', status: 'False', reason: 'NoService', message: `no Service ${e.namespace}/${e.name} in cluster ${e.cluster}: nothing is exported` });
       } else if (e.service.ports.length === 0) {
         conditions.push({ type: 'Valid', status: 'False', reason: 'NoPorts', message: `Service ${e.namespace}/${e.name} has no ports` });
@@ -113,10 +133,22 @@ export function resolveExports(exports: readonly ClusterExport[]): { imports: Im
       statuses.push({ cluster: e.cluster, namespace: e.namespace, name: e.name, conditions });
     }
     if (winner && serving.length > 0) {
-      imports.push({ namespace: winner.namespace, name: winner.name, ports: winner.service!.ports, clusters: serving.map((e) => e.cluster).sort(), selectors: Object.fromEntries(serving.map((e) => [e.cluster, e.service!.selector])) });
+      const exportTo = [...new Set(serving.flatMap((e) => (Array.isArray(e.exportTo) ? e.exportTo : [])))].sort();
+      imports.push({ namespace: winner.namespace, name: winner.name, ports: winner.service!.ports, clusters: serving.map((e) => e.cluster).sort(), selectors: Object.fromEntries(serving.map((e) => [e.cluster, e.service!.selector])), exportTo });
     }
   }
   return { imports, statuses };
+}
+
+/**
+ * Istio's exportTo for an imported service: its own namespace plus the spec's and its exports' namespaces
+ * ("*": every namespace). A proxy elsewhere never receives it, so a sidecar's configuration grows with what
+ * its namespace may use, not with everything the mesh exports.
+ */
+export function importScope(spec: MeshSpec, service: Pick<ImportedService, 'namespace' | 'exportTo'>): string[] {
+  const named = [...spec.sync.exportTo, ...service.exportTo];
+  if (named.includes('*')) return ['*'];
+  return ['.', ...[...new Set(named)].filter((n) => n !== service.namespace).sort()];
 }
 
 const meta = (spec: MeshSpec, name: string, namespace: string, extra: Record<string, string> = {}) => ({
@@ -144,12 +176,14 @@ export function importObjects(spec: MeshSpec, cluster: ClusterSpec, imports: rea
     const host = clustersetHost(service);
     // Here: this cluster's own Service's selector when it serves, else the oldest export's.
     const selector = { ...(service.selectors[cluster.name] ?? service.selectors[service.clusters[0]!]) };
+    const exportTo = importScope(spec, service);
     objects.push({
       apiVersion: 'networking.istio.io/v1',
       kind: 'ServiceEntry',
       metadata: meta(spec, `${service.name}-clusterset`, service.namespace, { [MCS_SERVICE_LABEL]: service.name }),
       spec: {
         hosts: [host],
+        exportTo,
         location: 'MESH_INTERNAL',
         resolution: 'STATIC',
         ports: service.ports.map((p) => ({ number: p.port, name: p.name, protocol: p.protocol, ...(p.targetPort ? { targetPort: p.targetPort } : {}) })),
@@ -179,6 +213,7 @@ export function importObjects(spec: MeshSpec, cluster: ClusterSpec, imports: rea
       metadata: meta(spec, `${service.name}-clusterset`, service.namespace, { [MCS_SERVICE_LABEL]: service.name }),
       spec: {
         host,
+        exportTo,
         trafficPolicy: {
           tls: { mode: 'ISTIO_MUTUAL' },
           loadBalancer: { simple: 'ROUND_ROBIN', localityLbSetting: { enabled: true, ...(failover.length ? { failover } : {}) } },

@@ -10,6 +10,7 @@ import { cacertsSecret, crossNetworkGateway, istioSystemNamespace, serviceNamesp
 import { owned } from './ownership.ts';
 import { authorizationPolicies, meshPeerAuthentication, passThroughSecurityObjects } from './security-policy.ts';
 import { EastwestError } from '../core/errors.ts';
+import { controllerSpecYaml, syncControllerRbac, syncControllerWorkload, syncNamespace, syncReaderObjects } from './sync-controller.ts';
 
 export interface StagedObject {
   stage: Stage;
@@ -63,6 +64,17 @@ export function renderCluster(input: RenderInput, cluster: ClusterSpec): Rendere
       federation.pending.push(...part.pending);
     }
   }
+  // The in-cluster sync controller: what needs no live input (its access Secret and Deployment come with apply).
+  const sync = spec.sync.inCluster
+    ? {
+        namespaces: [syncNamespace()],
+        objects: [
+          ...syncReaderObjects(),
+          ...syncControllerRbac(),
+          ...syncControllerWorkload(spec, cluster, { image: '', specYaml: controllerSpecYaml(spec, undefined), accessHash: '' }).filter((o) => o.kind === 'ConfigMap'),
+        ],
+      }
+    : { namespaces: [], objects: [] };
   const sortStaged = (list: StagedObject[]) =>
     list.sort((a, b) => STAGES.indexOf(a.stage) - STAGES.indexOf(b.stage) || compareObjects(a.object, b.object));
   return {
@@ -73,7 +85,8 @@ export function renderCluster(input: RenderInput, cluster: ClusterSpec): Rendere
       ...staged(spec.meshID, 'secrets', [cacertsSecret(cacerts)]),
     ]),
     postInstall: sortStaged([
-      ...staged(spec.meshID, 'namespaces', serviceNamespaces(spec)),
+      ...staged(spec.meshID, 'namespaces', [...serviceNamespaces(spec), ...sync.namespaces]),
+      ...staged(spec.meshID, 'secrets', sync.objects),
       ...staged(spec.meshID, 'istio-config', [
         crossNetworkGateway(),
         meshPeerAuthentication(spec),

@@ -137,6 +137,18 @@ export const meshSpecSchema = z.strictObject({
       kiali: z.boolean().default(false),
     })
     .prefault({}),
+  sync: z
+    .strictObject({
+      inCluster: z.boolean().default(false).describe('Run the sync controller in every cluster (a Deployment in eastwest-system that apply installs); otherwise run `eastwest sync` yourself.'),
+      replicas: z.number().int().min(1).max(5).default(2).describe('Replicas of the in-cluster controller; one acts at a time (a Lease in eastwest-system).'),
+      image: z.string().min(1).optional().describe('Image of the in-cluster controller (this project with a Node runtime); the lab builds its own.'),
+      exportTo: z
+        .array(z.union([dnsLabel, z.literal('*')]))
+        .default([])
+        .describe('Namespaces whose proxies receive every imported service, besides the service\'s own namespace; "*" for all. A ServiceExport adds its own with the annotation eastwest.dev/export-to.'),
+    })
+    .prefault({})
+    .describe('Services exported with an MCS ServiceExport, routed as <svc>.<ns>.svc.clusterset.local by the sync controller.'),
   demo: z
     .strictObject({ enabled: z.boolean().default(false) })
     .prefault({})
@@ -240,6 +252,10 @@ export function crossFieldIssues(spec: Loose<MeshSpec>): CrossFieldIssue[] {
       }
     });
   });
+
+  if (spec.sync?.inCluster === true && spec.sync.image === undefined && spec.profile !== 'lab') {
+    issues.push({ path: ['sync', 'image'], message: 'the in-cluster sync controller needs an image', hint: 'set sync.image to an image of eastwest pushed to your registry (the lab profile builds its own)' });
+  }
 
   list(spec.policy?.authorization).forEach((rule, ri) => {
     const matches = services.filter((s) => s?.name === rule.service && (rule.namespace === undefined || s?.namespace === rule.namespace));

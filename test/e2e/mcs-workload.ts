@@ -30,4 +30,6 @@ kind: Service
 metadata: {name: hello, namespace: shop}
 spec: {selector: {app: hello}, ports: [{name: http, port: 80, targetPort: 8080}]}
 `;
-export const exportOf = (name: string) => `apiVersion: multicluster.x-k8s.io/v1alpha1\nkind: ServiceExport\nmetadata: {name: ${name}, namespace: shop}\n`;
+/** A ServiceExport; the demo client's namespace (echo) may use it unless `exportTo` says otherwise. */
+export const exportOf = (name: string, exportTo = 'echo') =>
+  `apiVersion: multicluster.x-k8s.io/v1alpha1\nkind: ServiceExport\nmetadata: {name: ${name}, namespace: shop, annotations: {eastwest.dev/export-to: "${exportTo}"}}\n`;

@@ -136,7 +136,7 @@ describe('sync: MCS ServiceExport → routed from every cluster', () => {
 
   it('the controller SIGKILLed mid-reconcile and restarted: no orphaned or duplicated objects, apply\'s diff clean', async () => {
     for (const name of ['k1', 'k2', 'k3']) await kubectl('lab-eu', ['apply', '-f', '-'], { input: secondService(name) });
-    await kubectl('lab-eu', ['apply', '-f', '-'], { input: ['k1', 'k2', 'k3'].map(exportOf).join('---\n') });
+    await kubectl('lab-eu', ['apply', '-f', '-'], { input: ['k1', 'k2', 'k3'].map((n) => exportOf(n)).join('---\n') });
     await new Promise((r) => setTimeout(r, 150));
     sync!.kill('SIGKILL');
     await new Promise((r) => sync!.once('exit', r));

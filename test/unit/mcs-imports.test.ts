@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { clustersetHost, importObjects, istioProtocol, resolveExports, type ClusterExport } from '../../src/mcs/imports.ts';
+import { clustersetHost, importObjects, importScope, istioProtocol, parseExportTo, resolveExports, type ClusterExport } from '../../src/mcs/imports.ts';
 import { decodeMeshSpec } from '../../src/spec/decode.ts';
 
 const spec = decodeMeshSpec(readFileSync(join(import.meta.dirname, '../../examples/lab.yaml'), 'utf8'), 'lab.yaml').document.spec;
@@ -16,7 +16,7 @@ const gateways = new Map([['us', '198.18.2.1'], ['eu', '198.18.2.17']]);
 describe('resolving exports', () => {
   it('one export: valid, no conflict, served by its cluster', () => {
     const { imports, statuses } = resolveExports([hello('eu', '2026-11-25T10:00:00Z')]);
-    expect(imports).toEqual([{ namespace: 'shop', name: 'hello', ports: http80, clusters: ['eu'], selectors: { eu: { app: 'hello' } } }]);
+    expect(imports).toEqual([{ namespace: 'shop', name: 'hello', ports: http80, clusters: ['eu'], selectors: { eu: { app: 'hello' } }, exportTo: [] }]);
     expect(statuses[0]!.conditions.map((c) => `${c.type}=${c.status}`)).toEqual(['Valid=True', 'Conflict=False']);
   });
   it('no Service: Valid=False with the reason, nothing routed; other exports unaffected', () => {
@@ -83,5 +83,53 @@ describe('objects per cluster', () => {
   });
   it('clusterset host names', () => {
     expect(clustersetHost({ name: 'hello', namespace: 'shop' })).toBe('hello.shop.svc.clusterset.local');
+  });
+});
+
+describe('scoping: which namespaces receive an imported service', () => {
+  const scopeOf = (objects: readonly { kind: string; spec?: unknown }[], kind: string) => (objects.find((o) => o.kind === kind) as { spec: { exportTo: string[] } }).spec.exportTo;
+  it('by default only the service\'s own namespace (ServiceEntry and DestinationRule alike)', () => {
+    const { imports } = resolveExports([hello('eu', '2026-11-25T10:00:00Z')]);
+    const inUs = importObjects(spec, us, imports, gateways);
+    expect(scopeOf(inUs, 'ServiceEntry')).toEqual(['.']);
+    expect(scopeOf(inUs, 'DestinationRule')).toEqual(['.']);
+  });
+  it('the annotation adds namespaces; every serving export\'s namespaces count; its own is not repeated', () => {
+    const a = { ...hello('eu', '2026-11-25T10:00:00Z'), exportTo: parseExportTo('echo, web') };
+    const b = { ...hello('us', '2026-11-25T11:00:00Z'), exportTo: parseExportTo('shop,api') };
+    const { imports } = resolveExports([a, b]);
+    expect(imports[0]!.exportTo).toEqual(['api', 'echo', 'shop', 'web']);
+    expect(scopeOf(importObjects(spec, us, imports, gateways), 'ServiceEntry')).toEqual(['.', 'api', 'echo', 'web']);
+  });
+  it('"*" anywhere (annotation or spec) means every namespace', () => {
+    expect(importScope(spec, { namespace: 'shop', exportTo: ['*', 'echo'] })).toEqual(['*']);
+    const everywhere = { ...spec, sync: { ...spec.sync, exportTo: ['*'] } };
+    expect(importScope(everywhere, { namespace: 'shop', exportTo: [] })).toEqual(['*']);
+  });
+  it('the spec\'s sync.exportTo applies to every import', () => {
+    const withDefault = { ...spec, sync: { ...spec.sync, exportTo: ['frontend'] } };
+    expect(importScope(withDefault, { namespace: 'shop', exportTo: ['echo'] })).toEqual(['.', 'echo', 'frontend']);
+  });
+  it('annotation parsing: empty, spaces, duplicates', () => {
+    expect(parseExportTo(undefined)).toEqual([]);
+    expect(parseExportTo('')).toEqual([]);
+    expect(parseExportTo(' b , a,b ')).toEqual(['a', 'b']);
+    expect(parseExportTo('*')).toEqual(['*']);
+  });
+  it('a bad annotation: Valid=False (InvalidExportTo) naming the bad entry, nothing routed; others unaffected', () => {
+    for (const value of ['Shop', 'a,,b', 'a b', '-x', 'x'.repeat(64)]) {
+      const bad = { ...hello('eu', '2026-11-25T10:00:00Z'), exportTo: parseExportTo(value) };
+      const other = { ...hello('eu', '2026-11-25T10:00:00Z'), name: 'other' };
+      const { imports, statuses } = resolveExports([bad, other]);
+      expect(imports.map((i) => i.name), value).toEqual(['other']);
+      const condition = statuses.find((s) => s.name === 'hello')!.conditions[0]!;
+      expect(condition).toMatchObject({ type: 'Valid', status: 'False', reason: 'InvalidExportTo' });
+      expect(condition.message).toContain('eastwest.dev/export-to');
+    }
+  });
+  it('a bad annotation on one of two exports: the other still serves', () => {
+    const bad = { ...hello('us', '2026-11-25T09:00:00Z'), exportTo: parseExportTo('NOPE') };
+    const { imports } = resolveExports([bad, hello('eu', '2026-11-25T10:00:00Z')]);
+    expect(imports[0]!.clusters).toEqual(['eu']);
   });
 });

@@ -1,10 +1,12 @@
 // Builds (or finds in the cache) every upstream part of the lab, then the images made from them.
-import { realpathSync } from 'node:fs';
-import { join } from 'node:path';
+import { readdirSync, realpathSync, rmSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Reporter } from '../../core/reporter.ts';
 import type { BuiltPart } from '../cache.ts';
 import { IMAGES } from '../images/image-names.ts';
+import { eastwestImage, eastwestImageTag, IMAGE_APP_DIR, productionPackageDirs, projectFiles, projectRoot } from '../images/eastwest-image.ts';
+import { exec } from '../../util/exec.ts';
 import { readLabVersions, type LabVersions } from '../versions.ts';
 import { buildEnvoy } from './envoy.ts';
 import { buildCoredns, buildEtcd, buildHelm, buildIstio, buildKubernetes } from './go-components.ts';
@@ -18,7 +20,8 @@ export interface LabComponents {
   kubernetesBin: string;
   etcd: string;
   helm: string;
-  imagesArchive: string;
+  /** OCI archives to import into every node: the upstream-made images, and eastwest's own. */
+  imagesArchives: string[];
   images: string[];
   parts: BuiltPart[];
 }
@@ -73,13 +76,46 @@ export async function buildLabComponents(reporter: Reporter): Promise<LabCompone
     { parts: [istio.dir, envoy.dir, coredns.dir, rootfs.dir], node: process.version, definitions, layout: 1 },
     reporter,
   );
+  const tag = eastwestImageTag();
+  const ownImage = eastwestImage(tag);
+  const own = await buildEastwestImage(join(rootfs.dir, 'layer.tar'), ownImage, tag, node, reporter);
   return {
     versions,
     kubernetesBin: kubernetes.dir,
     etcd: join(etcd.dir, 'etcd'),
     helm: join(helm.dir, 'helm'),
-    imagesArchive: join(images.dir, 'images.tar'),
-    images: definitions.map((d) => d.name),
-    parts: [kubernetes, istio, etcd, coredns, helm, envoy, rootfs, images],
+    imagesArchives: [join(images.dir, 'images.tar'), join(own.dir, 'images.tar')],
+    images: [...definitions.map((d) => d.name), ownImage],
+    parts: [kubernetes, istio, etcd, coredns, helm, envoy, rootfs, images, own],
   };
+}
+
+/**
+ * eastwest's own image (the in-cluster sync controller): the project's code, its production dependencies
+ * and the Node runtime, on the lab's base layer. Rebuilt when the project changes (the tag is a content
+ * hash); older builds of it are removed from the cache.
+ */
+async function buildEastwestImage(baseLayer: string, name: string, tag: string, node: string, reporter: Reporter): Promise<BuiltPart> {
+  const root = projectRoot();
+  const listed = await exec('npm', ['ls', '--omit=dev', '--all', '--parseable'], { cwd: root, timeoutMs: 120_000 });
+  const app = (p: string) => `${IMAGE_APP_DIR}/${p}`;
+  const definition: ImageDefinition = {
+    name,
+    files: [
+      { from: node, to: 'usr/local/bin/node' },
+      ...projectFiles(root).map((f) => ({ from: join(root, f), to: app(f), mode: 0o644 })),
+      ...productionPackageDirs(listed.stdout, root).map((d) => ({ from: join(root, d), to: app(d), tree: true })),
+    ],
+    entrypoint: ['/usr/local/bin/node', `/${IMAGE_APP_DIR}/bin/eastwest.js`],
+    workingDir: `/${IMAGE_APP_DIR}`,
+    user: '65532:65532',
+    env: { NODE_ENV: 'production' },
+  };
+  const part = await buildImageArchive(baseLayer, [definition], { tag, layout: 1 }, reporter, 'eastwest-image');
+  // One build of eastwest's image is kept: each change of the project would leave another otherwise.
+  const parts = dirname(part.dir);
+  for (const entry of readdirSync(parts)) {
+    if (entry.startsWith('eastwest-image-') && join(parts, entry) !== part.dir) rmSync(join(parts, entry), { recursive: true, force: true });
+  }
+  return part;
 }

@@ -14,6 +14,8 @@ export interface ImageFile {
   from: string | { content: string };
   to: string;
   mode?: number;
+  /** `from` is a directory, copied whole with its files' own modes. */
+  tree?: boolean;
 }
 
 export interface ImageDefinition {
@@ -56,6 +58,10 @@ async function appLayer(work: string, image: ImageDefinition): Promise<string> {
   for (const file of image.files) {
     const target = join(stage, file.to);
     await mkdir(dirname(target), { recursive: true });
+    if (file.tree && typeof file.from === 'string') {
+      await exec('cp', ['-a', '--no-preserve=ownership', file.from, target]);
+      continue;
+    }
     if (typeof file.from === 'string') await copyFile(file.from, target);
     else await writeFile(target, file.from.content);
     await chmod(target, file.mode ?? 0o755);
@@ -67,8 +73,8 @@ async function appLayer(work: string, image: ImageDefinition): Promise<string> {
 }
 
 /** Writes an OCI image layout with all images and packs it as images.tar in the part directory. */
-export async function buildImageArchive(baseLayerTar: string, images: ImageDefinition[], pins: unknown, reporter: Reporter): Promise<BuiltPart> {
-  return cachedPart('images', pins, async (dir) => {
+export async function buildImageArchive(baseLayerTar: string, images: ImageDefinition[], pins: unknown, reporter: Reporter, part = 'images'): Promise<BuiltPart> {
+  return cachedPart(part, pins, async (dir) => {
     const work = await mkdtemp(join(tmpdir(), 'eastwest-images-'));
     try {
       const layout = join(work, 'layout');

@@ -1,0 +1,45 @@
+// The in-cluster sync controller's objects that need live input (apply and diff): its access Secret (the
+// other clusters' reader tokens) and its Deployment (restarted when that access or the spec changes). A
+// peer whose token cannot be read now leaves both as they are. The lab builds the controller's image.
+import { createHash } from 'node:crypto';
+import type { KubeObject } from '../k8s/object.ts';
+import { eastwestImage } from '../lab/images/eastwest-image.ts';
+import { owned } from '../render/ownership.ts';
+import { SYNC_ACCESS_SECRET, SYNC_CONTROLLER, SYNC_NAMESPACE, SYNC_READER_TOKEN, controllerSpecYaml, syncAccessSecret, syncControllerWorkload, syncNamespace, syncReaderObjects, type PeerReadAccess } from '../render/sync-controller.ts';
+import type { ClusterSpec, MeshSpec } from '../spec/schema.ts';
+import type { ReaderTokenSource } from './remote-secrets.ts';
+
+/** Refs apply leaves as they are when a peer's access is unknown now. */
+export const SYNC_LIVE_REFS = [`Secret/${SYNC_NAMESPACE}/${SYNC_ACCESS_SECRET}`, `Deployment/${SYNC_NAMESPACE}/${SYNC_CONTROLLER}`];
+
+/** The sync reader's token: its namespace and account first. */
+export function syncReaderSource(meshID: string): ReaderTokenSource {
+  const [account, token] = syncReaderObjects();
+  return { secret: owned(meshID, token!), prerequisites: [owned(meshID, syncNamespace()), owned(meshID, account!)] };
+}
+
+export function syncImage(spec: MeshSpec): string | undefined {
+  return spec.sync.image ?? (spec.profile === 'lab' ? eastwestImage() : undefined);
+}
+
+export interface SyncLiveInput {
+  image: string;
+  peers: ReadonlyMap<string, PeerReadAccess>;
+  requestTimeoutSeconds?: number;
+}
+
+/** The access Secret and the Deployment, or undefined when a peer's access is not known now. */
+export function syncLiveObjects(spec: MeshSpec, cluster: ClusterSpec, input: SyncLiveInput): KubeObject[] | undefined {
+  if (spec.clusters.some((c) => c.name !== cluster.name && !input.peers.has(c.name))) return undefined;
+  const access = syncAccessSecret(spec, cluster, input.peers);
+  const accessHash = createHash('sha256').update(JSON.stringify(access.stringData)).digest('hex');
+  const workload = syncControllerWorkload(spec, cluster, {
+    image: input.image,
+    specYaml: controllerSpecYaml(spec, undefined),
+    accessHash,
+    ...(input.requestTimeoutSeconds ? { requestTimeoutSeconds: input.requestTimeoutSeconds } : {}),
+  }).filter((o) => o.kind === 'Deployment');
+  return [access, ...workload].map((o) => owned(spec.meshID, o));
+}
+
+export { SYNC_READER_TOKEN };
