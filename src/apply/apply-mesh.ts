@@ -193,7 +193,7 @@ export async function syncLiveInput(ctx: EngineContext, dryRun: boolean, reporte
   const image = syncImage(ctx.spec);
   if (!image) return undefined; // the spec's cross-field check asks for one
   const peers = await peerAccess(ctx, dryRun, reporter, syncReaderSource(ctx.spec.meshID));
-  return { image, peers, requestTimeoutSeconds: ctx.requestTimeoutSeconds };
+  return { image, peers };
 }
 
 /** Server, CA and reader token of every reachable cluster; tokens are only created in selected clusters. */

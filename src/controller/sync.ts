@@ -5,7 +5,7 @@
 import { CustomObjectsApi, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import type { Reporter } from '../core/reporter.ts';
 import { mapLimit } from '../core/fan-out.ts';
-import { clusterError } from '../k8s/cluster-error.ts';
+import { clusterError, httpStatusOf } from '../k8s/cluster-error.ts';
 import type { KubeObject } from '../k8s/object.ts';
 import { applyChangeSet, planObjects, undesired } from '../k8s/resource-manager.ts';
 import { EXPORT_TO_ANNOTATION, importObjects, istioProtocol, parseExportTo, MCS_GROUP, resolveExports, SYNC_MANAGED_BY, type ClusterExport, type Condition, type ExportStatus } from '../mcs/imports.ts';
@@ -115,12 +115,17 @@ export function startSync(options: SyncOptions, spec: MeshSpec, reporter: Report
 
   async function reconcileCluster(watch: ClusterWatch, desired: KubeObject[], statuses: ExportStatus[]): Promise<number> {
     const client = watch.client!;
-    // Namespaces are made only where they do not exist (a user's namespace is never relabelled).
-    const wanted: KubeObject[] = [];
-    for (const o of desired) {
-      if (o.kind === 'Namespace' && (await client.read(o))) continue;
-      wanted.push(o);
-    }
+    // Namespaces are created only where they do not exist (a user's namespace is never relabelled or
+    // patched: the controller's role may create namespaces, not change them).
+    const wanted = desired.filter((o) => o.kind !== 'Namespace');
+    await mapLimit(desired.filter((o) => o.kind === 'Namespace'), 8, async (ns) => {
+      if (await client.read(ns)) return;
+      // 409: made meanwhile (by a user, or the previous acting replica).
+      await client.call(`create Namespace/${ns.metadata.name}`, () => client.objects.create(ns as never).catch((error: unknown) => {
+        if (httpStatusOf(error) === 409) return undefined;
+        throw error;
+      }));
+    });
     const owned = await listOwned(client, SYNC_KINDS, syncSelector(spec.meshID));
     // An object of the same name that is not ours (a user's, another MCS implementation's) is left alone.
     // Every object of these kinds is listed (one request per kind): thousands of imports need no GET each.

@@ -109,7 +109,19 @@ export async function labUp(options: LabUpOptions, reporter: Reporter): Promise<
   const state: LabState = await readLabState();
   const wanted = plan.nodes.map((n) => n.cluster).sort().join(',');
   if (state.running && state.nodes.map((n) => n.cluster).sort().join(',') === wanted) {
-    reporter.report({ level: 'info', code: 'lab-running', message: `the lab is already running (${wanted}); nothing to do` });
+    // Up twice changes nothing, except that an image the nodes lack (eastwest's own, after the project
+    // changed) is built and loaded, so that apply finds the image it names.
+    const components = await buildLabComponents(reporter);
+    let loaded = 0;
+    for (const node of plan.nodes) {
+      const present = (await inNode(node.cluster, 'ctr', ['--address', CONTAINERD_SOCKET, '-n', 'k8s.io', 'images', 'ls', '-q'])).stdout.split('\n');
+      for (const [i, archive] of components.imagesArchives.entries()) {
+        if (components.archiveImages[i]!.every((name) => present.includes(name))) continue;
+        await inNode(node.cluster, 'ctr', ['--address', CONTAINERD_SOCKET, '-n', 'k8s.io', 'images', 'import', '--all-platforms', archive], 20 * 60_000);
+        loaded++;
+      }
+    }
+    reporter.report({ level: 'info', code: 'lab-running', message: `the lab is already running (${wanted}); ${loaded ? `loaded ${loaded} new image archive(s)` : 'nothing to do'}` });
     return { alreadyRunning: true, clearedStale: false, kubeconfig: LAB_KUBECONFIG, contexts: plan.nodes.map((n) => n.context), steps: [] };
   }
   let clearedStale = false;

@@ -80,7 +80,7 @@ export function syncControllerRbac(): KubeObject[] {
         { apiGroups: ['multicluster.x-k8s.io'], resources: ['serviceimports'], verbs: WRITE },
         { apiGroups: ['multicluster.x-k8s.io'], resources: ['serviceexports/status'], verbs: ['get', 'patch', 'update'] },
         // An imported service's namespace is made where it does not exist; a user's is never changed.
-        { apiGroups: [''], resources: ['namespaces'], verbs: ['get', 'list', 'create'] },
+        { apiGroups: [''], resources: ['namespaces'], verbs: ['get', 'create'] },
       ],
     },
     {
@@ -207,7 +207,8 @@ export function syncControllerWorkload(spec: MeshSpec, cluster: ClusterSpec, inp
                   '--kubeconfig', `${ACCESS_DIR}/${ACCESS_FILE}`,
                   '--clusters', cluster.name,
                   '--leader-election',
-                  '--request-timeout', `${input.requestTimeoutSeconds ?? 10}s`,
+                  // Short enough that a frozen peer shows as stale within seconds; ample for an idle API server.
+                  '--request-timeout', `${input.requestTimeoutSeconds ?? 5}s`,
                 ],
                 env: [
                   { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },

@@ -1,6 +1,9 @@
-// Issue 10 in the lab: `eastwest sync` (foreground) routes a Service exported with an MCS ServiceExport
-// from every other cluster as <svc>.<ns>.svc.clusterset.local within seconds, stops routing it within
-// seconds of the unexport, prefers the local export and fails over; a bad export gets a condition.
+// Issue 10 in the lab: the sync controller — in-cluster, as examples/lab.yaml runs it (two replicas per
+// cluster, one acting) — routes a Service exported with an MCS ServiceExport from every other cluster as
+// <svc>.<ns>.svc.clusterset.local within seconds, stops routing it within seconds of the unexport, prefers
+// the local export and fails over, scopes it to the namespaces it is exported to, survives a frozen API
+// server and the loss of its acting replica; a bad export gets a condition. The foreground controller
+// (`eastwest sync`) is SIGKILLed mid-reconcile and restarted.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -20,6 +23,20 @@ const log = (s: string) => process.stderr.write(`[e2e] ${s}\n`);
 const URL = 'http://hello.shop.svc.clusterset.local/';
 let sync: ChildProcess | undefined;
 let syncLog = '';
+
+const K = (context: string) => ({ lease: async () => (await kubectl(context, ['get', 'lease', '-n', 'eastwest-system', 'eastwest-sync', '-o', 'jsonpath={.spec.holderIdentity}'], { okCodes: [0, 1] })).stdout.trim() });
+const runningPods = async (context: string) => (await kubectl(context, ['get', 'pods', '-n', 'eastwest-system', '-l', 'app.kubernetes.io/name=eastwest-sync', '--field-selector', 'status.phase=Running', '-o', 'jsonpath={.items[*].metadata.name}'])).stdout.trim().split(/\s+/).filter(Boolean);
+/** Seconds until a running replica of the in-cluster controller holds the lease in `context`. */
+const leaderIn = async (context: string, limit = 120) => secondsUntil(limit, async () => {
+  const holder = await K(context).lease();
+  return holder !== '' && (await runningPods(context)).includes(holder);
+});
+const scaleInCluster = async (replicas: number) => {
+  for (const context of ['lab-us', 'lab-eu']) await kubectl(context, ['scale', '-n', 'eastwest-system', 'deploy/eastwest-sync', `--replicas=${replicas}`]);
+  if (replicas === 0) {
+    for (const context of ['lab-us', 'lab-eu']) expect(await secondsUntil(60, async () => (await kubectl(context, ['get', 'pods', '-n', 'eastwest-system', '-o', 'name'])).stdout.trim() === '')).toBeDefined();
+  }
+};
 
 /** Starts `eastwest sync` (foreground) and waits until it watches both clusters. */
 async function startSync(): Promise<void> {
@@ -49,14 +66,16 @@ describe('sync: MCS ServiceExport → routed from every cluster', () => {
     const applied = await applyMesh({ file: spec, kubeconfig: LAB_KUBECONFIG, helm: await helm(), timeoutSeconds: 300 }, silentReporter);
     expect(applied.ok).toBe(true);
     for (const context of ['lab-us', 'lab-eu']) await kubectl(context, ['delete', 'namespace', 'shop', '--ignore-not-found', '--wait=true'], { timeoutMs: 180_000 });
-    await startSync();
+    for (const context of ['lab-us', 'lab-eu']) expect(await leaderIn(context), `no acting sync controller in ${context}`).toBeDefined();
     await kubectl('lab-eu', ['apply', '-f', '-'], { input: helloManifest('eu', 'eu') });
     await kubectl('lab-eu', ['rollout', 'status', '-n', 'shop', 'deploy/hello', '--timeout=180s'], { timeoutMs: 200_000 });
   });
 
   afterAll(async () => {
-    sync?.kill('SIGTERM');
-    await new Promise((r) => sync?.once('exit', r));
+    if (sync && sync.exitCode === null) {
+      sync.kill('SIGTERM');
+      await new Promise((r) => sync?.once('exit', r));
+    }
     for (const context of ['lab-us', 'lab-eu']) await kubectl(context, ['delete', 'namespace', 'shop', '--ignore-not-found', '--wait=false']);
     log(`sync log:\n${syncLog.split('\n').slice(-15).join('\n')}`);
   });
@@ -99,6 +118,41 @@ describe('sync: MCS ServiceExport → routed from every cluster', () => {
     await kubectl('lab-eu', ['delete', '-n', 'shop', 'serviceexport', 'ghost']);
   });
 
+  it('scoped: an import reaches only the namespaces it is exported to (the echo client gets no answer for one exported to shop only)', async () => {
+    await kubectl('lab-eu', ['apply', '-f', '-'], { input: `${secondService('private')}---\n${exportOf('private', '')}` });
+    const routed = await secondsUntil(15, async () => (await kubectl('lab-us', ['get', 'serviceentry', '-n', 'shop', 'private-clusterset', '-o', 'jsonpath={.spec.exportTo}'], { okCodes: [0, 1] })).stdout === '["."]');
+    expect(routed).toBeDefined();
+    await new Promise((r) => setTimeout(r, 2000)); // istiod has pushed it (to the proxies that may have it)
+    expect(await answeredBy('http://private.shop.svc.clusterset.local/')).toBeUndefined();
+    expect(await answeredBy()).toBe('eu');
+    await kubectl('lab-eu', ['annotate', '--overwrite', '-n', 'shop', 'serviceexport', 'private', 'eastwest.dev/export-to=echo']);
+    const opened = await secondsUntil(15, async () => (await answeredBy('http://private.shop.svc.clusterset.local/')) === 'eu');
+    log(`export-to annotation set to echo → answered from us after ${opened} s`);
+    expect(opened).toBeDefined();
+    await kubectl('lab-eu', ['delete', '-n', 'shop', 'serviceexport', 'private']);
+  });
+
+  it('the acting replica deleted: the other replica takes the lease and routes a new export; sync status has both controllers\' reports', async () => {
+    const before = await K('lab-us').lease();
+    const deleted = Date.now();
+    await kubectl('lab-us', ['delete', 'pod', '-n', 'eastwest-system', before, '--wait=false']);
+    const tookOver = await secondsUntil(60, async () => {
+      const holder = await K('lab-us').lease();
+      return holder !== '' && holder !== before;
+    });
+    log(`acting replica deleted → the other holds the lease after ${tookOver} s`);
+    expect(tookOver).toBeDefined();
+    await kubectl('lab-eu', ['apply', '-f', '-'], { input: `${secondService('after-takeover')}---\n${exportOf('after-takeover')}` });
+    const created = Date.now();
+    const routed = await secondsUntil(30, async () => (await answeredBy('http://after-takeover.shop.svc.clusterset.local/')) === 'eu');
+    log(`export after the takeover (${Math.round((created - deleted) / 100) / 10} s after the delete) → routable from us: ${routed} s`);
+    expect(routed).toBeDefined();
+    expect(routed!).toBeLessThan(3);
+    const status = JSON.parse((await runCli(['sync', 'status', '-f', spec, '-o', 'json'])).stdout);
+    expect(status.reports.map((r: { readFrom: string; writes: string[] }) => `${r.readFrom}:${r.writes.join(',')}`).sort()).toEqual(['eu:eu', 'us:us']);
+    await kubectl('lab-eu', ['delete', '-n', 'shop', 'serviceexport', 'after-takeover']);
+  });
+
   it('lab-eu API frozen 30 s: US keeps reaching hello, sync status says eu is stale; an export made a second after the thaw is routed within 3 s', async () => {
     await kubectl('lab-eu', ['apply', '-f', '-'], { input: secondService('hello2') });
     const pid = readNodeStates().find((n) => n.cluster === 'eu')!.pids['kube-apiserver']!;
@@ -134,7 +188,10 @@ describe('sync: MCS ServiceExport → routed from every cluster', () => {
     }
   });
 
-  it('the controller SIGKILLed mid-reconcile and restarted: no orphaned or duplicated objects, apply\'s diff clean', async () => {
+  it('the foreground controller SIGKILLed mid-reconcile and restarted: no orphaned or duplicated objects, apply\'s diff clean', async () => {
+    // The in-cluster controllers step aside (scaled to zero) while `eastwest sync` runs from here.
+    await scaleInCluster(0);
+    await startSync();
     for (const name of ['k1', 'k2', 'k3']) await kubectl('lab-eu', ['apply', '-f', '-'], { input: secondService(name) });
     await kubectl('lab-eu', ['apply', '-f', '-'], { input: ['k1', 'k2', 'k3'].map((n) => exportOf(n)).join('---\n') });
     await new Promise((r) => setTimeout(r, 150));
@@ -150,6 +207,10 @@ describe('sync: MCS ServiceExport → routed from every cluster', () => {
     expect(await ownedInUs()).toEqual(expected);
     expect((await answeredBy('http://k4.shop.svc.clusterset.local/'))).toBe('eu');
     expect((await answeredBy('http://k2.shop.svc.clusterset.local/'))).toBeUndefined();
+    sync!.kill('SIGTERM');
+    await new Promise((r) => sync!.once('exit', r));
+    await scaleInCluster(2);
+    for (const context of ['lab-us', 'lab-eu']) expect(await leaderIn(context)).toBeDefined();
     const diff = await runCli(['diff', '-f', spec]);
     expect(diff.code, diff.stdout).toBe(0);
     for (const name of ['hello2', 'k1', 'k3', 'k4']) await kubectl('lab-eu', ['delete', '-n', 'shop', 'serviceexport', name]);

@@ -22,6 +22,8 @@ export interface LabComponents {
   helm: string;
   /** OCI archives to import into every node: the upstream-made images, and eastwest's own. */
   imagesArchives: string[];
+  /** The image names in each archive. */
+  archiveImages: string[][];
   images: string[];
   parts: BuiltPart[];
 }
@@ -85,6 +87,7 @@ export async function buildLabComponents(reporter: Reporter): Promise<LabCompone
     etcd: join(etcd.dir, 'etcd'),
     helm: join(helm.dir, 'helm'),
     imagesArchives: [join(images.dir, 'images.tar'), join(own.dir, 'images.tar')],
+    archiveImages: [definitions.map((d) => d.name), [ownImage]],
     images: [...definitions.map((d) => d.name), ownImage],
     parts: [kubernetes, istio, etcd, coredns, helm, envoy, rootfs, images, own],
   };
