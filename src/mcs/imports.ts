@@ -4,6 +4,7 @@
 // the others through their east-west gateways — and the ServiceExport conditions (Valid, Conflict).
 import type { KubeObject } from '../k8s/object.ts';
 import { CROSS_NETWORK_PORT } from '../render/mesh-objects.ts';
+import { ISTIO_NAMESPACE } from '../render/helm-releases.ts';
 import { locality } from '../render/federation-service-entry.ts';
 import { LOCALITY_OUTLIER_DETECTION } from '../render/locality.ts';
 import type { ClusterSpec, MeshSpec } from '../spec/schema.ts';
@@ -141,14 +142,15 @@ export function resolveExports(exports: readonly ClusterExport[]): { imports: Im
 }
 
 /**
- * Istio's exportTo for an imported service: its own namespace plus the spec's and its exports' namespaces
- * ("*": every namespace). A proxy elsewhere never receives it, so a sidecar's configuration grows with what
- * its namespace may use, not with everything the mesh exports.
+ * Istio's exportTo for an imported service: its own namespace, the east-west gateway's (istio-system: the
+ * gateway must know every served name to pass its connections through), plus the spec's and its exports'
+ * namespaces ("*": every namespace). A proxy elsewhere never receives it, so a sidecar's configuration
+ * grows with what its namespace may use, not with everything the mesh exports.
  */
 export function importScope(spec: MeshSpec, service: Pick<ImportedService, 'namespace' | 'exportTo'>): string[] {
   const named = [...spec.sync.exportTo, ...service.exportTo];
   if (named.includes('*')) return ['*'];
-  return ['.', ...[...new Set(named)].filter((n) => n !== service.namespace).sort()];
+  return ['.', ...[...new Set([ISTIO_NAMESPACE, ...named])].filter((n) => n !== service.namespace).sort()];
 }
 
 const meta = (spec: MeshSpec, name: string, namespace: string, extra: Record<string, string> = {}) => ({

@@ -88,18 +88,18 @@ describe('objects per cluster', () => {
 
 describe('scoping: which namespaces receive an imported service', () => {
   const scopeOf = (objects: readonly { kind: string; spec?: unknown }[], kind: string) => (objects.find((o) => o.kind === kind) as { spec: { exportTo: string[] } }).spec.exportTo;
-  it('by default only the service\'s own namespace (ServiceEntry and DestinationRule alike)', () => {
+  it('by default only the service\'s own namespace and the east-west gateway\'s (ServiceEntry and DestinationRule alike)', () => {
     const { imports } = resolveExports([hello('eu', '2026-11-25T10:00:00Z')]);
     const inUs = importObjects(spec, us, imports, gateways);
-    expect(scopeOf(inUs, 'ServiceEntry')).toEqual(['.']);
-    expect(scopeOf(inUs, 'DestinationRule')).toEqual(['.']);
+    expect(scopeOf(inUs, 'ServiceEntry')).toEqual(['.', 'istio-system']);
+    expect(scopeOf(inUs, 'DestinationRule')).toEqual(['.', 'istio-system']);
   });
   it('the annotation adds namespaces; every serving export\'s namespaces count; its own is not repeated', () => {
     const a = { ...hello('eu', '2026-11-25T10:00:00Z'), exportTo: parseExportTo('echo, web') };
     const b = { ...hello('us', '2026-11-25T11:00:00Z'), exportTo: parseExportTo('shop,api') };
     const { imports } = resolveExports([a, b]);
     expect(imports[0]!.exportTo).toEqual(['api', 'echo', 'shop', 'web']);
-    expect(scopeOf(importObjects(spec, us, imports, gateways), 'ServiceEntry')).toEqual(['.', 'api', 'echo', 'web']);
+    expect(scopeOf(importObjects(spec, us, imports, gateways), 'ServiceEntry')).toEqual(['.', 'api', 'echo', 'istio-system', 'web']);
   });
   it('"*" anywhere (annotation or spec) means every namespace', () => {
     expect(importScope(spec, { namespace: 'shop', exportTo: ['*', 'echo'] })).toEqual(['*']);
@@ -108,7 +108,7 @@ describe('scoping: which namespaces receive an imported service', () => {
   });
   it('the spec\'s sync.exportTo applies to every import', () => {
     const withDefault = { ...spec, sync: { ...spec.sync, exportTo: ['frontend'] } };
-    expect(importScope(withDefault, { namespace: 'shop', exportTo: ['echo'] })).toEqual(['.', 'echo', 'frontend']);
+    expect(importScope(withDefault, { namespace: 'shop', exportTo: ['echo'] })).toEqual(['.', 'echo', 'frontend', 'istio-system']);
   });
   it('annotation parsing: empty, spaces, duplicates', () => {
     expect(parseExportTo(undefined)).toEqual([]);
