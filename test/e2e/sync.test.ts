@@ -144,15 +144,21 @@ describe('sync: MCS ServiceExport → routed from every cluster', () => {
     });
     log(`acting replica deleted → the other holds the lease after ${tookOver} s`);
     expect(tookOver).toBeDefined();
-    await kubectl('lab-eu', ['apply', '-f', '-'], { input: `${secondService('after-takeover')}---\n${exportOf('after-takeover')}` });
-    const created = Date.now();
-    const routed = await secondsUntil(30, async () => (await answeredBy('http://after-takeover.shop.svc.clusterset.local/')) === 'eu');
-    log(`export after the takeover (${Math.round((created - deleted) / 100) / 10} s after the delete) → routable from us: ${routed} s`);
-    expect(routed).toBeDefined();
-    expect(routed!).toBeLessThan(3);
-    const status = JSON.parse((await runCli(['sync', 'status', '-f', spec, '-o', 'json'])).stdout);
-    expect(status.reports.map((r: { readFrom: string; writes: string[] }) => `${r.readFrom}:${r.writes.join(',')}`).sort()).toEqual(['eu:eu', 'us:us']);
-    await kubectl('lab-eu', ['delete', '-n', 'shop', 'serviceexport', 'after-takeover']);
+    try {
+      await kubectl('lab-eu', ['apply', '-f', '-'], { input: `${secondService('after-takeover')}---\n${exportOf('after-takeover')}` });
+      const created = Date.now();
+      const routed = await secondsUntil(30, async () => (await answeredBy('http://after-takeover.shop.svc.clusterset.local/')) === 'eu');
+      log(`export after the takeover (${Math.round((created - deleted) / 100) / 10} s after the delete) → routable from us: ${routed} s`);
+      if (routed === undefined || routed >= 3) {
+        for (const pod of await runningPods('lab-us')) log(`${pod}:\n${(await kubectl('lab-us', ['logs', '-n', 'eastwest-system', pod, '--timestamps'])).stdout}`);
+      }
+      expect(routed).toBeDefined();
+      expect(routed!).toBeLessThan(3);
+      const status = JSON.parse((await runCli(['sync', 'status', '-f', spec, '-o', 'json'])).stdout);
+      expect(status.reports.map((r: { readFrom: string; writes: string[] }) => `${r.readFrom}:${r.writes.join(',')}`).sort()).toEqual(['eu:eu', 'us:us']);
+    } finally {
+      await kubectl('lab-eu', ['delete', '-n', 'shop', 'serviceexport', 'after-takeover', '--ignore-not-found']);
+    }
   });
 
   it('lab-eu API frozen 30 s: US keeps reaching hello, sync status says eu is stale; an export made a second after the thaw is routed within 3 s', async () => {
