@@ -29,7 +29,7 @@ if (process.getuid?.() === 0 && !process.argv.includes('--render-only')) {
   const { failoverBenchmark } = await import('./failover-bench.ts');
   print('failover: US echo scaled to zero (median of 5; seconds from the scale)', await failoverBenchmark(5));
   const { syncBenchmark } = await import('./sync-bench.ts');
-  print('sync: ServiceExport in eu → answered from us as hello.shop.svc.clusterset.local, and back', await syncBenchmark(20));
+  print('sync (in-cluster controllers): ServiceExport in eu → answered from us as hello.shop.svc.clusterset.local, and back', await syncBenchmark(20));
   const { syncScaleBenchmark } = await import('./sync-scale-bench.ts');
-  print('sync at scale: 1,000 ServiceExports in eu (2 lab clusters; no configuration scoping yet)', await syncScaleBenchmark(1000));
+  print('sync at scale: 1,000 ServiceExports over 3 lab clusters (us, eu, ap), in-cluster controllers; config_dump scoped vs unscoped', await syncScaleBenchmark(1000));
 }

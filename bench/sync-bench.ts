@@ -1,12 +1,10 @@
-// The sync controller: ServiceExport created in lab-eu → the US client answered through the clusterset
-// name, and ServiceExport deleted → no longer routed; 20 trials each, p50 and p99 (seconds).
-import { spawn } from 'node:child_process';
-import { join } from 'node:path';
-import { LAB_KUBECONFIG } from '../src/lab/lab-state.ts';
+// The sync controller, in-cluster as examples/lab.yaml runs it: ServiceExport created in lab-eu → the US
+// client answered through the clusterset name, and ServiceExport deleted → no longer routed; 20 trials
+// each, p50 and p99 (seconds).
 import { exportOf, helloManifest } from '../test/e2e/mcs-workload.ts';
 import { kubectl } from '../test/integration/lab-helpers.ts';
 
-const root = join(import.meta.dirname, '..');
+const holder = async (context: string) => (await kubectl(context, ['get', 'lease', '-n', 'eastwest-system', 'eastwest-sync', '-o', 'jsonpath={.spec.holderIdentity}'], { okCodes: [0, 1] })).stdout.trim();
 const url = 'http://hello.shop.svc.clusterset.local/';
 
 const answered = async () => /^region=eu/.test((await kubectl('lab-us', ['exec', '-n', 'echo', 'deploy/client', '-c', 'client', '--', 'curl', '-s', '-m', '2', url], { okCodes: [0, 6, 7, 28, 52, 56] })).stdout);
@@ -28,11 +26,8 @@ const pct = (values: number[], p: number) => {
 export async function syncBenchmark(trials = 20): Promise<Record<string, number | string>> {
   // A namespace shop still terminating (an earlier run's) would refuse the workload.
   for (const c of ['lab-eu', 'lab-us']) await kubectl(c, ['delete', 'namespace', 'shop', '--ignore-not-found', '--wait=true'], { timeoutMs: 300_000 });
-  const sync = spawn(process.execPath, [join(root, 'bin/eastwest.js'), 'sync', '-f', join(root, 'examples/lab.yaml'), '--kubeconfig', LAB_KUBECONFIG], { stdio: ['ignore', 'ignore', 'pipe'] });
-  let log = '';
-  sync.stderr!.setEncoding('utf8').on('data', (d: string) => (log += d));
   try {
-    await until(async () => /us: watching/.test(log) && /eu: watching/.test(log), 120);
+    for (const c of ['lab-us', 'lab-eu']) await until(async () => (await holder(c)) !== '', 120);
     await kubectl('lab-eu', ['apply', '-f', '-'], { input: helloManifest('eu', 'eu') });
     await kubectl('lab-eu', ['rollout', 'status', '-n', 'shop', 'deploy/hello', '--timeout=180s'], { timeoutMs: 200_000 });
     const routed: number[] = [];
@@ -46,8 +41,6 @@ export async function syncBenchmark(trials = 20): Promise<Record<string, number 
     }
     return { trials, exportToRoutableP50S: pct(routed, 50), exportToRoutableP99S: pct(routed, 99), unexportToGoneP50S: pct(gone, 50), unexportToGoneP99S: pct(gone, 99) };
   } finally {
-    sync.kill('SIGTERM');
-    await new Promise((r) => sync.once('exit', r));
     await kubectl('lab-eu', ['delete', 'namespace', 'shop', '--ignore-not-found', '--wait=false']);
     await kubectl('lab-us', ['delete', 'namespace', 'shop', '--ignore-not-found', '--wait=false']);
   }

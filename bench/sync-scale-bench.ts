@@ -1,10 +1,15 @@
-// The sync controller at scale: N ServiceExports (Services without pods, valid exports) created at once
-// in lab-eu → time until lab-us has all their ServiceEntries; the controller's peak memory; the US
-// client sidecar's configuration size (config_dump bytes) before and after (no scoping yet: every
-// imported service reaches every sidecar); then unexported at once → time until all are gone.
-import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+// The sync controller at scale, in-cluster as examples/lab.yaml runs it, on a 3-cluster lab (us, eu, ap):
+// N ServiceExports (Services without pods, valid exports) spread over the three clusters and created at
+// once → time until every cluster has all N clusterset ServiceEntries; each acting controller's memory
+// (idle, and its peak from the kernel's high-water mark); the US client sidecar's configuration size
+// (config_dump bytes) before, with the imports scoped (the default: not exported to the client's
+// namespace) and unscoped (every export annotated eastwest.dev/export-to=*); then every export deleted
+// → time until no import is left. The 2-cluster lab is brought back at the end.
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { parse, stringify } from 'yaml';
 import { loadKubeConfig } from '../src/k8s/client.ts';
 import { podExec } from '../src/k8s/pod-exec.ts';
 import { LAB_KUBECONFIG } from '../src/lab/lab-state.ts';
@@ -12,17 +17,35 @@ import { readyPod } from '../src/verify/mesh-probes.ts';
 import { kubectl } from '../test/integration/lab-helpers.ts';
 
 const root = join(import.meta.dirname, '..');
+const CLUSTERS = ['us', 'eu', 'ap'] as const;
+const ctx = (c: string) => `lab-${c}`;
 
-const rssMiB = (pid: number) => {
-  try {
-    return Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
-  } catch {
-    return 0;
+function eastwest(args: string[]): void {
+  const r = spawnSync(process.execPath, [join(root, 'bin/eastwest.js'), ...args], { stdio: ['ignore', 'ignore', 'inherit'], timeout: 1800_000 });
+  if (r.status !== 0) throw new Error(`eastwest ${args.join(' ')} failed (exit ${r.status})`);
+}
+
+/** examples/lab.yaml with a third cluster, its PKI beside it in a temporary directory. */
+function threeClusterSpec(): string {
+  const doc = parse(readFileSync(join(root, 'examples/lab.yaml'), 'utf8')) as { spec: { clusters: unknown[]; services: { clusters: string[] }[] } };
+  doc.spec.clusters.push({ name: 'ap', context: 'lab-ap', network: 'ap-net', region: 'ap', zone: 'ap-a' });
+  for (const s of doc.spec.services) s.clusters = [...CLUSTERS];
+  const file = join(mkdtempSync(join(tmpdir(), 'eastwest-bench-')), 'lab-3.yaml');
+  writeFileSync(file, stringify(doc));
+  return file;
+}
+
+const wait = async (check: () => Promise<boolean>, limit: number) => {
+  const started = performance.now();
+  while ((performance.now() - started) / 1000 < limit) {
+    if (await check().catch(() => false)) return Math.round((performance.now() - started) / 100) / 10;
+    await new Promise((r) => setTimeout(r, 1000));
   }
+  return Number.POSITIVE_INFINITY;
 };
 
-async function importedCount(): Promise<number> {
-  const r = await kubectl('lab-us', ['get', 'serviceentries', '-n', 'bulk', '-l', 'app.kubernetes.io/managed-by=eastwest-sync', '-o', 'name'], { okCodes: [0, 1] });
+async function importedCount(cluster: string): Promise<number> {
+  const r = await kubectl(ctx(cluster), ['get', 'serviceentries', '-n', 'bulk', '-l', 'app.kubernetes.io/managed-by=eastwest-sync', '-o', 'name'], { okCodes: [0, 1], timeoutMs: 120_000 });
   return r.stdout.split('\n').filter(Boolean).length;
 }
 
@@ -33,55 +56,84 @@ async function configDumpBytes(): Promise<number> {
   return Buffer.byteLength(r.stdout);
 }
 
-export async function syncScaleBenchmark(count = 1000): Promise<Record<string, number | string>> {
-  for (const c of ['lab-eu', 'lab-us']) await kubectl(c, ['delete', 'namespace', 'bulk', '--ignore-not-found', '--wait=true'], { timeoutMs: 600_000 });
-  const sync = spawn(process.execPath, [join(root, 'bin/eastwest.js'), 'sync', '-f', join(root, 'examples/lab.yaml'), '--kubeconfig', LAB_KUBECONFIG], { stdio: ['ignore', 'ignore', 'pipe'] });
-  let log = '';
-  sync.stderr!.setEncoding('utf8').on('data', (d: string) => (log += d));
-  let peak = 0;
-  const sampler = setInterval(() => (peak = Math.max(peak, rssMiB(sync.pid!))), 200);
-  const wait = async (check: () => Promise<boolean>, limit: number) => {
-    const started = performance.now();
-    while ((performance.now() - started) / 1000 < limit) {
-      if (await check()) return Math.round((performance.now() - started) / 100) / 10;
-      await new Promise((r) => setTimeout(r, 500));
+/** VmRSS and VmHWM (MiB) of the acting controller's Node process in `cluster`, read from its pod's cgroup. */
+async function controllerMemory(cluster: string): Promise<{ rss: number; peak: number }> {
+  const holder = (await kubectl(ctx(cluster), ['get', 'lease', '-n', 'eastwest-system', 'eastwest-sync', '-o', 'jsonpath={.spec.holderIdentity}'])).stdout.trim();
+  const uid = (await kubectl(ctx(cluster), ['get', 'pod', '-n', 'eastwest-system', holder, '-o', 'jsonpath={.metadata.uid}'])).stdout.trim();
+  for (const qos of ['burstable', 'besteffort', '']) {
+    const dir = join('/sys/fs/cgroup/memory', `eastwest-${cluster}`, 'kubepods', qos, `pod${uid}`);
+    let containers: string[];
+    try {
+      containers = readdirSync(dir, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => join(dir, e.name));
+    } catch {
+      continue;
     }
-    return Number.POSITIVE_INFINITY;
-  };
+    for (const container of containers) {
+      for (const pid of readFileSync(join(container, 'cgroup.procs'), 'utf8').split('\n').filter(Boolean)) {
+        const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+        if (!/^Name:\s+(node|MainThread)/m.test(status)) continue;
+        const kb = (field: string) => Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(status)?.[1] ?? 0);
+        return { rss: Math.round(kb('VmRSS') / 1024), peak: Math.round(kb('VmHWM') / 1024) };
+      }
+    }
+  }
+  return { rss: 0, peak: 0 };
+}
+
+export async function syncScaleBenchmark(count = 1000): Promise<Record<string, number | string>> {
+  eastwest(['lab', 'up', '--clusters', CLUSTERS.join(',')]);
+  const spec = threeClusterSpec();
   try {
-    await wait(async () => /us: watching/.test(log) && /eu: watching/.test(log), 120);
-    const idleMiB = Math.round(rssMiB(sync.pid!));
+    eastwest(['apply', '-f', spec, '--timeout', '900']);
+    for (const c of CLUSTERS) {
+      await wait(async () => (await kubectl(ctx(c), ['get', 'lease', '-n', 'eastwest-system', 'eastwest-sync', '-o', 'jsonpath={.spec.holderIdentity}'], { okCodes: [0, 1] })).stdout.trim() !== '', 180);
+    }
+    await new Promise((r) => setTimeout(r, 10_000)); // settled after the start
+    const idle = Object.fromEntries(await Promise.all(CLUSTERS.map(async (c) => [c, (await controllerMemory(c)).rss] as const)));
     const before = await configDumpBytes();
-    const docs = ['apiVersion: v1\nkind: Namespace\nmetadata: {name: bulk}\n'];
+    const perCluster = new Map<string, string[]>(CLUSTERS.map((c) => [c, ['apiVersion: v1\nkind: Namespace\nmetadata: {name: bulk}\n']]));
     for (let i = 0; i < count; i++) {
+      const docs = perCluster.get(CLUSTERS[i % CLUSTERS.length]!)!;
       docs.push(`apiVersion: v1\nkind: Service\nmetadata: {name: s${i}, namespace: bulk}\nspec: {selector: {app: s${i}}, ports: [{name: http, port: 80, targetPort: 8080}]}\n`);
       docs.push(`apiVersion: multicluster.x-k8s.io/v1alpha1\nkind: ServiceExport\nmetadata: {name: s${i}, namespace: bulk}\n`);
     }
     const creating = performance.now();
-    await kubectl('lab-eu', ['apply', '-f', '-'], { input: docs.join('---\n'), timeoutMs: 600_000 });
-    const applied = Math.round((performance.now() - creating) / 100) / 10;
-    await wait(async () => (await importedCount()) === count, 900);
+    const applied = await Promise.all(CLUSTERS.map(async (c) => {
+      await kubectl(ctx(c), ['apply', '-f', '-'], { input: perCluster.get(c)!.join('---\n'), timeoutMs: 900_000 });
+      return (performance.now() - creating) / 1000;
+    }));
+    const convergeWait = await wait(async () => (await Promise.all(CLUSTERS.map(importedCount))).every((n) => n === count), 1800);
     const converge = Math.round((performance.now() - creating) / 100) / 10;
-    await new Promise((r) => setTimeout(r, 5000)); // the push reaches the sidecar
-    const after = await configDumpBytes();
+    await new Promise((r) => setTimeout(r, 10_000)); // istiod's push reaches the sidecar
+    const scoped = await configDumpBytes();
+    // Unscoped: every export made visible to every namespace.
+    await Promise.all(CLUSTERS.map((c) => kubectl(ctx(c), ['annotate', '--overwrite', 'serviceexports', '--all', '-n', 'bulk', 'eastwest.dev/export-to=*'], { timeoutMs: 900_000 })));
+    const everywhere = async () => (await kubectl('lab-us', ['get', 'serviceentries', '-n', 'bulk', '-o', 'jsonpath={range .items[*]}{.spec.exportTo}{"\\n"}{end}'], { timeoutMs: 120_000 })).stdout.split('\n').filter((l) => l === '["*"]').length === count;
+    await wait(everywhere, 1800);
+    await new Promise((r) => setTimeout(r, 15_000));
+    const unscoped = await configDumpBytes();
+    const memory = Object.fromEntries(await Promise.all(CLUSTERS.map(async (c) => [c, await controllerMemory(c)] as const)));
     const deleting = performance.now();
-    await kubectl('lab-eu', ['delete', 'serviceexports', '-n', 'bulk', '--all', '--wait=false'], { timeoutMs: 600_000 });
-    await wait(async () => (await importedCount()) === 0, 900);
+    await Promise.all(CLUSTERS.map((c) => kubectl(ctx(c), ['delete', 'serviceexports', '-n', 'bulk', '--all', '--wait=false'], { timeoutMs: 900_000 })));
+    await wait(async () => (await Promise.all(CLUSTERS.map(importedCount))).every((n) => n === 0), 1800);
     const gone = Math.round((performance.now() - deleting) / 100) / 10;
     return {
-      exports: count,
-      kubectlApplySeconds: applied,
-      convergeSeconds: converge,
+      clusters: CLUSTERS.length,
+      exports: `${count} (${Math.ceil(count / 3)} per cluster)`,
+      kubectlApplySeconds: Math.round(Math.max(...applied) * 10) / 10,
+      convergeSeconds: Number.isFinite(convergeWait) ? converge : 'did not converge in 30 min',
       unexportAllSeconds: gone,
-      controllerIdleMiB: idleMiB,
-      controllerPeakMiB: Math.round(peak),
+      controllerIdleMiB: CLUSTERS.map((c) => `${c} ${idle[c]}`).join(', '),
+      controllerPeakMiB: CLUSTERS.map((c) => `${c} ${memory[c]!.peak}`).join(', '),
+      controllerAfterMiB: CLUSTERS.map((c) => `${c} ${memory[c]!.rss}`).join(', '),
       clientConfigDumpBeforeKiB: Math.round(before / 1024),
-      clientConfigDumpAfterKiB: Math.round(after / 1024),
+      clientConfigDumpScopedKiB: Math.round(scoped / 1024),
+      clientConfigDumpUnscopedKiB: Math.round(unscoped / 1024),
     };
   } finally {
-    clearInterval(sampler);
-    sync.kill('SIGTERM');
-    await new Promise((r) => sync.once('exit', r));
-    for (const c of ['lab-eu', 'lab-us']) await kubectl(c, ['delete', 'namespace', 'bulk', '--ignore-not-found', '--wait=false']);
+    for (const c of CLUSTERS) await kubectl(ctx(c), ['delete', 'namespace', 'bulk', '--ignore-not-found', '--wait=false']).catch(() => undefined);
+    // Back to the lab as the other benchmarks and the demo use it.
+    eastwest(['lab', 'up']);
+    eastwest(['apply', '-f', join(root, 'examples/lab.yaml')]);
   }
 }
