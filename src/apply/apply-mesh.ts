@@ -192,6 +192,11 @@ export async function syncLiveInput(ctx: EngineContext, dryRun: boolean, reporte
   if (!ctx.spec.sync.inCluster) return undefined;
   const image = syncImage(ctx.spec);
   if (!image) return undefined; // the spec's cross-field check asks for one
+  if (!dryRun && ctx.spec.profile === 'lab' && !ctx.spec.sync.image) {
+    // The lab's image of this checkout may be newer than what `lab up` loaded: built and loaded now.
+    const { ensureOwnImageInLab } = await import('../lab/lab-up.ts');
+    await ensureOwnImageInLab(reporter);
+  }
   const peers = await peerAccess(ctx, dryRun, reporter, syncReaderSource(ctx.spec.meshID));
   return { image, peers };
 }

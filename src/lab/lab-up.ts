@@ -10,7 +10,7 @@ import type { Reporter } from '../core/reporter.ts';
 import { KubeClient, loadKubeConfig } from '../k8s/client.ts';
 import { exec } from '../util/exec.ts';
 import { pollUntil } from '../util/poll.ts';
-import { buildLabComponents, type LabComponents } from './build/build-all.ts';
+import { buildLabComponents, buildOwnImage, type LabComponents } from './build/build-all.ts';
 import { ensureHostPackages } from './build/host-packages.ts';
 import { readLabVersions } from './versions.ts';
 import { coreDnsObjects } from './cluster-addons.ts';
@@ -101,6 +101,31 @@ async function nodeReady(client: KubeClient, name: string): Promise<boolean> {
   return conditions.some((c) => c.type === 'Ready' && c.status === 'True');
 }
 
+/** Imports `archive` into each running node that lacks one of `images`; how many nodes loaded it. */
+export async function loadMissingImages(clusters: readonly string[], archive: string, images: readonly string[]): Promise<number> {
+  let loaded = 0;
+  for (const cluster of clusters) {
+    const present = (await inNode(cluster, 'ctr', ['--address', CONTAINERD_SOCKET, '-n', 'k8s.io', 'images', 'ls', '-q'])).stdout.split('\n');
+    if (images.every((name) => present.includes(name))) continue;
+    await inNode(cluster, 'ctr', ['--address', CONTAINERD_SOCKET, '-n', 'k8s.io', 'images', 'import', '--all-platforms', archive], 20 * 60_000);
+    loaded++;
+  }
+  return loaded;
+}
+
+/**
+ * For `apply` of a lab-profile spec: eastwest's own image as this checkout is now, built if needed and
+ * loaded into the running lab's nodes that lack it (the project may have changed since `lab up`).
+ */
+export async function ensureOwnImageInLab(reporter: Reporter): Promise<string | undefined> {
+  const state = await readLabState();
+  if (!state.running) return undefined;
+  const { archive, image } = await buildOwnImage(reporter);
+  const loaded = await loadMissingImages(state.nodes.map((n) => n.cluster), archive, [image]);
+  if (loaded) reporter.report({ level: 'info', code: 'lab-image', message: `loaded ${image} into ${loaded} lab node(s)` });
+  return image;
+}
+
 export async function labUp(options: LabUpOptions, reporter: Reporter): Promise<LabUpResult> {
   if (process.getuid?.() !== 0) throw new EastwestError('lab-needs-root', 'the lab needs root (network namespaces, mounts, cgroups)', { exitCode: EXIT.badInput });
   const plan: LabPlan = labPlan(labClusters(options.clusters));
@@ -113,14 +138,7 @@ export async function labUp(options: LabUpOptions, reporter: Reporter): Promise<
     // changed) is built and loaded, so that apply finds the image it names.
     const components = await buildLabComponents(reporter);
     let loaded = 0;
-    for (const node of plan.nodes) {
-      const present = (await inNode(node.cluster, 'ctr', ['--address', CONTAINERD_SOCKET, '-n', 'k8s.io', 'images', 'ls', '-q'])).stdout.split('\n');
-      for (const [i, archive] of components.imagesArchives.entries()) {
-        if (components.archiveImages[i]!.every((name) => present.includes(name))) continue;
-        await inNode(node.cluster, 'ctr', ['--address', CONTAINERD_SOCKET, '-n', 'k8s.io', 'images', 'import', '--all-platforms', archive], 20 * 60_000);
-        loaded++;
-      }
-    }
+    for (const [i, archive] of components.imagesArchives.entries()) loaded += await loadMissingImages(plan.nodes.map((n) => n.cluster), archive, components.archiveImages[i]!);
     reporter.report({ level: 'info', code: 'lab-running', message: `the lab is already running (${wanted}); ${loaded ? `loaded ${loaded} new image archive(s)` : 'nothing to do'}` });
     return { alreadyRunning: true, clearedStale: false, kubeconfig: LAB_KUBECONFIG, contexts: plan.nodes.map((n) => n.context), steps: [] };
   }

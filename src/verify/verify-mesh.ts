@@ -1,6 +1,7 @@
 // `eastwest verify`: the guide's definition of done, checked inside the clusters with the demo workload.
 // Each check is data ({id, run(ctx) → result with figures}); one failing check never hides the others.
-import type { KubeConfig } from '@kubernetes/client-node';
+import { CoordinationV1Api, CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
+import { SYNC_CONTROLLER, SYNC_LEASE, SYNC_NAMESPACE } from '../render/sync-controller.ts';
 import type { Reporter } from '../core/reporter.ts';
 import type { ClusterOutcome } from '../core/fan-out.ts';
 import { connectionView, openEngine, type EngineOptions } from '../engine/context.ts';
@@ -151,6 +152,34 @@ const checks: Check[] = [
       }
       const restoredAfter = Math.round((Date.now() - started) / 100) / 10;
       return { ok: answeredBy !== undefined, figures: { failoverSeconds: answeredAfter ?? 'never', answeredBy: answeredBy ?? 'none', restoredReplicas: before, restoredAfterSeconds: restoredAfter } };
+    },
+  },
+  {
+    id: 'sync-controller',
+    description: 'in every cluster, one running replica of the in-cluster sync controller holds its Lease and renews it',
+    applies: (ctx) => ctx.spec.sync.inCluster,
+    run: async (ctx) => {
+      const figures: Record<string, number | string> = {};
+      const problems: string[] = [];
+      for (const cluster of ctx.spec.clusters) {
+        const config = ctx.configs.get(cluster.name);
+        if (!config) {
+          figures[`${cluster.name}.holder`] = 'skipped (cluster unreachable)';
+          problems.push(`${cluster.name} unreachable`);
+          continue;
+        }
+        const lease = await config.makeApiClient(CoordinationV1Api).readNamespacedLease({ name: SYNC_LEASE, namespace: SYNC_NAMESPACE }).catch(() => undefined);
+        const holder = lease?.spec?.holderIdentity;
+        const renewed = lease?.spec?.renewTime ? (Date.now() - new Date(lease.spec.renewTime as unknown as string).getTime()) / 1000 : undefined;
+        const pods = await config.makeApiClient(CoreV1Api).listNamespacedPod({ namespace: SYNC_NAMESPACE, labelSelector: `app.kubernetes.io/name=${SYNC_CONTROLLER}` });
+        const running = pods.items.filter((p) => p.status?.phase === 'Running').map((p) => p.metadata?.name);
+        figures[`${cluster.name}.holder`] = holder ?? 'none';
+        figures[`${cluster.name}.renewedSecondsAgo`] = renewed === undefined ? 'never' : Math.round(renewed * 10) / 10;
+        figures[`${cluster.name}.runningReplicas`] = running.length;
+        if (!holder || !running.includes(holder)) problems.push(`${cluster.name}: no running replica holds the lease`);
+        else if (renewed === undefined || renewed > (lease?.spec?.leaseDurationSeconds ?? 15)) problems.push(`${cluster.name}: the lease was not renewed in time`);
+      }
+      return { ok: problems.length === 0, figures, detail: problems.length ? problems.join('; ') : 'acting everywhere' };
     },
   },
   {

@@ -93,6 +93,14 @@ export async function buildLabComponents(reporter: Reporter): Promise<LabCompone
   };
 }
 
+/** eastwest's own image as this checkout is now (the base layer from the cache): its archive and name. */
+export async function buildOwnImage(reporter: Reporter): Promise<{ archive: string; image: string }> {
+  const rootfs = await buildRootfs(readLabVersions(), reporter);
+  const tag = eastwestImageTag();
+  const part = await buildEastwestImage(join(rootfs.dir, 'layer.tar'), eastwestImage(tag), tag, realpathSync(process.execPath), reporter);
+  return { archive: join(part.dir, 'images.tar'), image: eastwestImage(tag) };
+}
+
 /**
  * eastwest's own image (the in-cluster sync controller): the project's code, its production dependencies
  * and the Node runtime, on the lab's base layer. Rebuilt when the project changes (the tag is a content
