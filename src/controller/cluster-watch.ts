@@ -1,8 +1,10 @@
 // One cluster as the sync controller sees it: informers (list + watch, re-list on 410, restarted with
-// backoff after an error) on ServiceExports and Services, and a heartbeat with the request deadline.
+// backoff after an error) on ServiceExports, Services (the exported ones and the east-west gateway's) and
+// EndpointSlices (how many endpoints are ready, and the pods' port behind a named targetPort), and a
+// heartbeat with the request deadline.
 // A cluster whose API stops answering is stale — its last-known exports stay routed elsewhere — and
 // when it answers again its informers start over from a fresh list, so what changed meanwhile converges.
-import { CoreV1Api, CustomObjectsApi, makeInformer, type Informer, type KubernetesObject, type ObjectCache, type V1Service, VersionApi } from '@kubernetes/client-node';
+import { CoreV1Api, CustomObjectsApi, DiscoveryV1Api, makeInformer, type Informer, type KubernetesObject, type ObjectCache, type V1EndpointSlice, type V1Service, VersionApi } from '@kubernetes/client-node';
 import type { Reporter } from '../core/reporter.ts';
 import { connect } from '../engine/context.ts';
 import { serviceAddress } from '../engine/gateway-addresses.ts';
@@ -28,6 +30,7 @@ export class ClusterWatch {
   client: KubeClient | undefined;
   private exports: Cached<ServiceExportObject> | undefined;
   private services: Cached<V1Service> | undefined;
+  private slices: Cached<V1EndpointSlice> | undefined;
   private heartbeat: NodeJS.Timeout | undefined;
   private stopped = false;
   private backoffMs = 1000;
@@ -97,20 +100,28 @@ export class ClusterWatch {
     const config = this.client!.config;
     const core = config.makeApiClient(CoreV1Api);
     const objects = this.client!.objects;
-    let listed = { exports: false, services: false };
+    const discovery = config.makeApiClient(DiscoveryV1Api);
+    const listed = { exports: false, services: false, slices: false };
+    const mark = (which: keyof typeof listed) => {
+      listed[which] = true;
+      if (listed.exports && listed.services && listed.slices) this.synced = true;
+    };
     this.exports = makeInformer<ServiceExportObject>(config, `/apis/${MCS_GROUP}/v1alpha1/serviceexports`, async () => {
       const list = await objects.list(`${MCS_GROUP}/v1alpha1`, 'ServiceExport');
-      listed = { ...listed, exports: true };
-      if (listed.services) this.synced = true;
+      mark('exports');
       return list as never;
     });
     this.services = makeInformer<V1Service>(config, '/api/v1/services', async () => {
       const list = await core.listServiceForAllNamespaces();
-      listed = { ...listed, services: true };
-      if (listed.exports) this.synced = true;
+      mark('services');
       return list as never;
     });
-    for (const informer of [this.exports, this.services] as Cached<KubernetesObject>[]) {
+    this.slices = makeInformer<V1EndpointSlice>(config, '/apis/discovery.k8s.io/v1/endpointslices', async () => {
+      const list = await discovery.listEndpointSliceForAllNamespaces();
+      mark('slices');
+      return list as never;
+    });
+    for (const informer of this.informers()) {
       for (const verb of ['add', 'update', 'delete'] as const) informer.on(verb, () => this.onChange());
       informer.on('error', (error?: unknown) => {
         // Stopping an informer aborts its watch, which client-node reports as an error: not a failure.
@@ -119,6 +130,10 @@ export class ClusterWatch {
         void this.restart(error ?? new Error('watch ended'));
       });
     }
+  }
+
+  private informers(): Cached<KubernetesObject>[] {
+    return [this.exports, this.services, this.slices].filter((i) => i !== undefined) as Cached<KubernetesObject>[];
   }
 
   /**
@@ -144,12 +159,12 @@ export class ClusterWatch {
         }
         if (this.stopped) return;
         this.quiescing = true;
-        await Promise.all([this.exports!.stop(), this.services!.stop()].map((p) => p.catch(() => undefined)));
+        await Promise.all(this.informers().map((i) => i.stop().catch(() => undefined)));
         await new Promise((r) => setTimeout(r, 0)); // the aborted watches' errors arrive and are ignored
         this.quiescing = false;
         this.errorsDuringStart = 0;
         // start() resolves even when its list or watch failed (client-node reports those as 'error').
-        await Promise.all([this.exports!.start(), this.services!.start()].map((p) => p.catch((e: unknown) => {
+        await Promise.all(this.informers().map((i) => i.start().catch((e: unknown) => {
           this.errorsDuringStart++;
           this.restartPending = e;
         })));
@@ -189,6 +204,22 @@ export class ClusterWatch {
     return this.services?.get(name, namespace);
   }
 
+  /**
+   * What the EndpointSlices of a Service say: its ready endpoints (undefined: no slice seen yet) and, per
+   * Service port name, the pods' port number (resolves a named targetPort).
+   */
+  endpoints(namespace: string, name: string): { ready: number | undefined; ports: Record<string, number> } {
+    const slices = (this.slices?.list(namespace) ?? []).filter((s) => s.metadata?.labels?.['kubernetes.io/service-name'] === name);
+    if (slices.length === 0) return { ready: undefined, ports: {} };
+    let ready = 0;
+    const ports: Record<string, number> = {};
+    for (const slice of slices) {
+      ready += (slice.endpoints ?? []).filter((e) => e.conditions?.ready !== false).length;
+      for (const p of slice.ports ?? []) if (p.port !== undefined) ports[p.name ?? ''] = p.port;
+    }
+    return { ready, ports };
+  }
+
   /** The east-west gateway's address, live or last seen. */
   gatewayAddress(): string | undefined {
     const address = serviceAddress(this.service(ISTIO_NAMESPACE, EASTWEST_GATEWAY_RELEASE) as Parameters<typeof serviceAddress>[0]);
@@ -200,6 +231,6 @@ export class ClusterWatch {
     this.stopped = true;
     this.quiescing = true;
     if (this.heartbeat) clearInterval(this.heartbeat);
-    await Promise.all([this.exports?.stop(), this.services?.stop()].map((p) => p?.catch(() => undefined)));
+    await Promise.all(this.informers().map((i) => i.stop().catch(() => undefined)));
   }
 }

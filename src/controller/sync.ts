@@ -77,12 +77,17 @@ export function collectExports(watches: readonly ClusterWatch[]): ClusterExport[
       const name = e.metadata?.name;
       if (!namespace || !name) continue;
       const svc = watch.service(namespace, name);
-      const ports = (svc?.spec?.ports ?? []).map((p) => ({
-        name: p.name ?? `tcp-${p.port}`,
-        port: p.port,
-        protocol: istioProtocol({ ...(p.name ? { name: p.name } : {}), ...(p.appProtocol ? { appProtocol: p.appProtocol } : {}), ...(p.protocol ? { protocol: p.protocol } : {}) }),
-        ...(typeof p.targetPort === 'number' ? { targetPort: p.targetPort } : {}),
-      }));
+      const endpoints = watch.endpoints(namespace, name);
+      const ports = (svc?.spec?.ports ?? []).map((p) => {
+        // A named targetPort is the pods' port of that name: its number comes from the EndpointSlices.
+        const targetPort = typeof p.targetPort === 'number' ? p.targetPort : endpoints.ports[p.name ?? ''];
+        return {
+          name: p.name ?? `tcp-${p.port}`,
+          port: p.port,
+          protocol: istioProtocol({ ...(p.name ? { name: p.name } : {}), ...(p.appProtocol ? { appProtocol: p.appProtocol } : {}), ...(p.protocol ? { protocol: p.protocol } : {}) }),
+          ...(targetPort !== undefined ? { targetPort } : {}),
+        };
+      });
       out.push({
         cluster: watch.cluster.name,
         namespace,
@@ -90,6 +95,7 @@ export function collectExports(watches: readonly ClusterWatch[]): ClusterExport[
         createdAt: new Date((e.metadata?.creationTimestamp as unknown as string | Date | undefined) ?? 0).toISOString(),
         ...(svc ? { service: { ports, selector: svc.spec?.selector ?? {} } } : {}),
         exportTo: parseExportTo(e.metadata?.annotations?.[EXPORT_TO_ANNOTATION]),
+        ...(endpoints.ready !== undefined ? { readyEndpoints: endpoints.ready } : {}),
       });
     }
   }

@@ -37,6 +37,8 @@ export interface ClusterExport {
   service?: { ports: ExportedPort[]; selector: Record<string, string> };
   /** Namespaces from its eastwest.dev/export-to annotation (besides its own), or why that is unusable. */
   exportTo?: string[] | { error: string };
+  /** Ready endpoints of its Service in its cluster (from the EndpointSlices); undefined: not known. */
+  readyEndpoints?: number;
 }
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
@@ -75,6 +77,8 @@ export interface ImportedService {
   selectors: Record<string, Record<string, string>>;
   /** Namespaces the serving exports' annotations name (their union), besides the service's own. */
   exportTo: string[];
+  /** Ready endpoints per serving cluster, where known. */
+  readyEndpoints?: Record<string, number>;
 }
 
 export const clustersetHost = (s: { name: string; namespace: string }) => `${s.name}.${s.namespace}.${CLUSTERSET_SUFFIX}`;
@@ -135,7 +139,16 @@ export function resolveExports(exports: readonly ClusterExport[]): { imports: Im
     }
     if (winner && serving.length > 0) {
       const exportTo = [...new Set(serving.flatMap((e) => (Array.isArray(e.exportTo) ? e.exportTo : [])))].sort();
-      imports.push({ namespace: winner.namespace, name: winner.name, ports: winner.service!.ports, clusters: serving.map((e) => e.cluster).sort(), selectors: Object.fromEntries(serving.map((e) => [e.cluster, e.service!.selector])), exportTo });
+      const ready = serving.filter((e) => e.readyEndpoints !== undefined).map((e) => [e.cluster, e.readyEndpoints!] as const);
+      imports.push({
+        namespace: winner.namespace,
+        name: winner.name,
+        ports: winner.service!.ports,
+        clusters: serving.map((e) => e.cluster).sort(),
+        selectors: Object.fromEntries(serving.map((e) => [e.cluster, e.service!.selector])),
+        exportTo,
+        ...(ready.length ? { readyEndpoints: Object.fromEntries(ready) } : {}),
+      });
     }
   }
   return { imports, statuses };
@@ -194,6 +207,10 @@ export function importObjects(spec: MeshSpec, cluster: ClusterSpec, imports: rea
     });
     for (const remoteName of remotes) {
       const remote = byName.get(remoteName)!;
+      // A remote cluster with no ready endpoint gets no traffic (never a try through its gateway); the
+      // others are weighted by their ready endpoints, as Istio weighs a network's gateway itself.
+      const ready = service.readyEndpoints?.[remoteName];
+      if (ready === 0) continue;
       objects.push({
         apiVersion: 'networking.istio.io/v1',
         kind: 'WorkloadEntry',
@@ -202,6 +219,7 @@ export function importObjects(spec: MeshSpec, cluster: ClusterSpec, imports: rea
           address: gateways.get(remote.name)!,
           network: remote.network,
           locality: locality(remote),
+          ...(ready !== undefined ? { weight: ready } : {}),
           labels: { ...selector, 'security.istio.io/tlsMode': 'istio', 'topology.istio.io/cluster': remote.name },
           ports: Object.fromEntries(service.ports.map((p) => [p.name, CROSS_NETWORK_PORT])),
         },

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { clustersetHost, importObjects, importScope, istioProtocol, parseExportTo, resolveExports, type ClusterExport } from '../../src/mcs/imports.ts';
 import { decodeMeshSpec } from '../../src/spec/decode.ts';
+import { collectExports } from '../../src/controller/sync.ts';
 
 const spec = decodeMeshSpec(readFileSync(join(import.meta.dirname, '../../examples/lab.yaml'), 'utf8'), 'lab.yaml').document.spec;
 const us = spec.clusters.find((c) => c.name === 'us')!;
@@ -131,5 +132,63 @@ describe('scoping: which namespaces receive an imported service', () => {
     const bad = { ...hello('us', '2026-11-25T09:00:00Z'), exportTo: parseExportTo('NOPE') };
     const { imports } = resolveExports([bad, hello('eu', '2026-11-25T10:00:00Z')]);
     expect(imports[0]!.clusters).toEqual(['eu']);
+  });
+});
+
+describe('readiness: what the EndpointSlices say', () => {
+  const withReady = (cluster: string, createdAt: string, readyEndpoints: number): ClusterExport => ({ ...hello(cluster, createdAt), readyEndpoints });
+  const entries = (objects: readonly { kind: string; metadata: { name: string } }[]) => objects.filter((o) => o.kind === 'WorkloadEntry') as unknown as { metadata: { name: string }; spec: { weight?: number } }[];
+  it('a remote cluster with no ready endpoint gets no WorkloadEntry; the name still resolves (ServiceEntry, ServiceImport)', () => {
+    const { imports } = resolveExports([withReady('eu', '2026-11-25T10:00:00Z', 0)]);
+    const inUs = importObjects(spec, us, imports, gateways);
+    expect(entries(inUs)).toEqual([]);
+    expect(inUs.map((o) => o.kind)).toEqual(expect.arrayContaining(['ServiceEntry', 'DestinationRule', 'ServiceImport']));
+  });
+  it('remote WorkloadEntries are weighted by their ready endpoints', () => {
+    const { imports } = resolveExports([withReady('eu', '2026-11-25T10:00:00Z', 3), withReady('us', '2026-11-25T11:00:00Z', 1)]);
+    expect(imports[0]!.readyEndpoints).toEqual({ eu: 3, us: 1 });
+    expect(entries(importObjects(spec, us, imports, gateways)).map((e) => e.spec.weight)).toEqual([3]);
+    expect(entries(importObjects(spec, eu, imports, gateways)).map((e) => e.spec.weight)).toEqual([1]);
+  });
+  it('readiness not known (no EndpointSlice seen): routed, without a weight', () => {
+    const { imports } = resolveExports([hello('eu', '2026-11-25T10:00:00Z')]);
+    const [entry] = entries(importObjects(spec, us, imports, gateways));
+    expect(entry!.spec.weight).toBeUndefined();
+  });
+  it('a cluster back from zero is routed again', () => {
+    const none = resolveExports([withReady('eu', '2026-11-25T10:00:00Z', 0)]).imports;
+    const back = resolveExports([withReady('eu', '2026-11-25T10:00:00Z', 2)]).imports;
+    expect(entries(importObjects(spec, us, none, gateways))).toHaveLength(0);
+    expect(entries(importObjects(spec, us, back, gateways))).toHaveLength(1);
+  });
+});
+
+describe('what the controller reads from a cluster (collectExports)', () => {
+  const watch = (service: object | undefined, endpoints: { ready: number | undefined; ports: Record<string, number> }, annotations: Record<string, string> = {}) => ({
+    cluster: eu,
+    serviceExports: () => [{ metadata: { namespace: 'shop', name: 'hello', creationTimestamp: '2026-11-25T10:00:00Z', annotations } }],
+    service: () => service,
+    endpoints: () => endpoints,
+  });
+  const svc = (targetPort: number | string) => ({ spec: { selector: { app: 'hello' }, ports: [{ name: 'http', port: 80, targetPort }] } });
+  it('a named targetPort is resolved from the EndpointSlices (the pods\' port behind that Service port)', () => {
+    const [e] = collectExports([watch(svc('web'), { ready: 1, ports: { http: 8080 } }) as never]);
+    expect(e!.service!.ports).toEqual([{ name: 'http', port: 80, protocol: 'HTTP', targetPort: 8080 }]);
+    expect(e!.readyEndpoints).toBe(1);
+  });
+  it('a named targetPort with no endpoint yet: left out (Istio matches the port by name)', () => {
+    const [e] = collectExports([watch(svc('web'), { ready: 0, ports: {} }) as never]);
+    expect(e!.service!.ports[0]!.targetPort).toBeUndefined();
+    expect(e!.readyEndpoints).toBe(0);
+  });
+  it('a numeric targetPort is kept as the Service says; readiness unknown stays unknown', () => {
+    const [e] = collectExports([watch(svc(9090), { ready: undefined, ports: { http: 1234 } }) as never]);
+    expect(e!.service!.ports[0]!.targetPort).toBe(9090);
+    expect('readyEndpoints' in e!).toBe(false);
+  });
+  it('no Service: the export is carried without one (Valid=False later); its annotation is parsed', () => {
+    const [e] = collectExports([watch(undefined, { ready: undefined, ports: {} }, { 'eastwest.dev/export-to': 'echo' }) as never]);
+    expect(e!.service).toBeUndefined();
+    expect(e!.exportTo).toEqual(['echo']);
   });
 });

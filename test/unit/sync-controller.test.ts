@@ -18,11 +18,12 @@ const rulesOf = (objects: { kind: string; metadata: { name: string; namespace?: 
   (objects.find((o) => o.kind === kind && o.metadata.namespace === namespace) as unknown as { rules: Rule[] }).rules;
 
 describe('in-cluster sync controller: roles', () => {
-  it('the reader (used by the other clusters) may only get, list and watch ServiceExports and Services', () => {
+  it('the reader (used by the other clusters) may only get, list and watch ServiceExports, Services and EndpointSlices', () => {
     const rules = rulesOf(syncReaderObjects(), 'ClusterRole');
     expect(rules).toEqual([
       { apiGroups: ['multicluster.x-k8s.io'], resources: ['serviceexports'], verbs: ['get', 'list', 'watch'] },
       { apiGroups: [''], resources: ['services'], verbs: ['get', 'list', 'watch'] },
+      { apiGroups: ['discovery.k8s.io'], resources: ['endpointslices'], verbs: ['get', 'list', 'watch'] },
     ]);
   });
   it('the controller writes only the kinds imports are made of; no secrets, no wildcards, no CRDs', () => {
