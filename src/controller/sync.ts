@@ -7,7 +7,10 @@ import type { Reporter } from '../core/reporter.ts';
 import { mapLimit } from '../core/fan-out.ts';
 import { clusterError, httpStatusOf } from '../k8s/cluster-error.ts';
 import type { KubeObject } from '../k8s/object.ts';
-import { applyChangeSet, planObjects, undesired } from '../k8s/resource-manager.ts';
+import { applyChangeSet, planObjects, undesired, type ChangeSetEntry, type PlannedObject } from '../k8s/resource-manager.ts';
+import { objectRef } from '../k8s/object.ts';
+import type { KubeClient } from '../k8s/client.ts';
+import { createHash } from 'node:crypto';
 import { EXPORT_TO_ANNOTATION, importObjects, istioProtocol, parseExportTo, MCS_GROUP, resolveExports, SYNC_MANAGED_BY, type ClusterExport, type Condition, type ExportStatus } from '../mcs/imports.ts';
 import { MESH_LABEL } from '../render/ownership.ts';
 import { ISTIO_NAMESPACE } from '../render/helm-releases.ts';
@@ -102,6 +105,9 @@ export function collectExports(watches: readonly ClusterWatch[]): ClusterExport[
   return out;
 }
 
+/** A stable fingerprint of a desired object (its rendering is deterministic). */
+const fingerprint = (o: KubeObject) => createHash('sha256').update(JSON.stringify(o)).digest('base64url');
+
 const sameConditions = (live: ServiceExportObject['status'], want: Condition[]) =>
   JSON.stringify((live?.conditions ?? []).map((c) => [c.type, c.status, c.reason, c.message])) === JSON.stringify(want.map((c) => [c.type, c.status, c.reason, c.message]));
 
@@ -119,12 +125,19 @@ export function startSync(options: SyncOptions, spec: MeshSpec, reporter: Report
   for (const w of watches) void w.start();
   const say = (message: string, level: 'info' | 'warn' = 'info') => reporter.report({ level, code: 'sync', message });
 
-  async function reconcileCluster(watch: ClusterWatch, desired: KubeObject[], statuses: ExportStatus[]): Promise<number> {
-    const client = watch.client!;
+  /**
+   * What this controller last applied (or found unchanged) per cluster: ref → fingerprint of the desired
+   * object. A reconcile then writes only what changed since and deletes what is no longer desired; a full
+   * pass (every object listed and compared with the cluster) runs first, after any failure, when the
+   * cluster's watch came back, and every FULL_PASS_MS, and catches what others changed meanwhile.
+   */
+  const memory = new Map<string, { applied: Map<string, { fingerprint: string; object: KubeObject }>; fullAt: number }>();
+  const FULL_PASS_MS = 5 * 60_000;
+
+  async function createNamespaces(client: KubeClient, namespaces: KubeObject[]): Promise<void> {
     // Namespaces are created only where they do not exist (a user's namespace is never relabelled or
     // patched: the controller's role may create namespaces, not change them).
-    const wanted = desired.filter((o) => o.kind !== 'Namespace');
-    await mapLimit(desired.filter((o) => o.kind === 'Namespace'), 8, async (ns) => {
+    await mapLimit(namespaces, 8, async (ns) => {
       if (await client.read(ns)) return;
       // 409: made meanwhile (by a user, or the previous acting replica).
       await client.call(`create Namespace/${ns.metadata.name}`, () => client.objects.create(ns as never).catch((error: unknown) => {
@@ -132,17 +145,49 @@ export function startSync(options: SyncOptions, spec: MeshSpec, reporter: Report
         throw error;
       }));
     });
-    const owned = await listOwned(client, SYNC_KINDS, syncSelector(spec.meshID));
-    // An object of the same name that is not ours (a user's, another MCS implementation's) is left alone.
-    // Every object of these kinds is listed (one request per kind): thousands of imports need no GET each.
-    const planned = (await planObjects(client, wanted, syncSelector(spec.meshID), { listAll: true })).filter((p) => {
-      if (p.action === 'created' || p.liveManagedBy === SYNC_MANAGED_BY) return true;
-      say(`${watch.cluster.name}: ${p.ref} exists and is not managed by eastwest sync; left as it is`, 'warn');
-      return false;
-    });
+  }
+
+  async function reconcileCluster(watch: ClusterWatch, desired: KubeObject[], statuses: ExportStatus[]): Promise<number> {
+    const client = watch.client!;
+    const name = watch.cluster.name;
+    const wanted = desired.filter((o) => o.kind !== 'Namespace');
+    const fingerprints = new Map(wanted.map((o) => [objectRef(o), fingerprint(o)]));
+    const remembered = memory.get(name);
+    const full = !remembered || Date.now() - remembered.fullAt > FULL_PASS_MS || watch.since.getTime() > remembered.fullAt;
     // Until every cluster has been listed once, what an unlisted cluster exports is unknown: no pruning.
-    const prune = watches.every((w) => w.synced) ? undesired(owned, wanted) : [];
-    const changes = await applyChangeSet(client, planned, prune);
+    const mayPrune = watches.every((w) => w.synced);
+    const foreign = (p: PlannedObject) => {
+      if (p.action === 'created' || p.liveManagedBy === SYNC_MANAGED_BY) return false;
+      say(`${name}: ${p.ref} exists and is not managed by eastwest sync; left as it is`, 'warn');
+      return true;
+    };
+    let changes: ChangeSetEntry[];
+    memory.delete(name); // kept only if this pass succeeds
+    if (full) {
+      await createNamespaces(client, desired.filter((o) => o.kind === 'Namespace'));
+      const owned = await listOwned(client, SYNC_KINDS, syncSelector(spec.meshID));
+      // An object of the same name that is not ours (a user's, another MCS implementation's) is left alone.
+      // Every object of these kinds is listed (one request per kind): thousands of imports need no GET each.
+      const planned = (await planObjects(client, wanted, syncSelector(spec.meshID), { listAll: true })).filter((p) => !foreign(p));
+      const prune = mayPrune ? undesired(owned, wanted) : [];
+      changes = await applyChangeSet(client, planned, prune);
+      // Remembered only once it could prune too (every cluster listed): until then every pass is a full one.
+      if (mayPrune) memory.set(name, { applied: new Map(planned.map((p) => [p.ref, { fingerprint: fingerprints.get(p.ref)!, object: p.object }])), fullAt: Date.now() });
+    } else {
+      const applied = remembered.applied;
+      const namespaces = new Set([...applied.values()].map((a) => a.object.metadata.namespace));
+      await createNamespaces(client, desired.filter((o) => o.kind === 'Namespace' && !namespaces.has(o.metadata.name)));
+      const changed = wanted.filter((o) => applied.get(objectRef(o))?.fingerprint !== fingerprints.get(objectRef(o)));
+      // New names may collide with someone else's object: those are checked against the cluster first.
+      const fresh = changed.filter((o) => !applied.has(objectRef(o)));
+      const known: PlannedObject[] = changed.filter((o) => applied.has(objectRef(o))).map((o) => ({ ref: objectRef(o), action: 'configured', object: o }));
+      const checked = fresh.length ? (await planObjects(client, fresh, syncSelector(spec.meshID), { listAll: fresh.length > 100 })).filter((p) => !foreign(p)) : [];
+      const prune = mayPrune ? [...applied.entries()].filter(([ref]) => !fingerprints.has(ref)).map(([, a]) => a.object) : [];
+      changes = await applyChangeSet(client, [...known, ...checked], prune);
+      for (const p of [...known, ...checked]) applied.set(p.ref, { fingerprint: fingerprints.get(p.ref)!, object: p.object });
+      for (const o of prune) applied.delete(objectRef(o));
+      memory.set(name, { applied, fullAt: remembered.fullAt });
+    }
     const custom = client.config.makeApiClient(CustomObjectsApi);
     const exportsHere = new Map(watch.serviceExports().map((e) => [`${e.metadata?.namespace}/${e.metadata?.name}`, e]));
     await mapLimit(statuses.filter((s) => s.cluster === watch.cluster.name), 16, async (status) => {
