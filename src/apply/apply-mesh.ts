@@ -15,6 +15,7 @@ import { applyChangeSet, planObjects, undesired, type ChangeSetEntry } from '../
 import { istioChartsDir } from '../lab/upstream-sources.ts';
 import { MCS_CRD_NAMES, mcsCrds } from '../mcs/crds.ts';
 import { owned } from '../render/ownership.ts';
+import { SYNC_CONTROLLER, SYNC_NAMESPACE } from '../render/sync-controller.ts';
 import type { EastwestError } from '../core/errors.ts';
 import type { KubeClient } from '../k8s/client.ts';
 import type { MeshSpec } from '../spec/schema.ts';
@@ -136,6 +137,8 @@ export async function applyMesh(options: ApplyOptions, reporter: Reporter): Prom
     let changes: Change[];
     if (dryRun) changes = [...planned.map(({ object: _o, ...e }) => e), ...prune.map((o) => ({ ref: objectRef(o), action: 'deleted' as const }))];
     else changes = await applyChangeSet(client, planned, prune);
+    // The in-cluster sync controller is up before apply returns (verify checks it right after).
+    if (spec.sync.inCluster && !dryRun && !syncKept) await waitDeploymentReady(client.config, SYNC_NAMESPACE, SYNC_CONTROLLER, timeout);
     if (spec.demo.enabled && !dryRun) {
       await mapLimit(objects.filter((o) => o.kind === 'Deployment' && o.metadata.namespace === DEMO_NAMESPACE), 4, (d: KubeObject) => waitDeploymentReady(client.config, DEMO_NAMESPACE, d.metadata.name, timeout));
     }

@@ -168,11 +168,20 @@ const checks: Check[] = [
           problems.push(`${cluster.name} unreachable`);
           continue;
         }
-        const lease = await config.makeApiClient(CoordinationV1Api).readNamespacedLease({ name: SYNC_LEASE, namespace: SYNC_NAMESPACE }).catch(() => undefined);
+        const read = async () => {
+          const lease = await config.makeApiClient(CoordinationV1Api).readNamespacedLease({ name: SYNC_LEASE, namespace: SYNC_NAMESPACE }).catch(() => undefined);
+          const pods = await config.makeApiClient(CoreV1Api).listNamespacedPod({ namespace: SYNC_NAMESPACE, labelSelector: `app.kubernetes.io/name=${SYNC_CONTROLLER}` });
+          return { lease, running: pods.items.filter((p) => p.status?.phase === 'Running').map((p) => p.metadata?.name) };
+        };
+        // A replica takes a free lease within its retry period (2 s); a few seconds are allowed for that.
+        let seen = await read();
+        for (let i = 0; i < 10 && !seen.running.includes(seen.lease?.spec?.holderIdentity); i++) {
+          await new Promise((r) => setTimeout(r, 1000));
+          seen = await read();
+        }
+        const { lease, running } = seen;
         const holder = lease?.spec?.holderIdentity;
         const renewed = lease?.spec?.renewTime ? (Date.now() - new Date(lease.spec.renewTime as unknown as string).getTime()) / 1000 : undefined;
-        const pods = await config.makeApiClient(CoreV1Api).listNamespacedPod({ namespace: SYNC_NAMESPACE, labelSelector: `app.kubernetes.io/name=${SYNC_CONTROLLER}` });
-        const running = pods.items.filter((p) => p.status?.phase === 'Running').map((p) => p.metadata?.name);
         figures[`${cluster.name}.holder`] = holder ?? 'none';
         figures[`${cluster.name}.renewedSecondsAgo`] = renewed === undefined ? 'never' : Math.round(renewed * 10) / 10;
         figures[`${cluster.name}.runningReplicas`] = running.length;
