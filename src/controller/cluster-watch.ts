@@ -164,10 +164,16 @@ export class ClusterWatch {
         this.quiescing = false;
         this.errorsDuringStart = 0;
         // start() resolves even when its list or watch failed (client-node reports those as 'error').
+        if (this.stopped) return;
         await Promise.all(this.informers().map((i) => i.start().catch((e: unknown) => {
           this.errorsDuringStart++;
           this.restartPending = e;
         })));
+        if (this.stopped) {
+          // Stopped while starting: what just started is stopped again (no watch outlives the controller).
+          await Promise.all(this.informers().map((i) => i.stop().catch(() => undefined)));
+          return;
+        }
         if (this.errorsDuringStart === 0 && this.synced) {
           this.backoffMs = 1000;
           this.setState('live');
@@ -210,15 +216,21 @@ export class ClusterWatch {
    */
   endpoints(namespace: string, name: string): { ready: number | undefined; ports: Record<string, number> } {
     const slices = (this.slices?.list(namespace) ?? []).filter((s) => s.metadata?.labels?.['kubernetes.io/service-name'] === name);
-    if (slices.length === 0) return { ready: undefined, ports: {} };
+    const key = `${namespace}/${name}`;
+    // A Service scaled to zero has slices without ports: the last resolved ports stay in use.
+    const lastPorts = this.lastPorts.get(key) ?? {};
+    if (slices.length === 0) return { ready: undefined, ports: lastPorts };
     let ready = 0;
     const ports: Record<string, number> = {};
     for (const slice of slices) {
       ready += (slice.endpoints ?? []).filter((e) => e.conditions?.ready !== false).length;
       for (const p of slice.ports ?? []) if (p.port !== undefined) ports[p.name ?? ''] = p.port;
     }
-    return { ready, ports };
+    if (Object.keys(ports).length) this.lastPorts.set(key, ports);
+    return { ready, ports: Object.keys(ports).length ? ports : lastPorts };
   }
+
+  private readonly lastPorts = new Map<string, Record<string, number>>();
 
   /** The east-west gateway's address, live or last seen. */
   gatewayAddress(): string | undefined {

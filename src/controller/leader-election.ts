@@ -1,14 +1,16 @@
 // One acting replica among several: a coordination.k8s.io Lease, as client-go's leader election keeps
-// it. The holder renews it every few seconds; another replica takes it once it has not been renewed for
-// its duration. Writes carry the resourceVersion read, so two replicas can never both win. A holder that
-// cannot renew within its renew deadline stops acting before anyone else may take over.
+// it. The holder renews it every few seconds; another replica takes it once it has seen the lease
+// unchanged for its duration (measured on its own clock, so clock skew between nodes does not matter).
+// Writes carry the resourceVersion read, so two replicas can never both win. A holder that has not
+// renewed within its renew deadline (shorter than the duration) stops acting — by a timer, not after a
+// slow request returns — before anyone else may take over.
 import { CoordinationV1Api, V1MicroTime, type V1Lease } from '@kubernetes/client-node';
 import type { KubeClient } from '../k8s/client.ts';
 
 export interface LeaseView {
   holder?: string | undefined;
-  /** Last renewal, ms since the epoch. */
-  renewedAt?: number | undefined;
+  /** When this replica last saw the lease record change (ms, its own clock). */
+  observedAt?: number | undefined;
   durationSeconds?: number | undefined;
 }
 
@@ -20,7 +22,7 @@ export function leaseAction(lease: LeaseView | undefined, identity: string, now:
   if (lease.holder === identity) return 'renew';
   if (!lease.holder) return 'take';
   const duration = (lease.durationSeconds ?? defaultDurationSeconds) * 1000;
-  if (lease.renewedAt === undefined || now - lease.renewedAt > duration) return 'take';
+  if (lease.observedAt === undefined || now - lease.observedAt > duration) return 'take';
   return 'wait';
 }
 
@@ -34,6 +36,8 @@ export interface LeaderElectionOptions {
   /** A holder that has not renewed for this long stops acting (less than the duration). */
   renewDeadlineSeconds?: number;
   retrySeconds?: number;
+  /** Told when attempts keep failing (an API server that does not answer, a 401, a 403). */
+  onError?: (message: string) => void;
 }
 
 export interface LeaderElection {
@@ -41,14 +45,10 @@ export interface LeaderElection {
   leading: Promise<void>;
   /** Resolves when a holder lost the lease (or could not renew in time). */
   lost: Promise<string>;
+  /** True while this replica holds the lease and its renew deadline has not passed. */
+  isLeading(): boolean;
   stop(): Promise<void>;
 }
-
-const viewOf = (lease: V1Lease): LeaseView => ({
-  holder: lease.spec?.holderIdentity,
-  renewedAt: lease.spec?.renewTime ? new Date(lease.spec.renewTime as unknown as string).getTime() : undefined,
-  durationSeconds: lease.spec?.leaseDurationSeconds,
-});
 
 const microTime = (now: number) => new V1MicroTime(now);
 
@@ -61,21 +61,35 @@ export function startLeaderElection(options: LeaderElectionOptions): LeaderElect
   const { namespace, name, identity } = options;
   let stopped = false;
   let timer: NodeJS.Timeout | undefined;
+  let deadline: NodeJS.Timeout | undefined;
   let setLeading!: () => void;
   let setLost!: (why: string) => void;
   const leading = new Promise<void>((r) => (setLeading = r));
   const lost = new Promise<string>((r) => (setLost = r));
   let isLeader = false;
-  let lastRenew = 0;
-  let transitions = 0;
+  let hasLost = false;
+  let failures = 0;
+  let inFlight: Promise<void> = Promise.resolve();
+  /** The last lease record seen and when it was first seen (this replica's clock). */
+  let observed: { key: string; at: number } | undefined;
 
-  /** One attempt to acquire or renew: held, or held by another replica. */
-  async function attempt(): Promise<'held' | 'other'> {
-    const now = Date.now();
+  const lose = (why: string) => {
+    if (hasLost) return;
+    hasLost = true;
+    isLeader = false;
+    if (deadline) clearTimeout(deadline);
+    setLost(why);
+  };
+
+  /** One attempt to acquire or renew, stamped with the time it started. */
+  async function attempt(now: number): Promise<'held' | 'other'> {
     const current: V1Lease | undefined = await options.client.call(`Lease/${namespace}/${name}`, () => api.readNamespacedLease({ name, namespace }), () => undefined);
-    const action = leaseAction(current ? viewOf(current) : undefined, identity, now, duration);
+    const key = current ? `${current.spec?.holderIdentity ?? ''}|${current.metadata?.resourceVersion ?? ''}` : '';
+    if (!observed || observed.key !== key) observed = { key, at: now };
+    const view = current ? { holder: current.spec?.holderIdentity, observedAt: observed.at, durationSeconds: current.spec?.leaseDurationSeconds } : undefined;
+    const action = leaseAction(view, identity, now, duration);
     if (action === 'wait') return 'other';
-    transitions = current?.spec?.leaseTransitions ?? 0;
+    const transitions = current?.spec?.leaseTransitions ?? 0;
     const spec = {
       holderIdentity: identity,
       leaseDurationSeconds: duration,
@@ -92,48 +106,55 @@ export function startLeaderElection(options: LeaderElectionOptions): LeaderElect
     return 'held';
   }
 
-  async function loop(): Promise<void> {
-    if (stopped) return;
+  async function round(): Promise<void> {
+    if (stopped || hasLost) return;
+    const now = Date.now();
     let outcome: 'held' | 'other' | 'failed';
     try {
-      outcome = await attempt();
-    } catch {
+      outcome = await attempt(now);
+      failures = 0;
+    } catch (error) {
       outcome = 'failed'; // a conflict, a timeout or an unreachable API server: not held this round
+      if (++failures % 5 === 0) options.onError?.(`${failures} lease attempts in a row failed: ${(error as Error).message}`);
     }
-    if (stopped) return;
-    if (outcome === 'held') {
-      lastRenew = Date.now();
+    if (outcome === 'held' && !hasLost) {
+      // Acting until the renew deadline after this attempt started, unless renewed again before.
+      if (deadline) clearTimeout(deadline);
+      deadline = setTimeout(() => lose(`the lease could not be renewed for ${renewDeadline / 1000} s`), Math.max(0, renewDeadline - (Date.now() - now)));
       if (!isLeader) {
         isLeader = true;
         setLeading();
       }
     } else if (isLeader && outcome === 'other') {
-      setLost('another replica holds the lease');
-      return;
-    } else if (isLeader && Date.now() - lastRenew > renewDeadline) {
-      // Stops acting before another replica may take over (renew deadline < lease duration).
-      setLost(`the lease could not be renewed for ${Math.round((Date.now() - lastRenew) / 1000)} s`);
-      return;
+      lose('another replica holds the lease');
     }
-    timer = setTimeout(() => void loop(), isLeader && outcome === 'held' ? renewEvery : retry);
+    if (stopped || hasLost) return;
+    timer = setTimeout(() => void (inFlight = round()), isLeader && outcome === 'held' ? renewEvery : retry);
   }
 
-  void loop();
+  inFlight = round();
   return {
     leading,
     lost,
+    isLeading: () => isLeader && !hasLost,
     async stop() {
       stopped = true;
       if (timer) clearTimeout(timer);
-      if (!isLeader) return;
-      // Released for the next replica at once (as client-go's ReleaseOnCancel does).
-      try {
-        const current = await options.client.call(`Lease/${namespace}/${name}`, () => api.readNamespacedLease({ name, namespace }));
-        if (current.spec?.holderIdentity === identity) {
+      await inFlight.catch(() => undefined); // an attempt in flight may still take the lease: then it is released
+      if (deadline) clearTimeout(deadline);
+      if (!isLeader && !hasLost) return;
+      isLeader = false;
+      // Released for the next replica at once (as client-go's ReleaseOnCancel does); tried twice, since
+      // a renewal of our own may have moved the resourceVersion.
+      for (let i = 0; i < 2; i++) {
+        try {
+          const current = await options.client.call(`Lease/${namespace}/${name}`, () => api.readNamespacedLease({ name, namespace }));
+          if (current.spec?.holderIdentity !== identity) return;
           await options.client.call(`release Lease/${namespace}/${name}`, () => api.replaceNamespacedLease({ name, namespace, body: { ...current, spec: { ...current.spec, holderIdentity: undefined, renewTime: microTime(Date.now() - duration * 1000) } } }));
+          return;
+        } catch {
+          // Tried again once; otherwise it expires on its own.
         }
-      } catch {
-        // It then expires on its own.
       }
     },
   };

@@ -7,7 +7,7 @@ import type { Reporter } from '../core/reporter.ts';
 import { mapLimit } from '../core/fan-out.ts';
 import { clusterError, httpStatusOf } from '../k8s/cluster-error.ts';
 import type { KubeObject } from '../k8s/object.ts';
-import { applyChangeSet, planObjects, undesired, type ChangeSetEntry, type PlannedObject } from '../k8s/resource-manager.ts';
+import { applyChangeSet, CONCURRENCY, planObjects, undesired, type ChangeSetEntry, type PlannedObject } from '../k8s/resource-manager.ts';
 import { objectRef } from '../k8s/object.ts';
 import type { KubeClient } from '../k8s/client.ts';
 import { createHash } from 'node:crypto';
@@ -28,6 +28,8 @@ export interface SyncOptions {
   debounceMs?: number;
   /** Clusters this controller writes (imports, export status, its status report); all when absent. Every cluster is read. */
   writeClusters?: readonly string[];
+  /** False when this replica must not write now (it no longer holds the lease). */
+  active?: () => boolean;
 }
 
 export interface SyncClusterStatus {
@@ -163,6 +165,9 @@ export function startSync(options: SyncOptions, spec: MeshSpec, reporter: Report
     };
     let changes: ChangeSetEntry[];
     memory.delete(name); // kept only if this pass succeeds
+    const mayWrite = () => {
+      if (options.active && !options.active()) throw new Error('no longer the acting replica');
+    };
     if (full) {
       await createNamespaces(client, desired.filter((o) => o.kind === 'Namespace'));
       const owned = await listOwned(client, SYNC_KINDS, syncSelector(spec.meshID));
@@ -170,6 +175,7 @@ export function startSync(options: SyncOptions, spec: MeshSpec, reporter: Report
       // Every object of these kinds is listed (one request per kind): thousands of imports need no GET each.
       const planned = (await planObjects(client, wanted, syncSelector(spec.meshID), { listAll: true })).filter((p) => !foreign(p));
       const prune = mayPrune ? undesired(owned, wanted) : [];
+      mayWrite();
       changes = await applyChangeSet(client, planned, prune);
       // Remembered only once it could prune too (every cluster listed): until then every pass is a full one.
       if (mayPrune) memory.set(name, { applied: new Map(planned.map((p) => [p.ref, { fingerprint: fingerprints.get(p.ref)!, object: p.object }])), fullAt: Date.now() });
@@ -182,12 +188,16 @@ export function startSync(options: SyncOptions, spec: MeshSpec, reporter: Report
       const fresh = changed.filter((o) => !applied.has(objectRef(o)));
       const known: PlannedObject[] = changed.filter((o) => applied.has(objectRef(o))).map((o) => ({ ref: objectRef(o), action: 'configured', object: o }));
       const checked = fresh.length ? (await planObjects(client, fresh, syncSelector(spec.meshID), { listAll: fresh.length > 100 })).filter((p) => !foreign(p)) : [];
-      const prune = mayPrune ? [...applied.entries()].filter(([ref]) => !fingerprints.has(ref)).map(([, a]) => a.object) : [];
+      // Deleted only if it is still ours (a user may have replaced it meanwhile).
+      const gone = mayPrune ? [...applied.entries()].filter(([ref]) => !fingerprints.has(ref)).map(([, a]) => a.object) : [];
+      const prune = (await mapLimit(gone, CONCURRENCY, async (o) => ((await client.read(o))?.metadata.labels?.['app.kubernetes.io/managed-by'] === SYNC_MANAGED_BY ? [o] : []))).flat();
+      mayWrite();
       changes = await applyChangeSet(client, [...known, ...checked], prune);
+      for (const o of gone) applied.delete(objectRef(o));
       for (const p of [...known, ...checked]) applied.set(p.ref, { fingerprint: fingerprints.get(p.ref)!, object: p.object });
-      for (const o of prune) applied.delete(objectRef(o));
       memory.set(name, { applied, fullAt: remembered.fullAt });
     }
+    mayWrite();
     const custom = client.config.makeApiClient(CustomObjectsApi);
     const exportsHere = new Map(watch.serviceExports().map((e) => [`${e.metadata?.namespace}/${e.metadata?.name}`, e]));
     await mapLimit(statuses.filter((s) => s.cluster === watch.cluster.name), 16, async (status) => {
@@ -241,6 +251,7 @@ export function startSync(options: SyncOptions, spec: MeshSpec, reporter: Report
   let publishedAt = 0;
   /** The controller's view of every cluster, kept in each live cluster (read by `eastwest sync status`). */
   async function publishStatus(): Promise<void> {
+    if (options.active && !options.active()) return;
     const view = JSON.stringify(status());
     if (view === published && Date.now() - publishedAt < 10_000) return;
     const body: PublishedSyncStatus = { updatedAt: new Date().toISOString(), ...(options.writeClusters ? { writes: [...options.writeClusters] } : {}), clusters: status() };
@@ -253,7 +264,11 @@ export function startSync(options: SyncOptions, spec: MeshSpec, reporter: Report
   }
 
   const done = (async () => {
-    const tick = setInterval(() => wake?.(), 5000);
+    const tick = setInterval(() => {
+      // The periodic full pass needs no event: objects others changed or deleted are found by it.
+      if ([...memory.values()].some((m) => Date.now() - m.fullAt > FULL_PASS_MS)) dirty = true;
+      wake?.();
+    }, 5000);
     try {
       while (!stopped) {
         if (!dirty) await new Promise<void>((r) => (wake = r));

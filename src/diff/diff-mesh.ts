@@ -11,7 +11,7 @@ import { deployedRelease } from '../apply/helm.ts';
 import { meshObjects, REMOTE_SECRET_PREFIX } from '../apply/mesh-objects.ts';
 import { syncLiveInput } from '../apply/apply-mesh.ts';
 import { SYNC_LIVE_REFS } from '../apply/sync-objects.ts';
-import { MCS_CRD_NAMES } from '../mcs/crds.ts';
+import { MCS_CRD_NAMES, mcsCrds } from '../mcs/crds.ts';
 import { ownedObjects, ownedSelector } from '../apply/prune.ts';
 import { classifier, openEngine, type EngineOptions } from '../engine/context.ts';
 import { addressMap, knownGatewayAddresses, type GatewayAddress } from '../engine/gateway-addresses.ts';
@@ -66,6 +66,8 @@ export async function diffMesh(options: DiffOptions, reporter: Reporter): Promis
   const helmTimeoutMs = (ctx.requestTimeoutSeconds * 3 + 5) * 1000;
   // The sync controller's access and Deployment, from the peers' reader tokens (only read).
   const syncInput = await syncLiveInput(ctx, true, reporter);
+  // apply creates the MCS CRDs where absent when it can have them (or must: an in-cluster controller).
+  const crdsExpected = spec.sync.inCluster || (await mcsCrds().then(() => true, () => false));
 
   const clusters = await fanOut(ctx.selected, 'diff', async (cluster) => {
     const connection = ctx.connected.get(cluster.name);
@@ -99,7 +101,7 @@ export async function diffMesh(options: DiffOptions, reporter: Reporter): Promis
       }
     }
     // The MCS API's CRDs: apply creates them where absent.
-    for (const name of MCS_CRD_NAMES) {
+    for (const name of crdsExpected ? MCS_CRD_NAMES : []) {
       if (!(await client.read({ apiVersion: 'apiextensions.k8s.io/v1', kind: 'CustomResourceDefinition', metadata: { name } }))) drift.push({ ref: `CustomResourceDefinition/${name}`, state: 'missing' });
     }
     for (const { release, deployed } of releases) {

@@ -79,6 +79,8 @@ export interface ImportedService {
   exportTo: string[];
   /** Ready endpoints per serving cluster, where known. */
   readyEndpoints?: Record<string, number>;
+  /** Per serving cluster, its pods' port per port name (its own Service's targetPorts). */
+  targetPorts?: Record<string, Record<string, number>>;
 }
 
 export const clustersetHost = (s: { name: string; namespace: string }) => `${s.name}.${s.namespace}.${CLUSTERSET_SUFFIX}`;
@@ -148,6 +150,7 @@ export function resolveExports(exports: readonly ClusterExport[]): { imports: Im
         selectors: Object.fromEntries(serving.map((e) => [e.cluster, e.service!.selector])),
         exportTo,
         ...(ready.length ? { readyEndpoints: Object.fromEntries(ready) } : {}),
+        targetPorts: Object.fromEntries(serving.map((e) => [e.cluster, Object.fromEntries(e.service!.ports.flatMap((p) => (p.targetPort !== undefined ? [[p.name, p.targetPort]] : [])))])),
       });
     }
   }
@@ -201,7 +204,11 @@ export function importObjects(spec: MeshSpec, cluster: ClusterSpec, imports: rea
         exportTo,
         location: 'MESH_INTERNAL',
         resolution: 'STATIC',
-        ports: service.ports.map((p) => ({ number: p.port, name: p.name, protocol: p.protocol, ...(p.targetPort ? { targetPort: p.targetPort } : {}) })),
+        // The pods' port is this cluster's own (its Service's targetPort), when it serves the name.
+        ports: service.ports.map((p) => {
+          const targetPort = local ? (service.targetPorts?.[cluster.name]?.[p.name] ?? (service.targetPorts ? undefined : p.targetPort)) : undefined;
+          return { number: p.port, name: p.name, protocol: p.protocol, ...(targetPort ? { targetPort } : {}) };
+        }),
         workloadSelector: { labels: selector },
       },
     });

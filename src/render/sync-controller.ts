@@ -142,7 +142,8 @@ export function syncAccessSecret(spec: MeshSpec, cluster: ClusterSpec, peers: Re
     if (c.name === cluster.name) {
       return {
         cluster: { name: c.name, cluster: { server: 'https://kubernetes.default.svc', 'certificate-authority': `${IN_CLUSTER_SA}/ca.crt` } },
-        user: { name: c.name, user: { 'token-file': `${IN_CLUSTER_SA}/token` } },
+        // Read again every minute (client-node's tokenFile provider): the kubelet rotates this token.
+        user: { name: c.name, user: { 'auth-provider': { name: 'tokenFile', config: { tokenFile: `${IN_CLUSTER_SA}/token` } } } },
         context: { name: c.context, context: { cluster: c.name, user: c.name } },
       };
     }

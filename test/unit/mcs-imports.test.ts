@@ -17,7 +17,7 @@ const gateways = new Map([['us', '198.18.2.1'], ['eu', '198.18.2.17']]);
 describe('resolving exports', () => {
   it('one export: valid, no conflict, served by its cluster', () => {
     const { imports, statuses } = resolveExports([hello('eu', '2026-11-25T10:00:00Z')]);
-    expect(imports).toEqual([{ namespace: 'shop', name: 'hello', ports: http80, clusters: ['eu'], selectors: { eu: { app: 'hello' } }, exportTo: [] }]);
+    expect(imports).toEqual([{ namespace: 'shop', name: 'hello', ports: http80, clusters: ['eu'], selectors: { eu: { app: 'hello' } }, exportTo: [], targetPorts: { eu: {} } }]);
     expect(statuses[0]!.conditions.map((c) => `${c.type}=${c.status}`)).toEqual(['Valid=True', 'Conflict=False']);
   });
   it('no Service: Valid=False with the reason, nothing routed; other exports unaffected', () => {
@@ -190,5 +190,17 @@ describe('what the controller reads from a cluster (collectExports)', () => {
     const [e] = collectExports([watch(undefined, { ready: undefined, ports: {} }, { 'eastwest.dev/export-to': 'echo' }) as never]);
     expect(e!.service).toBeUndefined();
     expect(e!.exportTo).toEqual(['echo']);
+  });
+});
+
+describe('target ports per cluster', () => {
+  it('each serving cluster\'s ServiceEntry uses its own pods\' port; a cluster that does not serve sets none', () => {
+    const port = (targetPort: number) => [{ name: 'http', port: 80, protocol: 'HTTP', targetPort }];
+    const { imports } = resolveExports([hello('eu', '2026-11-25T10:00:00Z', port(8080)), hello('us', '2026-11-25T11:00:00Z', port(9090))]);
+    const seIn = (cluster: typeof us, list = imports) => (importObjects(spec, cluster, list, gateways).find((o) => o.kind === 'ServiceEntry') as any).spec.ports[0];
+    expect(seIn(us).targetPort).toBe(9090);
+    expect(seIn(eu).targetPort).toBe(8080);
+    const euOnly = resolveExports([hello('eu', '2026-11-25T10:00:00Z', port(8080))]).imports;
+    expect(seIn(us, euOnly).targetPort).toBeUndefined();
   });
 });

@@ -52,7 +52,7 @@ describe('in-cluster sync controller: access and Deployment', () => {
     expect(kubeconfig['current-context']).toBe('lab-us');
     expect(kubeconfig.contexts.map((c: { name: string }) => c.name).sort()).toEqual(['lab-eu', 'lab-us']);
     const user = (name: string) => kubeconfig.users.find((u: { name: string }) => u.name === name).user;
-    expect(user('us')).toEqual({ 'token-file': '/var/run/secrets/kubernetes.io/serviceaccount/token' });
+    expect(user('us')).toEqual({ 'auth-provider': { name: 'tokenFile', config: { tokenFile: '/var/run/secrets/kubernetes.io/serviceaccount/token' } } });
     expect(user('eu')).toEqual({ token: 'eu-reader-token' });
     expect(kubeconfig.clusters.find((c: { name: string }) => c.name === 'eu').cluster.server).toBe('https://198.18.0.20:6443');
   });
@@ -88,12 +88,12 @@ describe('in-cluster sync controller: access and Deployment', () => {
 describe('leader election: what a replica may do with the Lease', () => {
   const now = 1_000_000;
   it('no lease: create it', () => expect(leaseAction(undefined, 'a', now, 15)).toBe('create'));
-  it('its own lease: renew', () => expect(leaseAction({ holder: 'a', renewedAt: now - 1000, durationSeconds: 15 }, 'a', now, 15)).toBe('renew'));
-  it('another holder renewing in time: wait', () => expect(leaseAction({ holder: 'b', renewedAt: now - 14_000, durationSeconds: 15 }, 'a', now, 15)).toBe('wait'));
-  it('another holder past its duration: take it', () => expect(leaseAction({ holder: 'b', renewedAt: now - 15_001, durationSeconds: 15 }, 'a', now, 15)).toBe('take'));
-  it('a released lease (no holder): take it', () => expect(leaseAction({ renewedAt: now }, 'a', now, 15)).toBe('take'));
-  it('the lease\'s own duration counts, not the default', () => expect(leaseAction({ holder: 'b', renewedAt: now - 20_000, durationSeconds: 60 }, 'a', now, 15)).toBe('wait'));
-  it('no renew time: take it', () => expect(leaseAction({ holder: 'b' }, 'a', now, 15)).toBe('take'));
+  it('its own lease: renew', () => expect(leaseAction({ holder: 'a', observedAt: now - 1000, durationSeconds: 15 }, 'a', now, 15)).toBe('renew'));
+  it('another holder renewing in time: wait', () => expect(leaseAction({ holder: 'b', observedAt: now - 14_000, durationSeconds: 15 }, 'a', now, 15)).toBe('wait'));
+  it('another holder past its duration: take it', () => expect(leaseAction({ holder: 'b', observedAt: now - 15_001, durationSeconds: 15 }, 'a', now, 15)).toBe('take'));
+  it('a released lease (no holder): take it', () => expect(leaseAction({ observedAt: now }, 'a', now, 15)).toBe('take'));
+  it('the lease\'s own duration counts, not the default', () => expect(leaseAction({ holder: 'b', observedAt: now - 20_000, durationSeconds: 60 }, 'a', now, 15)).toBe('wait'));
+  it('never observed: take it', () => expect(leaseAction({ holder: 'b' }, 'a', now, 15)).toBe('take'));
 });
 
 describe('eastwest\'s lab image', () => {

@@ -82,14 +82,21 @@ export function registerSyncCommand(program: Command, io: Io): void {
       }
       while (client && !stopping) {
         // A candidate until it holds the lease; acting while it does; a candidate again when it loses it.
-        const election = startLeaderElection({ client, namespace: process.env.POD_NAMESPACE ?? SYNC_NAMESPACE, name: SYNC_LEASE, identity });
+        const election = startLeaderElection({
+          client,
+          namespace: process.env.POD_NAMESPACE ?? SYNC_NAMESPACE,
+          name: SYNC_LEASE,
+          identity,
+          onError: (message) => reporter.report({ level: 'warn', code: 'sync', message: `sync: ${message}` }),
+        });
         say(`sync: ${identity} waits for the lease ${SYNC_LEASE} in ${own.name}`);
         if ((await Promise.race([election.leading.then(() => 'leading'), signalled])) !== 'leading') {
           await election.stop();
           break;
         }
         say(`sync: ${identity} holds the lease; acting`);
-        const controller = startSync(options, spec, reporter);
+        // Writes stop the moment the lease is not renewed in time, even inside a reconcile.
+        const controller = startSync({ ...options, active: election.isLeading }, spec, reporter);
         say(watching);
         const why = await Promise.race([signalled, election.lost.then((reason) => `lost: ${reason}`)]);
         say(why === 'signal' ? 'sync: stopping' : `sync: leadership ${why}; stopping until it holds the lease again`);
