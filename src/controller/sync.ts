@@ -11,7 +11,7 @@ import { applyChangeSet, CONCURRENCY, planObjects, undesired, type ChangeSetEntr
 import { objectRef } from '../k8s/object.ts';
 import type { KubeClient } from '../k8s/client.ts';
 import { createHash } from 'node:crypto';
-import { EXPORT_TO_ANNOTATION, importObjects, istioProtocol, parseExportTo, MCS_GROUP, resolveExports, SYNC_MANAGED_BY, type ClusterExport, type Condition, type ExportStatus } from '../mcs/imports.ts';
+import { EXPORT_TO_ANNOTATION, importObjects, istioProtocol, parseExportTo, type ImportedService, MCS_GROUP, resolveExports, SYNC_MANAGED_BY, type ClusterExport, type Condition, type ExportStatus } from '../mcs/imports.ts';
 import { MESH_LABEL } from '../render/ownership.ts';
 import { ISTIO_NAMESPACE } from '../render/helm-releases.ts';
 import { resolveKubeconfig } from '../apply/kubeconfig.ts';
@@ -101,6 +101,7 @@ export function collectExports(watches: readonly ClusterWatch[]): ClusterExport[
         ...(svc ? { service: { ports, selector: svc.spec?.selector ?? {} } } : {}),
         exportTo: parseExportTo(e.metadata?.annotations?.[EXPORT_TO_ANNOTATION]),
         ...(endpoints.ready !== undefined ? { readyEndpoints: endpoints.ready } : {}),
+        accepted: (e.status?.conditions ?? []).some((c) => c.type === 'Valid' && c.status === 'True'),
       });
     }
   }
@@ -213,12 +214,40 @@ export function startSync(options: SyncOptions, spec: MeshSpec, reporter: Report
     return changes.filter((c) => c.action !== 'unchanged').length;
   }
 
+  /**
+   * A name this cluster served and no longer exports keeps its local ServiceEntry (its gateway keeps
+   * routing it) for DRAIN_MS, while the other clusters stop sending: requests in flight are not reset, and
+   * no client's outlier detection ejects this gateway (which would delay a re-export by its ejection time).
+   */
+  const DRAIN_MS = 5000;
+  let lastImports: ImportedService[] = [];
+  const draining = new Map<string, Map<string, { service: ImportedService; until: number }>>();
+  function withDraining(cluster: string, previous: readonly ImportedService[], current: readonly ImportedService[]): ImportedService[] {
+    const key = (s: { namespace: string; name: string }) => `${s.namespace}/${s.name}`;
+    const servedNow = new Set(current.filter((s) => s.clusters.includes(cluster)).map(key));
+    const mine = draining.get(cluster) ?? new Map<string, { service: ImportedService; until: number }>();
+    draining.set(cluster, mine);
+    const now = Date.now();
+    for (const s of previous) {
+      if (!s.clusters.includes(cluster) || servedNow.has(key(s)) || mine.has(key(s))) continue;
+      mine.set(key(s), { service: { ...s, clusters: [cluster] }, until: now + DRAIN_MS });
+      setTimeout(onChange, DRAIN_MS + 50).unref();
+    }
+    for (const [k, d] of mine) if (d.until <= now || servedNow.has(k)) mine.delete(k);
+    const currentKeys = new Set(current.map(key));
+    // While draining, only this cluster's own ServiceEntry (and DestinationRule) for it: nobody routes here.
+    const drained = [...mine.entries()].filter(([k]) => !currentKeys.has(k)).map(([, d]) => d.service);
+    return [...current, ...drained];
+  }
+
   const backoff = new Map<string, number>();
   const retryAt = new Map<string, number>();
 
   async function reconcile(): Promise<void> {
     const started = Date.now();
     const { imports, statuses } = resolveExports(collectExports(watches));
+    const previous = lastImports;
+    lastImports = imports;
     const gateways = new Map(watches.flatMap((w) => {
       const a = w.gatewayAddress();
       return a ? [[w.cluster.name, a] as [string, string]] : [];
@@ -227,7 +256,7 @@ export function startSync(options: SyncOptions, spec: MeshSpec, reporter: Report
     const live = watches.filter((w) => writes(w) && w.state === 'live' && w.client && (retryAt.get(w.cluster.name) ?? 0) <= now);
     const results = await mapLimit(live, 8, async (watch) => {
       try {
-        const changes = await reconcileCluster(watch, importObjects(spec, watch.cluster, imports, gateways), statuses);
+        const changes = await reconcileCluster(watch, importObjects(spec, watch.cluster, withDraining(watch.cluster.name, previous, imports), gateways), statuses);
         backoff.delete(watch.cluster.name);
         retryAt.delete(watch.cluster.name);
         return { cluster: watch.cluster.name, changes };

@@ -39,6 +39,11 @@ export interface ClusterExport {
   exportTo?: string[] | { error: string };
   /** Ready endpoints of its Service in its cluster (from the EndpointSlices); undefined: not known. */
   readyEndpoints?: number;
+  /**
+   * Its cluster's controller has accepted it (its status says Valid=True): that cluster's east-west
+   * gateway then knows the name. Other clusters route to it only from then on.
+   */
+  accepted?: boolean;
 }
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
@@ -81,6 +86,8 @@ export interface ImportedService {
   readyEndpoints?: Record<string, number>;
   /** Per serving cluster, its pods' port per port name (its own Service's targetPorts). */
   targetPorts?: Record<string, Record<string, number>>;
+  /** Serving clusters whose controller has not accepted the export yet (not routed to from elsewhere). */
+  pending?: string[];
 }
 
 export const clustersetHost = (s: { name: string; namespace: string }) => `${s.name}.${s.namespace}.${CLUSTERSET_SUFFIX}`;
@@ -151,6 +158,7 @@ export function resolveExports(exports: readonly ClusterExport[]): { imports: Im
         exportTo,
         ...(ready.length ? { readyEndpoints: Object.fromEntries(ready) } : {}),
         targetPorts: Object.fromEntries(serving.map((e) => [e.cluster, Object.fromEntries(e.service!.ports.flatMap((p) => (p.targetPort !== undefined ? [[p.name, p.targetPort]] : [])))])),
+        ...(serving.some((e) => e.accepted === false) ? { pending: serving.filter((e) => e.accepted === false).map((e) => e.cluster).sort() } : {}),
       });
     }
   }
@@ -218,6 +226,9 @@ export function importObjects(spec: MeshSpec, cluster: ClusterSpec, imports: rea
       // others are weighted by their ready endpoints, as Istio weighs a network's gateway itself.
       const ready = service.readyEndpoints?.[remoteName];
       if (ready === 0) continue;
+      // Before its own controller accepted the export, that cluster's gateway cannot route the name yet:
+      // traffic sent there would fail (and its outlier detection eject the gateway for a while).
+      if (service.pending?.includes(remoteName)) continue;
       objects.push({
         apiVersion: 'networking.istio.io/v1',
         kind: 'WorkloadEntry',

@@ -204,3 +204,24 @@ describe('target ports per cluster', () => {
     expect(seIn(us, euOnly).targetPort).toBeUndefined();
   });
 });
+
+describe('routing to a cluster only once its controller accepted the export', () => {
+  const wes = (objects: readonly { kind: string }[]) => objects.filter((o) => o.kind === 'WorkloadEntry');
+  it('not accepted yet (no Valid=True on it): no WorkloadEntry to its gateway; the name exists', () => {
+    const { imports } = resolveExports([{ ...hello('eu', '2026-11-25T10:00:00Z'), accepted: false }]);
+    expect(imports[0]!.pending).toEqual(['eu']);
+    const inUs = importObjects(spec, us, imports, gateways);
+    expect(wes(inUs)).toEqual([]);
+    expect(inUs.some((o) => o.kind === 'ServiceEntry')).toBe(true);
+  });
+  it('accepted: routed', () => {
+    const { imports } = resolveExports([{ ...hello('eu', '2026-11-25T10:00:00Z'), accepted: true }]);
+    expect(imports[0]!.pending).toBeUndefined();
+    expect(wes(importObjects(spec, us, imports, gateways))).toHaveLength(1);
+  });
+  it('the exporting cluster itself serves its pods before its status is written', () => {
+    const { imports } = resolveExports([{ ...hello('eu', '2026-11-25T10:00:00Z'), accepted: false }]);
+    const inEu = importObjects(spec, eu, imports, gateways);
+    expect((inEu.find((o) => o.kind === 'ServiceEntry') as any).spec.workloadSelector.labels).toEqual({ app: 'hello' });
+  });
+});
