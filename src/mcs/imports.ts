@@ -177,6 +177,14 @@ export function importScope(spec: MeshSpec, service: Pick<ImportedService, 'name
   return ['.', ...[...new Set([ISTIO_NAMESPACE, ...named])].filter((n) => n !== service.namespace).sort()];
 }
 
+/**
+ * Outlier detection of an imported name. Locality failover needs it, as for the spec's services, but an
+ * import's endpoints come and go with exports: a gateway that fails while it learns a new name (its
+ * istiod catching up, say after its API server was unreachable) is ejected for 2 s, not 15 s, so a fresh
+ * export is not kept unreachable long after the gateway serves it. Envoy lengthens repeated ejections.
+ */
+export const IMPORT_OUTLIER_DETECTION = { ...LOCALITY_OUTLIER_DETECTION, interval: '1s', baseEjectionTime: '2s' } as const;
+
 const meta = (spec: MeshSpec, name: string, namespace: string, extra: Record<string, string> = {}) => ({
   name,
   namespace,
@@ -255,7 +263,7 @@ export function importObjects(spec: MeshSpec, cluster: ClusterSpec, imports: rea
         trafficPolicy: {
           tls: { mode: 'ISTIO_MUTUAL' },
           loadBalancer: { simple: 'ROUND_ROBIN', localityLbSetting: { enabled: true, ...(failover.length ? { failover } : {}) } },
-          outlierDetection: { ...LOCALITY_OUTLIER_DETECTION },
+          outlierDetection: { ...IMPORT_OUTLIER_DETECTION },
         },
       },
     });

@@ -72,7 +72,7 @@ describe('objects per cluster', () => {
     expect(se.spec).toMatchObject({ hosts: ['hello.shop.svc.clusterset.local'], resolution: 'STATIC', workloadSelector: { labels: { app: 'hello' } } });
     const we = objects[2] as any;
     expect(we.spec).toMatchObject({ address: '198.18.2.17', network: 'eu-net', locality: expect.stringMatching(/^eu/), ports: { http: 15443 }, labels: { app: 'hello', 'security.istio.io/tlsMode': 'istio' } });
-    expect((objects[3] as any).spec.trafficPolicy.outlierDetection).toBeDefined();
+    expect((objects[3] as any).spec.trafficPolicy.outlierDetection).toMatchObject({ consecutive5xxErrors: 3, interval: '1s', baseEjectionTime: '2s' });
     expect(objects.every((o) => o.metadata.labels?.['app.kubernetes.io/managed-by'] === 'eastwest-sync')).toBe(true);
   });
   it('the exporting cluster gets the clusterset host for its own pods (what its gateway routes on), and no WorkloadEntry to itself', () => {
