@@ -32,6 +32,20 @@ export function controllerSpecYaml(spec: MeshSpec, name: string | undefined): st
   return stringify({ apiVersion: 'eastwest.dev/v1alpha1', kind: 'Mesh', ...(name ? { metadata: { name } } : {}), spec }, { sortMapEntries: true });
 }
 
+type Rule = { apiGroups: string[]; resources: string[]; verbs: string[]; resourceNames?: string[] };
+type Subject = { kind: 'ServiceAccount'; name: string; namespace: string };
+const account = (name: string): Subject => ({ kind: 'ServiceAccount', name, namespace: SYNC_NAMESPACE });
+
+/** A role (a ClusterRole without `namespace`) named `name`, and its binding to `subjects`. */
+function roleAndBinding(name: string, namespace: string | undefined, rules: Rule[], subjects: Subject[]): KubeObject[] {
+  const [role, binding] = namespace === undefined ? ['ClusterRole', 'ClusterRoleBinding'] : ['Role', 'RoleBinding'];
+  const metadata = { name, ...(namespace === undefined ? {} : { namespace }), labels };
+  return [
+    { apiVersion: 'rbac.authorization.k8s.io/v1', kind: role!, metadata, rules },
+    { apiVersion: 'rbac.authorization.k8s.io/v1', kind: binding!, metadata, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: role!, name }, subjects },
+  ];
+}
+
 /** Objects every cluster needs so that the other clusters' controllers can read it. */
 export function syncReaderObjects(): KubeObject[] {
   return [
@@ -42,27 +56,15 @@ export function syncReaderObjects(): KubeObject[] {
       metadata: { name: SYNC_READER_TOKEN, namespace: SYNC_NAMESPACE, labels, annotations: { 'kubernetes.io/service-account.name': SYNC_READER } },
       type: 'kubernetes.io/service-account-token',
     },
-    {
-      apiVersion: 'rbac.authorization.k8s.io/v1',
-      kind: 'ClusterRole',
-      metadata: { name: SYNC_READER, labels },
-      rules: [
-        { apiGroups: ['multicluster.x-k8s.io'], resources: ['serviceexports'], verbs: ['get', 'list', 'watch'] },
-        { apiGroups: [''], resources: ['services'], verbs: ['get', 'list', 'watch'] },
-        { apiGroups: ['discovery.k8s.io'], resources: ['endpointslices'], verbs: ['get', 'list', 'watch'] },
-      ],
-    },
-    {
-      apiVersion: 'rbac.authorization.k8s.io/v1',
-      kind: 'ClusterRoleBinding',
-      metadata: { name: SYNC_READER, labels },
-      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: SYNC_READER },
-      subjects: [
-        { kind: 'ServiceAccount', name: SYNC_READER, namespace: SYNC_NAMESPACE },
-        // The controller reads its own cluster as the others do.
-        { kind: 'ServiceAccount', name: SYNC_CONTROLLER, namespace: SYNC_NAMESPACE },
-      ],
-    },
+    ...roleAndBinding(SYNC_READER, undefined, [
+      { apiGroups: ['multicluster.x-k8s.io'], resources: ['serviceexports'], verbs: ['get', 'list', 'watch'] },
+      { apiGroups: [''], resources: ['services'], verbs: ['get', 'list', 'watch'] },
+      { apiGroups: ['discovery.k8s.io'], resources: ['endpointslices'], verbs: ['get', 'list', 'watch'] },
+    ], [
+      account(SYNC_READER),
+      // The controller reads its own cluster as the others do.
+      account(SYNC_CONTROLLER),
+    ]),
   ];
 }
 
@@ -70,59 +72,24 @@ const WRITE = ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete'];
 
 /** The controller's own account and what it may write in its cluster. */
 export function syncControllerRbac(): KubeObject[] {
+  const controller = [account(SYNC_CONTROLLER)];
   return [
     { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: SYNC_CONTROLLER, namespace: SYNC_NAMESPACE, labels } },
-    {
-      apiVersion: 'rbac.authorization.k8s.io/v1',
-      kind: 'ClusterRole',
-      metadata: { name: SYNC_CONTROLLER, labels },
-      rules: [
-        { apiGroups: ['networking.istio.io'], resources: ['serviceentries', 'workloadentries', 'destinationrules'], verbs: WRITE },
-        { apiGroups: ['multicluster.x-k8s.io'], resources: ['serviceimports'], verbs: WRITE },
-        { apiGroups: ['multicluster.x-k8s.io'], resources: ['serviceexports/status'], verbs: ['get', 'patch', 'update'] },
-        // An imported service's namespace is made where it does not exist; a user's is never changed.
-        { apiGroups: [''], resources: ['namespaces'], verbs: ['get', 'create'] },
-      ],
-    },
-    {
-      apiVersion: 'rbac.authorization.k8s.io/v1',
-      kind: 'ClusterRoleBinding',
-      metadata: { name: SYNC_CONTROLLER, labels },
-      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: SYNC_CONTROLLER },
-      subjects: [{ kind: 'ServiceAccount', name: SYNC_CONTROLLER, namespace: SYNC_NAMESPACE }],
-    },
-    {
-      apiVersion: 'rbac.authorization.k8s.io/v1',
-      kind: 'Role',
-      metadata: { name: SYNC_CONTROLLER, namespace: SYNC_NAMESPACE, labels },
-      rules: [
-        { apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['create'] },
-        { apiGroups: ['coordination.k8s.io'], resources: ['leases'], resourceNames: [SYNC_LEASE], verbs: ['get', 'update'] },
-      ],
-    },
-    {
-      apiVersion: 'rbac.authorization.k8s.io/v1',
-      kind: 'RoleBinding',
-      metadata: { name: SYNC_CONTROLLER, namespace: SYNC_NAMESPACE, labels },
-      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: SYNC_CONTROLLER },
-      subjects: [{ kind: 'ServiceAccount', name: SYNC_CONTROLLER, namespace: SYNC_NAMESPACE }],
-    },
-    {
-      apiVersion: 'rbac.authorization.k8s.io/v1',
-      kind: 'Role',
-      metadata: { name: SYNC_CONTROLLER, namespace: ISTIO_NAMESPACE, labels },
-      rules: [
-        { apiGroups: [''], resources: ['configmaps'], verbs: ['create'] },
-        { apiGroups: [''], resources: ['configmaps'], resourceNames: [SYNC_STATUS_CONFIGMAP], verbs: ['get', 'update', 'patch'] },
-      ],
-    },
-    {
-      apiVersion: 'rbac.authorization.k8s.io/v1',
-      kind: 'RoleBinding',
-      metadata: { name: SYNC_CONTROLLER, namespace: ISTIO_NAMESPACE, labels },
-      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: SYNC_CONTROLLER },
-      subjects: [{ kind: 'ServiceAccount', name: SYNC_CONTROLLER, namespace: SYNC_NAMESPACE }],
-    },
+    ...roleAndBinding(SYNC_CONTROLLER, undefined, [
+      { apiGroups: ['networking.istio.io'], resources: ['serviceentries', 'workloadentries', 'destinationrules'], verbs: WRITE },
+      { apiGroups: ['multicluster.x-k8s.io'], resources: ['serviceimports'], verbs: WRITE },
+      { apiGroups: ['multicluster.x-k8s.io'], resources: ['serviceexports/status'], verbs: ['get', 'patch', 'update'] },
+      // An imported service's namespace is made where it does not exist; a user's is never changed.
+      { apiGroups: [''], resources: ['namespaces'], verbs: ['get', 'create'] },
+    ], controller),
+    ...roleAndBinding(SYNC_CONTROLLER, SYNC_NAMESPACE, [
+      { apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['create'] },
+      { apiGroups: ['coordination.k8s.io'], resources: ['leases'], resourceNames: [SYNC_LEASE], verbs: ['get', 'update'] },
+    ], controller),
+    ...roleAndBinding(SYNC_CONTROLLER, ISTIO_NAMESPACE, [
+      { apiGroups: [''], resources: ['configmaps'], verbs: ['create'] },
+      { apiGroups: [''], resources: ['configmaps'], resourceNames: [SYNC_STATUS_CONFIGMAP], verbs: ['get', 'update', 'patch'] },
+    ], controller),
   ];
 }
 
