@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto';
 import type { KubeObject } from '../k8s/object.ts';
 import { eastwestImage } from '../lab/images/eastwest-image.ts';
 import { owned } from '../render/ownership.ts';
-import { SYNC_ACCESS_SECRET, SYNC_CONTROLLER, SYNC_NAMESPACE, SYNC_READER_TOKEN, controllerSpecYaml, syncAccessSecret, syncControllerWorkload, syncNamespace, syncReaderObjects, type PeerReadAccess } from '../render/sync-controller.ts';
+import { SYNC_ACCESS_SECRET, SYNC_CONTROLLER, SYNC_NAMESPACE, controllerSpecYaml, syncAccessSecret, syncControllerDeployment, syncNamespace, syncReaderObjects, type PeerReadAccess } from '../render/sync-controller.ts';
 import type { ClusterSpec, MeshSpec } from '../spec/schema.ts';
 import type { ReaderTokenSource } from './remote-secrets.ts';
 
@@ -25,7 +25,6 @@ export function syncImage(spec: MeshSpec): string | undefined {
 export interface SyncLiveInput {
   image: string;
   peers: ReadonlyMap<string, PeerReadAccess>;
-  requestTimeoutSeconds?: number;
 }
 
 /** The access Secret and the Deployment, or undefined when a peer's access is not known now. */
@@ -33,13 +32,6 @@ export function syncLiveObjects(spec: MeshSpec, cluster: ClusterSpec, input: Syn
   if (spec.clusters.some((c) => c.name !== cluster.name && !input.peers.has(c.name))) return undefined;
   const access = syncAccessSecret(spec, cluster, input.peers);
   const accessHash = createHash('sha256').update(JSON.stringify(access.stringData)).digest('hex');
-  const workload = syncControllerWorkload(spec, cluster, {
-    image: input.image,
-    specYaml: controllerSpecYaml(spec, undefined),
-    accessHash,
-    ...(input.requestTimeoutSeconds ? { requestTimeoutSeconds: input.requestTimeoutSeconds } : {}),
-  }).filter((o) => o.kind === 'Deployment');
-  return [access, ...workload].map((o) => owned(spec.meshID, o));
+  const deployment = syncControllerDeployment(spec, cluster, { image: input.image, specYaml: controllerSpecYaml(spec, undefined), accessHash });
+  return [access, deployment].map((o) => owned(spec.meshID, o));
 }
-
-export { SYNC_READER_TOKEN };

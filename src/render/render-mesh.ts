@@ -10,7 +10,7 @@ import { cacertsSecret, crossNetworkGateway, istioSystemNamespace, serviceNamesp
 import { owned } from './ownership.ts';
 import { authorizationPolicies, meshPeerAuthentication, passThroughSecurityObjects } from './security-policy.ts';
 import { EastwestError } from '../core/errors.ts';
-import { controllerSpecYaml, syncControllerRbac, syncControllerWorkload, syncNamespace, syncReaderObjects } from './sync-controller.ts';
+import { controllerSpecYaml, syncControllerRbac, syncNamespace, syncReaderObjects, syncSpecConfigMap } from './sync-controller.ts';
 
 export interface StagedObject {
   stage: Stage;
@@ -71,7 +71,7 @@ export function renderCluster(input: RenderInput, cluster: ClusterSpec): Rendere
         objects: [
           ...syncReaderObjects(),
           ...syncControllerRbac(),
-          ...syncControllerWorkload(spec, cluster, { image: '', specYaml: controllerSpecYaml(spec, undefined), accessHash: '' }).filter((o) => o.kind === 'ConfigMap'),
+          syncSpecConfigMap(controllerSpecYaml(spec, undefined)),
         ],
       }
     : { namespaces: [], objects: [] };

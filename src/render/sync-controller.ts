@@ -139,67 +139,69 @@ export function syncAccessSecret(spec: MeshSpec, cluster: ClusterSpec, peers: Re
   };
 }
 
+/** The spec the controller reads, as a ConfigMap. */
+export function syncSpecConfigMap(specYaml: string): KubeObject {
+  return { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: SYNC_SPEC_CONFIGMAP, namespace: SYNC_NAMESPACE, labels }, data: { [SPEC_FILE]: specYaml } };
+}
+
 /**
- * The controller's spec ConfigMap and Deployment. `accessHash` (a hash of the access Secret) restarts the
- * pods when a token or an address changes; so does a changed spec.
+ * The controller's Deployment. `accessHash` (a hash of the access Secret) restarts the pods when a token
+ * or an address changes; so does a changed spec.
  */
-export function syncControllerWorkload(spec: MeshSpec, cluster: ClusterSpec, input: { image: string; specYaml: string; accessHash: string; requestTimeoutSeconds?: number }): KubeObject[] {
+export function syncControllerDeployment(spec: MeshSpec, cluster: ClusterSpec, input: { image: string; specYaml: string; accessHash: string }): KubeObject {
   const podLabels = { ...labels, 'app.kubernetes.io/instance': cluster.name };
-  return [
-    { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: SYNC_SPEC_CONFIGMAP, namespace: SYNC_NAMESPACE, labels }, data: { [SPEC_FILE]: input.specYaml } },
-    {
-      apiVersion: 'apps/v1',
-      kind: 'Deployment',
-      metadata: { name: SYNC_CONTROLLER, namespace: SYNC_NAMESPACE, labels },
-      spec: {
-        replicas: spec.sync.replicas,
-        selector: { matchLabels: podLabels },
-        strategy: { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: 1, maxSurge: 0 } },
-        template: {
-          metadata: {
-            labels: podLabels,
-            annotations: { 'sidecar.istio.io/inject': 'false', 'eastwest.dev/config-hash': hash(`${input.specYaml}\n${input.accessHash}`) },
-          },
-          spec: {
-            serviceAccountName: SYNC_CONTROLLER,
-            securityContext: { runAsNonRoot: true, runAsUser: RUN_AS, runAsGroup: RUN_AS, fsGroup: RUN_AS, seccompProfile: { type: 'RuntimeDefault' } },
-            affinity: { podAntiAffinity: { preferredDuringSchedulingIgnoredDuringExecution: [{ weight: 100, podAffinityTerm: { topologyKey: 'kubernetes.io/hostname', labelSelector: { matchLabels: podLabels } } }] } },
-            terminationGracePeriodSeconds: 10,
-            containers: [
-              {
-                name: 'sync',
-                image: input.image,
-                imagePullPolicy: 'IfNotPresent',
-                args: [
-                  'sync', 'run',
-                  '-f', `${SPEC_DIR}/${SPEC_FILE}`,
-                  '--kubeconfig', `${ACCESS_DIR}/${ACCESS_FILE}`,
-                  '--clusters', cluster.name,
-                  '--leader-election',
-                  // Short enough that a frozen peer shows as stale within seconds; ample for an idle API server.
-                  '--request-timeout', `${input.requestTimeoutSeconds ?? 5}s`,
-                ],
-                env: [
-                  { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
-                  { name: 'POD_NAMESPACE', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } },
-                ],
-                resources: { requests: { cpu: '20m', memory: '96Mi' }, limits: { memory: '1Gi' } },
-                securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } },
-                volumeMounts: [
-                  { name: 'spec', mountPath: SPEC_DIR, readOnly: true },
-                  { name: 'access', mountPath: ACCESS_DIR, readOnly: true },
-                ],
-              },
-            ],
-            volumes: [
-              { name: 'spec', configMap: { name: SYNC_SPEC_CONFIGMAP } },
-              { name: 'access', secret: { secretName: SYNC_ACCESS_SECRET, defaultMode: 0o440 } },
-            ],
-          },
+  return {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name: SYNC_CONTROLLER, namespace: SYNC_NAMESPACE, labels },
+    spec: {
+      replicas: spec.sync.replicas,
+      selector: { matchLabels: podLabels },
+      strategy: { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: 1, maxSurge: 0 } },
+      template: {
+        metadata: {
+          labels: podLabels,
+          annotations: { 'sidecar.istio.io/inject': 'false', 'eastwest.dev/config-hash': hash(`${input.specYaml}\n${input.accessHash}`) },
+        },
+        spec: {
+          serviceAccountName: SYNC_CONTROLLER,
+          securityContext: { runAsNonRoot: true, runAsUser: RUN_AS, runAsGroup: RUN_AS, fsGroup: RUN_AS, seccompProfile: { type: 'RuntimeDefault' } },
+          affinity: { podAntiAffinity: { preferredDuringSchedulingIgnoredDuringExecution: [{ weight: 100, podAffinityTerm: { topologyKey: 'kubernetes.io/hostname', labelSelector: { matchLabels: podLabels } } }] } },
+          terminationGracePeriodSeconds: 10,
+          containers: [
+            {
+              name: 'sync',
+              image: input.image,
+              imagePullPolicy: 'IfNotPresent',
+              args: [
+                'sync', 'run',
+                '-f', `${SPEC_DIR}/${SPEC_FILE}`,
+                '--kubeconfig', `${ACCESS_DIR}/${ACCESS_FILE}`,
+                '--clusters', cluster.name,
+                '--leader-election',
+                // Short enough that a frozen peer shows as stale within seconds; ample for an idle API server.
+                '--request-timeout', '5s',
+              ],
+              env: [
+                { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
+                { name: 'POD_NAMESPACE', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } },
+              ],
+              resources: { requests: { cpu: '20m', memory: '96Mi' }, limits: { memory: '1Gi' } },
+              securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } },
+              volumeMounts: [
+                { name: 'spec', mountPath: SPEC_DIR, readOnly: true },
+                { name: 'access', mountPath: ACCESS_DIR, readOnly: true },
+              ],
+            },
+          ],
+          volumes: [
+            { name: 'spec', configMap: { name: SYNC_SPEC_CONFIGMAP } },
+            { name: 'access', secret: { secretName: SYNC_ACCESS_SECRET, defaultMode: 0o440 } },
+          ],
         },
       },
     },
-  ];
+  };
 }
 
 export const syncNamespace = (): KubeObject => ({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: SYNC_NAMESPACE, labels } });

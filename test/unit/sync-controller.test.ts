@@ -7,7 +7,7 @@ import { parse } from 'yaml';
 import { syncLiveObjects } from '../../src/apply/sync-objects.ts';
 import { leaseAction } from '../../src/controller/leader-election.ts';
 import { eastwestImageTag, productionPackageDirs, projectFiles, projectRoot } from '../../src/lab/images/eastwest-image.ts';
-import { controllerSpecYaml, syncAccessSecret, syncControllerRbac, syncControllerWorkload, syncReaderObjects } from '../../src/render/sync-controller.ts';
+import { controllerSpecYaml, syncAccessSecret, syncControllerDeployment, syncControllerRbac, syncReaderObjects } from '../../src/render/sync-controller.ts';
 import { decodeMeshSpec } from '../../src/spec/decode.ts';
 
 const spec = decodeMeshSpec(readFileSync(join(import.meta.dirname, '../../examples/lab.yaml'), 'utf8'), 'lab.yaml').document.spec;
@@ -61,7 +61,7 @@ describe('in-cluster sync controller: access and Deployment', () => {
     expect(syncLiveObjects(spec, us, { image: 'x', peers })!.map((o) => o.kind)).toEqual(['Secret', 'Deployment']);
   });
   it('the Deployment: replicas from the spec, writes only its cluster, leader election, non-root, read-only root, no sidecar', () => {
-    const deployment = syncControllerWorkload(spec, us, { image: 'img:1', specYaml: 'x', accessHash: 'h' }).find((o) => o.kind === 'Deployment') as any;
+    const deployment = syncControllerDeployment(spec, us, { image: 'img:1', specYaml: 'x', accessHash: 'h' }) as any;
     expect(deployment.spec.replicas).toBe(2);
     const pod = deployment.spec.template.spec;
     const container = pod.containers[0];
