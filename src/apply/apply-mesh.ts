@@ -27,7 +27,7 @@ import { chartArgs, deployedRelease, recoverPendingRelease, releaseUpToDate, upg
 import { meshObjects, REMOTE_SECRET_PREFIX, type PeerAccess } from './mesh-objects.ts';
 import { ownedObjects, ownedSelector } from './prune.ts';
 import { readerToken, serverOf, type ReaderTokenSource } from './remote-secrets.ts';
-import { SYNC_LIVE_REFS, syncImage, syncReaderSource, type SyncLiveInput } from './sync-objects.ts';
+import { SYNC_LIVE_REFS, syncImage, syncLiveObjectsKept, syncReaderSource, type SyncLiveInput } from './sync-objects.ts';
 
 export interface ApplyOptions extends EngineOptions {
   helm: string;
@@ -128,7 +128,7 @@ export async function applyMesh(options: ApplyOptions, reporter: Reporter): Prom
     const owned = await ownedObjects(client, spec.meshID);
     // Remote secrets of peers whose token could not be read now (unreachable, or not selected) are kept;
     // so are the sync controller's access and Deployment when a peer's reader token is unknown.
-    const syncKept = spec.sync.inCluster && !all.some((o) => SYNC_LIVE_REFS.includes(objectRef(o)));
+    const syncKept = syncLiveObjectsKept(spec, all);
     if (syncKept) say(`${cluster.name}: the sync controller's access and Deployment are left as they are (a peer's reader token is unknown now)`);
     const keep = owned.filter((o) => pendingRefs.has(objectRef(o)) || keptRemoteSecret(objectRef(o)) || (syncKept && SYNC_LIVE_REFS.includes(objectRef(o))));
     const prune = undesired(owned, [...objects, ...rendered.preInstall.map((s) => s.object), ...keep]);
@@ -193,13 +193,15 @@ async function absentMcsCrds(client: KubeClient, crds: KubeObject[] | EastwestEr
 /** The in-cluster sync controller's live input: its image and every peer's reader access. */
 export async function syncLiveInput(ctx: EngineContext, dryRun: boolean, reporter: Reporter): Promise<SyncLiveInput | undefined> {
   if (!ctx.spec.sync.inCluster) return undefined;
-  const image = syncImage(ctx.spec);
-  if (!image) return undefined; // the spec's cross-field check asks for one
+  let image: string | undefined;
   if (!dryRun && ctx.spec.profile === 'lab' && !ctx.spec.sync.image) {
-    // The lab's image of this checkout may be newer than what `lab up` loaded: built and loaded now.
+    // The lab's image of this checkout may be newer than what `lab up` loaded: built and loaded now, and
+    // the name of what was loaded is the one rendered (the checkout is hashed once).
     const { ensureOwnImageInLab } = await import('../lab/lab-up.ts');
-    await ensureOwnImageInLab(reporter);
+    image = await ensureOwnImageInLab(reporter);
   }
+  image ??= syncImage(ctx.spec);
+  if (!image) return undefined; // the spec's cross-field check asks for one
   const peers = await peerAccess(ctx, dryRun, reporter, syncReaderSource(ctx.spec.meshID));
   return { image, peers };
 }

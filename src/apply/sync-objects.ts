@@ -2,7 +2,7 @@
 // other clusters' reader tokens) and its Deployment (restarted when that access or the spec changes). A
 // peer whose token cannot be read now leaves both as they are. The lab builds the controller's image.
 import { createHash } from 'node:crypto';
-import type { KubeObject } from '../k8s/object.ts';
+import { objectRef, type KubeObject } from '../k8s/object.ts';
 import { eastwestImage } from '../lab/images/eastwest-image.ts';
 import { owned } from '../render/ownership.ts';
 import { SYNC_ACCESS_SECRET, SYNC_CONTROLLER, SYNC_NAMESPACE, controllerSpecYaml, syncAccessSecret, syncControllerDeployment, syncNamespace, syncReaderObjects, type PeerReadAccess } from '../render/sync-controller.ts';
@@ -25,6 +25,11 @@ export function syncImage(spec: MeshSpec): string | undefined {
 export interface SyncLiveInput {
   image: string;
   peers: ReadonlyMap<string, PeerReadAccess>;
+}
+
+/** True when `desired` lacks the access Secret and Deployment (a peer's token unknown): apply and diff leave them be. */
+export function syncLiveObjectsKept(spec: MeshSpec, desired: readonly KubeObject[]): boolean {
+  return spec.sync.inCluster && !desired.some((o) => SYNC_LIVE_REFS.includes(objectRef(o)));
 }
 
 /** The access Secret and the Deployment, or undefined when a peer's access is not known now. */

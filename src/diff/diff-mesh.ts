@@ -10,7 +10,7 @@ import { fanOut, mapLimit, type ClusterOutcome } from '../core/fan-out.ts';
 import { deployedRelease } from '../apply/helm.ts';
 import { meshObjects, REMOTE_SECRET_PREFIX } from '../apply/mesh-objects.ts';
 import { syncLiveInput } from '../apply/apply-mesh.ts';
-import { SYNC_LIVE_REFS } from '../apply/sync-objects.ts';
+import { SYNC_LIVE_REFS, syncLiveObjectsKept } from '../apply/sync-objects.ts';
 import { MCS_CRD_NAMES, mcsCrds } from '../mcs/crds.ts';
 import { ownedObjects, ownedSelector } from '../apply/prune.ts';
 import { classifier, openEngine, type EngineOptions } from '../engine/context.ts';
@@ -80,7 +80,7 @@ export async function diffMesh(options: DiffOptions, reporter: Reporter): Promis
     // Objects routing to a gateway whose address nobody knows are what apply leaves alone: not compared.
     const pendingRefs = new Set(r.pending.map((p) => p.object));
     const desired = [...r.preInstall.map((s) => s.object), ...meshObjects(spec, cluster, r, new Map(), syncInput)].filter((o) => !pendingRefs.has(objectRef(o)));
-    const syncUnknown = spec.sync.inCluster && !desired.some((o) => SYNC_LIVE_REFS.includes(objectRef(o)));
+    const syncUnknown = syncLiveObjectsKept(spec, desired);
     const [planned, owned, releases] = await Promise.all([
       planObjects(client, desired, ownedSelector(spec.meshID)),
       ownedObjects(client, spec.meshID),
