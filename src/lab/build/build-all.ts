@@ -78,27 +78,26 @@ export async function buildLabComponents(reporter: Reporter): Promise<LabCompone
     { parts: [istio.dir, envoy.dir, coredns.dir, rootfs.dir], node: process.version, definitions, layout: 1 },
     reporter,
   );
-  const tag = eastwestImageTag();
-  const ownImage = eastwestImage(tag);
-  const own = await buildEastwestImage(join(rootfs.dir, 'layer.tar'), ownImage, tag, node, reporter);
+  const own = await buildOwnImage(reporter);
   return {
     versions,
     kubernetesBin: kubernetes.dir,
     etcd: join(etcd.dir, 'etcd'),
     helm: join(helm.dir, 'helm'),
-    imagesArchives: [join(images.dir, 'images.tar'), join(own.dir, 'images.tar')],
-    archiveImages: [definitions.map((d) => d.name), [ownImage]],
-    images: [...definitions.map((d) => d.name), ownImage],
-    parts: [kubernetes, istio, etcd, coredns, helm, envoy, rootfs, images, own],
+    imagesArchives: [join(images.dir, 'images.tar'), own.archive],
+    archiveImages: [definitions.map((d) => d.name), [own.image]],
+    images: [...definitions.map((d) => d.name), own.image],
+    parts: [kubernetes, istio, etcd, coredns, helm, envoy, rootfs, images, own.part],
   };
 }
 
 /** eastwest's own image as this checkout is now (the base layer from the cache): its archive and name. */
-export async function buildOwnImage(reporter: Reporter): Promise<{ archive: string; image: string }> {
-  const rootfs = await buildRootfs(readLabVersions(), reporter);
+export async function buildOwnImage(reporter: Reporter): Promise<{ archive: string; image: string; part: BuiltPart }> {
+  const rootfs = await buildRootfs(readLabVersions(), reporter); // cached: the base layer's part
   const tag = eastwestImageTag();
-  const part = await buildEastwestImage(join(rootfs.dir, 'layer.tar'), eastwestImage(tag), tag, realpathSync(process.execPath), reporter);
-  return { archive: join(part.dir, 'images.tar'), image: eastwestImage(tag) };
+  const image = eastwestImage(tag);
+  const part = await buildEastwestImage(join(rootfs.dir, 'layer.tar'), image, tag, realpathSync(process.execPath), reporter);
+  return { archive: join(part.dir, 'images.tar'), image, part };
 }
 
 /**
