@@ -4,7 +4,8 @@
 import { fanOut } from '../core/fan-out.ts';
 import { classifier, openEngine, type EngineOptions } from '../engine/context.ts';
 import { ISTIO_NAMESPACE } from '../render/helm-releases.ts';
-import { SYNC_STATUS_CONFIGMAP, type PublishedSyncStatus } from './sync.ts';
+import { SYNC_STATUS_CONFIGMAP } from '../render/sync-controller.ts';
+import type { PublishedSyncStatus } from './sync.ts';
 
 export type SyncReport = PublishedSyncStatus & { readFrom: string; ageSeconds: number };
 

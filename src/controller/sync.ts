@@ -53,8 +53,6 @@ const SYNC_KINDS = [
   { apiVersion: `${MCS_GROUP}/v1alpha1`, kind: 'ServiceImport' },
 ];
 
-export { SYNC_STATUS_CONFIGMAP };
-
 export interface PublishedSyncStatus {
   updatedAt: string;
   /** The clusters the reporting controller writes (its own, in-cluster). */
