@@ -62,7 +62,7 @@ export class ClusterWatch {
     this.lastError = error;
   }
 
-  /** True once both caches were filled by a list in this run (before that, this cluster's exports are unknown). */
+  /** True once every cache was filled by a list in this run (before that, this cluster's exports are unknown). */
   synced = false;
   private errorsDuringStart = 0;
   private restarting = false;
@@ -95,7 +95,7 @@ export class ClusterWatch {
     this.backoffMs = Math.min(this.backoffMs * 2, 30_000);
   }
 
-  /** The two informers, made once: stopping and starting them keeps their caches (no empty window). */
+  /** The informers (ServiceExports, Services, EndpointSlices), made once: stopping and starting them keeps their caches (no empty window). */
   private makeInformers(): void {
     const config = this.client!.config;
     const core = config.makeApiClient(CoreV1Api);
@@ -137,7 +137,7 @@ export class ClusterWatch {
   }
 
   /**
-   * (Re)starts both informers on their existing caches: a watch resumes from the last resourceVersion
+   * (Re)starts the informers on their existing caches: a watch resumes from the last resourceVersion
    * (replaying what it missed), a 410 re-lists in place. Errors meanwhile make it try again with backoff;
    * the cluster is live only once both started without one.
    */
