@@ -26,13 +26,22 @@ async function crossConnections(): Promise<{ gateways: number; client: number }>
   return { gateways, client };
 }
 
-/** Both east-west gateways ready (after a frozen API server the node may have been marked NotReady for a while). */
-export async function gatewaysReady(): Promise<void> {
-  for (const context of ['lab-us', 'lab-eu']) {
-    const config = loadKubeConfig(context, LAB_KUBECONFIG);
-    const ready = await pollUntil(120, 1000, () => eastWestGatewayPod(config).then(() => true, () => undefined));
-    expect(ready, `east-west gateway ready in ${context}`).toBe(true);
-  }
+/**
+ * Both east-west gateways ready, and still ready after `steadySeconds` without a break. An API server
+ * frozen longer than the node-monitor grace period (40 s) makes the node lifecycle controller mark the
+ * node's pods NotReady a few seconds after the thaw, until the kubelet reports again: a single look
+ * can land before that happens.
+ */
+export async function gatewaysReady(steadySeconds = 15): Promise<void> {
+  const configs = ['lab-us', 'lab-eu'].map((c) => loadKubeConfig(c, LAB_KUBECONFIG));
+  const allReady = () => Promise.all(configs.map((c) => eastWestGatewayPod(c).then(() => true, () => false))).then((r) => r.every(Boolean));
+  let readySince: number | undefined;
+  const steady = await pollUntil(180, 1000, async () => {
+    if (!(await allReady())) { readySince = undefined; return undefined; }
+    readySince ??= Date.now();
+    return Date.now() - readySince >= steadySeconds * 1000 ? true : undefined;
+  });
+  expect(steady, `east-west gateways ready for ${steadySeconds} s unbroken in lab-us and lab-eu`).toBe(true);
 }
 
 /** `echo` at zero replicas in both clusters: one request ends fast with 503, and no gateway sends to another. */
