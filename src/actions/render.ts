@@ -1,4 +1,5 @@
 // `eastwest render`: spec → CA (created if missing) → per-cluster releases and manifests as files.
+import { loadRenderAddons } from '../engine/render-addons.ts';
 import type { Reporter } from '../core/reporter.ts';
 import { renderedFiles, type OutputFile } from '../render/output-files.ts';
 import type { PendingAddress } from '../render/federation-service-entry.ts';
@@ -16,7 +17,7 @@ export async function renderSpecFile(file: string, reporter: Reporter): Promise<
   const decoded = await loadMeshSpec(file);
   const { spec } = decoded.document;
   const { bundle } = await ensureCa(decoded, reporter);
-  const clusters = renderMesh({ spec, pki: bundle });
+  const clusters = renderMesh({ spec, pki: bundle, addons: await loadRenderAddons(spec) });
   const pending = clusters.flatMap((c) => c.pending.map((p) => ({ cluster: c.cluster.name, ...p })));
   for (const p of pending) {
     reporter.report({ level: 'info', code: 'address-pending', message: `${p.cluster}: ${p.object} needs the east-west gateway address of ${p.gatewayOf}; apply discovers it (or set clusters[].eastWestGateway.address)` });

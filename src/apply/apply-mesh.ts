@@ -3,6 +3,7 @@
 // address, and the mesh objects through the resource manager (dry run → apply only what drifted,
 // staged, prune owned leftovers). Peers not selected (or not reachable) are only read, never written:
 // their gateways' last-known addresses keep the routes to them as they are.
+import { loadRenderAddons } from '../engine/render-addons.ts';
 import { dirname, resolve } from 'node:path';
 import type { Reporter } from '../core/reporter.ts';
 import { fanOut, mapLimit, type ClusterOutcome } from '../core/fan-out.ts';
@@ -20,6 +21,8 @@ import type { EastwestError } from '../core/errors.ts';
 import type { KubeClient } from '../k8s/client.ts';
 import type { MeshSpec } from '../spec/schema.ts';
 import { DEMO_NAMESPACE } from '../render/demo-workload.ts';
+import { LAB_PROMETHEUS_DEPLOYMENT } from '../render/lab-prometheus.ts';
+import { prometheusLocation } from '../render/observability.ts';
 import { renderMesh, type RenderedCluster } from '../render/render-mesh.ts';
 import type { ClusterSpec } from '../spec/schema.ts';
 import { waitForGatewayAddress } from './gateway-address.ts';
@@ -83,7 +86,8 @@ export async function applyMesh(options: ApplyOptions, reporter: Reporter): Prom
   }
   const { bundle } = await ensureCa(ctx.decoded, reporter);
   const known = await knownGatewayAddresses(spec, ctx.connected);
-  const initial = new Map(renderMesh({ spec, pki: bundle, gatewayAddresses: addressMap(known) }).map((r) => [r.cluster.name, r]));
+  const addons = await loadRenderAddons(spec);
+  const initial = new Map(renderMesh({ spec, pki: bundle, gatewayAddresses: addressMap(known), addons }).map((r) => [r.cluster.name, r]));
   const classify = classifier(ctx.requestTimeoutSeconds);
   const crds = await mcsCrds().catch((error: unknown) => error as EastwestError);
 
@@ -107,7 +111,7 @@ export async function applyMesh(options: ApplyOptions, reporter: Reporter): Prom
   if (installs.some((i) => !i.ok)) return result(installs, gateways, false);
 
   // 3. The mesh objects, rendered again with every gateway address now known.
-  const final = new Map(renderMesh({ spec, pki: bundle, gatewayAddresses: addressMap(gateways) }).map((r) => [r.cluster.name, r]));
+  const final = new Map(renderMesh({ spec, pki: bundle, gatewayAddresses: addressMap(gateways), addons }).map((r) => [r.cluster.name, r]));
   const peers = spec.federation.mode === 'endpoint-discovery' ? await peerAccess(ctx, dryRun, reporter) : new Map<string, PeerAccess>();
   const syncInput = await syncLiveInput(ctx, dryRun, reporter);
   // A remote secret of a peer whose token cannot be read now (unreachable, or only read) stays as it is;
@@ -139,6 +143,8 @@ export async function applyMesh(options: ApplyOptions, reporter: Reporter): Prom
     else changes = await applyChangeSet(client, planned, prune);
     // The in-cluster sync controller is up before apply returns (verify checks it right after).
     if (spec.sync.inCluster && !dryRun && !syncKept) await waitDeploymentReady(client.config, SYNC_NAMESPACE, SYNC_CONTROLLER, timeout);
+    // So is the lab's Prometheus (real clusters: Helm waited for its release).
+    if (spec.observability.prometheus && spec.profile === 'lab' && !dryRun) await waitDeploymentReady(client.config, prometheusLocation(spec).namespace, LAB_PROMETHEUS_DEPLOYMENT, timeout);
     if (spec.demo.enabled && !dryRun) {
       await mapLimit(objects.filter((o) => o.kind === 'Deployment' && o.metadata.namespace === DEMO_NAMESPACE), 4, (d: KubeObject) => waitDeploymentReady(client.config, DEMO_NAMESPACE, d.metadata.name, timeout));
     }

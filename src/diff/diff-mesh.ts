@@ -3,6 +3,7 @@
 // Secret values masked), extra (owned, no longer desired) — plus Helm values; and a cross-cluster view
 // of mesh-scoped security objects that differ between clusters, whoever made them. An unreachable
 // cluster is reported as such; its gateway's last-known address keeps the others' desired state stable.
+import { loadRenderAddons } from '../engine/render-addons.ts';
 import { createHash } from 'node:crypto';
 import type { Reporter } from '../core/reporter.ts';
 import { ensureCa } from '../actions/ensure-ca.ts';
@@ -62,7 +63,7 @@ export async function diffMesh(options: DiffOptions, reporter: Reporter): Promis
   for (const g of gateways.filter((g) => g.source === 'last-known')) {
     reporter.report({ level: 'info', code: 'last-known-address', message: `${g.cluster} is unreachable: its east-west gateway's last-known address ${g.address} is used` });
   }
-  const rendered = new Map(renderMesh({ spec, pki: bundle, gatewayAddresses: addressMap(gateways) }).map((r) => [r.cluster.name, r]));
+  const rendered = new Map(renderMesh({ spec, pki: bundle, gatewayAddresses: addressMap(gateways), addons: await loadRenderAddons(spec) }).map((r) => [r.cluster.name, r]));
   const helmTimeoutMs = (ctx.requestTimeoutSeconds * 3 + 5) * 1000;
   // The sync controller's access and Deployment, from the peers' reader tokens (only read).
   const syncInput = await syncLiveInput(ctx, true, reporter);

@@ -1,6 +1,9 @@
 // Upstream files (Istio charts and CRDs) come from the pinned istio.io/istio Go module, downloaded
 // into Go's module cache by `go mod download` — never copied into this repository.
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { parseAllDocuments } from 'yaml';
+import type { KubeObject } from '../k8s/object.ts';
 import { exec } from '../util/exec.ts';
 import { readLabVersions } from './versions.ts';
 
@@ -28,4 +31,10 @@ export async function istioChartsDir(): Promise<string> {
 
 export async function istioCrdFile(): Promise<string> {
   return join(await istioChartsDir(), 'base', 'files', 'crd-all.gen.yaml');
+}
+
+/** The objects of one of Istio's addon manifests (samples/addons/<name>.yaml) in the pinned module. */
+export async function istioAddonObjects(name: 'prometheus' | 'kiali'): Promise<KubeObject[]> {
+  const text = await readFile(join(await istioModuleDir(), 'samples', 'addons', `${name}.yaml`), 'utf8');
+  return parseAllDocuments(text).map((d) => d.toJS() as KubeObject | null).filter((o): o is KubeObject => o !== null && typeof o === 'object' && 'kind' in o);
 }

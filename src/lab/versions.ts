@@ -8,6 +8,7 @@ export interface LabVersions {
   coredns: { module: string; version: string };
   helm: { module: string; version: string };
   istio: { module: string; version: string; release: string };
+  prometheus: { module: string; version: string; release: string };
   envoy: { pypi: string; version: string };
   debian: { suite: string; hostPackages: string[]; imagePackages: string[] };
 }

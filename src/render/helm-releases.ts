@@ -3,6 +3,7 @@ import { isIP } from 'node:net';
 import type { ClusterSpec, MeshSpec } from '../spec/schema.ts';
 import { deepMerge } from '../util/deep-merge.ts';
 import { LAB_GATEWAY_VALUES, LAB_ISTIOD_VALUES } from './lab-profile.ts';
+import { observabilityIstiodValues } from './observability.ts';
 
 export const ISTIO_NAMESPACE = 'istio-system';
 export const EASTWEST_GATEWAY_RELEASE = 'istio-eastwestgateway';
@@ -69,6 +70,7 @@ export function helmReleases(spec: MeshSpec, cluster: ClusterSpec): HelmRelease[
       },
     },
   };
+  istiodValues = deepMerge(istiodValues, observabilityIstiodValues(spec));
   if (spec.profile === 'lab') istiodValues = deepMerge(istiodValues, LAB_ISTIOD_VALUES);
   const istiod: HelmRelease = {
     release: 'istiod',

@@ -10,6 +10,8 @@ import { cacertsSecret, crossNetworkGateway, istioSystemNamespace, serviceNamesp
 import { owned } from './ownership.ts';
 import { authorizationPolicies, meshPeerAuthentication, passThroughSecurityObjects } from './security-policy.ts';
 import { EastwestError } from '../core/errors.ts';
+import { labPrometheusObjects } from './lab-prometheus.ts';
+import { prometheusAuthorization, prometheusFederationObjects, prometheusPeerAuthentication } from './observability.ts';
 import { controllerSpecYaml, syncControllerRbac, syncNamespace, syncReaderObjects, syncSpecConfigMap } from './sync-controller.ts';
 
 export interface StagedObject {
@@ -33,6 +35,12 @@ export interface RenderInput {
   pki: PkiBundle;
   /** Discovered east-west gateway addresses by cluster; fixed addresses in the spec are used otherwise. */
   gatewayAddresses?: ReadonlyMap<string, string>;
+  /** Upstream manifests read by the caller (the lab's Prometheus: Istio's samples/addons). */
+  addons?: RenderAddons;
+}
+
+export interface RenderAddons {
+  prometheus?: KubeObject[];
 }
 
 const KIND_ORDER = ['Namespace', 'Secret', 'PeerAuthentication', 'AuthorizationPolicy', 'Gateway', 'ServiceEntry', 'WorkloadEntry', 'DestinationRule'];
@@ -75,6 +83,8 @@ export function renderCluster(input: RenderInput, cluster: ClusterSpec): Rendere
         ],
       }
     : { namespaces: [], objects: [] };
+  const observability = observabilityObjects(input, cluster, addresses);
+  federation.pending.push(...observability.pending);
   const sortStaged = (list: StagedObject[]) =>
     list.sort((a, b) => STAGES.indexOf(a.stage) - STAGES.indexOf(b.stage) || compareObjects(a.object, b.object));
   return {
@@ -86,8 +96,9 @@ export function renderCluster(input: RenderInput, cluster: ClusterSpec): Rendere
     ]),
     postInstall: sortStaged([
       ...staged(spec.meshID, 'namespaces', [...serviceNamespaces(spec), ...sync.namespaces]),
-      ...staged(spec.meshID, 'secrets', sync.objects),
+      ...staged(spec.meshID, 'secrets', [...sync.objects, ...observability.early]),
       ...staged(spec.meshID, 'istio-config', [
+        ...observability.late,
         crossNetworkGateway(),
         meshPeerAuthentication(spec),
         ...authorizationPolicies(spec),
@@ -98,6 +109,18 @@ export function renderCluster(input: RenderInput, cluster: ClusterSpec): Rendere
     ]),
     pending: federation.pending,
   };
+}
+
+/** Per cluster: each cluster's Prometheus (the lab's own; real clusters get a Helm release) and the way to the others'. */
+function observabilityObjects(input: RenderInput, cluster: ClusterSpec, addresses: ReadonlyMap<string, string>): { early: KubeObject[]; late: KubeObject[]; pending: PendingAddress[] } {
+  const { spec } = input;
+  if (!spec.observability.prometheus) return { early: [], late: [], pending: [] };
+  const federation = prometheusFederationObjects(spec, cluster, addresses);
+  const late = [prometheusAuthorization(spec), ...prometheusPeerAuthentication(spec), ...federation.objects];
+  if (spec.profile !== 'lab') return { early: [], late, pending: federation.pending };
+  if (!input.addons?.prometheus) throw new EastwestError('addons-missing', 'the lab\'s Prometheus is rendered from Istio\'s samples/addons/prometheus.yaml, which was not read', { hint: 'render callers load it with loadRenderAddons(spec)' });
+  const lab = labPrometheusObjects(spec, cluster, input.addons.prometheus);
+  return { early: lab.filter((o) => o.kind !== 'Deployment'), late: [...lab.filter((o) => o.kind === 'Deployment'), ...late], pending: federation.pending };
 }
 
 export function renderMesh(input: RenderInput): RenderedCluster[] {

@@ -23,6 +23,24 @@ const hostOrIp = z
   .refine((v) => isIP(v) !== 0 || /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)+$/.test(v), 'must be an IP address or a DNS host name');
 const helmValues = z.record(z.string(), z.unknown());
 
+/** Chart versions eastwest's observability values are written and tested against. */
+export const KUBE_PROMETHEUS_STACK_VERSION = '79.5.0';
+export const KIALI_CHART_VERSION = '2.27.0'; // the kiali-server chart Istio 1.31's samples/addons were rendered from
+export const OBSERVABILITY_CHART_REPOS = { kubePrometheusStack: 'https://prometheus-community.github.io/helm-charts', kiali: 'https://kiali.org/helm-charts' } as const;
+
+/** One chart's source (at most one of repo, oci, directory; the default repository when none) and its pinned version. */
+function chartSourceSchema(defaultRepo: string, defaultVersion: string) {
+  return z
+    .strictObject({
+      repo: z.url().optional().describe('Helm repository URL (https://…).'),
+      oci: z.string().startsWith('oci://').optional().describe('OCI registry path of the chart (without the chart name).'),
+      directory: z.string().min(1).optional().describe('Local directory of the unpacked chart, for air-gapped installs (relative to the spec file).'),
+      version: z.string().min(1).default(defaultVersion),
+    })
+    .prefault({})
+    .describe(`Default: the repository ${defaultRepo}.`);
+}
+
 export const clusterSchema = z.strictObject({
   name: dnsLabel.describe('Cluster name; also the Istio cluster ID (CLUSTER_ID) and the <cluster> in <svc>.<cluster>.mesh.local.'),
   context: z.string().min(1).describe('kubeconfig context used to reach this cluster.'),
@@ -132,9 +150,21 @@ export const meshSpecSchema = z.strictObject({
     .prefault({}),
   observability: z
     .strictObject({
-      prometheus: z.boolean().default(false),
-      grafana: z.boolean().default(false),
-      kiali: z.boolean().default(false),
+      prometheus: z.boolean().default(false).describe('A Prometheus per cluster that scrapes Istio (proxies, gateways, istiod) and every other cluster\'s Istio series through the mesh. Real clusters: the kube-prometheus-stack release; the lab: Prometheus built from its Go module.'),
+      grafana: z.boolean().default(false).describe('Grafana (kube-prometheus-stack\'s) with Istio\'s dashboards; real clusters only (it cannot be built offline).'),
+      kiali: z.boolean().default(false).describe('Kiali (the kiali-server release) pointed at this cluster\'s Prometheus and Grafana, with read access to every other cluster.'),
+      namespace: dnsLabel.default('observability').describe('Namespace of kube-prometheus-stack (real clusters); never sidecar-injected. The lab\'s Prometheus runs in istio-system.'),
+      scrapeInterval: z.string().regex(/^\d+(ms|s|m)$/, 'must be a Prometheus duration such as 15s').default('15s'),
+      retention: z.string().regex(/^\d+(m|h|d|w)$/, 'must be a Prometheus duration such as 15d').default('15d'),
+      serviceType: z.enum(['ClusterIP', 'NodePort', 'LoadBalancer']).default('ClusterIP').describe('Service type of Prometheus, Alertmanager, Grafana and Kiali. ClusterIP unless you mean to expose them.'),
+      kialiAuth: z.enum(['token', 'openid', 'header', 'anonymous']).default('token').describe('Kiali\'s auth.strategy; anonymous lets anyone who reaches it see the mesh.'),
+      charts: z
+        .strictObject({
+          kubePrometheusStack: chartSourceSchema(OBSERVABILITY_CHART_REPOS.kubePrometheusStack, KUBE_PROMETHEUS_STACK_VERSION),
+          kiali: chartSourceSchema(OBSERVABILITY_CHART_REPOS.kiali, KIALI_CHART_VERSION),
+        })
+        .prefault({})
+        .describe('Where the observability charts come from (one of repo, oci or directory each), pinned.'),
     })
     .prefault({}),
   sync: z
@@ -253,6 +283,20 @@ export function crossFieldIssues(spec: Loose<MeshSpec>): CrossFieldIssue[] {
     });
   });
 
+  const o = spec.observability;
+  if (o && typeof o === 'object') {
+    for (const ui of ['grafana', 'kiali'] as const) {
+      if (o[ui] === true && o.prometheus !== true) issues.push({ path: ['observability', ui], message: `${ui} needs observability.prometheus`, hint: 'set observability.prometheus: true (it is where the numbers come from)' });
+    }
+    if (spec.profile === 'lab' && o.grafana === true) issues.push({ path: ['observability', 'grafana'], message: 'Grafana cannot be had offline, so the lab has none', hint: 'leave grafana out in the lab profile; real clusters (profile standard) get it with kube-prometheus-stack' });
+    const charts = o.charts && typeof o.charts === 'object' ? o.charts : {};
+    for (const [name, chart] of Object.entries(charts)) {
+      if (!chart || typeof chart !== 'object') continue;
+      const c = chart as { repo?: unknown; oci?: unknown; directory?: unknown };
+      const sources = [c.repo, c.oci, c.directory].filter((x) => x !== undefined);
+      if (sources.length > 1) issues.push({ path: ['observability', 'charts', name], message: `one chart source is needed, found ${sources.length}`, hint: 'set one of repo, oci or directory' });
+    }
+  }
   if (spec.sync?.inCluster === true && spec.sync.image === undefined && spec.profile !== 'lab') {
     issues.push({ path: ['sync', 'image'], message: 'the in-cluster sync controller needs an image', hint: 'set sync.image to an image of eastwest pushed to your registry (the lab profile builds its own)' });
   }

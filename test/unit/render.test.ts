@@ -5,10 +5,10 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { CrdValidator } from '../../src/k8s/crd-validator.ts';
 import type { KubeObject } from '../../src/k8s/object.ts';
-import { istioCrdFile } from '../../src/lab/upstream-sources.ts';
+import { istioAddonObjects, istioCrdFile } from '../../src/lab/upstream-sources.ts';
 import { ensurePki, type PkiBundle } from '../../src/pki/store.ts';
 import { renderedFiles, type OutputFile } from '../../src/render/output-files.ts';
-import { renderMesh } from '../../src/render/render-mesh.ts';
+import { renderMesh, type RenderAddons } from '../../src/render/render-mesh.ts';
 import { decodeMeshSpec } from '../../src/spec/decode.ts';
 import type { MeshSpec } from '../../src/spec/schema.ts';
 
@@ -17,8 +17,11 @@ const goldenDir = join(root, 'test/golden');
 const specOf = (example: string): MeshSpec => decodeMeshSpec(readFileSync(join(root, 'examples', example), 'utf8'), example).document.spec;
 
 let pki: PkiBundle;
+/** Istio's addon manifests from the pinned module, as apply reads them (the lab's Prometheus). */
+let addons: RenderAddons;
 let rootKeyLine: string;
 beforeAll(async () => {
+  addons = { prometheus: await istioAddonObjects('prometheus') };
   const dir = mkdtempSync(join(tmpdir(), 'eastwest-render-pki-'));
   pki = (await ensurePki({ directory: dir, clusters: ['us', 'eu'], keyAlgorithm: 'ECDSA-P256', rootValidityDays: 3650, intermediateValidityDays: 1825, organization: 'training-mesh' })).bundle;
   rootKeyLine = readFileSync(join(dir, 'root-key.pem'), 'utf8').split('\n')[1]!;
@@ -26,7 +29,7 @@ beforeAll(async () => {
 
 const filesFor = (example: string, addresses?: Map<string, string>) => {
   const spec = specOf(example);
-  return renderedFiles(spec.meshID, renderMesh({ spec, pki, ...(addresses ? { gatewayAddresses: addresses } : {}) }));
+  return renderedFiles(spec.meshID, renderMesh({ addons, spec, pki, ...(addresses ? { gatewayAddresses: addresses } : {}) }));
 };
 const objectsIn = (files: Map<string, OutputFile>): KubeObject[] =>
   [...files.entries()].filter(([p]) => p.includes('/manifests/')).flatMap(([, f]) => parseAllDocuments(f.content).map((d) => d.toJS() as KubeObject));
@@ -87,16 +90,17 @@ describe('federation objects', () => {
     });
     const dr = us.find((o) => o.kind === 'DestinationRule' && o.metadata.name === 'echo-eu')! as any;
     expect(dr.spec.trafficPolicy.tls).toEqual({ mode: 'ISTIO_MUTUAL', sni: 'outbound_.80_._.echo.echo.svc.cluster.local', subjectAltNames: ['spiffe://corp.local/ns/echo/sa/echo'] });
-    expect(objects.filter((o) => o.kind === 'ServiceEntry').map((o) => o.spec && (o.spec as any).hosts[0]).sort()).toEqual(['echo.eu.mesh.local', 'echo.us.mesh.local']);
+    expect(objects.filter((o) => o.kind === 'ServiceEntry' && o.metadata.namespace === 'echo').map((o) => o.spec && (o.spec as any).hosts[0]).sort()).toEqual(['echo.eu.mesh.local', 'echo.us.mesh.local']);
   });
 
   it('an unknown gateway address is a marked placeholder that never resolves, and is reported', () => {
     const spec = specOf('training-mesh.yaml');
-    const [eu, us] = renderMesh({ spec, pki });
-    expect(us!.pending).toEqual([{ gatewayOf: 'eu', object: 'ServiceEntry/echo/echo-eu' }, { gatewayOf: 'eu', object: 'WorkloadEntry/echo/echo-via-eu' }]);
-    expect(eu!.pending).toEqual([{ gatewayOf: 'us', object: 'ServiceEntry/echo/echo-us' }, { gatewayOf: 'us', object: 'WorkloadEntry/echo/echo-via-us' }]);
+    const [eu, us] = renderMesh({ addons, spec, pki });
+    // The spec's echo, and the other cluster's Prometheus (observability is on in this example).
+    expect(us!.pending).toEqual([{ gatewayOf: 'eu', object: 'ServiceEntry/echo/echo-eu' }, { gatewayOf: 'eu', object: 'WorkloadEntry/echo/echo-via-eu' }, { gatewayOf: 'eu', object: 'ServiceEntry/observability/kube-prometheus-stack-prometheus-eu' }]);
+    expect(eu!.pending).toEqual([{ gatewayOf: 'us', object: 'ServiceEntry/echo/echo-us' }, { gatewayOf: 'us', object: 'WorkloadEntry/echo/echo-via-us' }, { gatewayOf: 'us', object: 'ServiceEntry/observability/kube-prometheus-stack-prometheus-us' }]);
     expect(us!.postInstall.map((s) => s.object.kind)).not.toContain('WorkloadEntry');
-    const se = us!.postInstall.find((s) => s.object.kind === 'ServiceEntry')!.object as any;
+    const se = us!.postInstall.find((s) => s.object.kind === 'ServiceEntry' && s.object.metadata.name === 'echo-eu')!.object as any;
     expect(se.spec.endpoints[0].address).toBe('pending-gateway-address.eu.invalid');
     expect(se.metadata.annotations['eastwest.dev/pending-gateway-address']).toBe('eu');
   });
@@ -104,15 +108,15 @@ describe('federation objects', () => {
   it('a fixed address in the spec is used as is', () => {
     const spec = specOf('training-mesh.yaml');
     spec.clusters[1]!.eastWestGateway.address = 'eu-gw.example.com';
-    const us = renderMesh({ spec, pki }).find((c) => c.cluster.name === 'us')!;
-    const se = us.postInstall.find((s) => s.object.kind === 'ServiceEntry')!.object as any;
+    const us = renderMesh({ addons, spec, pki }).find((c) => c.cluster.name === 'us')!;
+    const se = us.postInstall.find((s) => s.object.kind === 'ServiceEntry' && s.object.metadata.name === 'echo-eu')!.object as any;
     expect(se.spec).toMatchObject({ resolution: 'DNS', endpoints: [{ address: 'eu-gw.example.com' }] });
     // A WorkloadEntry selected by a Kubernetes Service needs an IP: it waits for apply to resolve one.
     expect(us.pending).toEqual([{ gatewayOf: 'eu', object: 'WorkloadEntry/echo/echo-via-eu', reason: expect.stringMatching(/has a host name \(eu-gw.example.com\); failover WorkloadEntries need an IP address/) }]);
   });
 
   it('service-entry mode: failover WorkloadEntries point at the other region\'s gateway with its locality and the service identity', () => {
-    const us = renderMesh({ spec: specOf('training-mesh.yaml'), pki, gatewayAddresses: new Map([['eu', '198.18.2.17'], ['us', '198.18.2.1']]) }).find((c) => c.cluster.name === 'us')!;
+    const us = renderMesh({ addons, spec: specOf('training-mesh.yaml'), pki, gatewayAddresses: new Map([['eu', '198.18.2.17'], ['us', '198.18.2.1']]) }).find((c) => c.cluster.name === 'us')!;
     expect(us.pending).toEqual([]);
     const we = us.postInstall.find((s) => s.object.kind === 'WorkloadEntry')!.object as any;
     expect(we.metadata.name).toBe('echo-via-eu');
@@ -124,14 +128,17 @@ describe('federation objects', () => {
     });
   });
 
-  it('endpoint-discovery mode renders no ServiceEntries', () => {
+  it('endpoint-discovery mode renders no ServiceEntries for the spec\'s services (only each other cluster\'s Prometheus, which stays cluster-local)', () => {
     const spec = specOf('training-mesh.yaml');
     spec.federation.mode = 'endpoint-discovery';
-    for (const c of renderMesh({ spec, pki })) expect(c.postInstall.map((s) => s.object.kind)).not.toContain('ServiceEntry');
+    for (const c of renderMesh({ addons, spec, pki })) {
+      const entries = c.postInstall.filter((s) => s.object.kind === 'ServiceEntry').map((s) => (s.object.spec as any).hosts[0]);
+      expect(entries).toEqual([`kube-prometheus-stack-prometheus.${c.cluster.name === 'us' ? 'eu' : 'us'}.mesh.local`]);
+    }
   });
 
   it('services in several clusters get locality failover with outlier detection', () => {
-    const us = renderMesh({ spec: specOf('training-mesh.yaml'), pki }).find((c) => c.cluster.name === 'us')!;
+    const us = renderMesh({ addons, spec: specOf('training-mesh.yaml'), pki }).find((c) => c.cluster.name === 'us')!;
     const dr = us.postInstall.find((s) => s.object.metadata.name === 'echo-locality')!.object as any;
     expect(dr.spec.host).toBe('echo.echo.svc.cluster.local');
     expect(dr.spec.trafficPolicy.loadBalancer.localityLbSetting).toEqual({ enabled: true, failover: [{ from: 'eu', to: 'us' }, { from: 'us', to: 'eu' }] });
@@ -141,7 +148,7 @@ describe('federation objects', () => {
 
 describe('helm values', () => {
   it("istiod gets meshID, clusterName, network and meshConfig.trustDomain — never the guide's errata", () => {
-    const [, us] = renderMesh({ spec: specOf('training-mesh.yaml'), pki });
+    const [, us] = renderMesh({ addons, spec: specOf('training-mesh.yaml'), pki });
     const istiod = us!.releases.find((r) => r.release === 'istiod')!;
     expect(istiod.values).toMatchObject({ global: { meshID: 'training-mesh', multiCluster: { clusterName: 'us' }, network: 'us-net' }, meshConfig: { trustDomain: 'corp.local' } });
     const text = JSON.stringify(us!.releases);
@@ -154,7 +161,7 @@ describe('helm values', () => {
     expect(gateway.chart).toEqual({ name: 'gateway', repo: 'https://istio-release.storage.googleapis.com/charts', version: '1.31.0' });
   });
   it('the lab profile switches off the Istio-only Envoy extensions', () => {
-    const [, us] = renderMesh({ spec: specOf('lab.yaml'), pki });
+    const [, us] = renderMesh({ addons, spec: specOf('lab.yaml'), pki });
     const istiod = us!.releases.find((r) => r.release === 'istiod')!;
     expect(istiod.values).toMatchObject({ env: { PILOT_ENABLE_METADATA_EXCHANGE: 'false', PILOT_ENABLE_ALPN_FILTER: 'false' }, telemetry: { enabled: false } });
     expect(existsSync(join(goldenDir, 'lab'))).toBe(true);
@@ -168,7 +175,7 @@ describe('policy pass-through', () => {
       '    objects:\n      - apiVersion: security.istio.io/v1\n        kind: AuthorizationPolicy\n        metadata: {name: deny-legacy, namespace: echo}\n        spec: {action: DENY, rules: [{from: [{source: {namespaces: [legacy]}}]}]}\n  observability:',
     );
     const spec = decodeMeshSpec(text, 'x.yaml').document.spec;
-    const rendered = renderMesh({ spec, pki });
+    const rendered = renderMesh({ addons, spec, pki });
     const found = rendered.map((c) => c.postInstall.find((s) => s.object.metadata.name === 'deny-legacy')!.object);
     expect(found).toHaveLength(2);
     expect(found[0]!.spec).toEqual({ action: 'DENY', rules: [{ from: [{ source: { namespaces: ['legacy'] } }] }] });

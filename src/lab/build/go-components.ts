@@ -14,8 +14,8 @@ export const KUBERNETES_COMMANDS = ['kube-apiserver', 'kube-controller-manager',
 const goEnv = (): NodeJS.ProcessEnv => ({ ...process.env, CGO_ENABLED: '0', GOFLAGS: '-p=2 -buildvcs=false', GOTOOLCHAIN: 'local' });
 const GO_TIMEOUT = 80 * 60_000;
 
-async function goBuild(cwd: string, args: string[], reporter: Reporter): Promise<void> {
-  await exec('go', ['build', '-trimpath', ...args], { cwd, env: goEnv(), timeoutMs: GO_TIMEOUT, onStderr: (s) => reporter.report({ level: 'debug', code: 'go', message: s.trimEnd() }) });
+async function goBuild(cwd: string, args: string[], reporter: Reporter, env: NodeJS.ProcessEnv = {}): Promise<void> {
+  await exec('go', ['build', '-trimpath', ...args], { cwd, env: { ...goEnv(), ...env }, timeoutMs: GO_TIMEOUT, onStderr: (s) => reporter.report({ level: 'debug', code: 'go', message: s.trimEnd() }) });
 }
 
 function kubernetesMain(): string {
@@ -123,3 +123,15 @@ export const buildIstio = (v: LabVersions, r: Reporter) =>
   buildInModule('istio', v.istio, ['./pilot/cmd/pilot-discovery', './pilot/cmd/pilot-agent'], r, async (moduleDir, dir) => {
     await copyFile(join(moduleDir, 'tools/packaging/common/envoy_bootstrap.json'), join(dir, 'envoy_bootstrap_tmpl.json'));
   });
+
+/**
+ * Prometheus's server from its module: GOWORK=off (the module zip carries a go.work naming directories it
+ * lacks), Kubernetes service discovery only (the lab scrapes pods), no built-in UI assets (not in the
+ * module; the HTTP API is all the lab uses).
+ */
+export const buildPrometheus = (v: LabVersions, r: Reporter) =>
+  cachedPart('prometheus', v.prometheus, async (dir) => {
+    const moduleDir = await goModuleDir(v.prometheus.module, v.prometheus.version);
+    const ldflags = ['-s', '-w', `-X github.com/prometheus/common/version.Version=${v.prometheus.release}.0`, '-X github.com/prometheus/common/version.Branch=lab'].join(' ');
+    await goBuild(moduleDir, ['-tags', 'remove_all_sd,enable_kubernetes_sd', '-o', `${dir}/`, '-ldflags', ldflags, './cmd/prometheus'], r, { GOWORK: 'off' });
+  }, r);

@@ -11,4 +11,5 @@ export const IMAGES = {
   proxyv2: `${LAB_ISTIO_HUB}/proxyv2:${LAB_ISTIO_TAG}`,
   echo: `${LAB_REGISTRY}/echo:1`,
   client: `${LAB_REGISTRY}/client:1`,
+  prometheus: `${LAB_REGISTRY}/prometheus:3.16`,
 } as const;

@@ -1,0 +1,121 @@
+// The lab's Prometheus: Istio's own addon manifest (samples/addons/prometheus.yaml of the pinned
+// istio.io/istio module, a rendered community chart) made to run on the lab's Prometheus image and to
+// serve the multi-cluster view. Pure: the caller reads the upstream objects (see lab/upstream-sources).
+//
+// What changes from upstream, and why:
+// - the server runs the lab's image (built from github.com/prometheus/prometheus), never pulled; the
+//   config-reloader container goes (its image cannot be had offline): a change of the configuration
+//   rolls the pod instead (a hash in the pod template);
+// - Prometheus 3 dropped the console flags the manifest still passes;
+// - the pod joins the mesh (the addon opts out): the other clusters scrape it through their east-west
+//   gateways with mTLS, and it scrapes theirs the same way;
+// - scrape jobs: the pods job (istiod, sidecars and gateways, by their prometheus.io annotations) and
+//   Prometheus itself; node, cAdvisor, API-server and service-probe jobs are left out (2 lab cores);
+// - every series carries cluster=<name> (a target label, so local queries see it too, and an external
+//   label for federation); one federation job per other cluster pulls its Istio and Envoy series.
+import { createHash } from 'node:crypto';
+import { parse, stringify } from 'yaml';
+import type { KubeObject } from '../k8s/object.ts';
+import { IMAGES } from '../lab/images/image-names.ts';
+import type { ClusterSpec, MeshSpec } from '../spec/schema.ts';
+import { EastwestError } from '../core/errors.ts';
+import { PROMETHEUS_PORT, prometheusLocation, remotePrometheusHost } from './observability.ts';
+
+/**
+ * Series another cluster federates from `cluster`: Envoy's (proxies, gateways), istiod's and Istio's, and
+ * scrape health; only that cluster's own (never what it federated itself: no echoes).
+ */
+export const federatedSeries = (cluster: string) => [`{__name__=~"envoy_.+|istio_.+|istiod_.+|pilot_.+",cluster="${cluster}"}`, `up{job="kubernetes-pods",cluster="${cluster}"}`];
+const KEPT_JOBS = ['kubernetes-pods', 'prometheus'];
+export const LAB_PROMETHEUS_DEPLOYMENT = 'prometheus';
+export const CONFIG_HASH_ANNOTATION = 'eastwest.dev/prometheus-config-hash';
+
+type Obj = Record<string, unknown>;
+const asObj = (v: unknown): Obj => (v && typeof v === 'object' && !Array.isArray(v) ? (v as Obj) : {});
+const asList = (v: unknown): Obj[] => (Array.isArray(v) ? (v as Obj[]) : []);
+
+function upstreamObject(upstream: KubeObject[], kind: string): KubeObject {
+  const found = upstream.find((o) => o.kind === kind && o.metadata.name === 'prometheus');
+  if (!found) throw new EastwestError('lab-prometheus-manifest', `Istio's samples/addons/prometheus.yaml has no ${kind} prometheus`, { hint: 'the pinned istio.io/istio module changed its addon; update src/render/lab-prometheus.ts' });
+  return structuredClone(found);
+}
+
+/** Seconds of a Prometheus duration such as 500ms, 15s, 1m (NaN when it is none). */
+export function durationSeconds(duration: string): number {
+  const m = /^(\d+)(ms|s|m|h)$/.exec(duration);
+  if (!m) return NaN;
+  return Number(m[1]) * { ms: 0.001, s: 1, m: 60, h: 3600 }[m[2] as 'ms' | 's' | 'm' | 'h'];
+}
+
+/** The upstream prometheus.yml with the lab's jobs, interval, cluster label and federation. */
+export function labPrometheusConfig(spec: MeshSpec, cluster: ClusterSpec, upstreamYaml: string): string {
+  const config = asObj(parse(upstreamYaml));
+  const interval = spec.observability.scrapeInterval;
+  // A scrape may not outlast the interval (Prometheus refuses such a configuration).
+  const timeout = durationSeconds(interval) < durationSeconds(String(asObj(config.global).scrape_timeout ?? '10s')) ? interval : asObj(config.global).scrape_timeout;
+  config.global = { ...asObj(config.global), scrape_interval: interval, scrape_timeout: timeout, evaluation_interval: interval, external_labels: { cluster: cluster.name } };
+  const clusterLabel = { target_label: 'cluster', replacement: cluster.name };
+  const jobs = asList(config.scrape_configs).filter((j) => KEPT_JOBS.includes(String(j.job_name)));
+  for (const name of KEPT_JOBS) {
+    if (!jobs.some((j) => j.job_name === name)) throw new EastwestError('lab-prometheus-manifest', `Istio's addon Prometheus config has no ${name} job`, { hint: 'the pinned istio.io/istio module changed its addon; update src/render/lab-prometheus.ts' });
+  }
+  for (const job of jobs) job.relabel_configs = [...asList(job.relabel_configs), { ...clusterLabel }];
+  for (const other of spec.clusters.filter((c) => c.name !== cluster.name).sort((a, b) => a.name.localeCompare(b.name))) {
+    jobs.push({
+      job_name: `federate-${other.name}`,
+      honor_labels: true, // keep each series' own cluster label
+      metrics_path: '/federate',
+      params: { 'match[]': federatedSeries(other.name) },
+      scrape_timeout: interval,
+      static_configs: [{ targets: [`${remotePrometheusHost(spec, other.name)}:${PROMETHEUS_PORT}`] }],
+    });
+  }
+  config.scrape_configs = jobs;
+  return stringify(config, { lineWidth: 0, aliasDuplicateObjects: false });
+}
+
+export function labPrometheusObjects(spec: MeshSpec, cluster: ClusterSpec, upstream: KubeObject[]): KubeObject[] {
+  const location = prometheusLocation(spec);
+  const configMap = upstreamObject(upstream, 'ConfigMap');
+  const data = asObj(configMap.data);
+  if (typeof data['prometheus.yml'] !== 'string') throw new EastwestError('lab-prometheus-manifest', 'Istio\'s addon ConfigMap prometheus has no prometheus.yml', { hint: 'update src/render/lab-prometheus.ts' });
+  const config = labPrometheusConfig(spec, cluster, data['prometheus.yml']);
+  configMap.data = { ...data, 'prometheus.yml': config };
+
+  const deployment = upstreamObject(upstream, 'Deployment');
+  const template = asObj(asObj(deployment.spec).template);
+  const metadata = asObj(template.metadata);
+  const podSpec = asObj(template.spec);
+  const containers = asList(podSpec.containers);
+  const server = containers.find((c) => asList(c.ports).some((p) => p.containerPort === PROMETHEUS_PORT));
+  if (!server) throw new EastwestError('lab-prometheus-manifest', 'Istio\'s addon Deployment has no container serving 9090', { hint: 'update src/render/lab-prometheus.ts' });
+  server.image = IMAGES.prometheus;
+  server.imagePullPolicy = 'Never';
+  server.args = asList(server.args as unknown)
+    .map(String)
+    .filter((a) => !a.startsWith('--web.console.'))
+    .map((a) => (a.startsWith('--storage.tsdb.retention.time=') ? `--storage.tsdb.retention.time=${spec.observability.retention}` : a));
+  server.resources = { requests: { cpu: '50m', memory: '128Mi' } };
+  podSpec.containers = [server];
+  podSpec.terminationGracePeriodSeconds = 30;
+  podSpec.securityContext = { runAsUser: 65534, runAsGroup: 65534, runAsNonRoot: true, fsGroup: 65534 };
+  const labels = { ...asObj(metadata.labels) } as Record<string, string>;
+  for (const key of ['helm.sh/chart', 'app.kubernetes.io/version']) delete labels[key];
+  labels['sidecar.istio.io/inject'] = 'true';
+  metadata.labels = labels;
+  metadata.annotations = {
+    ...asObj(metadata.annotations),
+    [CONFIG_HASH_ANNOTATION]: createHash('sha256').update(config).digest('hex').slice(0, 16),
+    // Only the server's port goes through the sidecar inbound; the scrapes go out through it.
+    'traffic.sidecar.istio.io/includeInboundPorts': String(PROMETHEUS_PORT),
+  };
+  template.metadata = metadata;
+
+  const objects = [upstreamObject(upstream, 'ServiceAccount'), configMap, upstreamObject(upstream, 'ClusterRole'), upstreamObject(upstream, 'ClusterRoleBinding'), upstreamObject(upstream, 'Service'), deployment];
+  for (const o of objects) {
+    if (o.metadata.namespace !== undefined) o.metadata.namespace = location.namespace;
+    // The chart's own labels would name a chart and version that are not what runs here.
+    if (o.metadata.labels) for (const key of ['helm.sh/chart', 'app.kubernetes.io/version']) delete o.metadata.labels[key];
+  }
+  return objects;
+}
