@@ -29,7 +29,7 @@ describe('eastwest CLI', () => {
     const first = eastwest(['render', '-f', 'examples/training-mesh.yaml', '-o', 'out/', '--report', 'json'], dir);
     expect(first.code, first.stderr).toBe(0);
     const report = JSON.parse(first.stdout);
-    expect(report.pendingGatewayAddresses).toHaveLength(4);
+    expect(report.pendingGatewayAddresses).toHaveLength(6); // echo (ServiceEntry, WorkloadEntry) and Prometheus per cluster
     expect(first.stderr).toContain('needs the east-west gateway address of eu');
     const pre = readFileSync(join(dir, 'out/us/manifests/00-pre-install.yaml'), 'utf8');
     const data = (key: string) => Buffer.from(new RegExp(`${key.replace('.', '\\.')}: (\\S+)`).exec(pre)![1]!, 'base64').toString();
