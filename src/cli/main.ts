@@ -12,6 +12,7 @@ import { registerSchemaCommand } from './commands/schema.ts';
 import { registerValidateCommand } from './commands/validate.ts';
 import { registerVerifyCommand } from './commands/verify.ts';
 import { registerSyncCommand } from './commands/sync.ts';
+import { registerTrafficCommand } from './commands/traffic.ts';
 
 const EXIT_CODES_HELP = `
 Exit codes:
@@ -39,6 +40,7 @@ export function buildProgram(io: Io): Command {
   registerVerifyCommand(program, io);
   registerDiffCommand(program, io);
   registerSyncCommand(program, io);
+  registerTrafficCommand(program, io);
   return program;
 }
 

@@ -1,0 +1,70 @@
+import type { Command } from 'commander';
+import { Option } from 'commander';
+import { EXIT } from '../../core/errors.ts';
+import { trafficMesh, type TrafficResult } from '../../observability/traffic-mesh.ts';
+import type { Flow } from '../../observability/traffic.ts';
+import { durationFlag } from '../flags.ts';
+import { printResult, type Io, type OutputFormat } from '../output.ts';
+import { clustersOption, formatOption, kubeconfigOption, requestTimeoutOption, specOption } from './options.ts';
+
+const rate = (v: number) => (v === 0 ? '0' : v < 0.1 ? v.toFixed(3) : v.toFixed(1));
+const ms = (v: number | null) => (v === null ? '-' : `${v < 10 ? v.toFixed(1) : Math.round(v)} ms`);
+const share = (v: number | null) => (v === null ? '-' : `${(v * 100).toFixed(1)}%`);
+const bytes = (v: number) => (v >= 1 << 20 ? `${(v / (1 << 20)).toFixed(1)} MiB` : v >= 1024 ? `${(v / 1024).toFixed(1)} KiB` : `${v} B`);
+
+function table(header: string[], rows: string[][]): string[] {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  return [header, ...rows].map((r) => r.map((cell, i) => cell.padEnd(widths[i]!)).join('  ').trimEnd());
+}
+
+const flowRow = (f: Flow) => [f.from, f.to, rate(f.requestsPerSecond), String(f.requests), share(f.errorShare), ms(f.p50Ms), ms(f.p99Ms), String(f.connections), `${bytes(f.bytesSent)} / ${bytes(f.bytesReceived)}`];
+
+export function renderTraffic(result: TrafficResult): string {
+  const lines: string[] = [];
+  for (const c of result.clusters.filter((c) => !c.ok)) lines.push(c.ok ? '' : `✗ ${c.cluster} ${c.unreachable ? 'unreachable' : 'failed'}: ${c.error}${c.hint ? `\n    hint: ${c.hint}` : ''}`);
+  lines.push(`from each cluster's workloads to another cluster (rates over ${result.windowSeconds} s; totals since the proxies started)`);
+  lines.push(...table(['FROM', 'TO', 'REQ/S', 'REQUESTS', '5XX', 'P50', 'P99', 'CONNS', 'BYTES OUT / IN'], result.flows.map(flowRow)));
+  lines.push('', 'into each east-west gateway from other clusters (TLS passthrough: connections and bytes)');
+  lines.push(...table(['GATEWAY', 'CONNS', 'CONNS/S', 'BYTES IN / OUT', 'SERVICES'], result.gateways.map((g) => [g.cluster, String(g.connections), rate(g.connectionsPerSecond), `${bytes(g.bytesIn)} / ${bytes(g.bytesOut)}`, g.services.map((s) => `${s.service}:${s.port}`).join(' ') || '-'])));
+  const federation = result.federation.filter((f) => f.requests > 0);
+  if (federation.length) lines.push('', `observability's own (Prometheus federation): ${federation.map((f) => `${f.from}→${f.to} ${rate(f.requestsPerSecond)} req/s`).join(', ')}`);
+  return lines.join('\n');
+}
+
+export function registerTrafficCommand(program: Command, io: Io): void {
+  program
+    .command('traffic')
+    .description('the cross-cluster traffic matrix from each cluster\'s Prometheus: requests/s, 5xx share, p50/p99, connections and bytes per pair of clusters, and at each east-west gateway')
+    .addOption(specOption())
+    .addOption(kubeconfigOption())
+    .addOption(clustersOption('read'))
+    .addOption(new Option('--window <duration>', 'span of rates, error shares and latencies').argParser(durationFlag('--window', 10, 86_400)).default(60, '1m'))
+    .addOption(new Option('--watch [interval]', 'read again every interval (default 5s) until Ctrl-C; with -o json, one JSON document per line').argParser(durationFlag('--watch', 1, 3600)))
+    .addOption(requestTimeoutOption())
+    .addOption(formatOption())
+    .addHelpText('after', '\nNames that span clusters (clusterset.local, endpoint discovery) are counted at the gateways.\nExit code 3 when a cluster\'s Prometheus cannot be read.\nExamples:\n  eastwest traffic -f examples/lab.yaml\n  eastwest traffic -f mesh.yaml --window 5m -o json\n  eastwest traffic -f mesh.yaml --watch 10s')
+    .action(async (opts: { file: string; kubeconfig?: string; clusters?: string[]; window: number; watch?: number | true; requestTimeout: number; output: OutputFormat }) => {
+      const read = () => trafficMesh({ file: opts.file, kubeconfig: opts.kubeconfig, clusters: opts.clusters, requestTimeoutSeconds: opts.requestTimeout, windowSeconds: opts.window });
+      const show = (result: TrafficResult) => {
+        if (opts.watch !== undefined && opts.output === 'json') io.stdout.write(`${JSON.stringify(result)}\n`);
+        else printResult(io, opts.output, result, () => `${opts.watch !== undefined ? `${result.at}\n` : ''}${renderTraffic(result)}${opts.watch !== undefined ? '\n' : ''}`);
+        io.exitCode = result.ok ? EXIT.ok : EXIT.clusterError;
+      };
+      if (opts.watch === undefined) return show(await read());
+      const every = opts.watch === true ? 5 : opts.watch;
+      let stopped = false;
+      let wake: (() => void) | undefined;
+      const stop = () => { stopped = true; wake?.(); };
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+      try {
+        while (!stopped) {
+          show(await read());
+          await new Promise<void>((resolve) => { wake = resolve; setTimeout(resolve, every * 1000).unref(); });
+        }
+      } finally {
+        process.off('SIGINT', stop);
+        process.off('SIGTERM', stop);
+      }
+    });
+}
