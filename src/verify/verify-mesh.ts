@@ -9,6 +9,7 @@ import { clusterError } from '../k8s/cluster-error.ts';
 import { DEMO_NAMESPACE } from '../render/demo-workload.ts';
 import { clusterLocalHost, istioSni, remoteHost } from '../render/federation-service-entry.ts';
 import type { ClusterSpec, MeshSpec, ServiceSpec } from '../spec/schema.ts';
+import { observabilityCheck } from './observability-check.ts';
 import { curlFromClient, eastWestGatewayPod, envoyClusterCounters, envoyClusterEndpoints, readyPod, scaleDeployment, waitDeploymentReady } from './mesh-probes.ts';
 
 export interface CheckResult {
@@ -27,6 +28,8 @@ interface Context {
   service: ServiceSpec;
   from: ClusterSpec;
   requests: number;
+  /** Deadline of one request to a cluster (a Prometheus query included). */
+  timeoutMs: number;
 }
 
 interface Check {
@@ -155,6 +158,12 @@ const checks: Check[] = [
     },
   },
   {
+    id: 'observability',
+    description: 'every istiod, sidecar and east-west gateway scraped (up == 1); the cross-cluster path in the numbers; every cluster\'s series in every Prometheus',
+    applies: (ctx) => ctx.spec.observability.prometheus,
+    run: (ctx) => observabilityCheck(ctx.spec, ctx.configs, ctx.service, ctx.from.name, ctx.timeoutMs),
+  },
+  {
     id: 'sync-controller',
     description: 'in every cluster, one running replica of the in-cluster sync controller holds its Lease and renews it',
     applies: (ctx) => ctx.spec.sync.inCluster,
@@ -238,7 +247,7 @@ export async function verifyMesh(options: VerifyOptions, reporter: Reporter): Pr
   // Checks run from the first reachable cluster; those of unreachable clusters are reported, not hidden.
   const from = spec.clusters.find((c) => configs.has(c.name));
   if (!from) return { ok: false, clusters, checks: [], seconds: elapsed() };
-  const ctx: Context = { spec, configs, service, from, requests: options.requests ?? 200 };
+  const ctx: Context = { spec, configs, service, from, requests: options.requests ?? 200, timeoutMs: engine.requestTimeoutSeconds * 1000 };
   const results: CheckResult[] = [];
   for (const check of checks.filter((c) => c.applies(ctx))) {
     reporter.report({ level: 'info', code: 'verify', message: `• ${check.id} …` });

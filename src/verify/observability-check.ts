@@ -1,0 +1,86 @@
+// verify's `observability` check: in every cluster, Prometheus scrapes every istiod, sidecar and east-west
+// gateway (up == 1 for each such pod); the cross-cluster path shows in the numbers (the remote gateway's
+// intake of the demo service, after the cross-cluster checks sent requests through it); and each
+// Prometheus answers one query with every cluster's series (the mesh-wide view, through the mesh).
+import { CoreV1Api, type KubeConfig, type V1Pod } from '@kubernetes/client-node';
+import { instantQuery, prometheusTarget, type PrometheusTarget } from '../observability/prometheus-query.ts';
+import { istioSni } from '../render/federation-service-entry.ts';
+import { EASTWEST_GATEWAY_LABEL, ISTIO_NAMESPACE } from '../render/helm-releases.ts';
+import type { MeshSpec, ServiceSpec } from '../spec/schema.ts';
+import { pollUntil } from '../util/poll.ts';
+
+/** Pods Prometheus must scrape: istiod, every pod with an injected sidecar, every east-west gateway. */
+export function istioScrapeTargets(pods: V1Pod[]): { namespace: string; pod: string; kind: 'istiod' | 'sidecar' | 'gateway' }[] {
+  const targets: { namespace: string; pod: string; kind: 'istiod' | 'sidecar' | 'gateway' }[] = [];
+  for (const p of pods) {
+    if (p.status?.phase !== 'Running' || p.metadata?.deletionTimestamp || !p.metadata?.name || !p.metadata.namespace) continue;
+    const labels = p.metadata.labels ?? {};
+    const kind = labels.app === 'istiod' && p.metadata.namespace === ISTIO_NAMESPACE ? 'istiod'
+      : labels.istio === EASTWEST_GATEWAY_LABEL.istio ? 'gateway'
+      : p.metadata.annotations?.['sidecar.istio.io/status'] ? 'sidecar' : undefined;
+    if (kind) targets.push({ namespace: p.metadata.namespace, pod: p.metadata.name, kind });
+  }
+  return targets.sort((a, b) => a.namespace.localeCompare(b.namespace) || a.pod.localeCompare(b.pod));
+}
+
+const key = (namespace: string, pod: string) => `${namespace}/${pod}`;
+
+async function scrapedUp(target: PrometheusTarget, cluster: string): Promise<Set<string>> {
+  const samples = await instantQuery(target, `up{job="kubernetes-pods",cluster="${cluster}"} == 1`);
+  return new Set(samples.map((s) => key(s.labels.namespace ?? '', s.labels.pod ?? '')));
+}
+
+export async function observabilityCheck(spec: MeshSpec, configs: ReadonlyMap<string, KubeConfig>, service: ServiceSpec, from: string, timeoutMs: number): Promise<{ ok: boolean; figures: Record<string, number | string>; detail: string }> {
+  const figures: Record<string, number | string> = {};
+  const problems: string[] = [];
+  const prometheus = new Map<string, PrometheusTarget>();
+  for (const cluster of spec.clusters) {
+    const config = configs.get(cluster.name);
+    if (!config) {
+      figures[`${cluster.name}.targetsUp`] = 'skipped (cluster unreachable)';
+      problems.push(`${cluster.name} unreachable`);
+      continue;
+    }
+    const target = await prometheusTarget(config, spec, timeoutMs);
+    prometheus.set(cluster.name, target);
+    const expected = istioScrapeTargets((await config.makeApiClient(CoreV1Api).listPodForAllNamespaces()).items);
+    // A pod that just started is scraped after the next service-discovery refresh and scrape.
+    let missing = expected;
+    await pollUntil(30, 2000, async () => {
+      const up = await scrapedUp(target, cluster.name);
+      missing = expected.filter((t) => !up.has(key(t.namespace, t.pod)));
+      return missing.length === 0 ? true : undefined;
+    });
+    for (const kind of ['istiod', 'sidecar', 'gateway'] as const) {
+      const all = expected.filter((t) => t.kind === kind).length;
+      figures[`${cluster.name}.${kind}Up`] = `${all - missing.filter((t) => t.kind === kind).length}/${all}`;
+    }
+    if (expected.filter((t) => t.kind !== 'sidecar').length === 0) problems.push(`${cluster.name}: no istiod or gateway pod found`);
+    if (missing.length) problems.push(`${cluster.name}: not scraped (up != 1): ${missing.slice(0, 5).map((t) => key(t.namespace, t.pod)).join(', ')}${missing.length > 5 ? ` and ${missing.length - 5} more` : ''}`);
+  }
+  // The cross-cluster path in the numbers: each remote gateway's intake of the demo service.
+  const sni = istioSni(service, service.ports[0]!.number);
+  for (const remote of spec.clusters.filter((c) => c.name !== from && service.clusters.includes(c.name))) {
+    const target = prometheus.get(remote.name);
+    if (!target) continue;
+    const intake = await pollUntil(20, 2000, async () => {
+      const samples = await instantQuery(target, `sum(envoy_cluster_upstream_cx_total{cluster="${remote.name}",istio="${EASTWEST_GATEWAY_LABEL.istio}",cluster_name="${sni}"})`);
+      const total = samples[0]?.value ?? 0;
+      return total > 0 ? total : undefined;
+    });
+    figures[`${remote.name}.gatewayConnections`] = intake ?? 0;
+    if (!intake) problems.push(`${remote.name}'s Prometheus shows no connection through its east-west gateway to ${sni} (are its proxies' per-cluster statistics on? pods started before observability was turned on need a restart)`);
+  }
+  // The mesh-wide view: every Prometheus holds every cluster's series, each with its cluster label.
+  const everyone = spec.clusters.filter((c) => prometheus.has(c.name)).map((c) => c.name).sort();
+  for (const [cluster, target] of prometheus) {
+    const seen = await pollUntil(20, 2000, async () => {
+      const samples = await instantQuery(target, 'count by (cluster) (up{job="kubernetes-pods"})');
+      const clusters = samples.map((s) => s.labels.cluster ?? '').filter(Boolean).sort();
+      return everyone.every((c) => clusters.includes(c)) ? clusters : undefined;
+    });
+    figures[`${cluster}.meshWide`] = seen ? seen.join(',') : 'incomplete';
+    if (!seen) problems.push(`${cluster}'s Prometheus lacks another cluster's series (federation through the east-west gateways: is the other Prometheus reachable as ${'<prometheus>.<cluster>.' + spec.federation.hostSuffix}?)`);
+  }
+  return { ok: problems.length === 0, figures, detail: problems.length ? problems.join('; ') : 'every istiod, sidecar and gateway scraped; the cross-cluster path visible; every cluster in every Prometheus' };
+}
