@@ -22,7 +22,9 @@ import type { KubeClient } from '../k8s/client.ts';
 import type { MeshSpec } from '../spec/schema.ts';
 import { DEMO_NAMESPACE } from '../render/demo-workload.ts';
 import { LAB_PROMETHEUS_DEPLOYMENT } from '../render/lab-prometheus.ts';
-import { prometheusLocation } from '../render/observability.ts';
+import { KIALI_NAMESPACE, prometheusLocation } from '../render/observability.ts';
+import { LAB_KIALI_DEPLOYMENT } from '../render/lab-kiali.ts';
+import { keptKialiSecret, kialiReaderSource, labKiali } from './kiali-objects.ts';
 import { renderMesh, type RenderedCluster } from '../render/render-mesh.ts';
 import type { ClusterSpec } from '../spec/schema.ts';
 import { waitForGatewayAddress } from './gateway-address.ts';
@@ -114,6 +116,7 @@ export async function applyMesh(options: ApplyOptions, reporter: Reporter): Prom
   const final = new Map(renderMesh({ spec, pki: bundle, gatewayAddresses: addressMap(gateways), addons }).map((r) => [r.cluster.name, r]));
   const peers = spec.federation.mode === 'endpoint-discovery' ? await peerAccess(ctx, dryRun, reporter) : new Map<string, PeerAccess>();
   const syncInput = await syncLiveInput(ctx, dryRun, reporter);
+  const kialiPeers = labKiali(spec) ? await peerAccess(ctx, dryRun, reporter, kialiReaderSource(spec.meshID)) : new Map<string, PeerAccess>();
   // A remote secret of a peer whose token cannot be read now (unreachable, or only read) stays as it is;
   // in another mode, or for a cluster no longer in the spec, it goes.
   const keptRemoteSecret = (ref: string) => {
@@ -127,14 +130,14 @@ export async function applyMesh(options: ApplyOptions, reporter: Reporter): Prom
     const rendered = final.get(cluster.name)!;
     // Objects that would route to a gateway whose address nobody knows are left as they are.
     const pendingRefs = new Set(rendered.pending.map((p) => p.object));
-    const all = meshObjects(spec, cluster, rendered, peers, syncInput);
+    const all = meshObjects(spec, cluster, rendered, peers, syncInput, kialiPeers);
     const objects = all.filter((o) => !pendingRefs.has(objectRef(o)));
     const owned = await ownedObjects(client, spec.meshID);
     // Remote secrets of peers whose token could not be read now (unreachable, or not selected) are kept;
     // so are the sync controller's access and Deployment when a peer's reader token is unknown.
     const syncKept = syncLiveObjectsKept(spec, all);
     if (syncKept) say(`${cluster.name}: the sync controller's access and Deployment are left as they are (a peer's reader token is unknown now)`);
-    const keep = owned.filter((o) => pendingRefs.has(objectRef(o)) || keptRemoteSecret(objectRef(o)) || (syncKept && SYNC_LIVE_REFS.includes(objectRef(o))));
+    const keep = owned.filter((o) => pendingRefs.has(objectRef(o)) || keptRemoteSecret(objectRef(o)) || keptKialiSecret(spec, kialiPeers, objectRef(o)) || (syncKept && SYNC_LIVE_REFS.includes(objectRef(o))));
     const prune = undesired(owned, [...objects, ...rendered.preInstall.map((s) => s.object), ...keep]);
     const planned = await planObjects(client, objects, ownedSelector(spec.meshID));
     const skipped: Change[] = rendered.pending.map((p) => ({ ref: p.object, action: 'skipped', note: p.reason ?? `the east-west gateway of ${p.gatewayOf} has no known address` }));
@@ -145,6 +148,7 @@ export async function applyMesh(options: ApplyOptions, reporter: Reporter): Prom
     if (spec.sync.inCluster && !dryRun && !syncKept) await waitDeploymentReady(client.config, SYNC_NAMESPACE, SYNC_CONTROLLER, timeout);
     // So is the lab's Prometheus (real clusters: Helm waited for its release).
     if (spec.observability.prometheus && spec.profile === 'lab' && !dryRun) await waitDeploymentReady(client.config, prometheusLocation(spec).namespace, LAB_PROMETHEUS_DEPLOYMENT, timeout);
+    if (labKiali(spec) && !dryRun) await waitDeploymentReady(client.config, KIALI_NAMESPACE, LAB_KIALI_DEPLOYMENT, timeout);
     if (spec.demo.enabled && !dryRun) {
       await mapLimit(objects.filter((o) => o.kind === 'Deployment' && o.metadata.namespace === DEMO_NAMESPACE), 4, (d: KubeObject) => waitDeploymentReady(client.config, DEMO_NAMESPACE, d.metadata.name, timeout));
     }

@@ -23,9 +23,9 @@ export function readerTokenSecret(): KubeObject {
   };
 }
 
-/** The remote secret for cluster `name` (pure). The kubeconfig's cluster, context and user are all `name`. */
-export function remoteSecret(name: string, server: string, caData: string, token: string): KubeObject {
-  const kubeconfig = stringify({
+/** A kubeconfig for cluster `name` with a bearer token (pure). Its cluster, context and user are all `name`. */
+export function tokenKubeconfig(name: string, server: string, caData: string, token: string): string {
+  return stringify({
     apiVersion: 'v1',
     kind: 'Config',
     clusters: [{ name, cluster: { server, 'certificate-authority-data': caData } }],
@@ -34,6 +34,11 @@ export function remoteSecret(name: string, server: string, caData: string, token
     'current-context': name,
     preferences: {},
   });
+}
+
+/** The remote secret for cluster `name` (pure). */
+export function remoteSecret(name: string, server: string, caData: string, token: string): KubeObject {
+  const kubeconfig = tokenKubeconfig(name, server, caData, token);
   return {
     apiVersion: 'v1',
     kind: 'Secret',

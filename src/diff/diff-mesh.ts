@@ -11,6 +11,7 @@ import { fanOut, mapLimit, type ClusterOutcome } from '../core/fan-out.ts';
 import { deployedRelease } from '../apply/helm.ts';
 import { meshObjects, REMOTE_SECRET_PREFIX } from '../apply/mesh-objects.ts';
 import { syncLiveInput } from '../apply/apply-mesh.ts';
+import { KIALI_SECRET_REF_PREFIX, keptKialiSecret, labKiali } from '../apply/kiali-objects.ts';
 import { SYNC_LIVE_REFS, syncLiveObjectsKept } from '../apply/sync-objects.ts';
 import { MCS_CRD_NAMES, mcsCrds } from '../mcs/crds.ts';
 import { ownedObjects, ownedSelector } from '../apply/prune.ts';
@@ -93,11 +94,18 @@ export async function diffMesh(options: DiffOptions, reporter: Reporter): Promis
       else if (p.action === 'configured') drift.push({ ref: p.ref, state: 'changed', ...(p.fields ? { fields: p.fields } : {}) });
     }
     // Remote secrets are made from live tokens at apply time: desired when the mode wants them.
-    const keep = owned.filter((o) => (spec.federation.mode === 'endpoint-discovery' && objectRef(o).startsWith(REMOTE_SECRET_PREFIX)) || (syncUnknown && SYNC_LIVE_REFS.includes(objectRef(o))));
+    const keep = owned.filter((o) => (spec.federation.mode === 'endpoint-discovery' && objectRef(o).startsWith(REMOTE_SECRET_PREFIX)) || keptKialiSecret(spec, new Map(), objectRef(o)) || (syncUnknown && SYNC_LIVE_REFS.includes(objectRef(o))));
     for (const extra of undesired(owned, [...desired, ...keep]).filter((o) => !pendingRefs.has(objectRef(o)))) drift.push({ ref: objectRef(extra), state: 'extra' });
     if (spec.federation.mode === 'endpoint-discovery') {
       for (const other of spec.clusters.filter((c) => c.name !== cluster.name)) {
         const ref = `${REMOTE_SECRET_PREFIX}${other.name}`;
+        if (!owned.some((o) => objectRef(o) === ref)) drift.push({ ref, state: 'missing' });
+      }
+    }
+    // The lab Kiali's view of each peer: made from live tokens at apply time, compared by presence.
+    if (labKiali(spec)) {
+      for (const other of spec.clusters.filter((c) => c.name !== cluster.name)) {
+        const ref = `${KIALI_SECRET_REF_PREFIX}${other.name}`;
         if (!owned.some((o) => objectRef(o) === ref)) drift.push({ ref, state: 'missing' });
       }
     }

@@ -9,6 +9,7 @@ export interface LabVersions {
   helm: { module: string; version: string };
   istio: { module: string; version: string; release: string };
   prometheus: { module: string; version: string; release: string };
+  kiali: { module: string; version: string };
   envoy: { pypi: string; version: string };
   debian: { suite: string; hostPackages: string[]; imagePackages: string[] };
 }

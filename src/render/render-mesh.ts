@@ -10,6 +10,7 @@ import { cacertsSecret, crossNetworkGateway, istioSystemNamespace, serviceNamesp
 import { owned } from './ownership.ts';
 import { authorizationPolicies, meshPeerAuthentication, passThroughSecurityObjects } from './security-policy.ts';
 import { EastwestError } from '../core/errors.ts';
+import { kialiRemoteReaderObjects, labKialiObjects } from './lab-kiali.ts';
 import { labPrometheusObjects } from './lab-prometheus.ts';
 import { prometheusAuthorization, prometheusFederationObjects, prometheusPeerAuthentication } from './observability.ts';
 import { controllerSpecYaml, syncControllerRbac, syncNamespace, syncReaderObjects, syncSpecConfigMap } from './sync-controller.ts';
@@ -41,6 +42,7 @@ export interface RenderInput {
 
 export interface RenderAddons {
   prometheus?: KubeObject[];
+  kiali?: KubeObject[];
 }
 
 const KIND_ORDER = ['Namespace', 'Secret', 'PeerAuthentication', 'AuthorizationPolicy', 'Gateway', 'ServiceEntry', 'WorkloadEntry', 'DestinationRule'];
@@ -118,9 +120,15 @@ function observabilityObjects(input: RenderInput, cluster: ClusterSpec, addresse
   const federation = prometheusFederationObjects(spec, cluster, addresses);
   const late = [prometheusAuthorization(spec), ...prometheusPeerAuthentication(spec), ...federation.objects];
   if (spec.profile !== 'lab') return { early: [], late, pending: federation.pending };
-  if (!input.addons?.prometheus) throw new EastwestError('addons-missing', 'the lab\'s Prometheus is rendered from Istio\'s samples/addons/prometheus.yaml, which was not read', { hint: 'render callers load it with loadRenderAddons(spec)' });
+  const missing = (name: string) => new EastwestError('addons-missing', `the lab's ${name} is rendered from Istio's samples/addons, which was not read`, { hint: 'render callers load it with loadRenderAddons(spec)' });
+  if (!input.addons?.prometheus) throw missing('Prometheus');
   const lab = labPrometheusObjects(spec, cluster, input.addons.prometheus);
-  return { early: lab.filter((o) => o.kind !== 'Deployment'), late: [...lab.filter((o) => o.kind === 'Deployment'), ...late], pending: federation.pending };
+  if (spec.observability.kiali) {
+    if (!input.addons.kiali) throw missing('Kiali');
+    lab.push(...labKialiObjects(spec, cluster, input.addons.kiali), ...kialiRemoteReaderObjects());
+  }
+  const late_ = (o: KubeObject) => o.kind === 'Deployment' || o.kind === 'AuthorizationPolicy';
+  return { early: lab.filter((o) => !late_(o)), late: [...lab.filter(late_), ...late], pending: federation.pending };
 }
 
 export function renderMesh(input: RenderInput): RenderedCluster[] {

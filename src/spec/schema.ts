@@ -288,6 +288,7 @@ export function crossFieldIssues(spec: Loose<MeshSpec>): CrossFieldIssue[] {
     for (const ui of ['grafana', 'kiali'] as const) {
       if (o[ui] === true && o.prometheus !== true) issues.push({ path: ['observability', ui], message: `${ui} needs observability.prometheus`, hint: 'set observability.prometheus: true (it is where the numbers come from)' });
     }
+    if (spec.profile === 'lab' && o.kiali === true && o.kialiAuth !== undefined && o.kialiAuth !== 'anonymous') issues.push({ path: ['observability', 'kialiAuth'], message: `the lab's Kiali has no login (${o.kialiAuth} needs one): it runs anonymous, reachable only through kubectl port-forward`, hint: 'set observability.kialiAuth: anonymous in the lab profile' });
     if (spec.profile === 'lab' && o.grafana === true) issues.push({ path: ['observability', 'grafana'], message: 'Grafana cannot be had offline, so the lab has none', hint: 'leave grafana out in the lab profile; real clusters (profile standard) get it with kube-prometheus-stack' });
     const charts = o.charts && typeof o.charts === 'object' ? o.charts : {};
     for (const [name, chart] of Object.entries(charts)) {

@@ -21,7 +21,7 @@ let pki: PkiBundle;
 let addons: RenderAddons;
 let rootKeyLine: string;
 beforeAll(async () => {
-  addons = { prometheus: await istioAddonObjects('prometheus') };
+  addons = { prometheus: await istioAddonObjects('prometheus'), kiali: await istioAddonObjects('kiali') };
   const dir = mkdtempSync(join(tmpdir(), 'eastwest-render-pki-'));
   pki = (await ensurePki({ directory: dir, clusters: ['us', 'eu'], keyAlgorithm: 'ECDSA-P256', rootValidityDays: 3650, intermediateValidityDays: 1825, organization: 'training-mesh' })).bundle;
   rootKeyLine = readFileSync(join(dir, 'root-key.pem'), 'utf8').split('\n')[1]!;

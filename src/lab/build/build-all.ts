@@ -9,7 +9,7 @@ import { eastwestImage, eastwestImageTag, IMAGE_APP_DIR, productionPackageDirs, 
 import { exec } from '../../util/exec.ts';
 import { readLabVersions, type LabVersions } from '../versions.ts';
 import { buildEnvoy } from './envoy.ts';
-import { buildCoredns, buildEtcd, buildHelm, buildIstio, buildKubernetes, buildPrometheus } from './go-components.ts';
+import { buildCoredns, buildEtcd, buildHelm, buildIstio, buildKiali, buildKubernetes, buildPrometheus } from './go-components.ts';
 import { ensureHostPackages } from './host-packages.ts';
 import { buildImageArchive, type ImageDefinition } from './oci-images.ts';
 import { buildRootfs } from './rootfs.ts';
@@ -32,7 +32,7 @@ export interface LabComponents {
 const echoExt = import.meta.url.endsWith('.ts') ? 'ts' : 'js';
 const echoServerSource = fileURLToPath(new URL(`../images/echo-server.${echoExt}`, import.meta.url));
 
-export function imageDefinitions(parts: { istio: string; envoy: string; coredns: string; prometheus: string; node: string }): ImageDefinition[] {
+export function imageDefinitions(parts: { istio: string; envoy: string; coredns: string; prometheus: string; kiali: string; node: string }): ImageDefinition[] {
   return [
     // catatonit (Debian) in pause mode is the sandbox process: it only waits for signals.
     { name: IMAGES.pause, files: [{ from: '/usr/bin/catatonit', to: 'usr/bin/catatonit' }], entrypoint: ['/usr/bin/catatonit', '-P'] },
@@ -57,6 +57,12 @@ export function imageDefinitions(parts: { istio: string; envoy: string; coredns:
     },
     { name: IMAGES.client, files: [], entrypoint: ['/bin/sleep'], cmd: ['infinity'] },
     { name: IMAGES.prometheus, files: [{ from: join(parts.prometheus, 'prometheus'), to: 'bin/prometheus' }], entrypoint: ['/bin/prometheus'], user: '65534:65534' },
+    {
+      name: IMAGES.kiali,
+      files: [{ from: join(parts.kiali, 'kiali'), to: 'opt/kiali/kiali' }, { from: join(parts.kiali, 'console'), to: 'opt/kiali/console', tree: true }],
+      entrypoint: ['/opt/kiali/kiali'],
+      user: '1000:1000',
+    },
   ];
 }
 
@@ -71,13 +77,14 @@ export async function buildLabComponents(reporter: Reporter): Promise<LabCompone
   const coredns = await buildCoredns(versions, reporter);
   const helm = await buildHelm(versions, reporter);
   const prometheus = await buildPrometheus(versions, reporter);
+  const kiali = await buildKiali(versions, reporter);
   const [envoy, rootfs] = await downloads;
   const node = realpathSync(process.execPath);
-  const definitions = imageDefinitions({ istio: istio.dir, envoy: envoy.dir, coredns: coredns.dir, prometheus: prometheus.dir, node });
+  const definitions = imageDefinitions({ istio: istio.dir, envoy: envoy.dir, coredns: coredns.dir, prometheus: prometheus.dir, kiali: kiali.dir, node });
   const images = await buildImageArchive(
     join(rootfs.dir, 'layer.tar'),
     definitions,
-    { parts: [istio.dir, envoy.dir, coredns.dir, prometheus.dir, rootfs.dir], node: process.version, definitions, layout: 1 },
+    { parts: [istio.dir, envoy.dir, coredns.dir, prometheus.dir, kiali.dir, rootfs.dir], node: process.version, definitions, layout: 1 },
     reporter,
   );
   const own = await buildOwnImage(reporter);
@@ -89,7 +96,7 @@ export async function buildLabComponents(reporter: Reporter): Promise<LabCompone
     imagesArchives: [join(images.dir, 'images.tar'), own.archive],
     archiveImages: [definitions.map((d) => d.name), [own.image]],
     images: [...definitions.map((d) => d.name), own.image],
-    parts: [kubernetes, istio, etcd, coredns, helm, prometheus, envoy, rootfs, images, own.part],
+    parts: [kubernetes, istio, etcd, coredns, helm, prometheus, kiali, envoy, rootfs, images, own.part],
   };
 }
 

@@ -118,6 +118,13 @@ async function buildInModule(name: string, pins: { module: string; version: stri
 }
 
 export const buildHelm = (v: LabVersions, r: Reporter) => buildInModule('helm', v.helm, ['./cmd/helm'], r);
+/** Kiali's server (API only: the console directory it serves the UI from is left empty). */
+export const buildKiali = (v: LabVersions, r: Reporter) =>
+  cachedPart('kiali', { ...v.kiali, layout: 2 }, async (dir) => {
+    const moduleDir = await goModuleDir(v.kiali.module, v.kiali.version);
+    await goBuild(moduleDir, ['-o', `${dir}/`, '-ldflags', `-s -w -X main.version=${v.kiali.version} -X main.commitHash=go-module`, '.'], r);
+    await mkdir(join(dir, 'console'));
+  }, r);
 export const buildCoredns = (v: LabVersions, r: Reporter) => buildInModule('coredns', v.coredns, ['.'], r);
 export const buildIstio = (v: LabVersions, r: Reporter) =>
   buildInModule('istio', v.istio, ['./pilot/cmd/pilot-discovery', './pilot/cmd/pilot-agent'], r, async (moduleDir, dir) => {

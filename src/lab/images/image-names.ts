@@ -12,4 +12,5 @@ export const IMAGES = {
   echo: `${LAB_REGISTRY}/echo:1`,
   client: `${LAB_REGISTRY}/client:1`,
   prometheus: `${LAB_REGISTRY}/prometheus:3.16`,
+  kiali: `${LAB_REGISTRY}/kiali:1.89`,
 } as const;

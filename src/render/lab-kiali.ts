@@ -1,0 +1,155 @@
+// The lab's Kiali: Istio's addon manifest (samples/addons/kiali.yaml of the pinned istio.io/istio module, a
+// rendered kiali-server chart) run on the lab's Kiali image (the server and API built from
+// github.com/kiali/kiali; no UI) and given every other cluster. Pure: the caller reads the upstream objects.
+//
+// What changes from upstream, and why:
+// - the lab's image, never pulled; view-only, with a role cut down to reading (and port-forward, which
+//   Kiali uses to ask istiod and the proxies);
+// - it joins the mesh (the addon opts out): Prometheus is STRICT mTLS and allows Kiali's identity; an
+//   allow-nothing policy keeps everyone else off Kiali's own port, so it is reached only through
+//   `kubectl port-forward` (anonymous access, as the addon has it, but on no network path);
+// - told its cluster's name, its Prometheus, and each other cluster: a kubeconfig Secret per peer
+//   (labelled kiali.io/multiCluster=true, what Kiali's installers make) mounted where Kiali reads them,
+//   for a `kiali-remote` service account in that peer bound to the same read-only role;
+// - the config's hash in the pod template rolls the pod when the configuration changes.
+import { createHash } from 'node:crypto';
+import { parse, stringify } from 'yaml';
+import type { KubeObject } from '../k8s/object.ts';
+import { IMAGES } from '../lab/images/image-names.ts';
+import type { ClusterSpec, MeshSpec } from '../spec/schema.ts';
+import { EastwestError } from '../core/errors.ts';
+import { KIALI_NAMESPACE, prometheusInClusterUrl } from './observability.ts';
+
+export const LAB_KIALI_DEPLOYMENT = 'kiali';
+export const KIALI_PORT = 20001;
+export const KIALI_REMOTE_ACCOUNT = 'kiali-remote';
+export const KIALI_REMOTE_TOKEN = 'kiali-remote-token';
+export const KIALI_MULTI_CLUSTER_LABEL = 'kiali.io/multiCluster';
+export const KIALI_REMOTE_SECRET_PREFIX = 'kiali-remote-cluster-';
+export const KIALI_SECRETS_DIR = '/kiali-remote-cluster-secrets';
+const READ_VERBS = ['get', 'list', 'watch'];
+
+type Obj = Record<string, unknown>;
+const asObj = (v: unknown): Obj => (v && typeof v === 'object' && !Array.isArray(v) ? (v as Obj) : {});
+const asList = (v: unknown): Obj[] => (Array.isArray(v) ? (v as Obj[]) : []);
+
+function upstreamObject(upstream: KubeObject[], kind: string): KubeObject {
+  const found = upstream.find((o) => o.kind === kind && o.metadata.name === 'kiali');
+  if (!found) throw new EastwestError('lab-kiali-manifest', `Istio's samples/addons/kiali.yaml has no ${kind} kiali`, { hint: 'the pinned istio.io/istio module changed its addon; update src/render/lab-kiali.ts' });
+  return structuredClone(found);
+}
+
+export const kialiRemoteSecretName = (peer: string) => `${KIALI_REMOTE_SECRET_PREFIX}${peer}`;
+
+/** The upstream config.yaml with the lab's cluster name, Prometheus, auth and view-only mode. */
+export function labKialiConfig(spec: MeshSpec, cluster: ClusterSpec, upstreamYaml: string): string {
+  const config = asObj(parse(upstreamYaml));
+  config.auth = { ...asObj(config.auth), strategy: spec.observability.kialiAuth };
+  // The peers' secrets are mounted by name (below); nothing is discovered at install time.
+  config.clustering = { ...asObj(config.clustering), autodetect_secrets: { enabled: false }, clusters: [] };
+  config.deployment = { ...asObj(config.deployment), view_only_mode: true, cluster_wide_access: true };
+  const external = asObj(config.external_services);
+  config.external_services = {
+    ...external,
+    prometheus: { ...asObj(external.prometheus), enabled: true, url: prometheusInClusterUrl(spec) },
+    grafana: { enabled: false },
+    tracing: { enabled: false },
+    // Kiali checks AuthorizationPolicy principals against <domain>/ns/<ns>/sa/<sa>, cluster.local unless told.
+    istio: { ...asObj(external.istio), root_namespace: KIALI_NAMESPACE, istio_identity_domain: `svc.${spec.trustDomain}` },
+  };
+  config.istio_namespace = KIALI_NAMESPACE;
+  config.kubernetes_config = { ...asObj(config.kubernetes_config), cluster_name: cluster.name };
+  return stringify(config, { lineWidth: 0, aliasDuplicateObjects: false });
+}
+
+/** Upstream's ClusterRole cut down to reading (plus port-forward and the reviews Kiali's auth makes). */
+export function kialiViewerRules(upstream: KubeObject): Obj[] {
+  const keep = (rule: Obj): Obj | undefined => {
+    const resources = asList(rule.resources as unknown).map(String);
+    const verbs = asList(rule.verbs as unknown).map(String);
+    const creates = resources.some((r) => r === 'pods/portforward' || r === 'tokenreviews' || r === 'subjectaccessreviews' || r === 'selfsubjectaccessreviews');
+    const allowed = verbs.filter((v) => READ_VERBS.includes(v) || (creates && v === 'create'));
+    return allowed.length ? { ...rule, verbs: allowed } : undefined;
+  };
+  return asList(upstream.rules as unknown).map(keep).filter((r): r is Obj => r !== undefined);
+}
+
+export function labKialiObjects(spec: MeshSpec, cluster: ClusterSpec, upstream: KubeObject[]): KubeObject[] {
+  const configMap = upstreamObject(upstream, 'ConfigMap');
+  const data = asObj(configMap.data);
+  if (typeof data['config.yaml'] !== 'string') throw new EastwestError('lab-kiali-manifest', 'Istio\'s addon ConfigMap kiali has no config.yaml', { hint: 'update src/render/lab-kiali.ts' });
+  const config = labKialiConfig(spec, cluster, data['config.yaml']);
+  configMap.data = { 'config.yaml': config };
+
+  const role = upstreamObject(upstream, 'ClusterRole');
+  role.rules = kialiViewerRules(role);
+
+  const deployment = upstreamObject(upstream, 'Deployment');
+  const template = asObj(asObj(deployment.spec).template);
+  const metadata = asObj(template.metadata);
+  const podSpec = asObj(template.spec);
+  const container = asList(podSpec.containers).find((c) => c.name === 'kiali');
+  if (!container) throw new EastwestError('lab-kiali-manifest', 'Istio\'s addon Deployment has no kiali container', { hint: 'update src/render/lab-kiali.ts' });
+  container.image = IMAGES.kiali;
+  container.imagePullPolicy = 'Never';
+  // Upstream waits 30 s before the first probe; the lab's Kiali is up in a few.
+  container.startupProbe = { ...asObj(container.startupProbe), initialDelaySeconds: 2, periodSeconds: 2, failureThreshold: 90 };
+  container.readinessProbe = { ...asObj(container.readinessProbe), initialDelaySeconds: 2, periodSeconds: 5 };
+  container.resources = { requests: { cpu: '10m', memory: '64Mi' }, limits: { memory: '1Gi' } };
+  const peers = spec.clusters.filter((c) => c.name !== cluster.name).map((c) => c.name).sort();
+  container.volumeMounts = [
+    ...asList(container.volumeMounts).filter((m) => !String(m.mountPath).startsWith(KIALI_SECRETS_DIR)),
+    ...peers.map((p) => ({ name: kialiRemoteSecretName(p), mountPath: `${KIALI_SECRETS_DIR}/${kialiRemoteSecretName(p)}`, readOnly: true })),
+  ];
+  const remoteVolumes = new Set(asList(container.volumeMounts).map((m) => m.name));
+  podSpec.volumes = [
+    ...asList(podSpec.volumes).filter((v) => !(asObj(v.secret).secretName === 'kiali-multi-cluster-secret') && (remoteVolumes.has(v.name) || !String(v.name).startsWith(KIALI_REMOTE_SECRET_PREFIX))),
+    ...peers.map((p) => ({ name: kialiRemoteSecretName(p), secret: { secretName: kialiRemoteSecretName(p), optional: true } })),
+  ];
+  const labels = { ...asObj(metadata.labels) } as Record<string, string>;
+  for (const key of ['helm.sh/chart', 'app.kubernetes.io/version', 'version']) delete labels[key];
+  labels['sidecar.istio.io/inject'] = 'true';
+  metadata.labels = labels;
+  const annotations = { ...asObj(metadata.annotations) } as Record<string, string>;
+  delete annotations['checksum/config'];
+  annotations['eastwest.dev/kiali-config-hash'] = createHash('sha256').update(config).digest('hex').slice(0, 16);
+  metadata.annotations = annotations;
+  template.metadata = metadata;
+
+  const objects = [upstreamObject(upstream, 'ServiceAccount'), configMap, role, upstreamObject(upstream, 'ClusterRoleBinding'), upstreamObject(upstream, 'Service'), deployment];
+  for (const o of objects) {
+    if (o.metadata.namespace !== undefined) o.metadata.namespace = KIALI_NAMESPACE;
+    if (o.metadata.labels) for (const key of ['helm.sh/chart', 'app.kubernetes.io/version', 'version']) delete o.metadata.labels[key];
+  }
+  return [...objects, allowNothing()];
+}
+
+/** Nobody reaches Kiali's port through the mesh: it is used through `kubectl port-forward` only. */
+function allowNothing(): KubeObject {
+  return {
+    apiVersion: 'security.istio.io/v1',
+    kind: 'AuthorizationPolicy',
+    metadata: { name: 'eastwest-kiali', namespace: KIALI_NAMESPACE },
+    spec: { selector: { matchLabels: { 'app.kubernetes.io/name': 'kiali' } }, action: 'ALLOW' },
+  };
+}
+
+/** In every cluster: the account other clusters' Kiali reads it as (bound to the read-only role), and its token. */
+export function kialiRemoteReaderObjects(): KubeObject[] {
+  return [
+    { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: KIALI_REMOTE_ACCOUNT, namespace: KIALI_NAMESPACE } },
+    {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'ClusterRoleBinding',
+      metadata: { name: KIALI_REMOTE_ACCOUNT },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'kiali' },
+      subjects: [{ kind: 'ServiceAccount', name: KIALI_REMOTE_ACCOUNT, namespace: KIALI_NAMESPACE }],
+    },
+    {
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: KIALI_REMOTE_TOKEN, namespace: KIALI_NAMESPACE, annotations: { 'kubernetes.io/service-account.name': KIALI_REMOTE_ACCOUNT } },
+      type: 'kubernetes.io/service-account-token',
+    },
+  ];
+}
