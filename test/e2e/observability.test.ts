@@ -1,7 +1,8 @@
 // Issue 9 in the lab, with the real servers: each cluster's Prometheus (built from its Go module) scrapes
 // every istiod, sidecar and east-west gateway; the other cluster's series arrive through the mesh; the
 // EU gateway's and the US client's numbers rise with 100 requests; `eastwest traffic` shows us→eu equal
-// to the requests sent and eu→us 0.
+// to the requests sent and eu→us 0; Kiali (the real server) sees both clusters, Prometheus, and no
+// validation errors in eastwest's objects.
 import { join } from 'node:path';
 import { CoreV1Api } from '@kubernetes/client-node';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -17,6 +18,9 @@ import type { MeshSpec } from '../../src/spec/schema.ts';
 import { pollUntil } from '../../src/util/poll.ts';
 import { istioScrapeTargets } from '../../src/verify/observability-check.ts';
 import { kubectl } from '../integration/lab-helpers.ts';
+import { podHttpGet } from '../../src/k8s/port-forward.ts';
+import { readyPod } from '../../src/verify/mesh-probes.ts';
+import { KIALI_PORT } from '../../src/render/lab-kiali.ts';
 import { root, runCli } from './cli-run.ts';
 
 const specFile = join(root, 'examples/lab.yaml');
@@ -114,5 +118,54 @@ describe('observability', () => {
     // The federation went through the mesh: the other cluster's Prometheus is reached as prometheus.<cluster>.mesh.local.
     const up = await instantQuery(prometheus.get('us')!, 'up{job="federate-eu"}');
     expect(up.map((s) => [s.labels.instance, s.value])).toEqual([['prometheus.eu.mesh.local:9090', 1]]);
+  });
+
+  describe('Kiali (the real server, API through port-forward)', () => {
+    const kiali = async (context: string, path: string) => {
+      const config = loadKubeConfig(context, LAB_KUBECONFIG);
+      const pod = await readyPod(config, 'istio-system', 'app.kubernetes.io/name=kiali');
+      const response = await podHttpGet(config, 'istio-system', pod, KIALI_PORT, `/kiali/api${path}`, 20_000);
+      expect(response.status, `${path}: ${response.body.slice(0, 200)}`).toBe(200);
+      return JSON.parse(response.body) as unknown;
+    };
+
+    it('status: Prometheus reachable, and both clusters\' API servers known', async () => {
+      for (const cluster of spec.clusters) {
+        const status = (await kiali(cluster.context, '/status')) as { externalServices: { name: string; version?: string }[] };
+        const names = status.externalServices.map((s) => s.name).sort();
+        log(`${cluster.name}'s Kiali: ${status.externalServices.map((s) => `${s.name} ${s.version ?? ''}`.trim()).join(', ')}`);
+        expect(names).toEqual(['Kubernetes-eu', 'Kubernetes-us', 'Prometheus']);
+        expect(status.externalServices.find((s) => s.name === 'Prometheus')!.version).toMatch(/^3\./);
+        const components = (await kiali(cluster.context, '/istio/status')) as { name: string; status: string }[];
+        expect(components.find((c) => c.name === 'prometheus')?.status).toBe('Healthy');
+        expect(components.find((c) => c.name === 'istiod')?.status).toBe('Healthy');
+      }
+    });
+
+    it('workloads of both clusters are listed', async () => {
+      for (const name of ['us', 'eu']) {
+        const list = (await kiali('lab-us', `/clusters/workloads?namespaces=echo&clusterName=${name}`)) as { workloads: { name: string; cluster: string; istioSidecar: boolean }[] };
+        expect(list.workloads.map((w) => w.name).sort()).toEqual(expect.arrayContaining(['client', 'echo']));
+        expect(new Set(list.workloads.map((w) => w.cluster))).toEqual(new Set([name]));
+      }
+    });
+
+    it('Istio config validation reports no errors for eastwest\'s objects', async () => {
+      let validated = 0;
+      for (const cluster of spec.clusters) {
+        for (const namespace of ['echo', 'istio-system']) {
+          const result = (await kiali(cluster.context, `/namespaces/${namespace}/istio?validate=true&clusterName=${cluster.name}`)) as { validations?: Record<string, Record<string, { valid: boolean; checks: { severity: string; code: string; message: string }[] }>> };
+          for (const [type, objects] of Object.entries(result.validations ?? {})) {
+            for (const [name, v] of Object.entries(objects)) {
+              validated++;
+              const errors = v.checks.filter((c) => c.severity === 'error').map((c) => `${c.code} ${c.message}`);
+              expect(errors, `${cluster.name} ${type} ${name}`).toEqual([]);
+            }
+          }
+        }
+      }
+      log(`Kiali validated ${validated} Istio objects in echo and istio-system of both clusters: no errors`);
+      expect(validated).toBeGreaterThanOrEqual(10);
+    });
   });
 });
