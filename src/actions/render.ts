@@ -4,6 +4,7 @@ import type { Reporter } from '../core/reporter.ts';
 import { renderedFiles, type OutputFile } from '../render/output-files.ts';
 import type { PendingAddress } from '../render/federation-service-entry.ts';
 import { renderMesh } from '../render/render-mesh.ts';
+import { observabilityWarnings } from '../render/observability-releases.ts';
 import { loadMeshSpec } from '../spec/load-file.ts';
 import { ensureCa } from './ensure-ca.ts';
 
@@ -18,6 +19,7 @@ export async function renderSpecFile(file: string, reporter: Reporter): Promise<
   const { spec } = decoded.document;
   const { bundle } = await ensureCa(decoded, reporter);
   const clusters = renderMesh({ spec, pki: bundle, addons: await loadRenderAddons(spec) });
+  for (const message of observabilityWarnings(spec)) reporter.report({ level: 'warn', code: 'observability-exposed', message });
   const pending = clusters.flatMap((c) => c.pending.map((p) => ({ cluster: c.cluster.name, ...p })));
   for (const p of pending) {
     reporter.report({ level: 'info', code: 'address-pending', message: `${p.cluster}: ${p.object} needs the east-west gateway address of ${p.gatewayOf}; apply discovers it (or set clusters[].eastWestGateway.address)` });

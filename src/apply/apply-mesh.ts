@@ -24,7 +24,9 @@ import { DEMO_NAMESPACE } from '../render/demo-workload.ts';
 import { LAB_PROMETHEUS_DEPLOYMENT } from '../render/lab-prometheus.ts';
 import { KIALI_NAMESPACE, prometheusLocation } from '../render/observability.ts';
 import { LAB_KIALI_DEPLOYMENT } from '../render/lab-kiali.ts';
-import { keptKialiSecret, kialiReaderSource, labKiali } from './kiali-objects.ts';
+import { keptKialiSecret, kialiOn, kialiReaderSource, kialiRemoteSecrets } from './kiali-objects.ts';
+import { ensureGrafanaAdmin, grafanaAdminRef, grafanaOn } from './grafana-admin.ts';
+import { GRAFANA_ADMIN_SECRET, observabilityWarnings } from '../render/observability-releases.ts';
 import { renderMesh, type RenderedCluster } from '../render/render-mesh.ts';
 import type { ClusterSpec } from '../spec/schema.ts';
 import { waitForGatewayAddress } from './gateway-address.ts';
@@ -89,18 +91,33 @@ export async function applyMesh(options: ApplyOptions, reporter: Reporter): Prom
   const { bundle } = await ensureCa(ctx.decoded, reporter);
   const known = await knownGatewayAddresses(spec, ctx.connected);
   const addons = await loadRenderAddons(spec);
+  for (const message of observabilityWarnings(spec)) reporter.report({ level: 'warn', code: 'observability-exposed', message });
   const initial = new Map(renderMesh({ spec, pki: bundle, gatewayAddresses: addressMap(known), addons }).map((r) => [r.cluster.name, r]));
   const classify = classifier(ctx.requestTimeoutSeconds);
   const crds = await mcsCrds().catch((error: unknown) => error as EastwestError);
 
-  // 2. Per selected cluster: pre-install objects, Helm releases, gateway address.
-  const installs = await fanOut(ctx.selected, 'install', async (cluster) => {
+  // 2. Per selected cluster: pre-install objects (istio-system, cacerts, the accounts peers read it with).
+  const preInstalls = await fanOut(ctx.selected, 'pre-install', async (cluster) => {
     const { client } = ctx.connected.get(cluster.name)!;
     const rendered = initial.get(cluster.name)!;
     say(`${cluster.name}: istio-system and cacerts`);
     const preInstall = [...rendered.preInstall.map((s) => s.object), ...(await absentMcsCrds(client, crds, spec, reporter))];
     const planned = await planObjects(client, preInstall, ownedSelector(spec.meshID));
-    const changes: Change[] = dryRun ? planned.map(({ object: _o, ...e }) => e) : await applyChangeSet(client, planned, []);
+    return dryRun ? planned.map(({ object: _o, ...e }) => e) : await applyChangeSet(client, planned, []);
+  }, classify);
+  if (preInstalls.some((i) => !i.ok)) return result(preInstalls.map((i) => (i.ok ? { ...i, value: { changes: i.value } } : i)), known, false);
+  // Kiali's view of the other clusters: their read-only tokens, in Secrets its chart finds when installed.
+  const kialiPeers = kialiOn(spec) ? await peerAccess(ctx, dryRun, reporter, kialiReaderSource(spec)) : new Map<string, PeerAccess>();
+
+  // 3. Per selected cluster: Kiali's and Grafana's Secrets, Helm releases, gateway address.
+  const installs = await fanOut(ctx.selected, 'install', async (cluster) => {
+    const { client } = ctx.connected.get(cluster.name)!;
+    const rendered = initial.get(cluster.name)!;
+    const changes: Change[] = [...(preInstalls.find((p) => p.cluster === cluster.name) as { value: Change[] }).value];
+    const secrets = kialiRemoteSecrets(spec, cluster, kialiPeers);
+    const plannedSecrets = await planObjects(client, secrets, ownedSelector(spec.meshID));
+    changes.push(...(dryRun ? plannedSecrets.map(({ object: _o, ...e }) => e) : await applyChangeSet(client, plannedSecrets, [])));
+    if (grafanaOn(spec)) changes.push({ ref: grafanaAdminRef(spec), action: dryRun ? ((await client.read({ apiVersion: 'v1', kind: 'Secret', metadata: { name: GRAFANA_ADMIN_SECRET, namespace: spec.observability.namespace } })) ? 'unchanged' : 'created') : await ensureGrafanaAdmin(client, spec) });
     changes.push(...(await helmReleases(ctx, options, cluster, rendered, dryRun, timeout, say)));
     const gatewayAddress = cluster.eastWestGateway.address ?? (dryRun ? known.find((g) => g.cluster === cluster.name)?.address : await waitForGatewayAddress(client, timeout));
     if (gatewayAddress && !dryRun) say(`${cluster.name}: east-west gateway at ${gatewayAddress}`);
@@ -112,11 +129,10 @@ export async function applyMesh(options: ApplyOptions, reporter: Reporter): Prom
   });
   if (installs.some((i) => !i.ok)) return result(installs, gateways, false);
 
-  // 3. The mesh objects, rendered again with every gateway address now known.
+  // 4. The mesh objects, rendered again with every gateway address now known.
   const final = new Map(renderMesh({ spec, pki: bundle, gatewayAddresses: addressMap(gateways), addons }).map((r) => [r.cluster.name, r]));
   const peers = spec.federation.mode === 'endpoint-discovery' ? await peerAccess(ctx, dryRun, reporter) : new Map<string, PeerAccess>();
   const syncInput = await syncLiveInput(ctx, dryRun, reporter);
-  const kialiPeers = labKiali(spec) ? await peerAccess(ctx, dryRun, reporter, kialiReaderSource(spec.meshID)) : new Map<string, PeerAccess>();
   // A remote secret of a peer whose token cannot be read now (unreachable, or only read) stays as it is;
   // in another mode, or for a cluster no longer in the spec, it goes.
   const keptRemoteSecret = (ref: string) => {
@@ -130,15 +146,15 @@ export async function applyMesh(options: ApplyOptions, reporter: Reporter): Prom
     const rendered = final.get(cluster.name)!;
     // Objects that would route to a gateway whose address nobody knows are left as they are.
     const pendingRefs = new Set(rendered.pending.map((p) => p.object));
-    const all = meshObjects(spec, cluster, rendered, peers, syncInput, kialiPeers);
+    const all = meshObjects(spec, cluster, rendered, peers, syncInput);
     const objects = all.filter((o) => !pendingRefs.has(objectRef(o)));
     const owned = await ownedObjects(client, spec.meshID);
     // Remote secrets of peers whose token could not be read now (unreachable, or not selected) are kept;
     // so are the sync controller's access and Deployment when a peer's reader token is unknown.
     const syncKept = syncLiveObjectsKept(spec, all);
     if (syncKept) say(`${cluster.name}: the sync controller's access and Deployment are left as they are (a peer's reader token is unknown now)`);
-    const keep = owned.filter((o) => pendingRefs.has(objectRef(o)) || keptRemoteSecret(objectRef(o)) || keptKialiSecret(spec, kialiPeers, objectRef(o)) || (syncKept && SYNC_LIVE_REFS.includes(objectRef(o))));
-    const prune = undesired(owned, [...objects, ...rendered.preInstall.map((s) => s.object), ...keep]);
+    const keep = owned.filter((o) => pendingRefs.has(objectRef(o)) || keptRemoteSecret(objectRef(o)) || keptKialiSecret(spec, kialiPeers, objectRef(o)) || (grafanaOn(spec) && objectRef(o) === grafanaAdminRef(spec)) || (syncKept && SYNC_LIVE_REFS.includes(objectRef(o))));
+    const prune = undesired(owned, [...objects, ...rendered.preInstall.map((s) => s.object), ...kialiRemoteSecrets(spec, cluster, kialiPeers), ...keep]);
     const planned = await planObjects(client, objects, ownedSelector(spec.meshID));
     const skipped: Change[] = rendered.pending.map((p) => ({ ref: p.object, action: 'skipped', note: p.reason ?? `the east-west gateway of ${p.gatewayOf} has no known address` }));
     let changes: Change[];
@@ -148,7 +164,7 @@ export async function applyMesh(options: ApplyOptions, reporter: Reporter): Prom
     if (spec.sync.inCluster && !dryRun && !syncKept) await waitDeploymentReady(client.config, SYNC_NAMESPACE, SYNC_CONTROLLER, timeout);
     // So is the lab's Prometheus (real clusters: Helm waited for its release).
     if (spec.observability.prometheus && spec.profile === 'lab' && !dryRun) await waitDeploymentReady(client.config, prometheusLocation(spec).namespace, LAB_PROMETHEUS_DEPLOYMENT, timeout);
-    if (labKiali(spec) && !dryRun) await waitDeploymentReady(client.config, KIALI_NAMESPACE, LAB_KIALI_DEPLOYMENT, timeout);
+    if (kialiOn(spec) && spec.profile === 'lab' && !dryRun) await waitDeploymentReady(client.config, KIALI_NAMESPACE, LAB_KIALI_DEPLOYMENT, timeout);
     if (spec.demo.enabled && !dryRun) {
       await mapLimit(objects.filter((o) => o.kind === 'Deployment' && o.metadata.namespace === DEMO_NAMESPACE), 4, (d: KubeObject) => waitDeploymentReady(client.config, DEMO_NAMESPACE, d.metadata.name, timeout));
     }

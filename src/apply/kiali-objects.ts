@@ -1,6 +1,6 @@
-// The lab's Kiali sees every other cluster through a kubeconfig Secret per peer, made at apply time from
-// that peer's `kiali-remote` token (read-only role). A peer whose token cannot be read now keeps its
-// Secret as it is.
+// Kiali sees every other cluster through a kubeconfig Secret per peer, made at apply time from that
+// peer's `kiali-remote` token (read-only role), before Kiali starts (the kiali-server chart looks for them
+// when it is installed). A peer whose token cannot be read now keeps its Secret as it is.
 import type { KubeObject } from '../k8s/object.ts';
 import { KIALI_MULTI_CLUSTER_LABEL, KIALI_REMOTE_SECRET_PREFIX, kialiRemoteReaderObjects, kialiRemoteSecretName } from '../render/lab-kiali.ts';
 import { KIALI_NAMESPACE } from '../render/observability.ts';
@@ -9,19 +9,21 @@ import type { ClusterSpec, MeshSpec } from '../spec/schema.ts';
 import type { PeerAccess } from './mesh-objects.ts';
 import { tokenKubeconfig, type ReaderTokenSource } from './remote-secrets.ts';
 
-export const labKiali = (spec: MeshSpec) => spec.profile === 'lab' && spec.observability.prometheus && spec.observability.kiali;
+export const kialiOn = (spec: MeshSpec) => spec.observability.prometheus && spec.observability.kiali;
+/** The read-only ClusterRole other clusters' Kiali gets here: the lab's cut-down `kiali`, the chart's `kiali-viewer`. */
+export const kialiReaderRole = (spec: MeshSpec) => (spec.profile === 'lab' ? 'kiali' : 'kiali-viewer');
 
 export const KIALI_SECRET_REF_PREFIX = `Secret/${KIALI_NAMESPACE}/${KIALI_REMOTE_SECRET_PREFIX}`;
 
 /** The token other clusters' Kiali reads this cluster with: its account and role binding first. */
-export function kialiReaderSource(meshID: string): ReaderTokenSource {
-  const [account, binding, token] = kialiRemoteReaderObjects();
-  return { secret: owned(meshID, token!), prerequisites: [owned(meshID, account!), owned(meshID, binding!)] };
+export function kialiReaderSource(spec: MeshSpec): ReaderTokenSource {
+  const [account, binding, token] = kialiRemoteReaderObjects(kialiReaderRole(spec));
+  return { secret: owned(spec.meshID, token!), prerequisites: [owned(spec.meshID, account!), owned(spec.meshID, binding!)] };
 }
 
 /** One Secret per peer whose access is known: key <peer> = a kubeconfig with its kiali-remote token. */
 export function kialiRemoteSecrets(spec: MeshSpec, cluster: ClusterSpec, peers: ReadonlyMap<string, PeerAccess>): KubeObject[] {
-  if (!labKiali(spec)) return [];
+  if (!kialiOn(spec)) return [];
   return spec.clusters
     .filter((c) => c.name !== cluster.name && peers.has(c.name))
     .map((c) => {
@@ -38,7 +40,7 @@ export function kialiRemoteSecrets(spec: MeshSpec, cluster: ClusterSpec, peers: 
 
 /** A peer's Kiali Secret that stays as it is: the peer is in the spec but its token is unknown now. */
 export function keptKialiSecret(spec: MeshSpec, peers: ReadonlyMap<string, PeerAccess>, ref: string): boolean {
-  if (!labKiali(spec) || !ref.startsWith(KIALI_SECRET_REF_PREFIX)) return false;
+  if (!kialiOn(spec) || !ref.startsWith(KIALI_SECRET_REF_PREFIX)) return false;
   const peer = ref.slice(KIALI_SECRET_REF_PREFIX.length);
   return spec.clusters.some((c) => c.name === peer) && !peers.has(peer);
 }

@@ -5,7 +5,6 @@ import { demoObjects } from '../render/demo-workload.ts';
 import { owned } from '../render/ownership.ts';
 import type { RenderedCluster } from '../render/render-mesh.ts';
 import type { ClusterSpec, MeshSpec } from '../spec/schema.ts';
-import { kialiRemoteSecrets } from './kiali-objects.ts';
 import { remoteSecret } from './remote-secrets.ts';
 import { syncLiveObjects, type SyncLiveInput } from './sync-objects.ts';
 
@@ -19,9 +18,8 @@ export interface PeerAccess {
 export const REMOTE_SECRET_PREFIX = 'Secret/istio-system/istio-remote-secret-';
 
 /** Remote secrets only for the peers in `peers` (a peer that cannot be reached keeps its secret as it is). */
-export function meshObjects(spec: MeshSpec, cluster: ClusterSpec, rendered: RenderedCluster, peers: ReadonlyMap<string, PeerAccess>, sync?: SyncLiveInput, kialiPeers: ReadonlyMap<string, PeerAccess> = new Map()): KubeObject[] {
+export function meshObjects(spec: MeshSpec, cluster: ClusterSpec, rendered: RenderedCluster, peers: ReadonlyMap<string, PeerAccess>, sync?: SyncLiveInput): KubeObject[] {
   const staged = [...rendered.postInstall];
-  for (const object of kialiRemoteSecrets(spec, cluster, kialiPeers)) staged.push({ stage: 'secrets', object });
   if (spec.sync.inCluster && sync) {
     for (const object of syncLiveObjects(spec, cluster, sync) ?? []) staged.push({ stage: object.kind === 'Secret' ? 'secrets' : 'istio-config', object });
   }

@@ -11,7 +11,8 @@ import { fanOut, mapLimit, type ClusterOutcome } from '../core/fan-out.ts';
 import { deployedRelease } from '../apply/helm.ts';
 import { meshObjects, REMOTE_SECRET_PREFIX } from '../apply/mesh-objects.ts';
 import { syncLiveInput } from '../apply/apply-mesh.ts';
-import { KIALI_SECRET_REF_PREFIX, keptKialiSecret, labKiali } from '../apply/kiali-objects.ts';
+import { KIALI_SECRET_REF_PREFIX, keptKialiSecret, kialiOn } from '../apply/kiali-objects.ts';
+import { grafanaAdminRef, grafanaOn } from '../apply/grafana-admin.ts';
 import { SYNC_LIVE_REFS, syncLiveObjectsKept } from '../apply/sync-objects.ts';
 import { MCS_CRD_NAMES, mcsCrds } from '../mcs/crds.ts';
 import { ownedObjects, ownedSelector } from '../apply/prune.ts';
@@ -94,7 +95,7 @@ export async function diffMesh(options: DiffOptions, reporter: Reporter): Promis
       else if (p.action === 'configured') drift.push({ ref: p.ref, state: 'changed', ...(p.fields ? { fields: p.fields } : {}) });
     }
     // Remote secrets are made from live tokens at apply time: desired when the mode wants them.
-    const keep = owned.filter((o) => (spec.federation.mode === 'endpoint-discovery' && objectRef(o).startsWith(REMOTE_SECRET_PREFIX)) || keptKialiSecret(spec, new Map(), objectRef(o)) || (syncUnknown && SYNC_LIVE_REFS.includes(objectRef(o))));
+    const keep = owned.filter((o) => (spec.federation.mode === 'endpoint-discovery' && objectRef(o).startsWith(REMOTE_SECRET_PREFIX)) || keptKialiSecret(spec, new Map(), objectRef(o)) || (grafanaOn(spec) && objectRef(o) === grafanaAdminRef(spec)) || (syncUnknown && SYNC_LIVE_REFS.includes(objectRef(o))));
     for (const extra of undesired(owned, [...desired, ...keep]).filter((o) => !pendingRefs.has(objectRef(o)))) drift.push({ ref: objectRef(extra), state: 'extra' });
     if (spec.federation.mode === 'endpoint-discovery') {
       for (const other of spec.clusters.filter((c) => c.name !== cluster.name)) {
@@ -102,8 +103,9 @@ export async function diffMesh(options: DiffOptions, reporter: Reporter): Promis
         if (!owned.some((o) => objectRef(o) === ref)) drift.push({ ref, state: 'missing' });
       }
     }
-    // The lab Kiali's view of each peer: made from live tokens at apply time, compared by presence.
-    if (labKiali(spec)) {
+    if (grafanaOn(spec) && !owned.some((o) => objectRef(o) === grafanaAdminRef(spec))) drift.push({ ref: grafanaAdminRef(spec), state: 'missing' });
+    // Kiali's view of each peer: made from live tokens at apply time, compared by presence.
+    if (kialiOn(spec)) {
       for (const other of spec.clusters.filter((c) => c.name !== cluster.name)) {
         const ref = `${KIALI_SECRET_REF_PREFIX}${other.name}`;
         if (!owned.some((o) => objectRef(o) === ref)) drift.push({ ref, state: 'missing' });

@@ -1,12 +1,22 @@
-// Upstream manifests some renders need (render itself does no I/O): the lab's Prometheus comes from
-// Istio's samples/addons (prometheus.yaml, kiali.yaml) in the pinned istio.io/istio module, read from Go's module cache.
+// Upstream files some renders need (render itself does no I/O), from the pinned istio.io/istio module in
+// Go's module cache: the lab's Prometheus and Kiali (samples/addons), and Istio's Grafana dashboards.
 import { EastwestError } from '../core/errors.ts';
-import { istioAddonObjects } from '../lab/upstream-sources.ts';
+import { istioAddonObjects, istioDashboards } from '../lab/upstream-sources.ts';
 import type { RenderAddons } from '../render/render-mesh.ts';
 import type { MeshSpec } from '../spec/schema.ts';
 
 export async function loadRenderAddons(spec: MeshSpec): Promise<RenderAddons> {
-  if (spec.profile !== 'lab' || !spec.observability.prometheus) return {};
+  if (!spec.observability.prometheus) return {};
+  if (spec.profile !== 'lab') {
+    if (!spec.observability.grafana) return {};
+    try {
+      return { dashboards: await istioDashboards() };
+    } catch (error) {
+      throw new EastwestError('addon-manifest', `cannot read Istio's Grafana dashboards from the pinned istio.io/istio module: ${(error as Error).message.split('\n')[0]}`, {
+        hint: 'they come from Go\'s module cache (`go mod download`): install Go and reach a Go module proxy, or set observability.grafana: false',
+      });
+    }
+  }
   try {
     return { prometheus: await istioAddonObjects('prometheus'), ...(spec.observability.kiali ? { kiali: await istioAddonObjects('kiali') } : {}) };
   } catch (error) {

@@ -1,6 +1,6 @@
 // Upstream files (Istio charts and CRDs) come from the pinned istio.io/istio Go module, downloaded
 // into Go's module cache by `go mod download` — never copied into this repository.
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import type { KubeObject } from '../k8s/object.ts';
@@ -37,4 +37,12 @@ export async function istioCrdFile(): Promise<string> {
 export async function istioAddonObjects(name: 'prometheus' | 'kiali'): Promise<KubeObject[]> {
   const text = await readFile(join(await istioModuleDir(), 'samples', 'addons', `${name}.yaml`), 'utf8');
   return parseAllDocuments(text).map((d) => d.toJS() as KubeObject | null).filter((o): o is KubeObject => o !== null && typeof o === 'object' && 'kind' in o);
+}
+
+/** Istio's Grafana dashboards for sidecar-mode meshes (manifests/addons/dashboards, ztunnel's left out). */
+export async function istioDashboards(): Promise<Map<string, string>> {
+  const dir = join(await istioModuleDir(), 'manifests', 'addons', 'dashboards');
+  const files = (await readdir(dir)).filter((f) => f.endsWith('.json') && !f.startsWith('jsonnetfile') && !f.startsWith('ztunnel')).sort();
+  // One line each: a ConfigMap holds it as it is, a little smaller.
+  return new Map(await Promise.all(files.map(async (f) => [f, JSON.stringify(JSON.parse(await readFile(join(dir, f), 'utf8')))] as [string, string])));
 }

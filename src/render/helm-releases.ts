@@ -4,12 +4,14 @@ import type { ClusterSpec, MeshSpec } from '../spec/schema.ts';
 import { deepMerge } from '../util/deep-merge.ts';
 import { LAB_GATEWAY_VALUES, LAB_ISTIOD_VALUES } from './lab-profile.ts';
 import { observabilityIstiodValues } from './observability.ts';
+import { observabilityReleases } from './observability-releases.ts';
 
 export const ISTIO_NAMESPACE = 'istio-system';
 export const EASTWEST_GATEWAY_RELEASE = 'istio-eastwestgateway';
 export const EASTWEST_GATEWAY_LABEL = { istio: 'eastwestgateway' } as const;
 
-export type ChartName = 'base' | 'istiod' | 'gateway';
+export type IstioChartName = 'base' | 'istiod' | 'gateway';
+export type ChartName = IstioChartName | 'kube-prometheus-stack' | 'kiali-server';
 
 /** Where a chart comes from: a Helm repository, an OCI registry, or a local directory. */
 export type ChartRef =
@@ -25,13 +27,13 @@ export interface HelmRelease {
 }
 
 /** Chart directories inside Istio's source tree (and the istio.io/istio Go module). */
-export const CHART_DIRECTORIES: Record<ChartName, string> = {
+export const CHART_DIRECTORIES: Record<IstioChartName, string> = {
   base: 'base',
   istiod: 'istio-control/istio-discovery',
   gateway: 'gateway',
 };
 
-export function chartRef(spec: MeshSpec, name: ChartName): ChartRef {
+export function chartRef(spec: MeshSpec, name: IstioChartName): ChartRef {
   const { charts, version } = spec.istio;
   if (charts.directory !== undefined) return { name, path: `${charts.directory.replace(/\/$/, '')}/${CHART_DIRECTORIES[name]}`, version };
   if (charts.oci !== undefined) return { name, oci: `${charts.oci.replace(/\/$/, '')}/${name}`, version };
@@ -96,5 +98,5 @@ export function helmReleases(spec: MeshSpec, cluster: ClusterSpec): HelmRelease[
     chart: chartRef(spec, 'gateway'),
     values: deepMerge(spec.profile === 'lab' ? deepMerge(gatewayValues, LAB_GATEWAY_VALUES) : gatewayValues, spec.helmValues.gateway),
   };
-  return [base, istiod, gateway];
+  return [base, istiod, gateway, ...observabilityReleases(spec, cluster)];
 }

@@ -19,6 +19,7 @@ import { IMAGES } from '../lab/images/image-names.ts';
 import type { ClusterSpec, MeshSpec } from '../spec/schema.ts';
 import { EastwestError } from '../core/errors.ts';
 import { KIALI_NAMESPACE, prometheusInClusterUrl } from './observability.ts';
+import { UPSTREAM_ANNOTATION } from './lab-prometheus.ts';
 
 export const LAB_KIALI_DEPLOYMENT = 'kiali';
 export const KIALI_PORT = 20001;
@@ -120,6 +121,7 @@ export function labKialiObjects(spec: MeshSpec, cluster: ClusterSpec, upstream: 
   for (const o of objects) {
     if (o.metadata.namespace !== undefined) o.metadata.namespace = KIALI_NAMESPACE;
     if (o.metadata.labels) for (const key of ['helm.sh/chart', 'app.kubernetes.io/version', 'version']) delete o.metadata.labels[key];
+    o.metadata.annotations = { ...(o.metadata.annotations ?? {}), [UPSTREAM_ANNOTATION]: 'istio.io/istio samples/addons/kiali.yaml' };
   }
   return [...objects, allowNothing()];
 }
@@ -134,15 +136,18 @@ function allowNothing(): KubeObject {
   };
 }
 
-/** In every cluster: the account other clusters' Kiali reads it as (bound to the read-only role), and its token. */
-export function kialiRemoteReaderObjects(): KubeObject[] {
+/**
+ * In every cluster: the account other clusters' Kiali reads it as, bound to the read-only role (the lab's
+ * `kiali`; the chart's `kiali-viewer` in view-only mode), and its token.
+ */
+export function kialiRemoteReaderObjects(role: string): KubeObject[] {
   return [
     { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: KIALI_REMOTE_ACCOUNT, namespace: KIALI_NAMESPACE } },
     {
       apiVersion: 'rbac.authorization.k8s.io/v1',
       kind: 'ClusterRoleBinding',
       metadata: { name: KIALI_REMOTE_ACCOUNT },
-      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'kiali' },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: role },
       subjects: [{ kind: 'ServiceAccount', name: KIALI_REMOTE_ACCOUNT, namespace: KIALI_NAMESPACE }],
     },
     {

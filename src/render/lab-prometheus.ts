@@ -28,6 +28,8 @@ import { PROMETHEUS_PORT, prometheusLocation, remotePrometheusHost } from './obs
 export const federatedSeries = (cluster: string) => [`{__name__=~"envoy_.+|istio_.+|istiod_.+|pilot_.+",cluster="${cluster}"}`, `up{job="kubernetes-pods",cluster="${cluster}"}`];
 const KEPT_JOBS = ['kubernetes-pods', 'prometheus'];
 export const LAB_PROMETHEUS_DEPLOYMENT = 'prometheus';
+/** On objects made from an upstream file: which one. */
+export const UPSTREAM_ANNOTATION = 'eastwest.dev/upstream';
 export const CONFIG_HASH_ANNOTATION = 'eastwest.dev/prometheus-config-hash';
 
 type Obj = Record<string, unknown>;
@@ -116,6 +118,7 @@ export function labPrometheusObjects(spec: MeshSpec, cluster: ClusterSpec, upstr
     if (o.metadata.namespace !== undefined) o.metadata.namespace = location.namespace;
     // The chart's own labels would name a chart and version that are not what runs here.
     if (o.metadata.labels) for (const key of ['helm.sh/chart', 'app.kubernetes.io/version']) delete o.metadata.labels[key];
+    o.metadata.annotations = { ...(o.metadata.annotations ?? {}), [UPSTREAM_ANNOTATION]: 'istio.io/istio samples/addons/prometheus.yaml' };
   }
   return objects;
 }

@@ -10,7 +10,8 @@ import { ISTIO_NAMESPACE } from './helm-releases.ts';
 export const PROMETHEUS_PORT = 9090;
 /** kube-prometheus-stack's release name: its Prometheus Service is <release>-prometheus. */
 export const KUBE_PROMETHEUS_STACK_RELEASE = 'kube-prometheus-stack';
-export const KIALI_RELEASE = 'kiali-server';
+/** The guide's release name for the kiali-server chart. */
+export const KIALI_RELEASE = 'kiali';
 /** Kiali lives with Istio (istio-system), as its chart expects. */
 export const KIALI_NAMESPACE = 'istio-system';
 

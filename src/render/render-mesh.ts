@@ -13,6 +13,7 @@ import { EastwestError } from '../core/errors.ts';
 import { kialiRemoteReaderObjects, labKialiObjects } from './lab-kiali.ts';
 import { labPrometheusObjects } from './lab-prometheus.ts';
 import { prometheusAuthorization, prometheusFederationObjects, prometheusPeerAuthentication } from './observability.ts';
+import { dashboardConfigMaps, observabilityNamespace } from './observability-releases.ts';
 import { controllerSpecYaml, syncControllerRbac, syncNamespace, syncReaderObjects, syncSpecConfigMap } from './sync-controller.ts';
 
 export interface StagedObject {
@@ -43,6 +44,8 @@ export interface RenderInput {
 export interface RenderAddons {
   prometheus?: KubeObject[];
   kiali?: KubeObject[];
+  /** Istio's Grafana dashboards: file name → JSON. */
+  dashboards?: ReadonlyMap<string, string>;
 }
 
 const KIND_ORDER = ['Namespace', 'Secret', 'PeerAuthentication', 'AuthorizationPolicy', 'Gateway', 'ServiceEntry', 'WorkloadEntry', 'DestinationRule'];
@@ -93,8 +96,8 @@ export function renderCluster(input: RenderInput, cluster: ClusterSpec): Rendere
     cluster,
     releases: helmReleases(spec, cluster),
     preInstall: sortStaged([
-      ...staged(spec.meshID, 'namespaces', [istioSystemNamespace(cluster)]),
-      ...staged(spec.meshID, 'secrets', [cacertsSecret(cacerts)]),
+      ...staged(spec.meshID, 'namespaces', [istioSystemNamespace(cluster), ...observability.pre.filter((o) => o.kind === 'Namespace')]),
+      ...staged(spec.meshID, 'secrets', [cacertsSecret(cacerts), ...observability.pre.filter((o) => o.kind !== 'Namespace')]),
     ]),
     postInstall: sortStaged([
       ...staged(spec.meshID, 'namespaces', [...serviceNamespaces(spec), ...sync.namespaces]),
@@ -113,22 +116,32 @@ export function renderCluster(input: RenderInput, cluster: ClusterSpec): Rendere
   };
 }
 
-/** Per cluster: each cluster's Prometheus (the lab's own; real clusters get a Helm release) and the way to the others'. */
-function observabilityObjects(input: RenderInput, cluster: ClusterSpec, addresses: ReadonlyMap<string, string>): { early: KubeObject[]; late: KubeObject[]; pending: PendingAddress[] } {
+/**
+ * Per cluster: each cluster's Prometheus and Kiali (the lab's own; real clusters get Helm releases, plus
+ * their namespace and Istio's dashboards for Grafana), the way to the other clusters' Prometheus, and
+ * the account other clusters' Kiali reads this one with (before any release: Kiali's chart looks for
+ * the peers' Secrets at install time).
+ */
+function observabilityObjects(input: RenderInput, cluster: ClusterSpec, addresses: ReadonlyMap<string, string>): { pre: KubeObject[]; early: KubeObject[]; late: KubeObject[]; pending: PendingAddress[] } {
   const { spec } = input;
-  if (!spec.observability.prometheus) return { early: [], late: [], pending: [] };
+  const o = spec.observability;
+  if (!o.prometheus) return { pre: [], early: [], late: [], pending: [] };
   const federation = prometheusFederationObjects(spec, cluster, addresses);
   const late = [prometheusAuthorization(spec), ...prometheusPeerAuthentication(spec), ...federation.objects];
-  if (spec.profile !== 'lab') return { early: [], late, pending: federation.pending };
-  const missing = (name: string) => new EastwestError('addons-missing', `the lab's ${name} is rendered from Istio's samples/addons, which was not read`, { hint: 'render callers load it with loadRenderAddons(spec)' });
-  if (!input.addons?.prometheus) throw missing('Prometheus');
-  const lab = labPrometheusObjects(spec, cluster, input.addons.prometheus);
-  if (spec.observability.kiali) {
-    if (!input.addons.kiali) throw missing('Kiali');
-    lab.push(...labKialiObjects(spec, cluster, input.addons.kiali), ...kialiRemoteReaderObjects());
+  const pre = o.kiali ? kialiRemoteReaderObjects(spec.profile === 'lab' ? 'kiali' : 'kiali-viewer') : [];
+  const missing = (name: string) => new EastwestError('addons-missing', `${name} is rendered from the pinned istio.io/istio module, which was not read`, { hint: 'render callers load it with loadRenderAddons(spec)' });
+  if (spec.profile !== 'lab') {
+    if (o.grafana && !input.addons?.dashboards) throw missing('Istio\'s Grafana dashboards');
+    return { pre: [...observabilityNamespace(spec), ...pre], early: dashboardConfigMaps(spec, input.addons?.dashboards ?? new Map()), late, pending: federation.pending };
   }
-  const late_ = (o: KubeObject) => o.kind === 'Deployment' || o.kind === 'AuthorizationPolicy';
-  return { early: lab.filter((o) => !late_(o)), late: [...lab.filter(late_), ...late], pending: federation.pending };
+  if (!input.addons?.prometheus) throw missing('the lab\'s Prometheus');
+  const lab = labPrometheusObjects(spec, cluster, input.addons.prometheus);
+  if (o.kiali) {
+    if (!input.addons.kiali) throw missing('the lab\'s Kiali');
+    lab.push(...labKialiObjects(spec, cluster, input.addons.kiali));
+  }
+  const isLate = (x: KubeObject) => x.kind === 'Deployment' || x.kind === 'AuthorizationPolicy';
+  return { pre, early: lab.filter((x) => !isLate(x)), late: [...lab.filter(isLate), ...late], pending: federation.pending };
 }
 
 export function renderMesh(input: RenderInput): RenderedCluster[] {

@@ -184,7 +184,7 @@ export const meshSpecSchema = z.strictObject({
     .prefault({})
     .describe('Install the demo echo service and curl client in every cluster.'),
   helmValues: z
-    .strictObject({ base: helmValues.optional(), istiod: helmValues.optional(), gateway: helmValues.optional() })
+    .strictObject({ base: helmValues.optional(), istiod: helmValues.optional(), gateway: helmValues.optional(), kubePrometheusStack: helmValues.optional(), kiali: helmValues.optional() })
     .prefault({})
     .describe('Extra Helm values per chart, merged over eastwest\'s own.'),
 });
@@ -290,6 +290,16 @@ export function crossFieldIssues(spec: Loose<MeshSpec>): CrossFieldIssue[] {
     }
     if (spec.profile === 'lab' && o.kiali === true && o.kialiAuth !== undefined && o.kialiAuth !== 'anonymous') issues.push({ path: ['observability', 'kialiAuth'], message: `the lab's Kiali has no login (${o.kialiAuth} needs one): it runs anonymous, reachable only through kubectl port-forward`, hint: 'set observability.kialiAuth: anonymous in the lab profile' });
     if (spec.profile === 'lab' && o.grafana === true) issues.push({ path: ['observability', 'grafana'], message: 'Grafana cannot be had offline, so the lab has none', hint: 'leave grafana out in the lab profile; real clusters (profile standard) get it with kube-prometheus-stack' });
+    // The guide's kiali-server flags that Helm would ignore without a word, or that undo what the spec says.
+    const kiali = (spec.helmValues as { kiali?: Record<string, any> } | undefined)?.kiali;
+    if (kiali?.service?.type !== undefined) issues.push({ path: ['helmValues', 'kiali', 'service', 'type'], message: 'kiali-server has no service.type (Helm ignores it, as it did the guide\'s --set service.type=LoadBalancer)', hint: 'set observability.serviceType; eastwest renders it as deployment.service_type' });
+    if (kiali?.auth?.strategy !== undefined) issues.push({ path: ['helmValues', 'kiali', 'auth', 'strategy'], message: 'Kiali\'s auth strategy comes from observability.kialiAuth', hint: 'set observability.kialiAuth instead' });
+    if (kiali?.deployment?.service_type !== undefined) issues.push({ path: ['helmValues', 'kiali', 'deployment', 'service_type'], message: 'Kiali\'s Service type comes from observability.serviceType', hint: 'set observability.serviceType instead' });
+    const kps = (spec.helmValues as { kubePrometheusStack?: Record<string, any> } | undefined)?.kubePrometheusStack;
+    if (kps?.grafana?.adminPassword !== undefined) issues.push({ path: ['helmValues', 'kubePrometheusStack', 'grafana', 'adminPassword'], message: 'a Grafana password in the spec is a secret in a file', hint: 'leave it out: apply generates one and keeps it in the Secret eastwest-grafana-admin' });
+    for (const part of ['prometheus', 'grafana', 'alertmanager'] as const) {
+      if (kps?.[part]?.service?.type !== undefined) issues.push({ path: ['helmValues', 'kubePrometheusStack', part, 'service', 'type'], message: `${part}'s Service type comes from observability.serviceType`, hint: 'set observability.serviceType (ClusterIP unless you mean to expose it)' });
+    }
     const charts = o.charts && typeof o.charts === 'object' ? o.charts : {};
     for (const [name, chart] of Object.entries(charts)) {
       if (!chart || typeof chart !== 'object') continue;

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -5,7 +6,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { CrdValidator } from '../../src/k8s/crd-validator.ts';
 import type { KubeObject } from '../../src/k8s/object.ts';
-import { istioAddonObjects, istioCrdFile } from '../../src/lab/upstream-sources.ts';
+import { istioAddonObjects, istioCrdFile, istioDashboards } from '../../src/lab/upstream-sources.ts';
 import { ensurePki, type PkiBundle } from '../../src/pki/store.ts';
 import { renderedFiles, type OutputFile } from '../../src/render/output-files.ts';
 import { renderMesh, type RenderAddons } from '../../src/render/render-mesh.ts';
@@ -21,7 +22,7 @@ let pki: PkiBundle;
 let addons: RenderAddons;
 let rootKeyLine: string;
 beforeAll(async () => {
-  addons = { prometheus: await istioAddonObjects('prometheus'), kiali: await istioAddonObjects('kiali') };
+  addons = { prometheus: await istioAddonObjects('prometheus'), kiali: await istioAddonObjects('kiali'), dashboards: await istioDashboards() };
   const dir = mkdtempSync(join(tmpdir(), 'eastwest-render-pki-'));
   pki = (await ensurePki({ directory: dir, clusters: ['us', 'eu'], keyAlgorithm: 'ECDSA-P256', rootValidityDays: 3650, intermediateValidityDays: 1825, organization: 'training-mesh' })).bundle;
   rootKeyLine = readFileSync(join(dir, 'root-key.pem'), 'utf8').split('\n')[1]!;
@@ -34,9 +35,27 @@ const filesFor = (example: string, addresses?: Map<string, string>) => {
 const objectsIn = (files: Map<string, OutputFile>): KubeObject[] =>
   [...files.entries()].filter(([p]) => p.includes('/manifests/')).flatMap(([, f]) => parseAllDocuments(f.content).map((d) => d.toJS() as KubeObject));
 
+/**
+ * Objects made from upstream files (Istio's addons and dashboards) are not copied into the repository:
+ * a golden holds their name, source and a hash of what eastwest rendered from them. Their shape is
+ * tested against the real upstream files in observability.test.ts.
+ */
+function redactUpstream(content: string): string {
+  return content
+    .split(/^---\n/m)
+    .map((doc) => {
+      const source = /^ {4}eastwest\.dev\/upstream: (.+)$/m.exec(doc)?.[1];
+      if (!source) return doc;
+      const kind = /^kind: (.+)$/m.exec(doc)?.[1];
+      const name = /^ {2}name: (.+)$/m.exec(doc)?.[1];
+      return `# ${kind}/${name} rendered from ${source}: sha256 ${createHash('sha256').update(doc).digest('hex').slice(0, 16)}\n`;
+    })
+    .join('---\n');
+}
+
 /** Key material changes with every CA; goldens hold its place, not its bytes. */
 function redactSecrets(content: string): string {
-  return content.replace(/^(\s+(?:ca-cert|ca-key|root-cert|cert-chain)\.pem: ).+$/gm, '$1<redacted>').replace(/(content-hash: )\w+(\n(?:.*\n){0,4}?.*name: cacerts)/g, '$1<redacted>$2');
+  return redactUpstream(content).replace(/^(\s+(?:ca-cert|ca-key|root-cert|cert-chain)\.pem: ).+$/gm, '$1<redacted>').replace(/(content-hash: )\w+(\n(?:.*\n){0,4}?.*name: cacerts)/g, '$1<redacted>$2');
 }
 
 describe.each([['training-mesh.yaml'], ['lab.yaml']])('render %s', (example) => {
