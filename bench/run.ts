@@ -28,6 +28,9 @@ if (process.getuid?.() === 0 && !process.argv.includes('--render-only')) {
   print('diff and no-change apply: 2 clusters × ~500 owned objects (lab mesh + 120 generated services)', await diffBenchmark(helm));
   const { failoverBenchmark } = await import('./failover-bench.ts');
   print('failover: US echo scaled to zero (median of 5; seconds from the scale)', await failoverBenchmark(5));
+  const { observabilityBenchmark, coldBuildBenchmark } = await import('./observability-bench.ts');
+  print('observability: the lab\'s Prometheus and Kiali per cluster (60 s window), request → eastwest traffic (10 bursts of 10)', await observabilityBenchmark());
+  print('observability: compile from an empty Go build cache (modules downloaded)', await coldBuildBenchmark());
   const { syncBenchmark } = await import('./sync-bench.ts');
   print('sync (in-cluster controllers): ServiceExport in eu → answered from us as hello.shop.svc.clusterset.local, and back', await syncBenchmark(20));
   const { syncScaleBenchmark } = await import('./sync-scale-bench.ts');

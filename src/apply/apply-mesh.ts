@@ -6,6 +6,8 @@
 import { loadRenderAddons } from '../engine/render-addons.ts';
 import { dirname, resolve } from 'node:path';
 import type { Reporter } from '../core/reporter.ts';
+import { parse, stringify } from 'yaml';
+import { canonicalJson } from '../util/canonical-json.ts';
 import { fanOut, mapLimit, type ClusterOutcome } from '../core/fan-out.ts';
 import { ensureCa } from '../actions/ensure-ca.ts';
 import { classifier, connectionView, openEngine, type EngineContext, type EngineOptions } from '../engine/context.ts';
@@ -118,7 +120,7 @@ export async function applyMesh(options: ApplyOptions, reporter: Reporter): Prom
     const plannedSecrets = await planObjects(client, secrets, ownedSelector(spec.meshID));
     changes.push(...(dryRun ? plannedSecrets.map(({ object: _o, ...e }) => e) : await applyChangeSet(client, plannedSecrets, [])));
     if (grafanaOn(spec)) changes.push({ ref: grafanaAdminRef(spec), action: dryRun ? ((await client.read({ apiVersion: 'v1', kind: 'Secret', metadata: { name: GRAFANA_ADMIN_SECRET, namespace: spec.observability.namespace } })) ? 'unchanged' : 'created') : await ensureGrafanaAdmin(client, spec) });
-    changes.push(...(await helmReleases(ctx, options, cluster, rendered, dryRun, timeout, say)));
+    changes.push(...(await helmReleases(ctx, options, cluster, rendered, dryRun, timeout, say, reporter)));
     const gatewayAddress = cluster.eastWestGateway.address ?? (dryRun ? known.find((g) => g.cluster === cluster.name)?.address : await waitForGatewayAddress(client, timeout));
     if (gatewayAddress && !dryRun) say(`${cluster.name}: east-west gateway at ${gatewayAddress}`);
     return { changes, ...(gatewayAddress ? { gatewayAddress } : {}) };
@@ -173,7 +175,7 @@ export async function applyMesh(options: ApplyOptions, reporter: Reporter): Prom
   return result(results, gateways, results.every((r) => r.ok));
 }
 
-async function helmReleases(ctx: EngineContext, options: ApplyOptions, cluster: ClusterSpec, rendered: RenderedCluster, dryRun: boolean, timeout: number, say: (m: string) => void): Promise<Change[]> {
+async function helmReleases(ctx: EngineContext, options: ApplyOptions, cluster: ClusterSpec, rendered: RenderedCluster, dryRun: boolean, timeout: number, say: (m: string) => void, reporter: Reporter): Promise<Change[]> {
   const changes: Change[] = [];
   const target: HelmTarget = { binary: options.helm, kubeconfig: ctx.kubeconfig, context: cluster.context, cluster: cluster.name, timeoutMs: (ctx.requestTimeoutSeconds * 3 + 5) * 1000 };
   for (const release of rendered.releases) {
@@ -187,6 +189,11 @@ async function helmReleases(ctx: EngineContext, options: ApplyOptions, cluster: 
     if (releaseUpToDate(deployed, release)) {
       changes.push({ ref, action: 'unchanged' });
       continue;
+    }
+    // Proxies read meshConfig.defaultConfig (their statistics among it) when they start: say which ones lag.
+    const proxyDefaults = (values: Record<string, unknown> | undefined) => canonicalJson(((values?.meshConfig as Record<string, unknown> | undefined)?.defaultConfig) ?? {});
+    if (release.release === 'istiod' && deployed && proxyDefaults(deployed.values) !== proxyDefaults(parse(stringify(release.values)) as Record<string, unknown>)) {
+      reporter.report({ level: 'warn', code: 'proxy-defaults', message: `${cluster.name}: the proxies' defaults (meshConfig.defaultConfig) change; proxies already running keep the old ones until they restart (kubectl rollout restart deployment -n <namespace>)` });
     }
     if (!dryRun) {
       say(`${cluster.name}: helm upgrade --install ${release.release}`);

@@ -43,6 +43,10 @@ const cases: [string, string[], RegExp][] = [
   ['sync: no spec', ['sync'], /required option '-f, --file/],
   ['sync: --request-timeout words', ['sync', '-f', spec, '--request-timeout', 'later'], /--request-timeout expects a duration/],
   ['sync status: spec is a binary', ['sync', 'status', '-f', '/bin/ls'], /is not a text file/],
+  ['traffic: no spec', ['traffic'], /required option '-f, --file/],
+  ['traffic: --window too short', ['traffic', '-f', spec, '--window', '2s'], /--window must be between 10 s and 86400 s/],
+  ['traffic: --watch words', ['traffic', '-f', spec, '--watch', 'often'], /--watch expects a duration/],
+  ['traffic: --clusters unknown', ['traffic', '-f', spec, '--clusters', 'mars'], /"mars" is not a cluster/],
   ['unknown command', ['appyl'], /unknown command 'appyl'/],
 ];
 
