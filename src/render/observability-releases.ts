@@ -38,7 +38,6 @@ function istioMonitors(spec: MeshSpec, cluster: ClusterSpec) {
         // Every pod with an Istio proxy (sidecars and gateways alike), in every namespace.
         namespaceSelector: { any: true },
         selector: { matchExpressions: [{ key: 'istio-prometheus-ignore', operator: 'DoesNotExist' }] },
-        jobLabel: 'istio-proxies',
         podMetricsEndpoints: [
           {
             path: '/stats/prometheus',
@@ -61,7 +60,6 @@ function istioMonitors(spec: MeshSpec, cluster: ClusterSpec) {
         name: 'istiod',
         namespaceSelector: { matchNames: ['istio-system'] },
         selector: { matchLabels: { app: 'istiod' } },
-        jobLabel: 'istiod',
         endpoints: [{ port: 'http-monitoring', interval: spec.observability.scrapeInterval, relabelings: [clusterLabel] }],
       },
     ],

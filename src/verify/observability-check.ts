@@ -26,7 +26,8 @@ export function istioScrapeTargets(pods: V1Pod[]): { namespace: string; pod: str
 const key = (namespace: string, pod: string) => `${namespace}/${pod}`;
 
 async function scrapedUp(target: PrometheusTarget, cluster: string): Promise<Set<string>> {
-  const samples = await instantQuery(target, `up{job="kubernetes-pods",cluster="${cluster}"} == 1`);
+  // Any job (the lab's pods job, kube-prometheus-stack's monitors): every target of a pod carries its pod label.
+  const samples = await instantQuery(target, `up{cluster="${cluster}",pod!=""} == 1`);
   return new Set(samples.map((s) => key(s.labels.namespace ?? '', s.labels.pod ?? '')));
 }
 
@@ -75,7 +76,7 @@ export async function observabilityCheck(spec: MeshSpec, configs: ReadonlyMap<st
   const everyone = spec.clusters.filter((c) => prometheus.has(c.name)).map((c) => c.name).sort();
   for (const [cluster, target] of prometheus) {
     const seen = await pollUntil(20, 2000, async () => {
-      const samples = await instantQuery(target, 'count by (cluster) (up{job="kubernetes-pods"})');
+      const samples = await instantQuery(target, 'count by (cluster) (up{pod!=""})');
       const clusters = samples.map((s) => s.labels.cluster ?? '').filter(Boolean).sort();
       return everyone.every((c) => clusters.includes(c)) ? clusters : undefined;
     });
