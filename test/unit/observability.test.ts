@@ -12,7 +12,7 @@ import { buildTrafficReport, destinationCluster, gatewayTarget, sidecarHost, tra
 import { helmReleases } from '../../src/render/helm-releases.ts';
 import { kialiViewerRules, labKialiObjects } from '../../src/render/lab-kiali.ts';
 import { durationSeconds, labPrometheusConfig, labPrometheusObjects } from '../../src/render/lab-prometheus.ts';
-import { observabilityIstiodValues, prometheusAuthorization, prometheusFederationObjects, prometheusLocation, prometheusPeerAuthentication } from '../../src/render/observability.ts';
+import { ENVOY_CLUSTER_STATS, observabilityIstiodValues, prometheusAuthorization, prometheusFederationObjects, prometheusLocation, prometheusPeerAuthentication } from '../../src/render/observability.ts';
 import { dashboardConfigMaps, kialiValues, kubePrometheusStackValues, observabilityNamespace, observabilityReleases, observabilityWarnings } from '../../src/render/observability-releases.ts';
 import { decodeMeshSpec } from '../../src/spec/decode.ts';
 import { InputError } from '../../src/core/errors.ts';
@@ -145,13 +145,26 @@ describe('real clusters: the guide\'s observability pitfalls, fixed in the relea
   it('Istio values: Envoy\'s per-cluster statistics on, and each cluster\'s Prometheus cluster-local', () => {
     expect(observabilityIstiodValues(spec)).toEqual({
       meshConfig: {
-        defaultConfig: { proxyStatsMatcher: { inclusionPrefixes: ['cluster.outbound', 'cluster.inbound'] } },
+        defaultConfig: { proxyStatsMatcher: { inclusionRegexps: [ENVOY_CLUSTER_STATS] } },
         serviceSettings: [{ settings: { clusterLocal: true }, hosts: ['kube-prometheus-stack-prometheus.observability.svc.cluster.local'] }],
       },
     });
     const off = { ...spec, observability: { ...spec.observability, prometheus: false } };
     expect(observabilityIstiodValues(off)).toEqual({});
     expect(observabilityReleases(off, us)).toEqual([]);
+  });
+
+  it('the statistics kept: what the traffic matrix reads, for sidecars\' and gateways\' clusters, and not the other ~140 per cluster', () => {
+    const kept = (name: string) => new RegExp(`^(?:${ENVOY_CLUSTER_STATS})$`).test(name);
+    for (const stat of ['upstream_rq_total', 'upstream_rq_5xx', 'upstream_rq_200', 'upstream_rq_time', 'upstream_cx_total', 'upstream_cx_tx_bytes_total', 'upstream_cx_rx_bytes_total', 'membership_healthy']) {
+      expect(kept(`cluster.outbound|80||echo.eu.mesh.local.${stat}`), stat).toBe(true);
+    }
+    expect(kept('cluster.outbound_.80_._.echo.echo.svc.cluster.local.upstream_cx_total')).toBe(true);
+    expect(kept('cluster.inbound|8080||.upstream_rq_total')).toBe(true);
+    for (const stat of ['upstream_cx_connect_ms', 'lb_zone_routing_sampled', 'upstream_rq_retry', 'circuit_breakers.default.rq_open', 'upstream_rq_timeout']) {
+      expect(kept(`cluster.outbound|80||echo.eu.mesh.local.${stat}`), stat).toBe(false);
+    }
+    expect(kept('cluster.xds-grpc.upstream_rq_total')).toBe(false);
   });
 
   it('Prometheus\'s port: PERMISSIVE for the in-cluster tools without sidecars, and only Prometheus, Kiali or plain-text callers allowed', () => {
