@@ -12,7 +12,7 @@ import { fanOut, mapLimit, type ClusterOutcome } from '../core/fan-out.ts';
 import { ensureCa } from '../actions/ensure-ca.ts';
 import { classifier, connectionView, openEngine, type EngineContext, type EngineOptions } from '../engine/context.ts';
 import { addressMap, knownGatewayAddresses, type GatewayAddress } from '../engine/gateway-addresses.ts';
-import { waitDeploymentReady } from '../k8s/deployments.ts';
+import { waitDeploymentReady, waitStatefulSetReady } from '../k8s/deployments.ts';
 import { objectRef, type KubeObject } from '../k8s/object.ts';
 import { applyChangeSet, planObjects, undesired, type ChangeSetEntry } from '../k8s/resource-manager.ts';
 import { istioChartsDir } from '../lab/upstream-sources.ts';
@@ -164,8 +164,10 @@ export async function applyMesh(options: ApplyOptions, reporter: Reporter): Prom
     else changes = await applyChangeSet(client, planned, prune);
     // The in-cluster sync controller is up before apply returns (verify checks it right after).
     if (spec.sync.inCluster && !dryRun && !syncKept) await waitDeploymentReady(client.config, SYNC_NAMESPACE, SYNC_CONTROLLER, timeout);
-    // So is the lab's Prometheus (real clusters: Helm waited for its release).
+    // So is each cluster's Prometheus: the lab's Deployment, or the StatefulSet kube-prometheus-stack's
+    // operator makes after Helm returned.
     if (spec.observability.prometheus && spec.profile === 'lab' && !dryRun) await waitDeploymentReady(client.config, prometheusLocation(spec).namespace, LAB_PROMETHEUS_DEPLOYMENT, timeout);
+    if (spec.observability.prometheus && spec.profile !== 'lab' && !dryRun) await waitStatefulSetReady(client.config, prometheusLocation(spec).namespace, `prometheus-${prometheusLocation(spec).service}`, timeout);
     if (kialiOn(spec) && spec.profile === 'lab' && !dryRun) await waitDeploymentReady(client.config, KIALI_NAMESPACE, LAB_KIALI_DEPLOYMENT, timeout);
     if (spec.demo.enabled && !dryRun) {
       await mapLimit(objects.filter((o) => o.kind === 'Deployment' && o.metadata.namespace === DEMO_NAMESPACE), 4, (d: KubeObject) => waitDeploymentReady(client.config, DEMO_NAMESPACE, d.metadata.name, timeout));

@@ -57,8 +57,14 @@ export async function deployedRelease(target: HelmTarget, release: string, names
   return { status: entry.status, values: (JSON.parse(values.stdout || '{}') ?? {}) as Record<string, unknown>, chartVersion: entry.chart.replace(/^.*-(?=\d)/, '') };
 }
 
+/**
+ * Deployed, with the same values and, for a chart from a repository or registry, the pinned version (a
+ * local directory's chart is whatever version its Chart.yaml says).
+ */
 export function releaseUpToDate(deployed: DeployedRelease | undefined, release: HelmRelease): boolean {
-  return deployed !== undefined && deployed.status === 'deployed' && canonicalJson(deployed.values) === canonicalJson(parse(stringify(release.values)));
+  if (deployed === undefined || deployed.status !== 'deployed') return false;
+  if (!('path' in release.chart) && deployed.chartVersion !== release.chart.version.replace(/^v/, '')) return false;
+  return canonicalJson(deployed.values) === canonicalJson(parse(stringify(release.values)));
 }
 
 export async function upgradeInstall(target: HelmTarget, release: HelmRelease, chart: string[], options: { timeoutSeconds: number; dryRun?: boolean }): Promise<void> {

@@ -10,15 +10,13 @@ import type { PeerAccess } from './mesh-objects.ts';
 import { tokenKubeconfig, type ReaderTokenSource } from './remote-secrets.ts';
 
 export const kialiOn = (spec: MeshSpec) => spec.observability.prometheus && spec.observability.kiali;
-/** The read-only ClusterRole other clusters' Kiali gets here: the lab's cut-down `kiali`, the chart's `kiali-viewer`. */
-export const kialiReaderRole = (spec: MeshSpec) => (spec.profile === 'lab' ? 'kiali' : 'kiali-viewer');
 
 export const KIALI_SECRET_REF_PREFIX = `Secret/${KIALI_NAMESPACE}/${KIALI_REMOTE_SECRET_PREFIX}`;
 
 /** The token other clusters' Kiali reads this cluster with: its account and role binding first. */
 export function kialiReaderSource(spec: MeshSpec): ReaderTokenSource {
-  const [account, binding, token] = kialiRemoteReaderObjects(kialiReaderRole(spec));
-  return { secret: owned(spec.meshID, token!), prerequisites: [owned(spec.meshID, account!), owned(spec.meshID, binding!)] };
+  const [role, account, binding, token] = kialiRemoteReaderObjects();
+  return { secret: owned(spec.meshID, token!), prerequisites: [role!, account!, binding!].map((o) => owned(spec.meshID, o)) };
 }
 
 /** One Secret per peer whose access is known: key <peer> = a kubeconfig with its kiali-remote token. */

@@ -136,18 +136,45 @@ function allowNothing(): KubeObject {
   };
 }
 
+export const KIALI_REMOTE_ROLE = 'eastwest-kiali-remote-reader';
+
 /**
- * In every cluster: the account other clusters' Kiali reads it as, bound to the read-only role (the lab's
- * `kiali`; the chart's `kiali-viewer` in view-only mode), and its token.
+ * What another cluster's view-only Kiali reads here: workloads and their pods (logs, and port-forward,
+ * which Kiali uses to ask proxies and istiod), services, namespaces, Istio's and the Gateway API's
+ * configuration. eastwest's own role, so the binding never depends on a chart's role names (and holds
+ * before any Kiali release exists). No secrets, no writes.
  */
-export function kialiRemoteReaderObjects(role: string): KubeObject[] {
+export function kialiRemoteReaderRole(): KubeObject {
+  const read = ['get', 'list', 'watch'];
+  return {
+    apiVersion: 'rbac.authorization.k8s.io/v1',
+    kind: 'ClusterRole',
+    metadata: { name: KIALI_REMOTE_ROLE },
+    rules: [
+      { apiGroups: [''], resources: ['configmaps', 'endpoints', 'namespaces', 'nodes', 'pods', 'pods/log', 'replicationcontrollers', 'services'], verbs: read },
+      { apiGroups: [''], resources: ['pods/portforward'], verbs: ['create', 'post'] },
+      { apiGroups: ['apps'], resources: ['daemonsets', 'deployments', 'replicasets', 'statefulsets'], verbs: read },
+      { apiGroups: ['batch'], resources: ['cronjobs', 'jobs'], verbs: read },
+      { apiGroups: ['discovery.k8s.io'], resources: ['endpointslices'], verbs: read },
+      { apiGroups: ['networking.istio.io', 'security.istio.io', 'extensions.istio.io', 'telemetry.istio.io', 'gateway.networking.k8s.io'], resources: ['*'], verbs: read },
+      { apiGroups: ['admissionregistration.k8s.io'], resources: ['mutatingwebhookconfigurations'], verbs: read },
+    ],
+  };
+}
+
+/**
+ * In every cluster: the account other clusters' Kiali reads it as, bound to eastwest's read-only role,
+ * and its token.
+ */
+export function kialiRemoteReaderObjects(): KubeObject[] {
   return [
+    kialiRemoteReaderRole(),
     { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: KIALI_REMOTE_ACCOUNT, namespace: KIALI_NAMESPACE } },
     {
       apiVersion: 'rbac.authorization.k8s.io/v1',
       kind: 'ClusterRoleBinding',
       metadata: { name: KIALI_REMOTE_ACCOUNT },
-      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: role },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: KIALI_REMOTE_ROLE },
       subjects: [{ kind: 'ServiceAccount', name: KIALI_REMOTE_ACCOUNT, namespace: KIALI_NAMESPACE }],
     },
     {

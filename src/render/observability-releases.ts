@@ -15,6 +15,7 @@ import { OBSERVABILITY_CHART_REPOS } from '../spec/schema.ts';
 import { deepMerge } from '../util/deep-merge.ts';
 import type { ChartRef, HelmRelease } from './helm-releases.ts';
 import { UPSTREAM_ANNOTATION } from './lab-prometheus.ts';
+import { KIALI_SECRETS_DIR, kialiRemoteSecretName } from './lab-kiali.ts';
 import { KIALI_NAMESPACE, KIALI_RELEASE, KUBE_PROMETHEUS_STACK_RELEASE, PROMETHEUS_PORT, prometheusInClusterUrl, remotePrometheusHost } from './observability.ts';
 
 export const GRAFANA_ADMIN_SECRET = 'eastwest-grafana-admin';
@@ -45,7 +46,8 @@ function istioMonitors(spec: MeshSpec, cluster: ClusterSpec) {
             relabelings: [
               { action: 'keep', sourceLabels: ['__meta_kubernetes_pod_container_name'], regex: 'istio-proxy' },
               { action: 'keep', sourceLabels: ['__meta_kubernetes_pod_annotationpresent_prometheus_io_scrape'], regex: 'true' },
-              { action: 'replace', sourceLabels: ['__meta_kubernetes_pod_ip'], regex: '(.+)', replacement: '$1:15020', targetLabel: '__address__' },
+              { action: 'replace', sourceLabels: ['__meta_kubernetes_pod_ip'], regex: '(\\d+\\.\\d+\\.\\d+\\.\\d+)', replacement: '$1:15020', targetLabel: '__address__' },
+              { action: 'replace', sourceLabels: ['__meta_kubernetes_pod_ip'], regex: '([0-9A-Fa-f:]*:[0-9A-Fa-f:]*)', replacement: '[$1]:15020', targetLabel: '__address__' },
               { action: 'labelmap', regex: '__meta_kubernetes_pod_label_(app|istio|security_istio_io_tlsMode|service_istio_io_canonical_name)' },
               { sourceLabels: ['__meta_kubernetes_namespace'], targetLabel: 'namespace', action: 'replace' },
               { sourceLabels: ['__meta_kubernetes_pod_name'], targetLabel: 'pod', action: 'replace' },
@@ -80,7 +82,7 @@ export function kubePrometheusStackValues(spec: MeshSpec, cluster: ClusterSpec):
       static_configs: [{ targets: [`${remotePrometheusHost(spec, other.name)}:${PROMETHEUS_PORT}`] }],
     }));
   return {
-    // Stable names whatever the release is called: <fullname>-prometheus, <fullname>-grafana.
+    // Stable names for the operator's objects: <fullname>-prometheus (Grafana's Service is <release>-grafana).
     fullnameOverride: KUBE_PROMETHEUS_STACK_RELEASE,
     prometheus: {
       service,
@@ -116,6 +118,8 @@ export function kubePrometheusStackValues(spec: MeshSpec, cluster: ClusterSpec):
   };
 }
 
+const peers = (spec: MeshSpec, cluster: ClusterSpec) => spec.clusters.filter((c) => c.name !== cluster.name).map((c) => c.name).sort();
+
 export function kialiValues(spec: MeshSpec, cluster: ClusterSpec): Record<string, unknown> {
   const o = spec.observability;
   return {
@@ -125,6 +129,10 @@ export function kialiValues(spec: MeshSpec, cluster: ClusterSpec): Record<string
       service_type: o.serviceType,
       view_only_mode: true,
       cluster_wide_access: true,
+      // Each peer's Secret (made by apply) mounted where Kiali reads them, optional: a peer that could not
+      // be read yet leaves the pod starting, and the values change with the set of peers, so the
+      // release is upgraded when a cluster joins or leaves.
+      custom_secrets: peers(spec, cluster).map((peer) => ({ name: kialiRemoteSecretName(peer), mount: `${KIALI_SECRETS_DIR}/${kialiRemoteSecretName(peer)}`, optional: true })),
     },
     kubernetes_config: { cluster_name: cluster.name },
     external_services: {
@@ -135,8 +143,9 @@ export function kialiValues(spec: MeshSpec, cluster: ClusterSpec): Record<string
       istio: { root_namespace: KIALI_NAMESPACE, istio_identity_domain: `svc.${spec.trustDomain}` },
       tracing: { enabled: false },
     },
-    // The other clusters: Secrets labelled kiali.io/multiCluster=true, made by apply before this release.
-    clustering: { autodetect_secrets: { enabled: true, label: 'kiali.io/multiCluster=true' } },
+    // The chart's own discovery (a lookup at install time, mounted as required volumes) would miss a peer
+    // added later and break the pod when one is removed: the peers are listed above instead.
+    clustering: { autodetect_secrets: { enabled: false } },
   };
 }
 

@@ -128,7 +128,7 @@ function observabilityObjects(input: RenderInput, cluster: ClusterSpec, addresse
   if (!o.prometheus) return { pre: [], early: [], late: [], pending: [] };
   const federation = prometheusFederationObjects(spec, cluster, addresses);
   const late = [prometheusAuthorization(spec), ...prometheusPeerAuthentication(spec), ...federation.objects];
-  const pre = o.kiali ? kialiRemoteReaderObjects(spec.profile === 'lab' ? 'kiali' : 'kiali-viewer') : [];
+  const pre = o.kiali ? kialiRemoteReaderObjects() : [];
   const missing = (name: string) => new EastwestError('addons-missing', `${name} is rendered from the pinned istio.io/istio module, which was not read`, { hint: 'render callers load it with loadRenderAddons(spec)' });
   if (spec.profile !== 'lab') {
     if (o.grafana && !input.addons?.dashboards) throw missing('Istio\'s Grafana dashboards');

@@ -295,7 +295,16 @@ export function crossFieldIssues(spec: Loose<MeshSpec>): CrossFieldIssue[] {
     if (kiali?.service?.type !== undefined) issues.push({ path: ['helmValues', 'kiali', 'service', 'type'], message: 'kiali-server has no service.type (Helm ignores it, as it did the guide\'s --set service.type=LoadBalancer)', hint: 'set observability.serviceType; eastwest renders it as deployment.service_type' });
     if (kiali?.auth?.strategy !== undefined) issues.push({ path: ['helmValues', 'kiali', 'auth', 'strategy'], message: 'Kiali\'s auth strategy comes from observability.kialiAuth', hint: 'set observability.kialiAuth instead' });
     if (kiali?.deployment?.service_type !== undefined) issues.push({ path: ['helmValues', 'kiali', 'deployment', 'service_type'], message: 'Kiali\'s Service type comes from observability.serviceType', hint: 'set observability.serviceType instead' });
+    const clusterCount = Array.isArray(spec.clusters) ? spec.clusters.length : 0;
+    if (o.kiali === true && spec.profile !== 'lab' && clusterCount > 1 && (o.kialiAuth === 'token' || o.kialiAuth === 'header')) {
+      issues.push({ path: ['observability', 'kialiAuth'], message: `Kiali's view of several clusters supports the anonymous and openid strategies only, not ${o.kialiAuth}`, hint: 'set observability.kialiAuth: openid and its settings in helmValues.kiali.auth.openid (or anonymous, reachable by port-forward only)' });
+    }
     const kps = (spec.helmValues as { kubePrometheusStack?: Record<string, any> } | undefined)?.kubePrometheusStack;
+    // eastwest finds Prometheus, its account and its pods by the names these settings would change.
+    const renames: [string[], unknown][] = [[['fullnameOverride'], kps?.fullnameOverride], [['nameOverride'], kps?.nameOverride], [['cleanPrometheusOperatorObjectNames'], kps?.cleanPrometheusOperatorObjectNames], [['prometheus', 'serviceAccount', 'name'], kps?.prometheus?.serviceAccount?.name]];
+    for (const [path, value] of renames) {
+      if (value !== undefined) issues.push({ path: ['helmValues', 'kubePrometheusStack', ...path], message: `${path.join('.')} renames what eastwest finds Prometheus by (its Service, account and pods)`, hint: 'leave it to eastwest (the release is kube-prometheus-stack)' });
+    }
     if (kps?.grafana?.adminPassword !== undefined) issues.push({ path: ['helmValues', 'kubePrometheusStack', 'grafana', 'adminPassword'], message: 'a Grafana password in the spec is a secret in a file', hint: 'leave it out: apply generates one and keeps it in the Secret eastwest-grafana-admin' });
     for (const part of ['prometheus', 'grafana', 'alertmanager'] as const) {
       if (kps?.[part]?.service?.type !== undefined) issues.push({ path: ['helmValues', 'kubePrometheusStack', part, 'service', 'type'], message: `${part}'s Service type comes from observability.serviceType`, hint: 'set observability.serviceType (ClusterIP unless you mean to expose it)' });

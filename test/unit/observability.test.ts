@@ -10,7 +10,8 @@ import type { KubeObject } from '../../src/k8s/object.ts';
 import { istioAddonObjects, istioDashboards } from '../../src/lab/upstream-sources.ts';
 import { buildTrafficReport, destinationCluster, gatewayTarget, sidecarHost, trafficQueries, type ClusterAnswers, type QueryName, type Sample } from '../../src/observability/traffic.ts';
 import { helmReleases } from '../../src/render/helm-releases.ts';
-import { kialiViewerRules, labKialiObjects } from '../../src/render/lab-kiali.ts';
+import { kialiRemoteReaderObjects, kialiViewerRules, labKialiObjects } from '../../src/render/lab-kiali.ts';
+import { releaseUpToDate } from '../../src/apply/helm.ts';
 import { durationSeconds, labPrometheusConfig, labPrometheusObjects } from '../../src/render/lab-prometheus.ts';
 import { ENVOY_CLUSTER_STATS, observabilityIstiodValues, prometheusAuthorization, prometheusFederationObjects, prometheusLocation, prometheusPeerAuthentication } from '../../src/render/observability.ts';
 import { dashboardConfigMaps, kialiValues, kubePrometheusStackValues, observabilityNamespace, observabilityReleases, observabilityWarnings } from '../../src/render/observability-releases.ts';
@@ -56,11 +57,37 @@ describe('real clusters: the guide\'s observability pitfalls, fixed in the relea
     expect(kiali.external_services.grafana).toEqual({ enabled: true, internal_url: 'http://kube-prometheus-stack-grafana.observability:80' });
   });
 
-  it('Kiali knows its cluster, the trust domain (principals corp.local/…), is view-only and finds the peers\' labelled Secrets', () => {
+  it('Kiali knows its cluster, the trust domain (principals corp.local/…), is view-only, and mounts every peer\'s Secret (optional), listed so the release follows the set of peers', () => {
     expect(kiali.kubernetes_config.cluster_name).toBe('us');
     expect(kiali.external_services.istio.istio_identity_domain).toBe('svc.corp.local');
     expect(kiali.deployment.view_only_mode).toBe(true);
-    expect(kiali.clustering.autodetect_secrets).toEqual({ enabled: true, label: 'kiali.io/multiCluster=true' });
+    expect(kiali.clustering.autodetect_secrets).toEqual({ enabled: false });
+    expect(kiali.deployment.custom_secrets).toEqual([{ name: 'kiali-remote-cluster-eu', mount: '/kiali-remote-cluster-secrets/kiali-remote-cluster-eu', optional: true }]);
+    const three = { ...spec, clusters: [...spec.clusters, { ...us, name: 'ap', context: 'ap', network: 'ap-net', region: 'ap' }] };
+    expect((kialiValues(three, us) as any).deployment.custom_secrets.map((s: { name: string }) => s.name)).toEqual(['kiali-remote-cluster-ap', 'kiali-remote-cluster-eu']);
+  });
+
+  it('other clusters\' Kiali reads this one through eastwest\'s own read-only role: no secrets, no writes (port-forward aside)', () => {
+    const [role, account, binding, token] = kialiRemoteReaderObjects();
+    expect(role!.metadata.name).toBe('eastwest-kiali-remote-reader');
+    for (const rule of role!.rules as { resources: string[]; verbs: string[] }[]) {
+      expect(rule.resources).not.toContain('secrets');
+      if (rule.verbs.includes('create')) expect(rule.resources).toEqual(['pods/portforward']);
+      else expect(rule.verbs).toEqual(['get', 'list', 'watch']);
+    }
+    expect((binding as any).roleRef.name).toBe('eastwest-kiali-remote-reader');
+    expect((binding as any).subjects).toEqual([{ kind: 'ServiceAccount', name: account!.metadata.name, namespace: 'istio-system' }]);
+    expect(token!.type).toBe('kubernetes.io/service-account-token');
+  });
+
+  it('a release is up to date only with the same values and, from a repository or registry, the pinned chart version', () => {
+    const [kpsRelease] = observabilityReleases(spec, us);
+    const values = JSON.parse(JSON.stringify(kpsRelease!.values));
+    expect(releaseUpToDate({ status: 'deployed', values, chartVersion: '79.5.0' }, kpsRelease!)).toBe(true);
+    expect(releaseUpToDate({ status: 'deployed', values, chartVersion: '79.4.1' }, kpsRelease!)).toBe(false);
+    expect(releaseUpToDate({ status: 'failed', values, chartVersion: '79.5.0' }, kpsRelease!)).toBe(false);
+    const local = { ...kpsRelease!, chart: { name: 'kube-prometheus-stack' as const, path: 'charts/kps', version: '79.5.0' } };
+    expect(releaseUpToDate({ status: 'deployed', values, chartVersion: '1.0.0' }, local)).toBe(true);
   });
 
   it('Prometheus scrapes Istio: a PodMonitor for every proxy\'s merged metrics (15020) and a ServiceMonitor for istiod (15014), each series labelled cluster', () => {
@@ -126,7 +153,7 @@ describe('real clusters: the guide\'s observability pitfalls, fixed in the relea
   });
 
   it('chart sources: OCI and an air-gapped local directory', () => {
-    const oci = decodeMeshSpec(withObservability(exampleText('training-mesh.yaml'), '    prometheus: true\n    kiali: true\n    charts:\n      kubePrometheusStack: { oci: "oci://ghcr.io/prometheus-community/charts", version: 80.0.0 }\n      kiali: { directory: charts/kiali-server }\n'), 'x.yaml').document.spec;
+    const oci = decodeMeshSpec(withObservability(exampleText('training-mesh.yaml'), '    prometheus: true\n    kiali: true\n    kialiAuth: openid\n    charts:\n      kubePrometheusStack: { oci: "oci://ghcr.io/prometheus-community/charts", version: 80.0.0 }\n      kiali: { directory: charts/kiali-server }\n'), 'x.yaml').document.spec;
     const [kpsRelease, kialiRelease] = observabilityReleases(oci, us);
     expect(kpsRelease!.chart).toEqual({ name: 'kube-prometheus-stack', oci: 'oci://ghcr.io/prometheus-community/charts/kube-prometheus-stack', version: '80.0.0' });
     expect(kialiRelease!.chart).toEqual({ name: 'kiali-server', path: 'charts/kiali-server', version: '2.27.0' });
@@ -187,12 +214,23 @@ describe('spec rules for observability', () => {
     expect(decodeProblems(lab.replace('kialiAuth: anonymous', 'kialiAuth: token'))).toEqual(expect.arrayContaining([expect.stringMatching(/the lab's Kiali has no login/)]));
   });
   it('the guide\'s --set service.type for kiali-server, and Service types or a Grafana password in Helm values, are errors with the setting to use', () => {
-    const withValues = base.replace(/\n*$/, '\n') + '  helmValues:\n    kiali: { service: { type: LoadBalancer } }\n    kubePrometheusStack: { grafana: { adminPassword: hunter2, service: { type: LoadBalancer } } }\n';
+    const withValues = base.replace(/ {2}helmValues:\n(?: {4,}.*\n)+/, '') + '  helmValues:\n    kiali: { service: { type: LoadBalancer } }\n    kubePrometheusStack: { grafana: { adminPassword: hunter2, service: { type: LoadBalancer } } }\n';
     const problems = decodeProblems(withValues);
     expect(problems).toEqual(expect.arrayContaining([
       expect.stringMatching(/helmValues\.kiali\.service\.type: kiali-server has no service\.type/),
       expect.stringMatching(/helmValues\.kubePrometheusStack\.grafana\.adminPassword: a Grafana password in the spec/),
       expect.stringMatching(/helmValues\.kubePrometheusStack\.grafana\.service\.type: grafana's Service type comes from observability\.serviceType/),
+    ]));
+  });
+  it('a token or header Kiali over several clusters is an error (Kiali supports anonymous and openid there)', () => {
+    expect(decodeProblems(withObservability(base, '    prometheus: true\n    kiali: true\n'))).toEqual(expect.arrayContaining([expect.stringMatching(/observability\.kialiAuth: Kiali's view of several clusters supports the anonymous and openid strategies only, not token/)]));
+    expect(decodeProblems(withObservability(base, '    prometheus: true\n    kiali: true\n    kialiAuth: openid\n'))).toEqual([]);
+  });
+  it('renaming kube-prometheus-stack\'s objects through Helm values is an error (eastwest finds Prometheus by those names)', () => {
+    const withValues = base.replace(/ {2}helmValues:\n(?: {4,}.*\n)+/, '') + '  helmValues:\n    kubePrometheusStack: { fullnameOverride: prom, prometheus: { serviceAccount: { name: p } } }\n';
+    expect(decodeProblems(withValues)).toEqual(expect.arrayContaining([
+      expect.stringMatching(/helmValues\.kubePrometheusStack\.fullnameOverride: fullnameOverride renames/),
+      expect.stringMatching(/helmValues\.kubePrometheusStack\.prometheus\.serviceAccount\.name: /),
     ]));
   });
   it('two sources for one chart is an error; durations are checked', () => {
