@@ -55,7 +55,9 @@ describe('observability', () => {
     for (const cluster of spec.clusters) {
       const config = loadKubeConfig(cluster.context, LAB_KUBECONFIG);
       const target = prometheus.get(cluster.name)!;
-      expect(await sum(target, 'up{job="prometheus"}')).toBe(1);
+      // A Prometheus that has just started is ready before its first scrape of itself.
+      const selfUp = await pollUntil(30, 1000, async () => ((await sum(target, 'up{job="prometheus"}')) === 1 ? true : undefined));
+      expect(selfUp, `${cluster.name}'s Prometheus scrapes itself`).toBe(true);
       const expected = istioScrapeTargets((await config.makeApiClient(CoreV1Api).listPodForAllNamespaces()).items);
       expect(expected.filter((t) => t.kind === 'istiod').length).toBeGreaterThanOrEqual(1);
       expect(expected.filter((t) => t.kind === 'gateway').length).toBeGreaterThanOrEqual(1);
