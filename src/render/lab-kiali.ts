@@ -17,9 +17,8 @@ import { parse, stringify } from 'yaml';
 import type { KubeObject } from '../k8s/object.ts';
 import { IMAGES } from '../lab/images/image-names.ts';
 import type { ClusterSpec, MeshSpec } from '../spec/schema.ts';
-import { EastwestError } from '../core/errors.ts';
 import { KIALI_NAMESPACE, prometheusInClusterUrl } from './observability.ts';
-import { UPSTREAM_ANNOTATION } from './lab-prometheus.ts';
+import { addonError, addonObject, asList, asObj, markFromAddon, withoutChartLabels, type Addon, type Obj } from './upstream-addon.ts';
 
 export const LAB_KIALI_DEPLOYMENT = 'kiali';
 export const KIALI_PORT = 20001;
@@ -29,16 +28,7 @@ export const KIALI_MULTI_CLUSTER_LABEL = 'kiali.io/multiCluster';
 export const KIALI_REMOTE_SECRET_PREFIX = 'kiali-remote-cluster-';
 export const KIALI_SECRETS_DIR = '/kiali-remote-cluster-secrets';
 const READ_VERBS = ['get', 'list', 'watch'];
-
-type Obj = Record<string, unknown>;
-const asObj = (v: unknown): Obj => (v && typeof v === 'object' && !Array.isArray(v) ? (v as Obj) : {});
-const asList = (v: unknown): Obj[] => (Array.isArray(v) ? (v as Obj[]) : []);
-
-function upstreamObject(upstream: KubeObject[], kind: string): KubeObject {
-  const found = upstream.find((o) => o.kind === kind && o.metadata.name === 'kiali');
-  if (!found) throw new EastwestError('lab-kiali-manifest', `Istio's samples/addons/kiali.yaml has no ${kind} kiali`, { hint: 'the pinned istio.io/istio module changed its addon; update src/render/lab-kiali.ts' });
-  return structuredClone(found);
-}
+const KIALI_ADDON: Addon = { name: 'kiali', renderer: 'src/render/lab-kiali.ts', chartLabels: ['helm.sh/chart', 'app.kubernetes.io/version', 'version'] };
 
 export const kialiRemoteSecretName = (peer: string) => `${KIALI_REMOTE_SECRET_PREFIX}${peer}`;
 
@@ -76,21 +66,22 @@ export function kialiViewerRules(upstream: KubeObject): Obj[] {
 }
 
 export function labKialiObjects(spec: MeshSpec, cluster: ClusterSpec, upstream: KubeObject[]): KubeObject[] {
-  const configMap = upstreamObject(upstream, 'ConfigMap');
+  const object = (kind: string) => addonObject(KIALI_ADDON, upstream, kind);
+  const configMap = object('ConfigMap');
   const data = asObj(configMap.data);
-  if (typeof data['config.yaml'] !== 'string') throw new EastwestError('lab-kiali-manifest', 'Istio\'s addon ConfigMap kiali has no config.yaml', { hint: 'update src/render/lab-kiali.ts' });
+  if (typeof data['config.yaml'] !== 'string') throw addonError(KIALI_ADDON, 'Istio\'s addon ConfigMap kiali has no config.yaml');
   const config = labKialiConfig(spec, cluster, data['config.yaml']);
   configMap.data = { 'config.yaml': config };
 
-  const role = upstreamObject(upstream, 'ClusterRole');
+  const role = object('ClusterRole');
   role.rules = kialiViewerRules(role);
 
-  const deployment = upstreamObject(upstream, 'Deployment');
+  const deployment = object('Deployment');
   const template = asObj(asObj(deployment.spec).template);
   const metadata = asObj(template.metadata);
   const podSpec = asObj(template.spec);
   const container = asList(podSpec.containers).find((c) => c.name === 'kiali');
-  if (!container) throw new EastwestError('lab-kiali-manifest', 'Istio\'s addon Deployment has no kiali container', { hint: 'update src/render/lab-kiali.ts' });
+  if (!container) throw addonError(KIALI_ADDON, 'Istio\'s addon Deployment has no kiali container');
   container.image = IMAGES.kiali;
   container.imagePullPolicy = 'Never';
   // Upstream waits 30 s before the first probe; the lab's Kiali is up in a few.
@@ -102,28 +93,19 @@ export function labKialiObjects(spec: MeshSpec, cluster: ClusterSpec, upstream: 
     ...asList(container.volumeMounts).filter((m) => !String(m.mountPath).startsWith(KIALI_SECRETS_DIR)),
     ...peers.map((p) => ({ name: kialiRemoteSecretName(p), mountPath: `${KIALI_SECRETS_DIR}/${kialiRemoteSecretName(p)}`, readOnly: true })),
   ];
-  const remoteVolumes = new Set(asList(container.volumeMounts).map((m) => m.name));
   podSpec.volumes = [
-    ...asList(podSpec.volumes).filter((v) => !(asObj(v.secret).secretName === 'kiali-multi-cluster-secret') && (remoteVolumes.has(v.name) || !String(v.name).startsWith(KIALI_REMOTE_SECRET_PREFIX))),
+    // Upstream's one optional multi-cluster Secret is replaced by the peers' own (its mount went above).
+    ...asList(podSpec.volumes).filter((v) => asObj(v.secret).secretName !== 'kiali-multi-cluster-secret'),
     ...peers.map((p) => ({ name: kialiRemoteSecretName(p), secret: { secretName: kialiRemoteSecretName(p), optional: true } })),
   ];
-  const labels = { ...asObj(metadata.labels) } as Record<string, string>;
-  for (const key of ['helm.sh/chart', 'app.kubernetes.io/version', 'version']) delete labels[key];
-  labels['sidecar.istio.io/inject'] = 'true';
-  metadata.labels = labels;
+  metadata.labels = { ...withoutChartLabels(KIALI_ADDON, metadata.labels), 'sidecar.istio.io/inject': 'true' };
   const annotations = { ...asObj(metadata.annotations) } as Record<string, string>;
   delete annotations['checksum/config'];
   annotations['eastwest.dev/kiali-config-hash'] = createHash('sha256').update(config).digest('hex').slice(0, 16);
   metadata.annotations = annotations;
   template.metadata = metadata;
 
-  const objects = [upstreamObject(upstream, 'ServiceAccount'), configMap, role, upstreamObject(upstream, 'ClusterRoleBinding'), upstreamObject(upstream, 'Service'), deployment];
-  for (const o of objects) {
-    if (o.metadata.namespace !== undefined) o.metadata.namespace = KIALI_NAMESPACE;
-    if (o.metadata.labels) for (const key of ['helm.sh/chart', 'app.kubernetes.io/version', 'version']) delete o.metadata.labels[key];
-    o.metadata.annotations = { ...(o.metadata.annotations ?? {}), [UPSTREAM_ANNOTATION]: 'istio.io/istio samples/addons/kiali.yaml' };
-  }
-  return [...objects, allowNothing()];
+  return [...markFromAddon(KIALI_ADDON, [object('ServiceAccount'), configMap, role, object('ClusterRoleBinding'), object('Service'), deployment], KIALI_NAMESPACE), allowNothing()];
 }
 
 /** Nobody reaches Kiali's port through the mesh: it is used through `kubectl port-forward` only. */

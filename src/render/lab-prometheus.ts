@@ -18,8 +18,10 @@ import { parse, stringify } from 'yaml';
 import type { KubeObject } from '../k8s/object.ts';
 import { IMAGES } from '../lab/images/image-names.ts';
 import type { ClusterSpec, MeshSpec } from '../spec/schema.ts';
-import { EastwestError } from '../core/errors.ts';
 import { PROMETHEUS_PORT, prometheusLocation, remotePrometheusHost } from './observability.ts';
+import { addonError, addonObject, asList, asObj, markFromAddon, withoutChartLabels, type Addon } from './upstream-addon.ts';
+
+const PROMETHEUS_ADDON: Addon = { name: 'prometheus', renderer: 'src/render/lab-prometheus.ts', chartLabels: ['helm.sh/chart', 'app.kubernetes.io/version'] };
 
 /**
  * Series another cluster federates from `cluster`: Envoy's (proxies, gateways), istiod's and Istio's, and
@@ -28,19 +30,7 @@ import { PROMETHEUS_PORT, prometheusLocation, remotePrometheusHost } from './obs
 export const federatedSeries = (cluster: string) => [`{__name__=~"envoy_.+|istio_.+|istiod_.+|pilot_.+",cluster="${cluster}"}`, `up{job="kubernetes-pods",cluster="${cluster}"}`];
 const KEPT_JOBS = ['kubernetes-pods', 'prometheus'];
 export const LAB_PROMETHEUS_DEPLOYMENT = 'prometheus';
-/** On objects made from an upstream file: which one. */
-export const UPSTREAM_ANNOTATION = 'eastwest.dev/upstream';
 export const CONFIG_HASH_ANNOTATION = 'eastwest.dev/prometheus-config-hash';
-
-type Obj = Record<string, unknown>;
-const asObj = (v: unknown): Obj => (v && typeof v === 'object' && !Array.isArray(v) ? (v as Obj) : {});
-const asList = (v: unknown): Obj[] => (Array.isArray(v) ? (v as Obj[]) : []);
-
-function upstreamObject(upstream: KubeObject[], kind: string): KubeObject {
-  const found = upstream.find((o) => o.kind === kind && o.metadata.name === 'prometheus');
-  if (!found) throw new EastwestError('lab-prometheus-manifest', `Istio's samples/addons/prometheus.yaml has no ${kind} prometheus`, { hint: 'the pinned istio.io/istio module changed its addon; update src/render/lab-prometheus.ts' });
-  return structuredClone(found);
-}
 
 /** Seconds of a Prometheus duration such as 500ms, 15s, 1m (NaN when it is none). */
 export function durationSeconds(duration: string): number {
@@ -59,7 +49,7 @@ export function labPrometheusConfig(spec: MeshSpec, cluster: ClusterSpec, upstre
   const clusterLabel = { target_label: 'cluster', replacement: cluster.name };
   const jobs = asList(config.scrape_configs).filter((j) => KEPT_JOBS.includes(String(j.job_name)));
   for (const name of KEPT_JOBS) {
-    if (!jobs.some((j) => j.job_name === name)) throw new EastwestError('lab-prometheus-manifest', `Istio's addon Prometheus config has no ${name} job`, { hint: 'the pinned istio.io/istio module changed its addon; update src/render/lab-prometheus.ts' });
+    if (!jobs.some((j) => j.job_name === name)) throw addonError(PROMETHEUS_ADDON, `Istio's addon Prometheus config has no ${name} job`);
   }
   for (const job of jobs) job.relabel_configs = [...asList(job.relabel_configs), { ...clusterLabel }];
   for (const other of spec.clusters.filter((c) => c.name !== cluster.name).sort((a, b) => a.name.localeCompare(b.name))) {
@@ -78,19 +68,19 @@ export function labPrometheusConfig(spec: MeshSpec, cluster: ClusterSpec, upstre
 
 export function labPrometheusObjects(spec: MeshSpec, cluster: ClusterSpec, upstream: KubeObject[]): KubeObject[] {
   const location = prometheusLocation(spec);
-  const configMap = upstreamObject(upstream, 'ConfigMap');
+  const configMap = addonObject(PROMETHEUS_ADDON, upstream, 'ConfigMap');
   const data = asObj(configMap.data);
-  if (typeof data['prometheus.yml'] !== 'string') throw new EastwestError('lab-prometheus-manifest', 'Istio\'s addon ConfigMap prometheus has no prometheus.yml', { hint: 'update src/render/lab-prometheus.ts' });
+  if (typeof data['prometheus.yml'] !== 'string') throw addonError(PROMETHEUS_ADDON, 'Istio\'s addon ConfigMap prometheus has no prometheus.yml');
   const config = labPrometheusConfig(spec, cluster, data['prometheus.yml']);
   configMap.data = { ...data, 'prometheus.yml': config };
 
-  const deployment = upstreamObject(upstream, 'Deployment');
+  const deployment = addonObject(PROMETHEUS_ADDON, upstream, 'Deployment');
   const template = asObj(asObj(deployment.spec).template);
   const metadata = asObj(template.metadata);
   const podSpec = asObj(template.spec);
   const containers = asList(podSpec.containers);
   const server = containers.find((c) => asList(c.ports).some((p) => p.containerPort === PROMETHEUS_PORT));
-  if (!server) throw new EastwestError('lab-prometheus-manifest', 'Istio\'s addon Deployment has no container serving 9090', { hint: 'update src/render/lab-prometheus.ts' });
+  if (!server) throw addonError(PROMETHEUS_ADDON, 'Istio\'s addon Deployment has no container serving 9090');
   server.image = IMAGES.prometheus;
   server.imagePullPolicy = 'Never';
   server.args = asList(server.args as unknown)
@@ -101,10 +91,7 @@ export function labPrometheusObjects(spec: MeshSpec, cluster: ClusterSpec, upstr
   podSpec.containers = [server];
   podSpec.terminationGracePeriodSeconds = 30;
   podSpec.securityContext = { runAsUser: 65534, runAsGroup: 65534, runAsNonRoot: true, fsGroup: 65534 };
-  const labels = { ...asObj(metadata.labels) } as Record<string, string>;
-  for (const key of ['helm.sh/chart', 'app.kubernetes.io/version']) delete labels[key];
-  labels['sidecar.istio.io/inject'] = 'true';
-  metadata.labels = labels;
+  metadata.labels = { ...withoutChartLabels(PROMETHEUS_ADDON, metadata.labels), 'sidecar.istio.io/inject': 'true' };
   metadata.annotations = {
     ...asObj(metadata.annotations),
     [CONFIG_HASH_ANNOTATION]: createHash('sha256').update(config).digest('hex').slice(0, 16),
@@ -113,12 +100,6 @@ export function labPrometheusObjects(spec: MeshSpec, cluster: ClusterSpec, upstr
   };
   template.metadata = metadata;
 
-  const objects = [upstreamObject(upstream, 'ServiceAccount'), configMap, upstreamObject(upstream, 'ClusterRole'), upstreamObject(upstream, 'ClusterRoleBinding'), upstreamObject(upstream, 'Service'), deployment];
-  for (const o of objects) {
-    if (o.metadata.namespace !== undefined) o.metadata.namespace = location.namespace;
-    // The chart's own labels would name a chart and version that are not what runs here.
-    if (o.metadata.labels) for (const key of ['helm.sh/chart', 'app.kubernetes.io/version']) delete o.metadata.labels[key];
-    o.metadata.annotations = { ...(o.metadata.annotations ?? {}), [UPSTREAM_ANNOTATION]: 'istio.io/istio samples/addons/prometheus.yaml' };
-  }
-  return objects;
+  const object = (kind: string) => addonObject(PROMETHEUS_ADDON, upstream, kind);
+  return markFromAddon(PROMETHEUS_ADDON, [object('ServiceAccount'), configMap, object('ClusterRole'), object('ClusterRoleBinding'), object('Service'), deployment], location.namespace);
 }

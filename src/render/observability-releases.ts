@@ -14,7 +14,7 @@ import type { ClusterSpec, MeshSpec } from '../spec/schema.ts';
 import { OBSERVABILITY_CHART_REPOS } from '../spec/schema.ts';
 import { deepMerge } from '../util/deep-merge.ts';
 import type { ChartRef, HelmRelease } from './helm-releases.ts';
-import { UPSTREAM_ANNOTATION } from './lab-prometheus.ts';
+import { UPSTREAM_ANNOTATION } from './upstream-addon.ts';
 import { KIALI_SECRETS_DIR, kialiRemoteSecretName } from './lab-kiali.ts';
 import { KIALI_NAMESPACE, KIALI_RELEASE, KUBE_PROMETHEUS_STACK_RELEASE, PROMETHEUS_PORT, prometheusInClusterUrl, remotePrometheusHost } from './observability.ts';
 
