@@ -17,7 +17,7 @@ import { parse, stringify } from 'yaml';
 import type { KubeObject } from '../k8s/object.ts';
 import { IMAGES } from '../lab/images/image-names.ts';
 import type { ClusterSpec, MeshSpec } from '../spec/schema.ts';
-import { KIALI_NAMESPACE, prometheusInClusterUrl } from './observability.ts';
+import { KIALI_NAMESPACE, peerNames, prometheusInClusterUrl } from './observability.ts';
 import { addonError, addonObject, asList, asObj, markFromAddon, withoutChartLabels, type Addon, type Obj } from './upstream-addon.ts';
 
 export const LAB_KIALI_DEPLOYMENT = 'kiali';
@@ -88,7 +88,7 @@ export function labKialiObjects(spec: MeshSpec, cluster: ClusterSpec, upstream: 
   container.startupProbe = { ...asObj(container.startupProbe), initialDelaySeconds: 2, periodSeconds: 2, failureThreshold: 90 };
   container.readinessProbe = { ...asObj(container.readinessProbe), initialDelaySeconds: 2, periodSeconds: 5 };
   container.resources = { requests: { cpu: '10m', memory: '64Mi' }, limits: { memory: '1Gi' } };
-  const peers = spec.clusters.filter((c) => c.name !== cluster.name).map((c) => c.name).sort();
+  const peers = peerNames(spec, cluster);
   container.volumeMounts = [
     ...asList(container.volumeMounts).filter((m) => !String(m.mountPath).startsWith(KIALI_SECRETS_DIR)),
     ...peers.map((p) => ({ name: kialiRemoteSecretName(p), mountPath: `${KIALI_SECRETS_DIR}/${kialiRemoteSecretName(p)}`, readOnly: true })),

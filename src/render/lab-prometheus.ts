@@ -18,16 +18,11 @@ import { parse, stringify } from 'yaml';
 import type { KubeObject } from '../k8s/object.ts';
 import { IMAGES } from '../lab/images/image-names.ts';
 import type { ClusterSpec, MeshSpec } from '../spec/schema.ts';
-import { PROMETHEUS_PORT, prometheusLocation, remotePrometheusHost } from './observability.ts';
+import { federationJobs, PROMETHEUS_PORT, prometheusLocation } from './observability.ts';
 import { addonError, addonObject, asList, asObj, markFromAddon, withoutChartLabels, type Addon } from './upstream-addon.ts';
 
 const PROMETHEUS_ADDON: Addon = { name: 'prometheus', renderer: 'src/render/lab-prometheus.ts', chartLabels: ['helm.sh/chart', 'app.kubernetes.io/version'] };
 
-/**
- * Series another cluster federates from `cluster`: Envoy's (proxies, gateways), istiod's and Istio's, and
- * scrape health; only that cluster's own (never what it federated itself: no echoes).
- */
-export const federatedSeries = (cluster: string) => [`{__name__=~"envoy_.+|istio_.+|istiod_.+|pilot_.+",cluster="${cluster}"}`, `up{job="kubernetes-pods",cluster="${cluster}"}`];
 const KEPT_JOBS = ['kubernetes-pods', 'prometheus'];
 export const LAB_PROMETHEUS_DEPLOYMENT = 'prometheus';
 export const CONFIG_HASH_ANNOTATION = 'eastwest.dev/prometheus-config-hash';
@@ -52,17 +47,7 @@ export function labPrometheusConfig(spec: MeshSpec, cluster: ClusterSpec, upstre
     if (!jobs.some((j) => j.job_name === name)) throw addonError(PROMETHEUS_ADDON, `Istio's addon Prometheus config has no ${name} job`);
   }
   for (const job of jobs) job.relabel_configs = [...asList(job.relabel_configs), { ...clusterLabel }];
-  for (const other of spec.clusters.filter((c) => c.name !== cluster.name).sort((a, b) => a.name.localeCompare(b.name))) {
-    jobs.push({
-      job_name: `federate-${other.name}`,
-      honor_labels: true, // keep each series' own cluster label
-      metrics_path: '/federate',
-      params: { 'match[]': federatedSeries(other.name) },
-      scrape_timeout: interval,
-      static_configs: [{ targets: [`${remotePrometheusHost(spec, other.name)}:${PROMETHEUS_PORT}`] }],
-    });
-  }
-  config.scrape_configs = jobs;
+  config.scrape_configs = [...jobs, ...federationJobs(spec, cluster, { upJob: 'kubernetes-pods', extra: { scrape_timeout: interval } })];
   return stringify(config, { lineWidth: 0, aliasDuplicateObjects: false });
 }
 

@@ -16,12 +16,10 @@ import { deepMerge } from '../util/deep-merge.ts';
 import type { ChartRef, HelmRelease } from './helm-releases.ts';
 import { UPSTREAM_ANNOTATION } from './upstream-addon.ts';
 import { KIALI_SECRETS_DIR, kialiRemoteSecretName } from './lab-kiali.ts';
-import { KIALI_NAMESPACE, KIALI_RELEASE, KUBE_PROMETHEUS_STACK_RELEASE, PROMETHEUS_PORT, prometheusInClusterUrl, remotePrometheusHost } from './observability.ts';
+import { federationJobs, KIALI_NAMESPACE, KIALI_RELEASE, KUBE_PROMETHEUS_STACK_RELEASE, peerNames, PROMETHEUS_PORT, prometheusInClusterUrl } from './observability.ts';
 
 export const GRAFANA_ADMIN_SECRET = 'eastwest-grafana-admin';
 export const GRAFANA_DASHBOARD_LABEL = 'grafana_dashboard';
-/** What other clusters federate from this one: Envoy's, istiod's and Istio's series and scrape health. */
-const federatedSeries = (cluster: string) => [`{__name__=~"envoy_.+|istio_.+|istiod_.+|pilot_.+",cluster="${cluster}"}`, `up{cluster="${cluster}"}`];
 
 function chartOf(name: 'kube-prometheus-stack' | 'kiali-server', source: { repo?: string | undefined; oci?: string | undefined; directory?: string | undefined; version: string }, defaultRepo: string): ChartRef {
   if (source.directory !== undefined) return { name, path: source.directory, version: source.version };
@@ -71,16 +69,6 @@ function istioMonitors(spec: MeshSpec, cluster: ClusterSpec) {
 export function kubePrometheusStackValues(spec: MeshSpec, cluster: ClusterSpec): Record<string, unknown> {
   const o = spec.observability;
   const service = { type: o.serviceType };
-  const federation = spec.clusters
-    .filter((c) => c.name !== cluster.name)
-    .sort((a, b) => a.name.localeCompare(b.name))
-    .map((other) => ({
-      job_name: `federate-${other.name}`,
-      honor_labels: true,
-      metrics_path: '/federate',
-      params: { 'match[]': federatedSeries(other.name) },
-      static_configs: [{ targets: [`${remotePrometheusHost(spec, other.name)}:${PROMETHEUS_PORT}`] }],
-    }));
   return {
     // Stable names for the operator's objects: <fullname>-prometheus (Grafana's Service is <release>-grafana).
     fullnameOverride: KUBE_PROMETHEUS_STACK_RELEASE,
@@ -102,7 +90,7 @@ export function kubePrometheusStackValues(spec: MeshSpec, cluster: ClusterSpec):
           labels: { 'sidecar.istio.io/inject': 'true' },
           annotations: { 'traffic.sidecar.istio.io/includeInboundPorts': String(PROMETHEUS_PORT), 'proxy.istio.io/config': '{ "holdApplicationUntilProxyStarts": true }' },
         },
-        additionalScrapeConfigs: federation,
+        additionalScrapeConfigs: federationJobs(spec, cluster),
       },
     },
     alertmanager: { service },
@@ -118,8 +106,6 @@ export function kubePrometheusStackValues(spec: MeshSpec, cluster: ClusterSpec):
   };
 }
 
-const peers = (spec: MeshSpec, cluster: ClusterSpec) => spec.clusters.filter((c) => c.name !== cluster.name).map((c) => c.name).sort();
-
 export function kialiValues(spec: MeshSpec, cluster: ClusterSpec): Record<string, unknown> {
   const o = spec.observability;
   return {
@@ -132,7 +118,7 @@ export function kialiValues(spec: MeshSpec, cluster: ClusterSpec): Record<string
       // Each peer's Secret (made by apply) mounted where Kiali reads them, optional: a peer that could not
       // be read yet leaves the pod starting, and the values change with the set of peers, so the
       // release is upgraded when a cluster joins or leaves.
-      custom_secrets: peers(spec, cluster).map((peer) => ({ name: kialiRemoteSecretName(peer), mount: `${KIALI_SECRETS_DIR}/${kialiRemoteSecretName(peer)}`, optional: true })),
+      custom_secrets: peerNames(spec, cluster).map((peer) => ({ name: kialiRemoteSecretName(peer), mount: `${KIALI_SECRETS_DIR}/${kialiRemoteSecretName(peer)}`, optional: true })),
     },
     kubernetes_config: { cluster_name: cluster.name },
     external_services: {

@@ -36,6 +36,25 @@ export function prometheusLocation(spec: MeshSpec): PrometheusLocation {
   };
 }
 
+/** The other clusters' names, sorted. */
+export const peerNames = (spec: MeshSpec, cluster: ClusterSpec) => spec.clusters.filter((c) => c.name !== cluster.name).map((c) => c.name).sort();
+
+/**
+ * One scrape job per other cluster: its Prometheus's /federate, reached through the mesh, for that
+ * cluster's own Envoy, istiod and Istio series and the health of its targets (of job `upJob` only, when
+ * given): never what it federated itself, so nothing echoes. `extra` settings go before the target.
+ */
+export function federationJobs(spec: MeshSpec, cluster: ClusterSpec, options: { upJob?: string; extra?: Record<string, unknown> } = {}): Record<string, unknown>[] {
+  return peerNames(spec, cluster).map((peer) => ({
+    job_name: `federate-${peer}`,
+    honor_labels: true, // keep each series' own cluster label
+    metrics_path: '/federate',
+    params: { 'match[]': [`{__name__=~"envoy_.+|istio_.+|istiod_.+|pilot_.+",cluster="${peer}"}`, `up{${options.upJob ? `job="${options.upJob}",` : ''}cluster="${peer}"}`] },
+    ...options.extra,
+    static_configs: [{ targets: [`${remotePrometheusHost(spec, peer)}:${PROMETHEUS_PORT}`] }],
+  }));
+}
+
 export const prometheusInClusterUrl = (spec: MeshSpec) => {
   const p = prometheusLocation(spec);
   return `http://${p.service}.${p.namespace}:${PROMETHEUS_PORT}`;
