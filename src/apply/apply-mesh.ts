@@ -28,12 +28,12 @@ import { KIALI_NAMESPACE, prometheusLocation } from '../render/observability.ts'
 import { LAB_KIALI_DEPLOYMENT } from '../render/lab-kiali.ts';
 import { keptKialiSecret, kialiOn, kialiReaderSource, kialiRemoteSecrets } from './kiali-objects.ts';
 import { ensureGrafanaAdmin, grafanaAdminRef, grafanaOn } from './grafana-admin.ts';
-import { GRAFANA_ADMIN_SECRET, observabilityWarnings } from '../render/observability-releases.ts';
+import { observabilityWarnings } from '../render/observability-releases.ts';
 import { renderMesh, type RenderedCluster } from '../render/render-mesh.ts';
 import type { ClusterSpec } from '../spec/schema.ts';
 import { waitForGatewayAddress } from './gateway-address.ts';
 import { chartArgs, deployedRelease, recoverPendingRelease, releaseUpToDate, upgradeInstall, type HelmTarget } from './helm.ts';
-import { meshObjects, REMOTE_SECRET_PREFIX, type PeerAccess } from './mesh-objects.ts';
+import { keptPeerSecret, meshObjects, REMOTE_SECRET_PREFIX, type PeerAccess } from './mesh-objects.ts';
 import { ownedObjects, ownedSelector } from './prune.ts';
 import { readerToken, serverOf, type ReaderTokenSource } from './remote-secrets.ts';
 import { SYNC_LIVE_REFS, syncImage, syncLiveObjectsKept, syncReaderSource, type SyncLiveInput } from './sync-objects.ts';
@@ -119,7 +119,7 @@ export async function applyMesh(options: ApplyOptions, reporter: Reporter): Prom
     const secrets = kialiRemoteSecrets(spec, cluster, kialiPeers);
     const plannedSecrets = await planObjects(client, secrets, ownedSelector(spec.meshID));
     changes.push(...(dryRun ? plannedSecrets.map(({ object: _o, ...e }) => e) : await applyChangeSet(client, plannedSecrets, [])));
-    if (grafanaOn(spec)) changes.push({ ref: grafanaAdminRef(spec), action: dryRun ? ((await client.read({ apiVersion: 'v1', kind: 'Secret', metadata: { name: GRAFANA_ADMIN_SECRET, namespace: spec.observability.namespace } })) ? 'unchanged' : 'created') : await ensureGrafanaAdmin(client, spec) });
+    if (grafanaOn(spec)) changes.push({ ref: grafanaAdminRef(spec), action: await ensureGrafanaAdmin(client, spec, dryRun) });
     changes.push(...(await helmReleases(ctx, options, cluster, rendered, dryRun, timeout, say, reporter)));
     const gatewayAddress = cluster.eastWestGateway.address ?? (dryRun ? known.find((g) => g.cluster === cluster.name)?.address : await waitForGatewayAddress(client, timeout));
     if (gatewayAddress && !dryRun) say(`${cluster.name}: east-west gateway at ${gatewayAddress}`);
@@ -137,11 +137,7 @@ export async function applyMesh(options: ApplyOptions, reporter: Reporter): Prom
   const syncInput = await syncLiveInput(ctx, dryRun, reporter);
   // A remote secret of a peer whose token cannot be read now (unreachable, or only read) stays as it is;
   // in another mode, or for a cluster no longer in the spec, it goes.
-  const keptRemoteSecret = (ref: string) => {
-    if (!ref.startsWith(REMOTE_SECRET_PREFIX) || spec.federation.mode !== 'endpoint-discovery') return false;
-    const peer = ref.slice(REMOTE_SECRET_PREFIX.length);
-    return spec.clusters.some((c) => c.name === peer) && !peers.has(peer);
-  };
+  const keptRemoteSecret = (ref: string) => spec.federation.mode === 'endpoint-discovery' && keptPeerSecret(spec, REMOTE_SECRET_PREFIX, peers, ref);
   const results = await fanOut(ctx.selected, 'mesh objects', async (cluster) => {
     const { client } = ctx.connected.get(cluster.name)!;
     const previous = (installs.find((i) => i.cluster === cluster.name) as { value: ClusterApply }).value;

@@ -11,8 +11,8 @@ import type { MeshSpec } from '../spec/schema.ts';
 export const grafanaAdminRef = (spec: MeshSpec) => `Secret/${spec.observability.namespace}/${GRAFANA_ADMIN_SECRET}`;
 export const grafanaOn = (spec: MeshSpec) => spec.profile !== 'lab' && spec.observability.prometheus && spec.observability.grafana;
 
-/** Creates the Secret when absent; an existing one (its password in use) is left as it is. */
-export async function ensureGrafanaAdmin(client: KubeClient, spec: MeshSpec): Promise<'created' | 'unchanged'> {
+/** Creates the Secret when absent (a dry run only says so); an existing one (its password in use) is left as it is. */
+export async function ensureGrafanaAdmin(client: KubeClient, spec: MeshSpec, dryRun: boolean): Promise<'created' | 'unchanged'> {
   const secret: KubeObject = owned(spec.meshID, {
     apiVersion: 'v1',
     kind: 'Secret',
@@ -21,6 +21,6 @@ export async function ensureGrafanaAdmin(client: KubeClient, spec: MeshSpec): Pr
     stringData: { 'admin-user': 'admin', 'admin-password': randomBytes(24).toString('base64url') },
   });
   if (await client.read(secret)) return 'unchanged';
-  await client.apply(secret);
+  if (!dryRun) await client.apply(secret);
   return 'created';
 }

@@ -6,7 +6,7 @@ import { KIALI_MULTI_CLUSTER_LABEL, KIALI_REMOTE_SECRET_PREFIX, kialiRemoteReade
 import { KIALI_NAMESPACE } from '../render/observability.ts';
 import { owned } from '../render/ownership.ts';
 import type { ClusterSpec, MeshSpec } from '../spec/schema.ts';
-import type { PeerAccess } from './mesh-objects.ts';
+import { keptPeerSecret, type PeerAccess } from './mesh-objects.ts';
 import { tokenKubeconfig, type ReaderTokenSource } from './remote-secrets.ts';
 
 export const kialiOn = (spec: MeshSpec) => spec.observability.prometheus && spec.observability.kiali;
@@ -38,7 +38,5 @@ export function kialiRemoteSecrets(spec: MeshSpec, cluster: ClusterSpec, peers: 
 
 /** A peer's Kiali Secret that stays as it is: the peer is in the spec but its token is unknown now. */
 export function keptKialiSecret(spec: MeshSpec, peers: ReadonlyMap<string, PeerAccess>, ref: string): boolean {
-  if (!kialiOn(spec) || !ref.startsWith(KIALI_SECRET_REF_PREFIX)) return false;
-  const peer = ref.slice(KIALI_SECRET_REF_PREFIX.length);
-  return spec.clusters.some((c) => c.name === peer) && !peers.has(peer);
+  return kialiOn(spec) && keptPeerSecret(spec, KIALI_SECRET_REF_PREFIX, peers, ref);
 }

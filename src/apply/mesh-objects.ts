@@ -17,6 +17,16 @@ export interface PeerAccess {
 
 export const REMOTE_SECRET_PREFIX = 'Secret/istio-system/istio-remote-secret-';
 
+/**
+ * A Secret apply makes from a peer's live token (ref `<prefix><peer>`: Istio's remote secrets, Kiali's)
+ * that stays as it is: the peer is in the spec, but its token is not known now.
+ */
+export function keptPeerSecret(spec: MeshSpec, prefix: string, known: ReadonlyMap<string, unknown>, ref: string): boolean {
+  if (!ref.startsWith(prefix)) return false;
+  const peer = ref.slice(prefix.length);
+  return spec.clusters.some((c) => c.name === peer) && !known.has(peer);
+}
+
 /** Remote secrets only for the peers in `peers` (a peer that cannot be reached keeps its secret as it is). */
 export function meshObjects(spec: MeshSpec, cluster: ClusterSpec, rendered: RenderedCluster, peers: ReadonlyMap<string, PeerAccess>, sync?: SyncLiveInput): KubeObject[] {
   const staged = [...rendered.postInstall];

@@ -97,20 +97,15 @@ export async function diffMesh(options: DiffOptions, reporter: Reporter): Promis
     // Remote secrets are made from live tokens at apply time: desired when the mode wants them.
     const keep = owned.filter((o) => (spec.federation.mode === 'endpoint-discovery' && objectRef(o).startsWith(REMOTE_SECRET_PREFIX)) || keptKialiSecret(spec, new Map(), objectRef(o)) || (grafanaOn(spec) && objectRef(o) === grafanaAdminRef(spec)) || (syncUnknown && SYNC_LIVE_REFS.includes(objectRef(o))));
     for (const extra of undesired(owned, [...desired, ...keep]).filter((o) => !pendingRefs.has(objectRef(o)))) drift.push({ ref: objectRef(extra), state: 'extra' });
-    if (spec.federation.mode === 'endpoint-discovery') {
-      for (const other of spec.clusters.filter((c) => c.name !== cluster.name)) {
-        const ref = `${REMOTE_SECRET_PREFIX}${other.name}`;
-        if (!owned.some((o) => objectRef(o) === ref)) drift.push({ ref, state: 'missing' });
-      }
-    }
-    if (grafanaOn(spec) && !owned.some((o) => objectRef(o) === grafanaAdminRef(spec))) drift.push({ ref: grafanaAdminRef(spec), state: 'missing' });
-    // Kiali's view of each peer: made from live tokens at apply time, compared by presence.
-    if (kialiOn(spec)) {
-      for (const other of spec.clusters.filter((c) => c.name !== cluster.name)) {
-        const ref = `${KIALI_SECRET_REF_PREFIX}${other.name}`;
-        if (!owned.some((o) => objectRef(o) === ref)) drift.push({ ref, state: 'missing' });
-      }
-    }
+    // Secrets apply makes from live input (a peer's token for Istio's remote secrets and Kiali's view of
+    // it, Grafana's generated password) are compared by presence.
+    const perPeer = (wanted: boolean, prefix: string) => (wanted ? spec.clusters.filter((c) => c.name !== cluster.name).map((other) => `${prefix}${other.name}`) : []);
+    const liveMade = [
+      ...perPeer(spec.federation.mode === 'endpoint-discovery', REMOTE_SECRET_PREFIX),
+      ...(grafanaOn(spec) ? [grafanaAdminRef(spec)] : []),
+      ...perPeer(kialiOn(spec), KIALI_SECRET_REF_PREFIX),
+    ];
+    for (const ref of liveMade) if (!owned.some((o) => objectRef(o) === ref)) drift.push({ ref, state: 'missing' });
     // The MCS API's CRDs: apply creates them where absent.
     for (const name of crdsExpected ? MCS_CRD_NAMES : []) {
       if (!(await client.read({ apiVersion: 'apiextensions.k8s.io/v1', kind: 'CustomResourceDefinition', metadata: { name } }))) drift.push({ ref: `CustomResourceDefinition/${name}`, state: 'missing' });
