@@ -5,9 +5,9 @@ import { loadKubeConfig } from '../src/k8s/client.ts';
 import { LAB_KUBECONFIG, readLabState } from '../src/lab/lab-state.ts';
 import { curlFromClient } from '../src/verify/mesh-probes.ts';
 
-const CLOCK_TICKS = 100;
+export const CLOCK_TICKS = 100;
 
-function cpuTicks(pid: number): number {
+export function cpuTicks(pid: number): number {
   try {
     const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
     return Number(fields[11]) + Number(fields[12]);
@@ -16,7 +16,7 @@ function cpuTicks(pid: number): number {
   }
 }
 
-function rssBytes(pid: number): number {
+export function rssBytes(pid: number): number {
   try {
     const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
     return m ? Number(m[1]) * 1024 : 0;

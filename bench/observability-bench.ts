@@ -14,8 +14,8 @@ import { instantQuery, prometheusTarget } from '../src/observability/prometheus-
 import { trafficOf } from '../src/observability/traffic-mesh.ts';
 import { loadMeshSpec } from '../src/spec/load-file.ts';
 import { curlFromClient } from '../src/verify/mesh-probes.ts';
+import { CLOCK_TICKS, cpuTicks, rssBytes } from './lab-bench.ts';
 
-const CLOCK_TICKS = 100;
 const round = (n: number, digits = 2) => Math.round(n * 10 ** digits) / 10 ** digits;
 
 /** Host PIDs of a pod's processes: those whose environment says HOSTNAME=<pod> (the pod's containers). */
@@ -31,22 +31,6 @@ function podPids(pod: string): number[] {
   }
   return pids;
 }
-const ticks = (pid: number) => {
-  try {
-    const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-    return Number(f[11]) + Number(f[12]);
-  } catch {
-    return 0;
-  }
-};
-const rss = (pid: number) => {
-  try {
-    return Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) * 1024;
-  } catch {
-    return 0;
-  }
-};
-
 export async function observabilityBenchmark(specFile = 'examples/lab.yaml', windowSeconds = 60, trials = 10): Promise<Record<string, number | string>> {
   const spec = (await loadMeshSpec(specFile)).document.spec;
   const out: Record<string, number | string> = {};
@@ -59,12 +43,12 @@ export async function observabilityBenchmark(specFile = 'examples/lab.yaml', win
       if (pod) pods.set(`${cluster.name}.${app}`, podPids(pod));
     }
   }
-  const before = new Map([...pods].map(([k, pids]) => [k, pids.reduce((t, p) => t + ticks(p), 0)]));
+  const before = new Map([...pods].map(([k, pids]) => [k, pids.reduce((t, p) => t + cpuTicks(p), 0)]));
   await new Promise((r) => setTimeout(r, windowSeconds * 1000));
   for (const [key, pids] of pods) {
     out[`${key}.processes`] = pids.length;
-    out[`${key}.rssMiB`] = round(pids.reduce((t, p) => t + rss(p), 0) / 1048576, 0);
-    out[`${key}.cpuCores`] = round((pids.reduce((t, p) => t + ticks(p), 0) - before.get(key)!) / CLOCK_TICKS / windowSeconds, 3);
+    out[`${key}.rssMiB`] = round(pids.reduce((t, p) => t + rssBytes(p), 0) / 1048576, 0);
+    out[`${key}.cpuCores`] = round((pids.reduce((t, p) => t + cpuTicks(p), 0) - before.get(key)!) / CLOCK_TICKS / windowSeconds, 3);
   }
   // Prometheus's own view: series held, samples scraped per second.
   for (const cluster of spec.clusters) {
