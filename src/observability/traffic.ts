@@ -100,7 +100,9 @@ const byName = (samples: Sample[] | undefined) => {
 };
 
 export function buildTrafficReport(spec: MeshSpec, answers: ReadonlyMap<string, ClusterAnswers>, windowSeconds: number): TrafficReport {
-  const prometheus = prometheusLocation(spec).service;
+  const location = prometheusLocation(spec);
+  const prometheus = location.service;
+  const ownHostPrefix = `${location.service}.${location.namespace}.`;
   const flows: Flow[] = [];
   const federation: Flow[] = [];
   const gateways: GatewayIntake[] = [];
@@ -137,17 +139,19 @@ export function buildTrafficReport(spec: MeshSpec, answers: ReadonlyMap<string, 
         (own ? federation : flows).push(flow);
       }
     }
-    const services = [...m.gatewayConnections.entries()].map(([n, connections]) => ({ target: gatewayTarget(n), connections })).filter((s) => s.target !== undefined);
-    const isOwn = (host: string) => host.startsWith(`${prometheus}.${prometheusLocation(spec).namespace}.`);
-    const intake = [...m.gatewayConnections.keys()].filter((n) => { const t = gatewayTarget(n); return t !== undefined && !isOwn(t.host); });
-    const sum = (q: QueryName) => intake.reduce((t, n) => t + (m[q].get(n) ?? 0), 0);
+    // What came in for local services; Prometheus's own federation traffic is left out.
+    const intake = [...m.gatewayConnections.keys()].flatMap((name) => {
+      const target = gatewayTarget(name);
+      return target && !target.host.startsWith(ownHostPrefix) ? [{ name, ...target }] : [];
+    });
+    const sum = (q: QueryName) => intake.reduce((t, i) => t + (m[q].get(i.name) ?? 0), 0);
     gateways.push({
       cluster: from,
       connections: sum('gatewayConnections'),
       connectionsPerSecond: sum('gatewayConnectionRate'),
       bytesIn: sum('gatewayBytesIn'),
       bytesOut: sum('gatewayBytesOut'),
-      services: services.filter((s) => !isOwn(s.target!.host)).map((s) => ({ service: s.target!.host, port: s.target!.port, connections: s.connections })).sort((x, y) => x.service.localeCompare(y.service) || x.port - y.port),
+      services: intake.map((i) => ({ service: i.host, port: i.port, connections: m.gatewayConnections.get(i.name)! })).sort((x, y) => x.service.localeCompare(y.service) || x.port - y.port),
     });
   }
   return { windowSeconds, flows, gateways, federation };
