@@ -1,12 +1,11 @@
-// `ca init` and the CA step of render/apply: the CA directory beside the spec, created or kept.
-import { dirname, resolve } from 'node:path';
+// `ca init` (the one command that makes keys on request) and the local, read-only CA that render uses.
 import type { Reporter } from '../core/reporter.ts';
-import { ensurePki, type PkiBundle, type PkiChange, type Rotation } from '../pki/store.ts';
+import { pkiDirectory } from '../engine/mesh-ca.ts';
+import { isSignedBy, istioCacerts, type IstioCacerts } from '../pki/ca.ts';
+import { ensurePki, readPki, type PkiBundle, type PkiChange, type Rotation } from '../pki/store.ts';
 import type { DecodedSpec } from '../spec/decode.ts';
 
-export function pkiDirectory(decoded: DecodedSpec): string {
-  return resolve(dirname(decoded.file), decoded.document.spec.pki.directory);
-}
+export { pkiDirectory };
 
 export async function ensureCa(decoded: DecodedSpec, reporter: Reporter, rotate: Rotation = 'none'): Promise<{ directory: string; bundle: PkiBundle; changes: PkiChange[] }> {
   const { spec } = decoded.document;
@@ -24,4 +23,21 @@ export async function ensureCa(decoded: DecodedSpec, reporter: Reporter, rotate:
     if (change.action !== 'kept') reporter.report({ level: 'info', code: 'ca-changed', message: `CA ${change.what}: ${change.action}${change.reason ? ` (${change.reason})` : ''} in ${directory}` });
   }
   return { directory, bundle, changes };
+}
+
+/**
+ * The local CA as it is, for render: never created or changed. A cluster without a usable local
+ * intermediate (none, or not of the local root) gets no cacerts in the output; `missing` names them.
+ */
+export async function localCaBundle(decoded: DecodedSpec): Promise<{ directory: string; bundle: PkiBundle; missing: string[] }> {
+  const directory = pkiDirectory(decoded);
+  const names = decoded.document.spec.clusters.map((c) => c.name).sort();
+  const local = await readPki(directory, names);
+  const cacerts = new Map<string, IstioCacerts>();
+  const root = local?.rootCertPem;
+  for (const name of names) {
+    const intermediate = local?.intermediates.get(name);
+    if (root && intermediate && isSignedBy(intermediate.certPem, root)) cacerts.set(name, istioCacerts(intermediate, root));
+  }
+  return { directory, bundle: { ...(root ? { rootCertPem: root } : {}), cacerts }, missing: names.filter((n) => !cacerts.has(n)) };
 }

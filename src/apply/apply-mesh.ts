@@ -9,12 +9,13 @@ import type { Reporter } from '../core/reporter.ts';
 import { parse, stringify } from 'yaml';
 import { canonicalJson } from '../util/canonical-json.ts';
 import { fanOut, mapLimit, type ClusterOutcome } from '../core/fan-out.ts';
-import { ensureCa } from '../actions/ensure-ca.ts';
+import { meshCa, type MeshCaView } from '../engine/mesh-ca.ts';
 import { classifier, connectionView, openEngine, type EngineContext, type EngineOptions } from '../engine/context.ts';
 import { addressMap, knownGatewayAddresses, type GatewayAddress } from '../engine/gateway-addresses.ts';
 import { waitDeploymentReady, waitStatefulSetReady } from '../k8s/deployments.ts';
 import { objectRef, type KubeObject } from '../k8s/object.ts';
 import { applyChangeSet, planObjects, undesired, type ChangeSetEntry } from '../k8s/resource-manager.ts';
+import { fieldDifferences } from '../diff/field-diff.ts';
 import { istioChartsDir } from '../lab/upstream-sources.ts';
 import { MCS_CRD_NAMES, mcsCrds } from '../mcs/crds.ts';
 import { owned } from '../render/ownership.ts';
@@ -59,6 +60,8 @@ export interface ApplyResult {
   selected: string[];
   preflight: ClusterOutcome<{ kubernetesVersion: string }>[];
   gateways: GatewayAddress[];
+  /** Where the mesh's root and each cluster's intermediate came from (absent when preflight failed). */
+  ca?: MeshCaView;
   clusters: ClusterOutcome<ClusterApply>[];
   /** Seconds from start to end. */
   seconds: number;
@@ -82,15 +85,18 @@ export async function applyMesh(options: ApplyOptions, reporter: Reporter): Prom
   const say = (message: string) => reporter.report({ level: 'info', code: 'apply', message });
   const selectedNames = ctx.selected.map((c) => c.name);
   const preflightView = ctx.connections.map(connectionView);
+  let ca: MeshCaView | undefined;
   const result = (clusters: ClusterOutcome<ClusterApply>[], gateways: GatewayAddress[], ok: boolean): ApplyResult =>
-    ({ ok, dryRun, selected: selectedNames, preflight: preflightView, gateways, clusters, seconds: seconds(started) });
+    ({ ok, dryRun, selected: selectedNames, preflight: preflightView, gateways, ...(ca ? { ca } : {}), clusters, seconds: seconds(started) });
 
   // 1. Every selected cluster answers before anything changes anywhere. Peers may be down.
   if (ctx.connections.some((c) => !c.ok && selectedNames.includes(c.cluster))) return result([], [], false);
   for (const peer of ctx.connections.filter((c) => !c.ok)) {
     reporter.report({ level: 'warn', code: 'peer-unreachable', message: `${peer.cluster} is not reachable: it is left as it is, and routes to it keep its gateway's last-known address` });
   }
-  const { bundle } = await ensureCa(ctx.decoded, reporter);
+  // The CA is team state: the clusters' roots and intermediates unless the local directory says more (exit 2 on another root).
+  const { bundle, view } = await meshCa(ctx, { write: !dryRun }, reporter);
+  ca = view;
   const known = await knownGatewayAddresses(spec, ctx.connected);
   const addons = await loadRenderAddons(spec);
   for (const message of observabilityWarnings(spec)) reporter.report({ level: 'warn', code: 'observability-exposed', message });
@@ -198,7 +204,14 @@ async function helmReleases(ctx: EngineContext, options: ApplyOptions, cluster: 
       const chart = 'path' in release.chart ? [await resolveChartDirectory(options.file, release.chart.path)] : chartArgs(release.chart, (p) => p);
       await upgradeInstall(target, release, chart, { timeoutSeconds: timeout });
     }
-    changes.push({ ref, action: deployed ? 'configured' : 'created' });
+    // What an upgrade changes, as `eastwest diff` shows it: status, pinned chart version, values.
+    const wantVersion = 'path' in release.chart ? undefined : release.chart.version.replace(/^v/, '');
+    const fields = deployed ? [
+      ...(deployed.status !== 'deployed' ? [{ path: 'status', want: 'deployed', live: deployed.status }] : []),
+      ...(wantVersion !== undefined && deployed.chartVersion !== wantVersion ? [{ path: 'chart.version', want: wantVersion, live: deployed.chartVersion }] : []),
+      ...fieldDifferences(parse(stringify(release.values)), deployed.values, 'values'),
+    ] : [];
+    changes.push({ ref, action: deployed ? 'configured' : 'created', ...(fields.length ? { fields } : {}) });
   }
   return changes;
 }
@@ -224,15 +237,12 @@ async function absentMcsCrds(client: KubeClient, crds: KubeObject[] | EastwestEr
 /** The in-cluster sync controller's live input: its image and every peer's reader access. */
 export async function syncLiveInput(ctx: EngineContext, dryRun: boolean, reporter: Reporter): Promise<SyncLiveInput | undefined> {
   if (!ctx.spec.sync.inCluster) return undefined;
-  let image: string | undefined;
-  if (!dryRun && ctx.spec.profile === 'lab' && !ctx.spec.sync.image) {
-    // The lab's image of this checkout may be newer than what `lab up` loaded: built and loaded now, and
-    // the name of what was loaded is the one rendered (the checkout is hashed once).
-    const { ensureOwnImageInLab } = await import('../lab/lab-up.ts');
-    image = await ensureOwnImageInLab(reporter);
+  const image = syncImage(ctx.spec);
+  if (!image) {
+    // Real clusters: the spec's cross-field check asks for sync.image. The lab: `lab up` records the image it loaded.
+    if (ctx.spec.profile === 'lab') reporter.report({ level: 'warn', code: 'lab-image', message: 'the lab has not recorded its eastwest image (run `eastwest lab up`): the sync controller\'s access and Deployment are left as they are' });
+    return undefined;
   }
-  image ??= syncImage(ctx.spec);
-  if (!image) return undefined; // the spec's cross-field check asks for one
   const peers = await peerAccess(ctx, dryRun, reporter, syncReaderSource(ctx.spec.meshID));
   return { image, peers };
 }

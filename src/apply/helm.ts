@@ -8,10 +8,12 @@ import type { ChartRef, HelmRelease } from '../render/helm-releases.ts';
 import { canonicalJson } from '../util/canonical-json.ts';
 import { ClusterError } from '../k8s/cluster-error.ts';
 import { exec, ExecError } from '../util/exec.ts';
+import { kubeconfigEnv, type KubeconfigSource } from '../k8s/kubeconfig.ts';
 
 export interface HelmTarget {
   binary: string;
-  kubeconfig: string | undefined;
+  /** The kubeconfig files (kubectl's rules), passed to helm as KUBECONFIG so that a list merges the same way. */
+  kubeconfig: KubeconfigSource | undefined;
   context: string;
   /** Deadline of a query (list, get values); a helm that does not answer in time is killed. */
   timeoutMs?: number;
@@ -25,7 +27,7 @@ const QUERY_TIMEOUT_MS = 35_000;
 async function query(target: HelmTarget, args: string[]) {
   const timeoutMs = target.timeoutMs ?? QUERY_TIMEOUT_MS;
   try {
-    return await exec(target.binary, args, { timeoutMs });
+    return await exec(target.binary, args, { timeoutMs, env: helmEnv(target) });
   } catch (error) {
     if (error instanceof ExecError && error.timedOut) {
       throw new ClusterError(target.cluster ?? target.context, 'timeout', `unreachable (timeout after ${Math.round(timeoutMs / 1000)} s) during helm ${args[0]}`, 'is the API server up and answering? raise --request-timeout for a slow link, or leave the cluster out with --clusters', error);
@@ -34,7 +36,9 @@ async function query(target: HelmTarget, args: string[]) {
   }
 }
 
-const base = (t: HelmTarget) => [...(t.kubeconfig ? ['--kubeconfig', t.kubeconfig] : []), '--kube-context', t.context];
+const base = (t: HelmTarget) => ['--kube-context', t.context];
+/** helm's environment: KUBECONFIG is the list of files eastwest read (helm merges a list as kubectl does). */
+const helmEnv = (t: HelmTarget): NodeJS.ProcessEnv => (t.kubeconfig?.files.length ? { ...process.env, KUBECONFIG: kubeconfigEnv(t.kubeconfig) } : process.env);
 
 /** The chart argument(s) of `helm upgrade --install`. `lab://istio-charts` is resolved by the caller. */
 export function chartArgs(chart: ChartRef, resolveDirectory: (path: string) => string): string[] {
@@ -77,7 +81,7 @@ export async function upgradeInstall(target: HelmTarget, release: HelmRelease, c
     await exec(
       target.binary,
       ['upgrade', '--install', release.release, ...chart, ...base(target), '-n', release.namespace, '--create-namespace', '-f', valuesFile, '--wait', '--timeout', `${options.timeoutSeconds}s`, ...(options.dryRun ? ['--dry-run=server'] : [])],
-      { timeoutMs: killAfterMs },
+      { timeoutMs: killAfterMs, env: helmEnv(target) },
     );
   } catch (error) {
     if (error instanceof ExecError && error.timedOut) {
@@ -96,11 +100,11 @@ export async function upgradeInstall(target: HelmTarget, release: HelmRelease, c
  */
 export async function recoverPendingRelease(target: HelmTarget, release: string, namespace: string, status: string): Promise<'rolled back' | 'removed' | undefined> {
   if (status === 'pending-install') {
-    await exec(target.binary, ['uninstall', release, ...base(target), '-n', namespace, '--wait', '--timeout', '300s'], { timeoutMs: 6 * 60_000 });
+    await exec(target.binary, ['uninstall', release, ...base(target), '-n', namespace, '--wait', '--timeout', '300s'], { timeoutMs: 6 * 60_000, env: helmEnv(target) });
     return 'removed';
   }
   if (status === 'pending-upgrade' || status === 'pending-rollback') {
-    await exec(target.binary, ['rollback', release, ...base(target), '-n', namespace, '--wait', '--timeout', '300s'], { timeoutMs: 6 * 60_000 });
+    await exec(target.binary, ['rollback', release, ...base(target), '-n', namespace, '--wait', '--timeout', '300s'], { timeoutMs: 6 * 60_000, env: helmEnv(target) });
     return 'rolled back';
   }
   return undefined;

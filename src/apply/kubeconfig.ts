@@ -1,25 +1,8 @@
-// Which kubeconfig apply/verify use: --kubeconfig, else $KUBECONFIG, else ~/.kube/config; when the
-// spec's contexts are only in the lab's kubeconfig, that one (so the lab works without an export).
-import { existsSync, readFileSync } from 'node:fs';
-import { homedir } from 'node:os';
-import { join } from 'node:path';
-import { parse } from 'yaml';
+// Which kubeconfig files a command reads: kubectl's rules (src/k8s/kubeconfig.ts), plus the lab's
+// kubeconfig last when it alone has the spec's contexts (so the lab works without an export).
 import { LAB_KUBECONFIG } from '../lab/lab-state.ts';
+import { kubeconfigSource, type KubeconfigSource } from '../k8s/kubeconfig.ts';
 
-function contextsIn(path: string): string[] {
-  try {
-    const config = parse(readFileSync(path, 'utf8')) as { contexts?: { name: string }[] };
-    return (config.contexts ?? []).map((c) => c.name);
-  } catch {
-    return [];
-  }
-}
-
-export function resolveKubeconfig(contexts: readonly string[], flag?: string, env: NodeJS.ProcessEnv = process.env): string | undefined {
-  if (flag) return flag;
-  const candidates = [...(env.KUBECONFIG ? env.KUBECONFIG.split(':') : []), join(homedir(), '.kube', 'config')].filter((p) => existsSync(p));
-  const first = candidates.find((p) => contexts.every((c) => contextsIn(p).includes(c)));
-  if (first) return first;
-  if (existsSync(LAB_KUBECONFIG) && contexts.every((c) => contextsIn(LAB_KUBECONFIG).includes(c))) return LAB_KUBECONFIG;
-  return candidates[0];
+export function resolveKubeconfig(contexts: readonly string[], flag?: string, env: NodeJS.ProcessEnv = process.env): KubeconfigSource {
+  return kubeconfigSource({ flag, env, contexts, fallback: LAB_KUBECONFIG });
 }

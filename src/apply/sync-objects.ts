@@ -3,7 +3,7 @@
 // peer whose token cannot be read now leaves both as they are. The lab builds the controller's image.
 import { createHash } from 'node:crypto';
 import { objectRef, type KubeObject } from '../k8s/object.ts';
-import { eastwestImage } from '../lab/images/eastwest-image.ts';
+import { readLabEastwestImage } from '../lab/lab-state.ts';
 import { owned } from '../render/ownership.ts';
 import { SYNC_ACCESS_SECRET, SYNC_CONTROLLER, SYNC_NAMESPACE, controllerSpecYaml, syncAccessSecret, syncControllerDeployment, syncNamespace, syncReaderObjects, type PeerReadAccess } from '../render/sync-controller.ts';
 import type { ClusterSpec, MeshSpec } from '../spec/schema.ts';
@@ -18,8 +18,9 @@ export function syncReaderSource(meshID: string): ReaderTokenSource {
   return { secret: owned(meshID, token!), prerequisites: [owned(meshID, syncNamespace()), owned(meshID, account!)] };
 }
 
+/** The controller's image: the spec's, or in the lab the one `lab up` loaded (lab state, not this install's files). */
 export function syncImage(spec: MeshSpec): string | undefined {
-  return spec.sync.image ?? (spec.profile === 'lab' ? eastwestImage() : undefined);
+  return spec.sync.image ?? (spec.profile === 'lab' ? readLabEastwestImage() : undefined);
 }
 
 export interface SyncLiveInput {

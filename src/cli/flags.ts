@@ -54,3 +54,12 @@ export const labClustersFlag = (value: string) =>
 
 /** A subset of the spec's clusters; checked against the spec once it is loaded (see selectClusters). */
 export const clusterSubsetFlag = (value: string) => parseClusterList('--clusters', value, { max: 64 });
+
+/** `--context <cluster>=<context>`, repeatable: this run's kubeconfig context for a cluster of the spec. */
+export function contextOverrideFlag(value: string, previous: Record<string, string> = {}): Record<string, string> {
+  const match = /^([^=\s]+)=(\S+)$/.exec(value.trim());
+  if (!match) throw new InvalidArgumentError(`--context expects <cluster>=<context>, got "${value}" (e.g. --context us=prod-us-east-1)`);
+  const [, cluster, context] = match as unknown as [string, string, string];
+  if (cluster in previous && previous[cluster] !== context) throw new InvalidArgumentError(`--context names cluster "${cluster}" twice (${previous[cluster]} and ${context}); once per cluster`);
+  return { ...previous, [cluster]: context };
+}

@@ -1,16 +1,19 @@
 // eastwest's command line: parse, call one core function per command, render its result.
 import { Command, CommanderError } from 'commander';
 import { EXIT, EastwestError, InputError, formatProblem } from '../core/errors.ts';
-import { processIo, type Io } from './output.ts';
+import { makeStyle, processIo, type Io } from './output.ts';
 import { registerApplyCommand } from './commands/apply.ts';
 import { registerCaCommand } from './commands/ca.ts';
+import { registerCompletionCommand } from './commands/completion.ts';
 import { registerDiffCommand } from './commands/diff.ts';
 import { registerImportValuesCommand } from './commands/import-values.ts';
+import { registerInitCommand } from './commands/init.ts';
 import { registerLabCommand } from './commands/lab.ts';
 import { registerRenderCommand } from './commands/render.ts';
 import { registerSchemaCommand } from './commands/schema.ts';
 import { registerValidateCommand } from './commands/validate.ts';
 import { registerVerifyCommand } from './commands/verify.ts';
+import { registerStatusCommand } from './commands/status.ts';
 import { registerSyncCommand } from './commands/sync.ts';
 import { registerTrafficCommand } from './commands/traffic.ts';
 
@@ -26,10 +29,15 @@ export function buildProgram(io: Io): Command {
     .description('One Istio mesh across clusters in different regions and networks, from one spec file.')
     .version('0.1.0')
     .showHelpAfterError('(run with --help for usage)')
-    .addHelpText('after', `${EXIT_CODES_HELP}\n\nStart with:\n  eastwest validate -f examples/training-mesh.yaml\n  eastwest render -f examples/training-mesh.yaml -o out/`)
+    .addHelpText('after', `${EXIT_CODES_HELP}\n\nStart with:\n  eastwest init --context us=prod-us-east-1 --context eu=prod-eu-west-1   # writes mesh.yaml\n  eastwest validate -f mesh.yaml\n  eastwest render -f mesh.yaml -o out/`)
     .option('--debug', 'show stack traces of unexpected errors')
+    .option('--no-color', 'no colour in the output (also when NO_COLOR is set); glyphs and colour appear only on a terminal anyway')
+    .hook('preAction', (root) => {
+      if (root.opts().color === false && io.style.color) io.style = makeStyle({ terminal: true, color: false });
+    })
     .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) })
     .exitOverride();
+  registerInitCommand(program, io);
   registerValidateCommand(program, io);
   registerRenderCommand(program, io);
   registerCaCommand(program, io);
@@ -39,8 +47,10 @@ export function buildProgram(io: Io): Command {
   registerApplyCommand(program, io);
   registerVerifyCommand(program, io);
   registerDiffCommand(program, io);
+  registerStatusCommand(program, io);
   registerSyncCommand(program, io);
   registerTrafficCommand(program, io);
+  registerCompletionCommand(program, io);
   return program;
 }
 

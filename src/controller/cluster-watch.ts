@@ -4,6 +4,7 @@
 // heartbeat with the request deadline.
 // A cluster whose API stops answering is stale — its last-known exports stay routed elsewhere — and
 // when it answers again its informers start over from a fresh list, so what changed meanwhile converges.
+import type { KubeconfigSource } from '../k8s/kubeconfig.ts';
 import { CoreV1Api, CustomObjectsApi, DiscoveryV1Api, makeInformer, type Informer, type KubernetesObject, type ObjectCache, type V1EndpointSlice, type V1Service, VersionApi } from '@kubernetes/client-node';
 import type { Reporter } from '../core/reporter.ts';
 import { connect } from '../engine/context.ts';
@@ -37,10 +38,10 @@ export class ClusterWatch {
   private lastGateway: string | undefined;
   private readonly onChange: () => void;
   private readonly reporter: Reporter;
-  private readonly kubeconfig: string | undefined;
+  private readonly kubeconfig: KubeconfigSource | undefined;
   private readonly requestTimeoutSeconds: number;
 
-  constructor(cluster: ClusterSpec, options: { kubeconfig: string | undefined; requestTimeoutSeconds: number; onChange: () => void; reporter: Reporter }) {
+  constructor(cluster: ClusterSpec, options: { kubeconfig: KubeconfigSource | undefined; requestTimeoutSeconds: number; onChange: () => void; reporter: Reporter }) {
     this.cluster = cluster;
     this.kubeconfig = options.kubeconfig;
     this.requestTimeoutSeconds = options.requestTimeoutSeconds;

@@ -6,7 +6,7 @@
 import { loadRenderAddons } from '../engine/render-addons.ts';
 import { createHash } from 'node:crypto';
 import type { Reporter } from '../core/reporter.ts';
-import { ensureCa } from '../actions/ensure-ca.ts';
+import { meshCa } from '../engine/mesh-ca.ts';
 import { fanOut, mapLimit, type ClusterOutcome } from '../core/fan-out.ts';
 import { deployedRelease } from '../apply/helm.ts';
 import { meshObjects, REMOTE_SECRET_PREFIX } from '../apply/mesh-objects.ts';
@@ -16,7 +16,7 @@ import { grafanaAdminRef, grafanaOn } from '../apply/grafana-admin.ts';
 import { SYNC_LIVE_REFS, syncLiveObjectsKept } from '../apply/sync-objects.ts';
 import { MCS_CRD_NAMES, mcsCrds } from '../mcs/crds.ts';
 import { ownedObjects, ownedSelector } from '../apply/prune.ts';
-import { classifier, openEngine, type EngineOptions } from '../engine/context.ts';
+import { classifier, openEngine, type EngineContext, type EngineOptions } from '../engine/context.ts';
 import { addressMap, knownGatewayAddresses, type GatewayAddress } from '../engine/gateway-addresses.ts';
 import { objectRef, type KubeObject } from '../k8s/object.ts';
 import { planObjects, undesired } from '../k8s/resource-manager.ts';
@@ -57,10 +57,15 @@ export interface DiffOptions extends EngineOptions {
 }
 
 export async function diffMesh(options: DiffOptions, reporter: Reporter): Promise<DiffResult> {
+  return diffWith(await openEngine({ ...options, connectPeers: true }), options, reporter);
+}
+
+/** diff over an engine already connected (every cluster of the spec, selected first). */
+export async function diffWith(ctx: EngineContext, options: { helm: string }, reporter: Reporter): Promise<DiffResult> {
   const started = Date.now();
-  const ctx = await openEngine({ ...options, connectPeers: true });
   const { spec } = ctx;
-  const { bundle } = await ensureCa(ctx.decoded, reporter);
+  // Read-only: the CA as the clusters hold it (and the local directory, when there is one); nothing is created.
+  const { bundle } = await meshCa(ctx, { write: false }, reporter);
   const gateways = await knownGatewayAddresses(spec, ctx.connected);
   for (const g of gateways.filter((g) => g.source === 'last-known')) {
     reporter.report({ level: 'info', code: 'last-known-address', message: `${g.cluster} is unreachable: its east-west gateway's last-known address ${g.address} is used` });

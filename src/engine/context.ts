@@ -7,6 +7,7 @@ import { fanOut, type ClusterOutcome } from '../core/fan-out.ts';
 import { clusterError, ClusterError } from '../k8s/cluster-error.ts';
 import { DEFAULT_REQUEST_TIMEOUT_SECONDS, KubeClient, loadKubeConfig } from '../k8s/client.ts';
 import { resolveKubeconfig } from '../apply/kubeconfig.ts';
+import { checkContexts, type KubeconfigSource } from '../k8s/kubeconfig.ts';
 import type { DecodedSpec } from '../spec/decode.ts';
 import { loadMeshSpec } from '../spec/load-file.ts';
 import type { ClusterSpec, MeshSpec } from '../spec/schema.ts';
@@ -17,11 +18,15 @@ export const SUPPORTED_KUBERNETES = { minMinor: 30, maxMinor: 36 } as const;
 export interface EngineOptions {
   file: string;
   kubeconfig?: string | undefined;
+  /** Per-cluster context overrides for this run (`--context us=prod-us-east-1`). */
+  contexts?: Readonly<Record<string, string>> | undefined;
   requestTimeoutSeconds?: number | undefined;
   /** Act on these clusters only (the others are peers: read when reachable, never written). */
   clusters?: readonly string[] | undefined;
   /** Also connect to the peers (not selected) to read their gateway addresses. */
   connectPeers?: boolean;
+  /** `admin` (default): the user must be allowed everything (apply's access review); `read`: only get/list. */
+  access?: 'admin' | 'read';
 }
 
 export interface Connection {
@@ -33,7 +38,8 @@ export interface Connection {
 export interface EngineContext {
   decoded: DecodedSpec;
   spec: MeshSpec;
-  kubeconfig: string | undefined;
+  /** The kubeconfig files read (kubectl's rules). */
+  kubeconfig: KubeconfigSource;
   requestTimeoutSeconds: number;
   /** The clusters this command acts on (all, unless limited). */
   selected: ClusterSpec[];
@@ -56,12 +62,28 @@ export function selectClusters(spec: MeshSpec, names: readonly string[] | undefi
   return spec.clusters.filter((c) => names.includes(c.name));
 }
 
-/** Connects to one cluster: a supported Kubernetes and rights to manage every resource. */
+/**
+ * The spec with this run's context overrides (`--context us=prod-us-east-1`): every cluster named must
+ * be in the spec (exit 2 otherwise). The spec file is not changed.
+ */
+export function withContexts(spec: MeshSpec, overrides: Readonly<Record<string, string>> | undefined): MeshSpec {
+  if (!overrides || Object.keys(overrides).length === 0) return spec;
+  const known = spec.clusters.map((c) => c.name);
+  const unknown = Object.keys(overrides).filter((n) => !known.includes(n));
+  if (unknown.length) {
+    throw new InputError('--context names a cluster not in the spec', unknown.map((n) => {
+      const suggestion = closest(n, known);
+      return { path: '--context', message: `"${n}" is not a cluster of mesh ${spec.meshID}`, hint: `${suggestion ? `did you mean "${suggestion}"? ` : ''}the form is <cluster>=<context>; clusters: ${known.join(', ')}` };
+    }));
+  }
+  return { ...spec, clusters: spec.clusters.map((c) => (overrides[c.name] ? { ...c, context: overrides[c.name]! } : c)) };
+}
+
 /**
  * One connection with the request deadline: the version is checked and, unless `admin` is false (the sync
  * controller reads and writes only what its roles allow), that the user may manage everything.
  */
-export async function connect(cluster: ClusterSpec, kubeconfig: string | undefined, requestTimeoutSeconds: number, options: { admin?: boolean } = {}): Promise<Connection> {
+export async function connect(cluster: ClusterSpec, kubeconfig: string | KubeconfigSource | undefined, requestTimeoutSeconds: number, options: { admin?: boolean } = {}): Promise<Connection> {
   const config = loadKubeConfig(cluster.context, kubeconfig, requestTimeoutSeconds);
   const client = new KubeClient(config, { cluster: cluster.name });
   const version = await client.call('version', () => config.makeApiClient(VersionApi).getCode());
@@ -82,12 +104,14 @@ export const classifier = (requestTimeoutSeconds: number) => (cluster: string, e
 
 export async function openEngine(options: EngineOptions): Promise<EngineContext> {
   const decoded = await loadMeshSpec(options.file);
-  const spec = decoded.document.spec;
+  const spec = withContexts(decoded.document.spec, options.contexts);
   const selected = selectClusters(spec, options.clusters);
   const requestTimeoutSeconds = options.requestTimeoutSeconds ?? DEFAULT_REQUEST_TIMEOUT_SECONDS;
   const kubeconfig = resolveKubeconfig(spec.clusters.map((c) => c.context), options.kubeconfig);
+  // A context that no kubeconfig file defines is bad input, found before any cluster is contacted.
+  checkContexts(options.connectPeers ? spec.clusters : selected, kubeconfig);
   const targets = options.connectPeers ? [...selected, ...spec.clusters.filter((c) => !selected.includes(c))] : selected;
-  const connections = await fanOut(targets, 'connect', (c) => connect(c, kubeconfig, requestTimeoutSeconds), classifier(requestTimeoutSeconds));
+  const connections = await fanOut(targets, 'connect', (c) => connect(c, kubeconfig, requestTimeoutSeconds, { admin: options.access !== 'read' }), classifier(requestTimeoutSeconds));
   const connected = new Map(connections.flatMap((c) => (c.ok ? [[c.cluster, c.value] as [string, Connection]] : [])));
   return { decoded, spec, kubeconfig, requestTimeoutSeconds, selected, connections, connected };
 }

@@ -6,6 +6,7 @@ import { FIELD_MANAGER } from '../render/ownership.ts';
 import { canonicalJson } from '../util/canonical-json.ts';
 import { clusterError, httpStatusOf } from './cluster-error.ts';
 import type { KubeObject } from './object.ts';
+import { describeSource, kubeconfigSource, loadMerged, type KubeconfigSource } from './kubeconfig.ts';
 
 export type ApplyAction = 'created' | 'configured' | 'unchanged';
 
@@ -41,22 +42,16 @@ export class DeadlineKubeConfig extends KubeConfig {
   }
 }
 
-export function loadKubeConfig(context: string, kubeconfigPath?: string, requestTimeoutSeconds = DEFAULT_REQUEST_TIMEOUT_SECONDS): DeadlineKubeConfig {
+/** One context of the merged kubeconfig (a path, or the files kubectl's rules chose), with the request deadline. */
+export function loadKubeConfig(context: string, kubeconfig?: string | KubeconfigSource, requestTimeoutSeconds = DEFAULT_REQUEST_TIMEOUT_SECONDS): DeadlineKubeConfig {
+  const source = typeof kubeconfig === 'string' ? { files: [kubeconfig], from: '--kubeconfig' } : (kubeconfig ?? kubeconfigSource());
   const kc = new DeadlineKubeConfig();
   kc.requestTimeoutMs = Math.round(requestTimeoutSeconds * 1000);
-  try {
-    if (kubeconfigPath) kc.loadFromFile(kubeconfigPath);
-    else kc.loadFromDefault();
-  } catch (error) {
-    // Never the parser's full message: it quotes the lines around the error, which may hold a token or key.
-    const e = error as { code?: string; name?: string; reason?: string; mark?: { line: number; column: number } };
-    const why = e.code ?? (e.name === 'YAMLException' ? `not valid YAML (${e.reason ?? 'syntax error'}${e.mark ? ` at line ${e.mark.line + 1}, column ${e.mark.column + 1}` : ''})` : 'not a valid kubeconfig');
-    throw new EastwestError('kubeconfig-unreadable', `cannot read the kubeconfig${kubeconfigPath ? ` ${kubeconfigPath}` : ''}: ${why}`, { exitCode: EXIT.badInput, hint: 'pass --kubeconfig <file>, or set KUBECONFIG' });
-  }
+  loadMerged(source, kc);
   if (!kc.getContextObject(context)) {
-    throw new EastwestError('context-missing', `context "${context}" is not in the kubeconfig${kubeconfigPath ? ` ${kubeconfigPath}` : ''} (known: ${kc.getContexts().map((c) => c.name).join(', ') || 'none'})`, {
+    throw new EastwestError('context-missing', `context "${context}" is in no kubeconfig file read: ${describeSource(source)}${kc.getContexts().length ? ` (contexts there: ${kc.getContexts().map((c) => c.name).join(', ')})` : ''}`, {
       exitCode: EXIT.badInput,
-      hint: 'pass --kubeconfig, or set KUBECONFIG; for the lab run `eastwest lab up` first',
+      hint: 'pass --kubeconfig, set KUBECONFIG (a list of files is merged), or --context <cluster>=<context>; for the lab run `eastwest lab up` first',
     });
   }
   kc.setCurrentContext(context);

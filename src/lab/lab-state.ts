@@ -1,6 +1,6 @@
 // What of the lab is on this machine now, read from the system itself (namespaces, links, cgroups,
 // node directories, supervisor PIDs) — so a lab whose session was killed is recognised too.
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { labCgroups, pidsIn } from './cgroups.ts';
 import { labNetworkState } from './host-network.ts';
@@ -31,6 +31,24 @@ export interface LabState {
 }
 
 export const LAB_KUBECONFIG = join(LAB_STATE_ROOT, 'kubeconfig');
+/** The name of eastwest's own image (the in-cluster sync controller) that `lab up` last loaded into the nodes. */
+export const LAB_EASTWEST_IMAGE_FILE = join(LAB_STATE_ROOT, 'eastwest-image');
+
+/**
+ * The lab's image of eastwest: part of the lab (built and loaded by `lab up` from the eastwest that ran
+ * it), so that what apply and diff want does not depend on where the eastwest running them is installed.
+ */
+export function readLabEastwestImage(): string | undefined {
+  try {
+    return readFileSync(LAB_EASTWEST_IMAGE_FILE, 'utf8').trim() || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export function recordLabEastwestImage(image: string): void {
+  writeFileSync(LAB_EASTWEST_IMAGE_FILE, `${image}\n`);
+}
 
 export function isOurSupervisor(pid: number): boolean {
   try {

@@ -10,13 +10,13 @@ import type { Reporter } from '../core/reporter.ts';
 import { KubeClient, loadKubeConfig } from '../k8s/client.ts';
 import { exec } from '../util/exec.ts';
 import { pollUntil } from '../util/poll.ts';
-import { buildLabComponents, buildOwnImage, type LabComponents } from './build/build-all.ts';
+import { buildLabComponents, type LabComponents } from './build/build-all.ts';
 import { ensureHostPackages } from './build/host-packages.ts';
 import { readLabVersions } from './versions.ts';
 import { coreDnsObjects } from './cluster-addons.ts';
 import { addLoadBalancerRoutes, createBridge, createNodeNetwork } from './host-network.ts';
 import { HOST_MOUNTPOINTS_FILE, labDown } from './lab-down.ts';
-import { LAB_KUBECONFIG, readLabState, readNodeStates, type LabState } from './lab-state.ts';
+import { LAB_KUBECONFIG, readLabState, readNodeStates, recordLabEastwestImage, type LabState } from './lab-state.ts';
 import { labClusters, labPlan, type LabNodePlan, type LabPlan } from './plan.ts';
 import { CONTAINERD_SOCKET } from './node/config-files.ts';
 import { LAB_STATE_ROOT, nodeBinds, nodeDir } from './node/node-layout.ts';
@@ -113,18 +113,6 @@ export async function loadMissingImages(clusters: readonly string[], archive: st
   return loaded;
 }
 
-/**
- * For `apply` of a lab-profile spec: eastwest's own image as this checkout is now, built if needed and
- * loaded into the running lab's nodes that lack it (the project may have changed since `lab up`).
- */
-export async function ensureOwnImageInLab(reporter: Reporter): Promise<string | undefined> {
-  const state = await readLabState();
-  if (!state.running) return undefined;
-  const { archive, image } = await buildOwnImage(reporter);
-  const loaded = await loadMissingImages(state.nodes.map((n) => n.cluster), archive, [image]);
-  if (loaded) reporter.report({ level: 'info', code: 'lab-image', message: `loaded ${image} into ${loaded} lab node(s)` });
-  return image;
-}
 
 export async function labUp(options: LabUpOptions, reporter: Reporter): Promise<LabUpResult> {
   if (process.getuid?.() !== 0) throw new EastwestError('lab-needs-root', 'the lab needs root (network namespaces, mounts, cgroups)', { exitCode: EXIT.badInput });
@@ -139,6 +127,7 @@ export async function labUp(options: LabUpOptions, reporter: Reporter): Promise<
     const components = await buildLabComponents(reporter);
     let loaded = 0;
     for (const [i, archive] of components.imagesArchives.entries()) loaded += await loadMissingImages(plan.nodes.map((n) => n.cluster), archive, components.archiveImages[i]!);
+    recordLabEastwestImage(components.ownImage);
     reporter.report({ level: 'info', code: 'lab-running', message: `the lab is already running (${wanted}); ${loaded ? `loaded ${loaded} new image archive(s)` : 'nothing to do'}` });
     return { alreadyRunning: true, clearedStale: false, kubeconfig: LAB_KUBECONFIG, contexts: plan.nodes.map((n) => n.context), steps: [] };
   }
@@ -185,6 +174,7 @@ export async function labUp(options: LabUpOptions, reporter: Reporter): Promise<
           await inNode(node.cluster, 'ctr', ['--address', CONTAINERD_SOCKET, '-n', 'k8s.io', 'images', 'import', '--all-platforms', archive], 20 * 60_000);
         }
       }));
+      recordLabEastwestImage(components!.ownImage);
     } },
     { name: 'nodes ready', run: async () => {
       for (const node of plan.nodes) clients.set(node.cluster, new KubeClient(loadKubeConfig(node.context, LAB_KUBECONFIG)));

@@ -3,6 +3,7 @@
 import { fanOut, mapLimit, type ClusterOutcome } from '../core/fan-out.ts';
 import { classifier, connect, selectClusters } from '../engine/context.ts';
 import { resolveKubeconfig } from '../apply/kubeconfig.ts';
+import { checkContexts } from '../k8s/kubeconfig.ts';
 import { DEFAULT_REQUEST_TIMEOUT_SECONDS } from '../k8s/client.ts';
 import { loadMeshSpec } from '../spec/load-file.ts';
 import type { MeshSpec } from '../spec/schema.ts';
@@ -35,6 +36,7 @@ export async function trafficOf(spec: MeshSpec, options: Omit<TrafficOptions, 'f
   const selected = selectClusters(spec, options.clusters);
   const timeout = options.requestTimeoutSeconds ?? DEFAULT_REQUEST_TIMEOUT_SECONDS;
   const kubeconfig = resolveKubeconfig(spec.clusters.map((c) => c.context), options.kubeconfig);
+  checkContexts(selected, kubeconfig);
   const answers = new Map<string, ClusterAnswers>();
   const clusters = await fanOut(selected, 'traffic', async (cluster) => {
     const { client } = await connect(cluster, kubeconfig, timeout, { admin: false });

@@ -4,6 +4,7 @@ import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createIntermediateCa, createRootCa, isSignedBy, istioCacerts, type CaMaterial, type IstioCacerts, type KeyAlgorithm } from './ca.ts';
 import { EastwestError, EXIT } from '../core/errors.ts';
+import type { LocalCa } from './trust-plan.ts';
 
 export type Rotation = 'none' | 'intermediates' | 'all';
 
@@ -23,9 +24,9 @@ export interface PkiChange {
   reason?: string;
 }
 
-/** What rendering needs: public root and per-cluster cacerts. The root key is not part of it. */
+/** What rendering needs: public root and per-cluster cacerts (a cluster without is rendered without). The root key is not part of it. */
 export interface PkiBundle {
-  rootCertPem: string;
+  rootCertPem?: string;
   cacerts: ReadonlyMap<string, IstioCacerts>;
 }
 
@@ -47,15 +48,44 @@ async function writeKeyFile(path: string, pem: string): Promise<void> {
   await chmod(path, 0o600); // writeFile's mode applies only to new files
 }
 
-function algorithmOfKey(pem: string): KeyAlgorithm {
+export function algorithmOfKey(pem: string): KeyAlgorithm {
   const key = createPrivateKey(pem);
   if (key.asymmetricKeyType === 'rsa') return 'RSA-4096';
   if (key.asymmetricKeyType === 'ec') return 'ECDSA-P256';
   throw new EastwestError('pki-key-type', `unsupported CA key type ${key.asymmetricKeyType}`, { exitCode: EXIT.badInput, hint: 'eastwest makes RSA-4096 or ECDSA-P256 keys: move the CA directory aside and run `eastwest ca init` again' });
 }
 
+/** Reads the CA directory as it is, creating nothing; undefined when it holds no CA at all. */
+export async function readPki(directory: string, clusters: readonly string[]): Promise<LocalCa | undefined> {
+  const rootCertPem = await readIfExists(join(directory, ROOT_CERT));
+  const rootKeyPem = await readIfExists(join(directory, ROOT_KEY));
+  const intermediates = new Map<string, CaMaterial>();
+  for (const cluster of clusters) {
+    const certPem = await readIfExists(join(clusterDir(directory, cluster), 'ca-cert.pem'));
+    const keyPem = await readIfExists(join(clusterDir(directory, cluster), 'ca-key.pem'));
+    if (certPem !== undefined && keyPem !== undefined) intermediates.set(cluster, { certPem, keyPem });
+  }
+  if (rootCertPem === undefined && intermediates.size === 0) return undefined;
+  return { directory, intermediates, ...(rootCertPem !== undefined ? { rootCertPem } : {}), ...(rootKeyPem !== undefined ? { rootKeyPem } : {}) };
+}
+
+/** Writes one cluster's new intermediate into the CA directory (key 0600). */
+export async function writeIntermediate(directory: string, cluster: string, material: CaMaterial): Promise<void> {
+  const dir = clusterDir(directory, cluster);
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  await writeFile(join(dir, 'ca-cert.pem'), material.certPem);
+  await writeKeyFile(join(dir, 'ca-key.pem'), material.keyPem);
+}
+
+/** Writes a new root into a CA directory that has none (key 0600). */
+export async function writeRoot(directory: string, material: CaMaterial): Promise<void> {
+  await mkdir(directory, { recursive: true, mode: 0o700 });
+  await writeFile(join(directory, ROOT_CERT), material.certPem);
+  await writeKeyFile(join(directory, ROOT_KEY), material.keyPem);
+}
+
 /** Creates what is missing, keeps what is there and still valid, rotates on request. */
-export async function ensurePki(options: PkiOptions): Promise<{ bundle: PkiBundle; changes: PkiChange[] }> {
+export async function ensurePki(options: PkiOptions): Promise<{ bundle: PkiBundle & { rootCertPem: string }; changes: PkiChange[] }> {
   const rotate = options.rotate ?? 'none';
   const changes: PkiChange[] = [];
   await mkdir(options.directory, { recursive: true, mode: 0o700 });
@@ -65,8 +95,7 @@ export async function ensurePki(options: PkiOptions): Promise<{ bundle: PkiBundl
   let rootChanged = false;
   if (rootCertPem === undefined || rootKeyPem === undefined || rotate === 'all') {
     const root = await createRootCa({ keyAlgorithm: options.keyAlgorithm, validityDays: options.rootValidityDays, organization: options.organization });
-    await writeFile(join(options.directory, ROOT_CERT), root.certPem);
-    await writeKeyFile(join(options.directory, ROOT_KEY), root.keyPem);
+    await writeRoot(options.directory, root);
     changes.push({ what: 'root', action: rootCertPem === undefined ? 'created' : 'rotated' });
     rootCertPem = root.certPem;
     rootKeyPem = root.keyPem;
@@ -98,9 +127,7 @@ export async function ensurePki(options: PkiOptions): Promise<{ bundle: PkiBundl
         organization: options.organization,
         cluster,
       });
-      await mkdir(dir, { recursive: true, mode: 0o700 });
-      await writeFile(certPath, intermediate.certPem);
-      await writeKeyFile(keyPath, intermediate.keyPem);
+      await writeIntermediate(options.directory, cluster, intermediate);
       changes.push({ what: `intermediate/${cluster}`, action: certPem === undefined ? 'created' : 'rotated', ...(reason ? { reason } : {}) });
     } else {
       changes.push({ what: `intermediate/${cluster}`, action: 'kept' });

@@ -30,6 +30,8 @@ export interface RenderedCluster {
   postInstall: StagedObject[];
   /** Objects whose remote gateway address is left to apply. */
   pending: PendingAddress[];
+  /** True when no CA material was given for this cluster: its `cacerts` is not rendered (apply takes it from the cluster or issues it). */
+  cacertsMissing: boolean;
 }
 
 export interface RenderInput {
@@ -67,8 +69,8 @@ function staged(meshID: string, stage: Stage, objects: KubeObject[]): StagedObje
 
 export function renderCluster(input: RenderInput, cluster: ClusterSpec): RenderedCluster {
   const { spec, pki } = input;
+  // Without CA material (no local CA: a teammate's clone, a CI runner) cacerts is left out, never made up.
   const cacerts = pki.cacerts.get(cluster.name);
-  if (!cacerts) throw new EastwestError('pki-missing-cluster', `no CA material for cluster ${cluster.name}`, { hint: 'run `eastwest ca init -f <spec>` to make the intermediate of a new cluster' });
   const addresses = input.gatewayAddresses ?? new Map<string, string>();
   const federation = { objects: [] as KubeObject[], pending: [] as PendingAddress[] };
   if (spec.federation.mode === 'service-entry') {
@@ -97,7 +99,7 @@ export function renderCluster(input: RenderInput, cluster: ClusterSpec): Rendere
     releases: helmReleases(spec, cluster),
     preInstall: sortStaged([
       ...staged(spec.meshID, 'namespaces', [istioSystemNamespace(cluster), ...observability.pre.filter((o) => o.kind === 'Namespace')]),
-      ...staged(spec.meshID, 'secrets', [cacertsSecret(cacerts), ...observability.pre.filter((o) => o.kind !== 'Namespace')]),
+      ...staged(spec.meshID, 'secrets', [...(cacerts ? [cacertsSecret(cacerts)] : []), ...observability.pre.filter((o) => o.kind !== 'Namespace')]),
     ]),
     postInstall: sortStaged([
       ...staged(spec.meshID, 'namespaces', [...serviceNamespaces(spec), ...sync.namespaces]),
@@ -113,6 +115,7 @@ export function renderCluster(input: RenderInput, cluster: ClusterSpec): Rendere
       ]),
     ]),
     pending: federation.pending,
+    cacertsMissing: !cacerts,
   };
 }
 

@@ -1,8 +1,10 @@
 // Strict decoding of a mesh spec: YAML with positions → zod → every problem with file:line:col and a hint.
-import { LineCounter, parseDocument } from 'yaml';
+import { LineCounter, isScalar, parseDocument, type Document } from 'yaml';
 import type { z } from 'zod';
 import { InputError, type Problem } from '../core/errors.ts';
-import { API_VERSION, KIND, meshDocumentSchema, type MeshDocument } from './schema.ts';
+import { API_VERSION, KIND, meshDocumentSchema, type MeshDocument, type MeshSpec } from './schema.ts';
+import { LAB_ISTIO_CHARTS, istioVersionProblems } from './istio-version.ts';
+import { readLabVersions } from '../lab/versions.ts';
 import { formatPath, placeOf } from './yaml-positions.ts';
 import { closest } from '../util/closest.ts';
 
@@ -12,8 +14,28 @@ export interface DecodedSpec {
   file: string;
 }
 
-/** Decodes spec text. Pure: no file system. Throws InputError with all problems found. */
-export function decodeMeshSpec(text: string, file: string): DecodedSpec {
+export interface DecodeOptions {
+  /**
+   * The Istio versions the spec's chart source has, when they are known without asking it (undefined: not
+   * known here; apply's preflight asks the source). Default: the lab's pinned release for the lab's charts.
+   */
+  istioVersions?: (spec: Pick<MeshSpec, 'istio'>) => readonly string[] | undefined;
+}
+
+let labRelease: string[] | undefined;
+/** The lab builds Istio's charts from one pinned release (lab/versions.json), read once. */
+export function offlineIstioVersions(spec: Pick<MeshSpec, 'istio'>): readonly string[] | undefined {
+  if (!spec.istio.charts.directory?.startsWith(LAB_ISTIO_CHARTS)) return undefined;
+  try {
+    labRelease ??= [readLabVersions().istio.release];
+  } catch {
+    return undefined; // not shipped alongside (e.g. a copy of the sources without lab/): nothing to check against
+  }
+  return labRelease;
+}
+
+/** Decodes spec text. Pure but for the lab's pinned versions file (see DecodeOptions). Throws InputError with all problems found. */
+export function decodeMeshSpec(text: string, file: string, options: DecodeOptions = {}): DecodedSpec {
   const counter = new LineCounter();
   const doc = parseDocument(text, { lineCounter: counter, prettyErrors: false, uniqueKeys: true });
   if (doc.errors.length > 0) {
@@ -25,11 +47,17 @@ export function decodeMeshSpec(text: string, file: string): DecodedSpec {
   }
   const data: unknown = doc.toJS({ maxAliasCount: 100 });
   const result = meshDocumentSchema.safeParse(data);
-  if (result.success) return { document: result.data, file };
+  const locate: Locate = (path, atKey) => placeOf(doc, counter, path, atKey);
+  // The Istio version against what the chart source has, when that is known here; also when other fields
+  // are wrong, so that every problem shows at once.
+  const versioned = result.success ? result.data.spec : istioOf(data, result.error.issues);
+  const available = versioned && (options.istioVersions ?? offlineIstioVersions)(versioned);
+  const versionPlace = locate(['spec', 'istio', 'version'], false);
+  const problems: Problem[] = versioned && available ? istioVersionProblems(versioned, available).map((p) => ({ file, line: versionPlace.line, col: versionPlace.col, ...p })) : [];
+  if (result.success && problems.length === 0) return { document: result.data, file };
 
-  const problems: Problem[] = [];
-  for (const issue of result.error.issues) {
-    problems.push(...problemsFromIssue(issue, data, (path, atKey) => placeOf(doc, counter, path, atKey), file));
+  for (const issue of result.success ? [] : result.error.issues) {
+    problems.push(...problemsFromIssue(issue, data, locate, file, doc));
   }
   problems.sort((a, b) => (a.line ?? 0) - (b.line ?? 0) || (a.col ?? 0) - (b.col ?? 0) || a.path.localeCompare(b.path));
   throw new InputError(`${file}: ${problems.length} problem${problems.length === 1 ? '' : 's'} in the mesh spec`, problems);
@@ -37,7 +65,26 @@ export function decodeMeshSpec(text: string, file: string): DecodedSpec {
 
 type Locate = (path: (string | number)[], atKey: boolean) => { line: number; col: number; exact: boolean };
 
-function problemsFromIssue(issue: z.core.$ZodIssue, data: unknown, locate: Locate, file: string): Problem[] {
+/** spec.istio of data that failed the schema, when its version and chart source are themselves well formed. */
+function istioOf(data: unknown, issues: readonly z.core.$ZodIssue[]): Pick<MeshSpec, 'istio'> | undefined {
+  if (issues.some((i) => i.path[0] === 'spec' && i.path[1] === 'istio' && (i.path.length === 2 || i.path[2] === 'version' || i.path[2] === 'charts'))) return undefined;
+  const istio = valueAt(data, ['spec', 'istio']) as { version?: unknown; charts?: unknown } | undefined;
+  if (typeof istio?.version !== 'string' || istio.charts === null || typeof istio.charts !== 'object') return undefined;
+  return { istio: { version: istio.version, charts: istio.charts } } as Pick<MeshSpec, 'istio'>;
+}
+
+/** A scalar written where text is expected (`version: 1.31`) is quoted in the hint as it was written. */
+function quoteHint(doc: Document, path: readonly (string | number)[]): string | undefined {
+  const node = doc.getIn(path, true);
+  const written = isScalar(node) ? (node.source ?? String(node.value)) : undefined;
+  if (written === undefined) return undefined;
+  const key = String(path.at(-1));
+  // A version of two parts is written out as three: YAML read 1.30 as the number 1.3.
+  const text = key === 'version' && /^\d+\.\d+$/.test(written) ? `${written}.0` : written;
+  return `quote it: ${key}: "${text}"`;
+}
+
+function problemsFromIssue(issue: z.core.$ZodIssue, data: unknown, locate: Locate, file: string, doc: Document): Problem[] {
   const path = issue.path.filter((p): p is string | number => typeof p !== 'symbol');
   if (issue.code === 'unrecognized_keys') {
     const known = knownKeys(path);
@@ -62,7 +109,9 @@ function problemsFromIssue(issue: z.core.$ZodIssue, data: unknown, locate: Locat
         message = `required field "${String(path.at(-1))}" is missing`;
         hint ??= `add ${String(path.at(-1))} (${issue.expected})`;
       } else {
-        message = `expected ${issue.expected}, got ${describe(valueAt(data, path))}`;
+        const value = valueAt(data, path);
+        message = `expected ${issue.expected}, got ${describe(value)}`;
+        if (issue.expected === 'string' && (typeof value === 'number' || typeof value === 'boolean')) hint ??= quoteHint(doc, path);
       }
       break;
     case 'invalid_value':

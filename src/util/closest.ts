@@ -1,4 +1,9 @@
-/** The candidate nearest to `word` by edit distance, if it is near enough to be a likely typo. */
+/**
+ * The candidate nearest to `word` by edit distance, if it is near enough to be a likely typo: at most one
+ * edit per three letters (at least one), and fewer edits than the word has letters — so a short word is
+ * never "corrected" into an unrelated one (`ap` is not a typo of `us`), and a candidate sharing no letter
+ * in place with the word is never suggested. Case is ignored (`meshId` → `meshID`).
+ */
 export function closest(word: string, candidates: readonly string[]): string | undefined {
   let best: string | undefined;
   let bestDistance = Infinity;
@@ -9,7 +14,7 @@ export function closest(word: string, candidates: readonly string[]): string | u
       bestDistance = d;
     }
   }
-  return best !== undefined && bestDistance <= Math.max(2, Math.floor(word.length / 3)) ? best : undefined;
+  return best !== undefined && bestDistance <= Math.max(1, Math.floor(word.length / 3)) && bestDistance < word.length ? best : undefined;
 }
 
 export function editDistance(a: string, b: string): number {

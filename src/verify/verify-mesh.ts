@@ -24,6 +24,8 @@ export interface CheckResult {
 
 interface Context {
   spec: MeshSpec;
+  /** The clusters verified (all of the spec's, or --clusters): a check between two clusters needs both. */
+  clusters: ClusterSpec[];
   configs: Map<string, KubeConfig>;
   service: ServiceSpec;
   from: ClusterSpec;
@@ -41,16 +43,19 @@ interface Check {
 
 const regionOf = (body: string) => /^region=(\S+)/.exec(body)?.[1];
 
+/** The other verified clusters that serve the service: the far ends of the checks between two clusters. */
+const remotes = (ctx: Context) => ctx.clusters.filter((c) => c.name !== ctx.from.name && ctx.service.clusters.includes(c.name));
+
 const checks: Check[] = [
   {
     id: 'cross-cluster-via-gateway',
     description: 'from the first cluster, <svc>.<cluster>.mesh.local answers from that cluster, through its east-west gateway',
-    applies: (ctx) => ctx.spec.federation.mode === 'service-entry' && ctx.service.clusters.some((c) => c !== ctx.from.name),
+    applies: (ctx) => ctx.spec.federation.mode === 'service-entry' && remotes(ctx).length > 0,
     run: async (ctx) => {
       const figures: Record<string, number | string> = {};
       let ok = true;
       const details: string[] = [];
-      for (const remote of ctx.spec.clusters.filter((c) => c.name !== ctx.from.name && ctx.service.clusters.includes(c.name))) {
+      for (const remote of remotes(ctx)) {
         // A remote cluster whose API cannot be reached still answers through its data plane; only its
         // gateway's counters cannot be read then.
         const remoteConfig = ctx.configs.get(remote.name);
@@ -96,12 +101,12 @@ const checks: Check[] = [
   {
     id: 'endpoint-discovery',
     description: 'the first cluster\'s client knows the other clusters\' endpoints of <svc>, as their east-west gateway on 15443 with their region',
-    applies: (ctx) => ctx.spec.federation.mode === 'endpoint-discovery' && ctx.service.clusters.some((c) => c !== ctx.from.name),
+    applies: (ctx) => ctx.spec.federation.mode === 'endpoint-discovery' && remotes(ctx).length > 0,
     run: async (ctx) => {
       const config = ctx.configs.get(ctx.from.name)!;
       const pod = await readyPod(config, DEMO_NAMESPACE, 'app=client');
       const endpoints = await envoyClusterEndpoints(config, DEMO_NAMESPACE, pod, `outbound|${ctx.service.ports[0]!.number}||${clusterLocalHost(ctx.service)}`);
-      const remoteRegions = ctx.spec.clusters.filter((c) => c.name !== ctx.from.name && ctx.service.clusters.includes(c.name)).map((c) => c.region);
+      const remoteRegions = remotes(ctx).map((c) => c.region);
       const viaGateway = endpoints.filter((e) => e.address.endsWith(':15443') && remoteRegions.includes(e.region));
       const local = endpoints.filter((e) => e.region === ctx.from.region);
       return {
@@ -130,7 +135,7 @@ const checks: Check[] = [
   {
     id: 'failover',
     description: 'with the first cluster\'s <svc> scaled to zero, requests are answered by another region; then restored',
-    applies: (ctx) => ctx.service.clusters.includes(ctx.from.name) && ctx.service.clusters.length > 1,
+    applies: (ctx) => ctx.service.clusters.includes(ctx.from.name) && remotes(ctx).length > 0,
     run: async (ctx) => {
       const config = ctx.configs.get(ctx.from.name)!;
       const before = await scaleDeployment(config, ctx.service.namespace, ctx.service.name, 0);
@@ -161,7 +166,7 @@ const checks: Check[] = [
     id: 'observability',
     description: 'every istiod, sidecar and east-west gateway scraped (up == 1); the cross-cluster path in the numbers; every cluster\'s series in every Prometheus',
     applies: (ctx) => ctx.spec.observability.prometheus,
-    run: (ctx) => observabilityCheck(ctx.spec, ctx.configs, ctx.service, ctx.from.name, ctx.timeoutMs),
+    run: (ctx) => observabilityCheck({ ...ctx.spec, clusters: ctx.clusters }, ctx.configs, ctx.service, ctx.from.name, ctx.timeoutMs),
   },
   {
     id: 'sync-controller',
@@ -170,7 +175,7 @@ const checks: Check[] = [
     run: async (ctx) => {
       const figures: Record<string, number | string> = {};
       const problems: string[] = [];
-      for (const cluster of ctx.spec.clusters) {
+      for (const cluster of ctx.clusters) {
         const config = ctx.configs.get(cluster.name);
         if (!config) {
           figures[`${cluster.name}.holder`] = 'skipped (cluster unreachable)';
@@ -207,7 +212,7 @@ const checks: Check[] = [
     run: async (ctx) => {
       const results: Record<string, number | string> = {};
       let ok = true;
-      for (const cluster of ctx.spec.clusters.filter((c) => ctx.service.clusters.includes(c.name))) {
+      for (const cluster of ctx.clusters.filter((c) => ctx.service.clusters.includes(c.name))) {
         const config = ctx.configs.get(cluster.name);
         if (!config) {
           results[`${cluster.name}.curlExit`] = 'skipped (cluster unreachable)';
@@ -224,6 +229,8 @@ const checks: Check[] = [
 
 export interface VerifyResult {
   ok: boolean;
+  /** The clusters verified (--clusters, or all of the spec's). */
+  selected: string[];
   clusters: ClusterOutcome<{ kubernetesVersion: string }>[];
   checks: CheckResult[];
   seconds: number;
@@ -238,16 +245,18 @@ export async function verifyMesh(options: VerifyOptions, reporter: Reporter): Pr
   const engine = await openEngine(options);
   const { spec } = engine;
   const clusters = engine.connections.map(connectionView);
+  const selected = engine.selected.map((c) => c.name);
   const configs = new Map([...engine.connected].map(([name, c]) => [name, c.client.config]));
   const elapsed = () => Math.round((Date.now() - started) / 100) / 10;
   const service = spec.services.find((s) => s.name === 'echo' && s.namespace === DEMO_NAMESPACE) ?? spec.services[0];
   if (!service || !spec.demo.enabled) {
-    return { ok: false, clusters, checks: [{ id: 'demo-workload', description: 'verify needs the demo workload', ok: false, figures: {}, detail: 'set demo.enabled: true and export echo in namespace echo' }], seconds: elapsed() };
+    return { ok: false, selected, clusters, checks: [{ id: 'demo-workload', description: 'verify needs the demo workload', ok: false, figures: {}, detail: 'set demo.enabled: true and export echo in namespace echo' }], seconds: elapsed() };
   }
-  // Checks run from the first reachable cluster; those of unreachable clusters are reported, not hidden.
-  const from = spec.clusters.find((c) => configs.has(c.name));
-  if (!from) return { ok: false, clusters, checks: [], seconds: elapsed() };
-  const ctx: Context = { spec, configs, service, from, requests: options.requests ?? 200, timeoutMs: engine.requestTimeoutSeconds * 1000 };
+  // Checks run from the first reachable verified cluster; those of unreachable clusters are reported, not hidden.
+  // Only the verified clusters are connected to (openEngine without peers), so no check reaches past them.
+  const from = engine.selected.find((c) => configs.has(c.name));
+  if (!from) return { ok: false, selected, clusters, checks: [], seconds: elapsed() };
+  const ctx: Context = { spec, clusters: engine.selected, configs, service, from, requests: options.requests ?? 200, timeoutMs: engine.requestTimeoutSeconds * 1000 };
   const results: CheckResult[] = [];
   for (const check of checks.filter((c) => c.applies(ctx))) {
     reporter.report({ level: 'info', code: 'verify', message: `• ${check.id} …` });
@@ -260,5 +269,5 @@ export async function verifyMesh(options: VerifyOptions, reporter: Reporter): Pr
       results.push({ id: check.id, description: check.description, ok: false, figures: {}, detail: `${failure.message}${failure.hint ? ` (hint: ${failure.hint})` : ''}`, ...(unreachable ? { unreachable } : {}) });
     }
   }
-  return { ok: results.every((r) => r.ok) && clusters.every((c) => c.ok), clusters, checks: results, seconds: elapsed() };
+  return { ok: results.every((r) => r.ok) && clusters.every((c) => c.ok), selected, clusters, checks: results, seconds: elapsed() };
 }

@@ -30,7 +30,7 @@ async function verifyGreen(file: string) {
 
 describe('eastwest apply + verify in the lab', () => {
   it('apply --dry-run on a fresh lab changes nothing and says what would change', async () => {
-    const target = { binary: await helm(), kubeconfig: LAB_KUBECONFIG, context: 'lab-us' };
+    const target = { binary: await helm(), kubeconfig: { files: [LAB_KUBECONFIG], from: '--kubeconfig' }, context: 'lab-us' };
     const before = await deployedRelease(target, 'istiod', 'istio-system');
     const result = await apply(serviceEntrySpec, true);
     expect(result.ok).toBe(true);
@@ -46,7 +46,7 @@ describe('eastwest apply + verify in the lab', () => {
     const started = Date.now();
     const child = spawn(process.execPath, [join(root, 'bin/eastwest.js'), 'apply', '-f', serviceEntrySpec, '--kubeconfig', LAB_KUBECONFIG], { stdio: 'ignore' });
     // Kill it while Helm is installing istiod (or after 40 s, whichever comes first).
-    const target = { binary: await helm(), kubeconfig: LAB_KUBECONFIG, context: 'lab-us' };
+    const target = { binary: await helm(), kubeconfig: { files: [LAB_KUBECONFIG], from: '--kubeconfig' }, context: 'lab-us' };
     while (Date.now() - started < 40_000 && child.exitCode === null) {
       const istiod = await deployedRelease(target, 'istiod', 'istio-system').catch(() => undefined);
       if (istiod) break;

@@ -26,6 +26,7 @@ function workdir(): string {
 describe('eastwest CLI', () => {
   it('render writes per-cluster output whose cacerts verify with openssl, then renders byte-identically', () => {
     const dir = workdir();
+    expect(eastwest(['ca', 'init', '-f', 'examples/training-mesh.yaml'], dir).code).toBe(0);
     const first = eastwest(['render', '-f', 'examples/training-mesh.yaml', '-o', 'out/', '--report', 'json'], dir);
     expect(first.code, first.stderr).toBe(0);
     const report = JSON.parse(first.stdout);
@@ -85,14 +86,45 @@ describe('eastwest CLI', () => {
   });
 });
 
+describe('the CA is team state: read-only commands in a clone without .eastwest/ make no key', () => {
+  it('render without a local CA writes every file but cacerts, says so, and creates nothing beside the spec', () => {
+    const dir = workdir();
+    const r = eastwest(['render', '-f', 'examples/training-mesh.yaml', '-o', 'out/', '--report', 'json'], dir);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/cacerts not rendered for eu, us: no intermediate of the local root in .*examples\/\.eastwest\/pki/);
+    expect(JSON.parse(r.stdout).cacertsMissing).toEqual(['eu', 'us']);
+    expect(readFileSync(join(dir, 'out/us/manifests/00-pre-install.yaml'), 'utf8')).not.toContain('name: cacerts');
+    expect(readFileSync(join(dir, 'out/us/manifests/10-post-install.yaml'), 'utf8')).toContain('sni: outbound_.80_._.echo.echo.svc.cluster.local');
+    expect(existsSync(join(dir, 'examples/.eastwest'))).toBe(false);
+    const stream = eastwest(['render', '-f', 'examples/lab.yaml', '-o', '-'], dir);
+    expect(stream.code, stream.stderr).toBe(0);
+    expect(existsSync(join(dir, 'examples/.eastwest'))).toBe(false);
+  });
+
+  it('ca init is what makes the keys; render then uses them and changes nothing in the CA directory', () => {
+    const dir = workdir();
+    expect(eastwest(['ca', 'init', '-f', 'examples/lab.yaml'], dir).code).toBe(0);
+    const snapshot = execFileSync('sh', ['-c', 'find examples/.eastwest -type f | sort | xargs sha256sum'], { cwd: dir, encoding: 'utf8' });
+    const r = eastwest(['render', '-f', 'examples/lab.yaml', '-o', 'out/'], dir);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).not.toContain('cacerts not rendered');
+    expect(readFileSync(join(dir, 'out/eu/manifests/00-pre-install.yaml'), 'utf8')).toContain('name: cacerts');
+    expect(execFileSync('sh', ['-c', 'find examples/.eastwest -type f | sort | xargs sha256sum'], { cwd: dir, encoding: 'utf8' })).toBe(snapshot);
+  });
+});
+
 describe('exit codes of cluster commands', () => {
-  it('apply against a context that is not in the kubeconfig fails preflight with exit 3 and a hint, changing nothing', () => {
+  it('apply with contexts in no kubeconfig file is bad input (exit 2) naming the file and each context, before anything is contacted', () => {
     const dir = workdir();
     writeFileSync(join(dir, 'kubeconfig'), 'apiVersion: v1\nkind: Config\nclusters: []\ncontexts: []\nusers: []\n');
-    const r = eastwest(['apply', '-f', 'examples/training-mesh.yaml', '--kubeconfig', 'kubeconfig'], dir);
-    expect(r.code).toBe(3);
-    expect(r.stdout).toMatch(/✗ us \[connect\]: context "prod-us-east-1" is not in the kubeconfig/);
-    expect(r.stdout).toContain('hint: pass --kubeconfig');
-    expect(existsSync(join(dir, 'examples/.eastwest'))).toBe(false);
+    for (const command of [['apply'], ['apply', '--dry-run'], ['diff'], ['status']]) {
+      const r = eastwest([...command, '-f', 'examples/training-mesh.yaml', '--kubeconfig', 'kubeconfig'], dir);
+      expect(r.code, r.stderr).toBe(2);
+      expect(r.stderr).toContain(`kubeconfig: read ${join(dir, 'kubeconfig')} (--kubeconfig)`);
+      expect(r.stderr).toMatch(/clusters\.us\.context: context "prod-us-east-1" is in no kubeconfig file read/);
+      expect(r.stderr).toMatch(/clusters\.eu\.context: context "prod-eu-west-1" is in no kubeconfig file read/);
+      expect(r.stdout).toBe('');
+      expect(existsSync(join(dir, 'examples/.eastwest'))).toBe(false);
+    }
   });
 });

@@ -193,7 +193,7 @@ describe('kubeconfig', () => {
     const dir = mkdtempSync(join(tmpdir(), 'eastwest-kc-'));
     const file = join(dir, 'kubeconfig');
     writeFileSync(file, 'apiVersion: v1\nkind: Config\nclusters: [{name: c, cluster: {server: "https://198.18.0.10:6443"}}]\nusers: [{name: u, user: {token: t}}]\ncontexts: [{name: lab-us, context: {cluster: c, user: u}}]\n');
-    expect(() => loadKubeConfig('lab-eu', file)).toThrow(/context "lab-eu" is not in the kubeconfig .* \(known: lab-us\)/);
+    expect(() => loadKubeConfig('lab-eu', file)).toThrow(/context "lab-eu" is in no kubeconfig file read: .*kubeconfig \(--kubeconfig\) \(contexts there: lab-us\)/);
     expect(loadKubeConfig('lab-us', file, 3).requestTimeoutMs).toBe(3000);
   });
 });

@@ -1,7 +1,7 @@
 // Flags shared by several commands.
 import { Option } from 'commander';
 import { DEFAULT_REQUEST_TIMEOUT_SECONDS } from '../../k8s/client.ts';
-import { clusterSubsetFlag, durationFlag } from '../flags.ts';
+import { clusterSubsetFlag, contextOverrideFlag, durationFlag } from '../flags.ts';
 import { OUTPUT_FORMATS, type OutputFormat } from '../output.ts';
 
 export const specOption = () => new Option('-f, --file <mesh.yaml>', 'mesh spec file').makeOptionMandatory();
@@ -17,3 +17,6 @@ export const requestTimeoutOption = () =>
 export const clustersOption = (what: string) => new Option('--clusters <names>', `comma-separated clusters to ${what} (default: all in the spec)`).argParser(clusterSubsetFlag);
 
 export const kubeconfigOption = () => new Option('--kubeconfig <path>', 'kubeconfig (default: $KUBECONFIG, ~/.kube/config, or the lab\'s)');
+
+/** This run's context for a cluster, instead of the spec's (repeat per cluster). */
+export const contextsOption = () => new Option('--context <cluster=context>', 'use this kubeconfig context for a cluster of the spec in this run (repeat; e.g. --context us=prod-us-east-1)').argParser(contextOverrideFlag);

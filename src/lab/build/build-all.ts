@@ -24,6 +24,8 @@ export interface LabComponents {
   imagesArchives: string[];
   /** The image names in each archive. */
   archiveImages: string[][];
+  /** eastwest's own image (the in-cluster sync controller) built from the eastwest that runs this. */
+  ownImage: string;
   images: string[];
   parts: BuiltPart[];
 }
@@ -95,6 +97,7 @@ export async function buildLabComponents(reporter: Reporter): Promise<LabCompone
     helm: join(helm.dir, 'helm'),
     imagesArchives: [join(images.dir, 'images.tar'), own.archive],
     archiveImages: [definitions.map((d) => d.name), [own.image]],
+    ownImage: own.image,
     images: [...definitions.map((d) => d.name), own.image],
     parts: [kubernetes, istio, etcd, coredns, helm, prometheus, kiali, envoy, rootfs, images, own.part],
   };

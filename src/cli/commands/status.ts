@@ -1,0 +1,64 @@
+import type { Command } from 'commander';
+import { EXIT } from '../../core/errors.ts';
+import { selectClusters, withContexts } from '../../engine/context.ts';
+import { loadMeshSpec } from '../../spec/load-file.ts';
+import { statusMesh, type ClusterStatus, type StatusResult } from '../../status/status-mesh.ts';
+import { GLYPHS, printResult, stderrReporter, type Io, type OutputFormat, type Style } from '../output.ts';
+import { helmFor } from './apply.ts';
+import { clustersOption, contextsOption, formatOption, kubeconfigOption, requestTimeoutOption, specOption } from './options.ts';
+
+const short = (fp: string) => `${fp.slice(0, 'SHA256:'.length + 11)}…`;
+
+function table(rows: string[][]): string[] {
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => visible(r[i]!).length)));
+  return rows.map((r) => r.map((cell, i) => cell + ' '.repeat(widths[i]! - visible(cell).length)).join('  ').trimEnd());
+}
+// eslint-disable-next-line no-control-regex
+const visible = (s: string) => s.replace(/\x1b\[\d+m/g, '');
+
+function cells(s: ClusterStatus, style: Style): string[] {
+  const mark = (good: boolean | undefined, text: string) => `${good === undefined ? style.warn : good ? style.ok : style.fail} ${text}`;
+  const istio = s.istio ? mark(s.istio.ready >= 1, `${s.istio.version ?? '?'} (${s.istio.ready}/${s.istio.desired})`) : mark(false, 'not installed');
+  const gateway = s.gateway.address ? mark(true, `${s.gateway.address}${s.gateway.source === 'live' ? '' : ` (${s.gateway.source})`}`) : mark(false, 'no address');
+  const root = s.root ? mark(s.rootMatches, `${short(s.root)}${s.rootMatches === false ? ' differs' : ''}`) : mark(false, 'none published');
+  const sync = s.sync === undefined ? '-' : mark(s.sync.ready >= 1 && s.sync.leader !== undefined, `${s.sync.ready}/${s.sync.desired}${s.sync.leader ? ` leader ${s.sync.leader}${s.sync.renewedSecondsAgo !== undefined ? ` (${s.sync.renewedSecondsAgo} s ago)` : ''}` : ' no leader'}`);
+  const drift = s.drift === undefined ? mark(undefined, `unknown: ${s.driftError ?? ''}`) : mark(s.drift === 0, String(s.drift));
+  return [istio, gateway, root, sync, drift];
+}
+
+export function renderStatus(result: StatusResult, style: Style = GLYPHS): string {
+  const rows = [['CLUSTER', 'REACHABLE', 'ISTIO (READY)', 'EAST-WEST GATEWAY', 'ROOT', 'SYNC', 'DRIFT']];
+  const failures: string[] = [];
+  for (const c of result.clusters) {
+    if (c.ok) rows.push([c.cluster, `${style.ok} ${c.value.kubernetesVersion}`, ...cells(c.value, style)]);
+    else {
+      rows.push([c.cluster, `${style.fail} ${c.unreachable ? 'unreachable' : 'failed'}`, '', '', '', '', '']);
+      failures.push(`${c.cluster}: ${c.error}${c.hint ? `\n    hint: ${c.hint}` : ''}`);
+    }
+  }
+  const lines = [`mesh ${result.meshID}${result.meshRoot ? `, root ${result.meshRoot.fingerprint} (${result.meshRoot.source})` : ', no root published yet'}`, ...table(rows), ...failures];
+  const answered = result.clusters.length - result.unreachable.length;
+  lines.push(answered === 0 ? 'no cluster answered: nothing is known about the mesh' : result.ok ? 'healthy' : `needs attention${result.unreachable.length ? ` (not reached: ${result.unreachable.join(', ')})` : ''}: \`eastwest diff\` shows the drift`);
+  return lines.join('\n');
+}
+
+export function registerStatusCommand(program: Command, io: Io): void {
+  program
+    .command('status')
+    .description('one screen per cluster: reachable, Istio version, east-west gateway address, same root as the mesh, sync controller, drift count (read-only)')
+    .addOption(specOption())
+    .addOption(kubeconfigOption())
+    .addOption(contextsOption())
+    .addOption(clustersOption('show'))
+    .addOption(requestTimeoutOption())
+    .addOption(formatOption())
+    .addHelpText('after', '\nRead-only: get/list only; roots come from each cluster\'s istio-ca-root-cert ConfigMap.\nExit code 0 healthy, 1 something needs attention, 3 a cluster could not be reached.\nExample:\n  eastwest status -f examples/lab.yaml')
+    .action(async (opts: { file: string; kubeconfig?: string; context?: Record<string, string>; clusters?: string[]; requestTimeout: number; output: OutputFormat }) => {
+      const reporter = stderrReporter(io);
+      const { document } = await loadMeshSpec(opts.file);
+      selectClusters(withContexts(document.spec, opts.context), opts.clusters); // flags are checked before anything is contacted
+      const result = await statusMesh({ file: opts.file, kubeconfig: opts.kubeconfig, contexts: opts.context, clusters: opts.clusters, requestTimeoutSeconds: opts.requestTimeout, helm: await helmFor(document.spec.profile, reporter) }, reporter);
+      printResult(io, opts.output, result, () => renderStatus(result, io.style));
+      io.exitCode = result.unreachable.length ? EXIT.clusterError : result.ok ? EXIT.ok : EXIT.failed;
+    });
+}

@@ -1,0 +1,139 @@
+// `eastwest status`: one screen, per cluster — reachable, Kubernetes and Istio versions, istiod ready, the
+// east-west gateway's address, whether its root is the mesh's, the in-cluster sync controller, and how
+// many objects drifted (diff's count). Read-only: get/list only (no access review for cluster-admin),
+// roots from the `istio-ca-root-cert` ConfigMap istiod publishes, never a Secret's content.
+import type { Reporter } from '../core/reporter.ts';
+import { fanOut, type ClusterOutcome } from '../core/fan-out.ts';
+import { diffWith } from '../diff/diff-mesh.ts';
+import { classifier, openEngine, type EngineContext, type EngineOptions } from '../engine/context.ts';
+import { knownGatewayAddresses } from '../engine/gateway-addresses.ts';
+import { pkiDirectory } from '../engine/mesh-ca.ts';
+import type { KubeObject } from '../k8s/object.ts';
+import { readPki } from '../pki/store.ts';
+import { fingerprint } from '../pki/trust-plan.ts';
+import { ISTIO_NAMESPACE } from '../render/helm-releases.ts';
+import { SYNC_CONTROLLER, SYNC_LEASE, SYNC_NAMESPACE } from '../render/sync-controller.ts';
+
+export const ROOT_CONFIGMAP = 'istio-ca-root-cert';
+
+export interface ClusterStatus {
+  kubernetesVersion: string;
+  istio: { version?: string; ready: number; desired: number } | undefined;
+  gateway: { address?: string; source: string };
+  /** Fingerprint of the root istiod publishes; undefined when it publishes none yet. */
+  root?: string;
+  rootMatches: boolean | undefined;
+  sync: { ready: number; desired: number; leader?: string; renewedSecondsAgo?: number } | undefined;
+  /** Objects and releases that differ from the spec; undefined when diff could not read this cluster. */
+  drift: number | undefined;
+  driftError?: string;
+}
+
+export interface StatusResult {
+  meshID: string;
+  /** The root most clusters (and the local CA, when present) agree on. */
+  meshRoot?: { fingerprint: string; source: 'local CA' | 'clusters' };
+  clusters: ClusterOutcome<ClusterStatus>[];
+  ok: boolean;
+  unreachable: string[];
+  seconds: number;
+}
+
+export interface StatusOptions extends EngineOptions {
+  helm: string;
+}
+
+const labels = (o: KubeObject | undefined) => (o?.metadata as { labels?: Record<string, string> } | undefined)?.labels ?? {};
+interface DeploymentShape { spec?: { replicas?: number; template?: { spec?: { containers?: { image?: string }[] } } }; status?: { readyReplicas?: number } }
+
+function istioOf(deployment: KubeObject | undefined): ClusterStatus['istio'] {
+  if (!deployment) return undefined;
+  const d = deployment as unknown as DeploymentShape;
+  const version = labels(deployment)['app.kubernetes.io/version'] ?? d.spec?.template?.spec?.containers?.[0]?.image?.split(':').pop();
+  return { ...(version ? { version } : {}), ready: d.status?.readyReplicas ?? 0, desired: d.spec?.replicas ?? 1 };
+}
+
+export async function statusMesh(options: StatusOptions, reporter: Reporter): Promise<StatusResult> {
+  const started = Date.now();
+  const ctx = await openEngine({ ...options, connectPeers: true, access: 'read' });
+  return statusWith(ctx, options, reporter, started);
+}
+
+async function statusWith(ctx: EngineContext, options: { helm: string }, reporter: Reporter, started: number): Promise<StatusResult> {
+  const { spec } = ctx;
+  const [gateways, diff, local] = await Promise.all([
+    knownGatewayAddresses(spec, ctx.connected),
+    diffWith(ctx, options, reporter).catch((error: unknown) => error as Error),
+    readPki(pkiDirectory(ctx.decoded), []),
+  ]);
+  const reads = await fanOut(ctx.selected.filter((c) => ctx.connected.has(c.name)), 'status', async (cluster) => {
+    const { client, kubernetesVersion } = ctx.connected.get(cluster.name)!;
+    const [istiod, rootCm, syncDeployment, lease] = await Promise.all([
+      client.read({ apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'istiod', namespace: ISTIO_NAMESPACE } }),
+      client.read({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: ROOT_CONFIGMAP, namespace: ISTIO_NAMESPACE } }),
+      spec.sync.inCluster ? client.read({ apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: SYNC_CONTROLLER, namespace: SYNC_NAMESPACE } }) : undefined,
+      spec.sync.inCluster ? client.read({ apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name: SYNC_LEASE, namespace: SYNC_NAMESPACE } }) : undefined,
+    ]);
+    const rootPem = (rootCm as { data?: Record<string, string> } | undefined)?.data?.['root-cert.pem'];
+    const sd = syncDeployment as unknown as DeploymentShape | undefined;
+    const l = (lease as { spec?: { holderIdentity?: string; renewTime?: string } } | undefined)?.spec;
+    return {
+      kubernetesVersion,
+      istiod: istioOf(istiod),
+      ...(rootPem ? { root: fingerprint(rootPem) } : {}),
+      sync: spec.sync.inCluster
+        ? { ready: sd?.status?.readyReplicas ?? 0, desired: sd ? sd.spec?.replicas ?? 1 : 0, ...(l?.holderIdentity ? { leader: l.holderIdentity } : {}), ...(l?.renewTime ? { renewedSecondsAgo: Math.max(0, Math.round((Date.now() - Date.parse(l.renewTime)) / 1000)) } : {}) }
+        : undefined,
+    };
+  }, classifier(ctx.requestTimeoutSeconds));
+
+  // The mesh's root: the local CA's when there is one, else the one most clusters publish.
+  const roots = reads.flatMap((r) => (r.ok && r.value.root ? [r.value.root] : []));
+  const counts = new Map<string, number>();
+  for (const fp of roots) counts.set(fp, (counts.get(fp) ?? 0) + 1);
+  const majority = [...counts].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))[0]?.[0];
+  const meshRoot = local?.rootCertPem ? { fingerprint: fingerprint(local.rootCertPem), source: 'local CA' as const } : majority ? { fingerprint: majority, source: 'clusters' as const } : undefined;
+
+  const driftOf = (cluster: string): Pick<ClusterStatus, 'drift' | 'driftError'> => {
+    if (diff instanceof Error) return { drift: undefined, driftError: diff.message };
+    const outcome = diff.clusters.find((c) => c.cluster === cluster);
+    if (!outcome) return { drift: undefined, driftError: 'not compared' };
+    if (!outcome.ok) return { drift: undefined, driftError: outcome.error };
+    const cross = diff.crossCluster.filter((x) => x.byCluster[cluster] !== undefined).length;
+    return { drift: outcome.value.drift.length + cross };
+  };
+
+  const clusters: ClusterOutcome<ClusterStatus>[] = ctx.selected.map((cluster) => {
+    const connection = ctx.connections.find((c) => c.cluster === cluster.name)!;
+    if (!connection.ok) return connection;
+    const read = reads.find((r) => r.cluster === cluster.name)!;
+    if (!read.ok) return read;
+    const gateway = gateways.find((g) => g.cluster === cluster.name);
+    const { istiod, root, sync, kubernetesVersion } = read.value;
+    return {
+      cluster: cluster.name,
+      ok: true,
+      value: {
+        kubernetesVersion,
+        istio: istiod,
+        gateway: { ...(gateway?.address ? { address: gateway.address } : {}), source: gateway?.source ?? 'unknown' },
+        ...(root ? { root } : {}),
+        rootMatches: root && meshRoot ? root === meshRoot.fingerprint : undefined,
+        sync,
+        ...driftOf(cluster.name),
+      },
+    };
+  });
+  const healthy = (s: ClusterStatus) =>
+    s.istio !== undefined && s.istio.ready >= 1 && s.gateway.address !== undefined && s.rootMatches === true && s.drift === 0 &&
+    (s.sync === undefined || (s.sync.ready >= 1 && s.sync.leader !== undefined));
+  const unreachable = clusters.filter((c) => !c.ok).map((c) => c.cluster);
+  return {
+    meshID: spec.meshID,
+    ...(meshRoot ? { meshRoot } : {}),
+    clusters,
+    ok: clusters.every((c) => c.ok && healthy(c.value)),
+    unreachable,
+    seconds: Math.round((Date.now() - started) / 100) / 10,
+  };
+}
