@@ -33,6 +33,7 @@ import { observabilityWarnings } from '../render/observability-releases.ts';
 import { renderMesh, type RenderedCluster } from '../render/render-mesh.ts';
 import type { ClusterSpec } from '../spec/schema.ts';
 import { waitForGatewayAddress } from './gateway-address.ts';
+import { checkIstioVersion, istiodChartVersions } from './chart-versions.ts';
 import { chartArgs, deployedRelease, recoverPendingRelease, releaseUpToDate, upgradeInstall, type HelmTarget } from './helm.ts';
 import { keptPeerSecret, meshObjects, REMOTE_SECRET_PREFIX, type PeerAccess } from './mesh-objects.ts';
 import { ownedObjects, ownedSelector } from './prune.ts';
@@ -94,6 +95,8 @@ export async function applyMesh(options: ApplyOptions, reporter: Reporter): Prom
   for (const peer of ctx.connections.filter((c) => !c.ok)) {
     reporter.report({ level: 'warn', code: 'peer-unreachable', message: `${peer.cluster} is not reachable: it is left as it is, and routes to it keep its gateway's last-known address` });
   }
+  // A version the chart source does not have stops everything here, not half-way through Helm.
+  await checkIstioVersion(spec, ctx.decoded.file, await istiodChartVersions(spec, { helm: options.helm, timeoutMs: ctx.requestTimeoutSeconds * 3000 }, reporter));
   // The CA is team state: the clusters' roots and intermediates unless the local directory says more (exit 2 on another root).
   const { bundle, view } = await meshCa(ctx, { write: !dryRun }, reporter);
   ca = view;

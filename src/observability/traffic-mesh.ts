@@ -1,7 +1,7 @@
 // `eastwest traffic`: each cluster's Prometheus asked at once (one deadline each); the matrix built from
 // the clusters that answered. A cluster that does not answer is an outcome; it hides nobody else's.
 import { fanOut, mapLimit, type ClusterOutcome } from '../core/fan-out.ts';
-import { classifier, connect, selectClusters } from '../engine/context.ts';
+import { classifier, connect, selectClusters, withContexts } from '../engine/context.ts';
 import { resolveKubeconfig } from '../apply/kubeconfig.ts';
 import { checkContexts } from '../k8s/kubeconfig.ts';
 import { DEFAULT_REQUEST_TIMEOUT_SECONDS } from '../k8s/client.ts';
@@ -13,6 +13,8 @@ import { buildTrafficReport, trafficQueries, type ClusterAnswers, type QueryName
 export interface TrafficOptions {
   file: string;
   kubeconfig?: string | undefined;
+  /** Per-cluster context overrides for this run. */
+  contexts?: Readonly<Record<string, string>> | undefined;
   clusters?: readonly string[] | undefined;
   requestTimeoutSeconds?: number | undefined;
   /** Seconds over which rates, error shares and latencies are taken. */
@@ -29,7 +31,7 @@ export interface TrafficResult extends TrafficReport {
 
 export async function trafficMesh(options: TrafficOptions): Promise<TrafficResult> {
   const decoded = await loadMeshSpec(options.file);
-  return trafficOf(decoded.document.spec, options);
+  return trafficOf(withContexts(decoded.document.spec, options.contexts), options);
 }
 
 export async function trafficOf(spec: MeshSpec, options: Omit<TrafficOptions, 'file'>): Promise<TrafficResult> {

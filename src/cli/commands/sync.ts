@@ -3,7 +3,7 @@ import { startSync } from '../../controller/sync.ts';
 import { hostname } from 'node:os';
 import { Option } from 'commander';
 import { startLeaderElection } from '../../controller/leader-election.ts';
-import { connect, selectClusters } from '../../engine/context.ts';
+import { connect, selectClusters, withContexts } from '../../engine/context.ts';
 import { resolveKubeconfig } from '../../apply/kubeconfig.ts';
 import { InputError } from '../../core/errors.ts';
 import { SYNC_LEASE, SYNC_NAMESPACE } from '../../render/sync-controller.ts';
@@ -11,7 +11,7 @@ import { loadMeshSpec } from '../../spec/load-file.ts';
 import { EXIT } from '../../core/errors.ts';
 import { readSyncStatus, type SyncStatusResult } from '../../controller/sync-status.ts';
 import { printResult, stderrReporter, type Io, type OutputFormat } from '../output.ts';
-import { clustersOption, formatOption, kubeconfigOption, requestTimeoutOption, specOption } from './options.ts';
+import { clustersOption, contextsOption, formatOption, kubeconfigOption, requestTimeoutOption, specOption } from './options.ts';
 
 function renderStatus(result: SyncStatusResult): string {
   const lines: string[] = [];
@@ -34,12 +34,13 @@ export function registerSyncCommand(program: Command, io: Io): void {
     .description('run the controller in the foreground (the default: `eastwest sync -f mesh.yaml`)')
     .addOption(specOption())
     .addOption(kubeconfigOption())
+    .addOption(contextsOption())
     .addOption(requestTimeoutOption())
     .addOption(clustersOption('write (every cluster is read)'))
     .addOption(new Option('--leader-election', `act only while holding the Lease ${SYNC_NAMESPACE}/${SYNC_LEASE} in the one cluster of --clusters (for replicas of the in-cluster controller)`))
     .addHelpText('after', '\nLogs go to stderr; stop it with Ctrl-C (SIGINT) or SIGTERM.\nExamples:\n  eastwest sync -f examples/lab.yaml\n  eastwest sync -f mesh.yaml --clusters us --leader-election   # what the in-cluster controller runs')
-    .action(async (opts: { file: string; kubeconfig?: string; requestTimeout: number; clusters?: string[]; leaderElection?: boolean }) => {
-      const { spec } = (await loadMeshSpec(opts.file)).document;
+    .action(async (opts: { file: string; kubeconfig?: string; context?: Record<string, string>; requestTimeout: number; clusters?: string[]; leaderElection?: boolean }) => {
+      const spec = withContexts((await loadMeshSpec(opts.file)).document.spec, opts.context);
       const writes = opts.clusters ? selectClusters(spec, opts.clusters) : undefined;
       if (opts.leaderElection && writes?.length !== 1) {
         throw new InputError('--leader-election needs exactly one cluster', [{ path: '--leader-election', message: 'the Lease lives in the cluster the controller writes', hint: 'add --clusters <the controller\'s own cluster>' }]);
@@ -109,10 +110,11 @@ export function registerSyncCommand(program: Command, io: Io): void {
     .description('which clusters the running controller watches live, and which are stale since when')
     .addOption(specOption())
     .addOption(kubeconfigOption())
+    .addOption(contextsOption())
     .addOption(requestTimeoutOption())
     .addOption(formatOption())
-    .action(async (opts: { file: string; kubeconfig?: string; requestTimeout: number; output: OutputFormat }) => {
-      const result = await readSyncStatus({ file: opts.file, kubeconfig: opts.kubeconfig, requestTimeoutSeconds: opts.requestTimeout });
+    .action(async (opts: { file: string; kubeconfig?: string; context?: Record<string, string>; requestTimeout: number; output: OutputFormat }) => {
+      const result = await readSyncStatus({ file: opts.file, kubeconfig: opts.kubeconfig, contexts: opts.context, requestTimeoutSeconds: opts.requestTimeout });
       printResult(io, opts.output, result, () => renderStatus(result));
       io.exitCode = result.reports.length > 0 ? EXIT.ok : EXIT.failed;
     });

@@ -6,7 +6,7 @@ import { trafficMesh, type TrafficResult } from '../../observability/traffic-mes
 import type { Flow } from '../../observability/traffic.ts';
 import { durationFlag } from '../flags.ts';
 import { GLYPHS, printResult, toYaml, type Io, type OutputFormat, type Style } from '../output.ts';
-import { clustersOption, formatOption, kubeconfigOption, requestTimeoutOption, specOption } from './options.ts';
+import { clustersOption, contextsOption, formatOption, kubeconfigOption, requestTimeoutOption, specOption } from './options.ts';
 
 const rate = (v: number) => (v === 0 ? '0' : v < 0.1 ? v.toFixed(3) : v.toFixed(1));
 const ms = (v: number | null) => (v === null ? '-' : `${v < 10 ? v.toFixed(1) : Math.round(v)} ms`);
@@ -70,14 +70,15 @@ export function registerTrafficCommand(program: Command, io: Io): void {
     .description('the cross-cluster traffic matrix from each cluster\'s Prometheus: requests/s, 5xx share, p50/p99, connections and bytes per pair of clusters, and at each east-west gateway')
     .addOption(specOption())
     .addOption(kubeconfigOption())
+    .addOption(contextsOption())
     .addOption(clustersOption('read'))
     .addOption(new Option('--window <duration>', 'span of rates, error shares and latencies').argParser(durationFlag('--window', 10, 86_400)).default(60, '1m'))
     .addOption(new Option('--watch [interval]', 'read again every interval (default 5s) until Ctrl-C or SIGTERM; with -o json, one JSON document per line; with -o yaml, one YAML document each').argParser(durationFlag('--watch', 1, 3600)))
     .addOption(requestTimeoutOption())
     .addOption(formatOption())
     .addHelpText('after', '\nNames that span clusters (clusterset.local, endpoint discovery) are counted at the gateways.\nExit code 3 when a cluster\'s Prometheus cannot be read.\nExamples:\n  eastwest traffic -f examples/lab.yaml\n  eastwest traffic -f mesh.yaml --window 5m -o json\n  eastwest traffic -f mesh.yaml --watch 10s')
-    .action(async (opts: { file: string; kubeconfig?: string; clusters?: string[]; window: number; watch?: number | true; requestTimeout: number; output: OutputFormat }) => {
-      const read = () => trafficMesh({ file: opts.file, kubeconfig: opts.kubeconfig, clusters: opts.clusters, requestTimeoutSeconds: opts.requestTimeout, windowSeconds: opts.window });
+    .action(async (opts: { file: string; kubeconfig?: string; context?: Record<string, string>; clusters?: string[]; window: number; watch?: number | true; requestTimeout: number; output: OutputFormat }) => {
+      const read = () => trafficMesh({ file: opts.file, kubeconfig: opts.kubeconfig, contexts: opts.context, clusters: opts.clusters, requestTimeoutSeconds: opts.requestTimeout, windowSeconds: opts.window });
       const show = (result: TrafficResult) => {
         if (opts.watch !== undefined && opts.output === 'json') io.stdout.write(`${JSON.stringify(result)}\n`);
         else if (opts.watch !== undefined && opts.output === 'yaml') io.stdout.write(`---\n${toYaml(result)}`); // a stream of documents
