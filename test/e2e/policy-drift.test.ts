@@ -11,6 +11,7 @@ import { LAB_KUBECONFIG } from '../../src/lab/lab-state.ts';
 import { readLabVersions } from '../../src/lab/versions.ts';
 import { renderDiff } from '../../src/cli/commands/diff.ts';
 import { kubectl } from '../integration/lab-helpers.ts';
+import { runCli } from './cli-run.ts';
 
 const spec = join(import.meta.dirname, '../../examples/lab.yaml');
 const helm = async () => join((await buildHelm(readLabVersions(), silentReporter)).dir, 'helm');
@@ -75,6 +76,14 @@ describe('policy across clusters', () => {
     // The drifted rule really changed behaviour: the allowed client is now refused by the EU sidecar
     // (once istiod has pushed the edited policy to it).
     expect(await statusUntil('lab-us', 'client', 'http://echo.eu.mesh.local/', '403')).toBe('403');
+
+    // The plan says how, not only what: the field, its live and wanted values, and the counts.
+    const plan = await runCli(['apply', '-f', spec, '--kubeconfig', LAB_KUBECONFIG, '--dry-run']);
+    process.stderr.write(`[e2e] apply --dry-run:\n${plan.stdout}\n`);
+    expect(plan.code, plan.stderr).toBe(0);
+    expect(plan.stdout).toMatch(/would update\s+AuthorizationPolicy\/echo\/echo-allow\n\s+spec\.rules\[0\]\.from\[0\]\.source\.principals\[0\]: want "corp\.local\/ns\/echo\/sa\/client", live "corp\.local\/ns\/echo\/sa\/other"/);
+    expect(plan.stdout).toMatch(/eu: 0 to create, 1 to update, 0 to prune/);
+    expect(plan.stdout).not.toMatch(/content-hash/);
 
     const healed = await applyMesh({ file: spec, kubeconfig: LAB_KUBECONFIG, helm: await helm(), timeoutSeconds: 300 }, silentReporter);
     const euChanges = healed.clusters.find((c) => c.cluster === 'eu')!;

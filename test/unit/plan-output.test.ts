@@ -253,13 +253,13 @@ describe('apply plan view', () => {
       '    values.global.meshID: want "training-mesh", live "old"',
       '  would install   HelmRelease/istio-system/istio-eastwestgateway',
       '  would create    Namespace/echo',
-      '  would configure ConfigMap/eastwest-system/eastwest-sync-spec',
+      '  would update    ConfigMap/eastwest-system/eastwest-sync-spec',
       '    data.spec.yaml: (- live, + want)',
       '      @@ -3,6 +3,6 @@',
     ].join('\n'));
     expect(text).toContain(['      -  trustDomain: old.local', '      +  trustDomain: corp.local'].join('\n'));
-    expect(text).toContain(['  would configure PeerAuthentication/istio-system/default', '    spec.mtls.mode: want "STRICT", live "PERMISSIVE"'].join('\n'));
-    expect(text).toContain('  would configure Telemetry/istio-system/mesh (its kind is not served yet (a CRD an earlier step installs))');
+    expect(text).toContain(['  would update    PeerAuthentication/istio-system/default', '    spec.mtls.mode: want "STRICT", live "PERMISSIVE"'].join('\n'));
+    expect(text).toContain('  would update    Telemetry/istio-system/mesh (its kind is not served yet (a CRD an earlier step installs))');
     expect(text).toContain('  would prune     ServiceEntry/echo/echo-old');
     expect(text).toContain('  skipped         WorkloadEntry/echo/echo-via-eu (the east-west gateway of eu has no known address)');
     expect(text).toContain('  us: 1 to create, 3 to update, 1 to prune, Helm releases: 1 to install, 1 to upgrade; 3 unchanged, 1 skipped');

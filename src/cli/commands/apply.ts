@@ -26,7 +26,7 @@ export function applyExitCode(result: ApplyResult): number {
   return result.ok ? EXIT.ok : EXIT.clusterError;
 }
 
-const PLAN_VERBS: Record<string, string> = { created: 'create', configured: 'configure', deleted: 'prune' };
+const PLAN_VERBS: Record<string, string> = { created: 'create', configured: 'update', deleted: 'prune' };
 const RELEASE_PLAN_VERBS: Record<string, string> = { created: 'install', configured: 'upgrade' };
 /** In a dry run, what would happen (the words of the counts: a Helm release is installed or upgraded, an object pruned). */
 const verb = (x: { action: string; ref: string }, dryRun: boolean) => {
