@@ -1,16 +1,15 @@
 // `ca init` (the one command that makes keys on request) and the local, read-only CA that render uses.
 import type { Reporter } from '../core/reporter.ts';
 import { pkiDirectory } from '../engine/mesh-ca.ts';
-import { isSignedBy, istioCacerts, type IstioCacerts } from '../pki/ca.ts';
+import { istioCacerts, type IstioCacerts } from '../pki/ca.ts';
+import { planCa } from '../pki/trust-plan.ts';
 import { ensurePki, readPki, type PkiBundle, type PkiChange, type Rotation } from '../pki/store.ts';
 import type { DecodedSpec } from '../spec/decode.ts';
 
-export { pkiDirectory };
-
-export async function ensureCa(decoded: DecodedSpec, reporter: Reporter, rotate: Rotation = 'none'): Promise<{ directory: string; bundle: PkiBundle; changes: PkiChange[] }> {
+export async function ensureCa(decoded: DecodedSpec, reporter: Reporter, rotate: Rotation = 'none'): Promise<{ directory: string; changes: PkiChange[] }> {
   const { spec } = decoded.document;
   const directory = pkiDirectory(decoded);
-  const { bundle, changes } = await ensurePki({
+  const { changes } = await ensurePki({
     directory,
     clusters: spec.clusters.map((c) => c.name),
     keyAlgorithm: spec.pki.keyAlgorithm,
@@ -22,7 +21,7 @@ export async function ensureCa(decoded: DecodedSpec, reporter: Reporter, rotate:
   for (const change of changes) {
     if (change.action !== 'kept') reporter.report({ level: 'info', code: 'ca-changed', message: `CA ${change.what}: ${change.action}${change.reason ? ` (${change.reason})` : ''} in ${directory}` });
   }
-  return { directory, bundle, changes };
+  return { directory, changes };
 }
 
 /**
@@ -35,9 +34,9 @@ export async function localCaBundle(decoded: DecodedSpec): Promise<{ directory: 
   const local = await readPki(directory, names);
   const cacerts = new Map<string, IstioCacerts>();
   const root = local?.rootCertPem;
-  for (const name of names) {
-    const intermediate = local?.intermediates.get(name);
-    if (root && intermediate && isSignedBy(intermediate.certPem, root)) cacerts.set(name, istioCacerts(intermediate, root));
+  // The same judgement apply makes of a local intermediate (of the local root, valid now), with no live cluster.
+  if (local && root) {
+    for (const c of planCa({ selected: names, local, live: new Map() }).clusters) if (c.source === 'local') cacerts.set(c.cluster, istioCacerts(c.intermediate, root));
   }
   return { directory, bundle: { ...(root ? { rootCertPem: root } : {}), cacerts }, missing: names.filter((n) => !cacerts.has(n)) };
 }

@@ -9,13 +9,12 @@ import type { Reporter } from '../core/reporter.ts';
 import { parse, stringify } from 'yaml';
 import { canonicalJson } from '../util/canonical-json.ts';
 import { fanOut, mapLimit, type ClusterOutcome } from '../core/fan-out.ts';
-import { meshCa, type MeshCaView } from '../engine/mesh-ca.ts';
+import { CACERTS_REF, meshCa, type MeshCaView } from '../engine/mesh-ca.ts';
 import { classifier, connectionView, openEngine, type EngineContext, type EngineOptions } from '../engine/context.ts';
 import { addressMap, knownGatewayAddresses, type GatewayAddress } from '../engine/gateway-addresses.ts';
 import { waitDeploymentReady, waitStatefulSetReady } from '../k8s/deployments.ts';
 import { objectRef, type KubeObject } from '../k8s/object.ts';
 import { applyChangeSet, planObjects, undesired, type ChangeSetEntry } from '../k8s/resource-manager.ts';
-import { fieldDifferences } from '../diff/field-diff.ts';
 import { istioChartsDir } from '../lab/upstream-sources.ts';
 import { MCS_CRD_NAMES, mcsCrds } from '../mcs/crds.ts';
 import { owned } from '../render/ownership.ts';
@@ -34,7 +33,7 @@ import { renderMesh, type RenderedCluster } from '../render/render-mesh.ts';
 import type { ClusterSpec } from '../spec/schema.ts';
 import { waitForGatewayAddress } from './gateway-address.ts';
 import { checkIstioVersion, istiodChartVersions } from './chart-versions.ts';
-import { chartArgs, deployedRelease, recoverPendingRelease, releaseUpToDate, upgradeInstall, type HelmTarget } from './helm.ts';
+import { chartArgs, deployedRelease, recoverPendingRelease, releaseDifferences, releaseUpToDate, upgradeInstall, type HelmTarget } from './helm.ts';
 import { keptPeerSecret, meshObjects, REMOTE_SECRET_PREFIX, type PeerAccess } from './mesh-objects.ts';
 import { ownedObjects, ownedSelector } from './prune.ts';
 import { readerToken, serverOf, type ReaderTokenSource } from './remote-secrets.ts';
@@ -98,7 +97,7 @@ export async function applyMesh(options: ApplyOptions, reporter: Reporter): Prom
   // A version the chart source does not have stops everything here, not half-way through Helm.
   await checkIstioVersion(spec, ctx.decoded.file, await istiodChartVersions(spec, { helm: options.helm, timeoutMs: ctx.requestTimeoutSeconds * 3000 }, reporter));
   // The CA is team state: the clusters' roots and intermediates unless the local directory says more (exit 2 on another root).
-  const { bundle, view } = await meshCa(ctx, { write: !dryRun }, reporter);
+  const { bundle, view } = await meshCa(ctx, dryRun ? 'plan' : 'apply', reporter);
   ca = view;
   const known = await knownGatewayAddresses(spec, ctx.connected);
   const addons = await loadRenderAddons(spec);
@@ -160,7 +159,8 @@ export async function applyMesh(options: ApplyOptions, reporter: Reporter): Prom
     // so are the sync controller's access and Deployment when a peer's reader token is unknown.
     const syncKept = syncLiveObjectsKept(spec, all);
     if (syncKept) say(`${cluster.name}: the sync controller's access and Deployment are left as they are (a peer's reader token is unknown now)`);
-    const keep = owned.filter((o) => pendingRefs.has(objectRef(o)) || keptRemoteSecret(objectRef(o)) || keptKialiSecret(spec, kialiPeers, objectRef(o)) || (grafanaOn(spec) && objectRef(o) === grafanaAdminRef(spec)) || (syncKept && SYNC_LIVE_REFS.includes(objectRef(o))));
+    // cacerts not rendered (not known now) is never pruned.
+    const keep = owned.filter((o) => (rendered.cacertsMissing && objectRef(o) === CACERTS_REF) || pendingRefs.has(objectRef(o)) || keptRemoteSecret(objectRef(o)) || keptKialiSecret(spec, kialiPeers, objectRef(o)) || (grafanaOn(spec) && objectRef(o) === grafanaAdminRef(spec)) || (syncKept && SYNC_LIVE_REFS.includes(objectRef(o))));
     const prune = undesired(owned, [...objects, ...rendered.preInstall.map((s) => s.object), ...kialiRemoteSecrets(spec, cluster, kialiPeers), ...keep]);
     const planned = await planObjects(client, objects, ownedSelector(spec.meshID));
     const skipped: Change[] = rendered.pending.map((p) => ({ ref: p.object, action: 'skipped', note: p.reason ?? `the east-west gateway of ${p.gatewayOf} has no known address` }));
@@ -208,12 +208,7 @@ async function helmReleases(ctx: EngineContext, options: ApplyOptions, cluster: 
       await upgradeInstall(target, release, chart, { timeoutSeconds: timeout });
     }
     // What an upgrade changes, as `eastwest diff` shows it: status, pinned chart version, values.
-    const wantVersion = 'path' in release.chart ? undefined : release.chart.version.replace(/^v/, '');
-    const fields = deployed ? [
-      ...(deployed.status !== 'deployed' ? [{ path: 'status', want: 'deployed', live: deployed.status }] : []),
-      ...(wantVersion !== undefined && deployed.chartVersion !== wantVersion ? [{ path: 'chart.version', want: wantVersion, live: deployed.chartVersion }] : []),
-      ...fieldDifferences(parse(stringify(release.values)), deployed.values, 'values'),
-    ] : [];
+    const fields = deployed ? releaseDifferences(deployed, release) : [];
     changes.push({ ref, action: deployed ? 'configured' : 'created', ...(fields.length ? { fields } : {}) });
   }
   return changes;

@@ -38,7 +38,8 @@ export async function istiodChartVersions(spec: MeshSpec, options: { helm: strin
       return [spec.istio.version];
     } catch (error) {
       const stderr = error instanceof ExecError ? error.result?.stderr ?? '' : '';
-      if (/not found|manifest unknown|no such|404/i.test(stderr)) return [];
+      // Only the registry saying the chart version is not there means absent ("no such host" is not).
+      if (/: not found|manifest unknown/i.test(stderr)) return [];
       throw error;
     }
   } catch (error) {

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
 import type { ChartRef, HelmRelease } from '../render/helm-releases.ts';
-import { canonicalJson } from '../util/canonical-json.ts';
+import { fieldDifferences, maskSensitive, type FieldDifference } from '../diff/field-diff.ts';
 import { ClusterError } from '../k8s/cluster-error.ts';
 import { exec, ExecError } from '../util/exec.ts';
 import { kubeconfigEnv, type KubeconfigSource } from '../k8s/kubeconfig.ts';
@@ -62,13 +62,22 @@ export async function deployedRelease(target: HelmTarget, release: string, names
 }
 
 /**
- * Deployed, with the same values and, for a chart from a repository or registry, the pinned version (a
- * local directory's chart is whatever version its Chart.yaml says).
+ * What an upgrade of a deployed release changes, as apply's plan and diff both show it: its status, the
+ * pinned chart version (a chart from a repository or registry; a local directory's chart is whatever its
+ * Chart.yaml says), and its values field by field — values whose key names a secret masked.
  */
+export function releaseDifferences(deployed: DeployedRelease, release: HelmRelease): FieldDifference[] {
+  const wantVersion = 'path' in release.chart ? undefined : release.chart.version.replace(/^v/, '');
+  return [
+    ...(deployed.status !== 'deployed' ? [{ path: 'status', want: 'deployed', live: deployed.status }] : []),
+    ...(wantVersion !== undefined && deployed.chartVersion !== wantVersion ? [{ path: 'chart.version', want: wantVersion, live: deployed.chartVersion }] : []),
+    ...maskSensitive(fieldDifferences(parse(stringify(release.values)), deployed.values, 'values')),
+  ];
+}
+
+/** Deployed, and nothing an upgrade would change. */
 export function releaseUpToDate(deployed: DeployedRelease | undefined, release: HelmRelease): boolean {
-  if (deployed === undefined || deployed.status !== 'deployed') return false;
-  if (!('path' in release.chart) && deployed.chartVersion !== release.chart.version.replace(/^v/, '')) return false;
-  return canonicalJson(deployed.values) === canonicalJson(parse(stringify(release.values)));
+  return deployed !== undefined && releaseDifferences(deployed, release).length === 0;
 }
 
 export async function upgradeInstall(target: HelmTarget, release: HelmRelease, chart: string[], options: { timeoutSeconds: number; dryRun?: boolean }): Promise<void> {

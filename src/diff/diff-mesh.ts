@@ -6,9 +6,9 @@
 import { loadRenderAddons } from '../engine/render-addons.ts';
 import { createHash } from 'node:crypto';
 import type { Reporter } from '../core/reporter.ts';
-import { meshCa } from '../engine/mesh-ca.ts';
+import { CACERTS_REF, meshCa } from '../engine/mesh-ca.ts';
 import { fanOut, mapLimit, type ClusterOutcome } from '../core/fan-out.ts';
-import { deployedRelease } from '../apply/helm.ts';
+import { deployedRelease, releaseDifferences } from '../apply/helm.ts';
 import { meshObjects, REMOTE_SECRET_PREFIX } from '../apply/mesh-objects.ts';
 import { syncLiveInput } from '../apply/apply-mesh.ts';
 import { KIALI_SECRET_REF_PREFIX, keptKialiSecret, kialiOn } from '../apply/kiali-objects.ts';
@@ -65,7 +65,7 @@ export async function diffWith(ctx: EngineContext, options: { helm: string }, re
   const started = Date.now();
   const { spec } = ctx;
   // Read-only: the CA as the clusters hold it (and the local directory, when there is one); nothing is created.
-  const { bundle } = await meshCa(ctx, { write: false }, reporter);
+  const { bundle, unresolved } = await meshCa(ctx, 'diff', reporter);
   const gateways = await knownGatewayAddresses(spec, ctx.connected);
   for (const g of gateways.filter((g) => g.source === 'last-known')) {
     reporter.report({ level: 'info', code: 'last-known-address', message: `${g.cluster} is unreachable: its east-west gateway's last-known address ${g.address} is used` });
@@ -95,12 +95,15 @@ export async function diffWith(ctx: EngineContext, options: { helm: string }, re
       mapLimit(r.releases, 3, async (release) => ({ release, deployed: await deployedRelease({ binary: options.helm, kubeconfig: ctx.kubeconfig, context: cluster.context, timeoutMs: helmTimeoutMs, cluster: cluster.name }, release.release, release.namespace) })),
     ]);
     const drift: ObjectDrift[] = [];
+    // cacerts apply could not make without the root key: missing, or not what the mesh needs.
+    const why = unresolved.get(cluster.name);
+    if (why) drift.push(owned.some((o) => objectRef(o) === CACERTS_REF) ? { ref: CACERTS_REF, state: 'changed', fields: [{ path: 'data', want: 'an intermediate of the mesh\'s root', live: why }] } : { ref: CACERTS_REF, state: 'missing' });
     for (const p of planned) {
       if (p.action === 'created') drift.push({ ref: p.ref, state: 'missing' });
       else if (p.action === 'configured') drift.push({ ref: p.ref, state: 'changed', ...(p.fields ? { fields: p.fields } : {}) });
     }
     // Remote secrets are made from live tokens at apply time: desired when the mode wants them.
-    const keep = owned.filter((o) => (spec.federation.mode === 'endpoint-discovery' && objectRef(o).startsWith(REMOTE_SECRET_PREFIX)) || keptKialiSecret(spec, new Map(), objectRef(o)) || (grafanaOn(spec) && objectRef(o) === grafanaAdminRef(spec)) || (syncUnknown && SYNC_LIVE_REFS.includes(objectRef(o))));
+    const keep = owned.filter((o) => (r.cacertsMissing && objectRef(o) === CACERTS_REF) || (spec.federation.mode === 'endpoint-discovery' && objectRef(o).startsWith(REMOTE_SECRET_PREFIX)) || keptKialiSecret(spec, new Map(), objectRef(o)) || (grafanaOn(spec) && objectRef(o) === grafanaAdminRef(spec)) || (syncUnknown && SYNC_LIVE_REFS.includes(objectRef(o))));
     for (const extra of undesired(owned, [...desired, ...keep]).filter((o) => !pendingRefs.has(objectRef(o)))) drift.push({ ref: objectRef(extra), state: 'extra' });
     // Secrets apply makes from live input (a peer's token for Istio's remote secrets and Kiali's view of
     // it, Grafana's generated password) are compared by presence.
@@ -119,8 +122,8 @@ export async function diffWith(ctx: EngineContext, options: { helm: string }, re
       const ref = `HelmRelease/${release.namespace}/${release.release}`;
       if (!deployed) drift.push({ ref, state: 'missing' });
       else {
-        const fields = fieldDifferences(JSON.parse(canonicalJson(release.values)), deployed.values, 'values');
-        if (fields.length || deployed.status !== 'deployed') drift.push({ ref, state: 'changed', fields: deployed.status !== 'deployed' ? [{ path: 'status', want: 'deployed', live: deployed.status }, ...fields] : fields });
+        const fields = releaseDifferences(deployed, release);
+        if (fields.length) drift.push({ ref, state: 'changed', fields });
       }
     }
     return { drift, objects: desired.length + r.releases.length };

@@ -23,6 +23,18 @@ export function fieldDifferences(want: unknown, live: unknown, path = ''): Field
   return [{ path, want, live }];
 }
 
+/** A key that names a secret (a password, token, key or credential in Helm values). */
+const SENSITIVE_KEY = /(pass(word|wd)?|secret|token|api.?key|private.?key|credential)s?$/i;
+const maskOne = (value: unknown) => (value === undefined ? undefined : '<masked: its key names a secret>');
+
+/** The differences with values whose key names a secret replaced by a placeholder (both sides). */
+export function maskSensitive(fields: readonly FieldDifference[]): FieldDifference[] {
+  return fields.map((f) => {
+    const key = f.path.split(/[.[\]]/).filter(Boolean).at(-1) ?? '';
+    return SENSITIVE_KEY.test(key) ? { path: f.path, want: maskOne(f.want), live: maskOne(f.live) } : f;
+  });
+}
+
 /** The parts of an object that say what it is, without the API server's bookkeeping. */
 export function comparable(object: Record<string, unknown>): Record<string, unknown> {
   const { metadata, status: _status, ...rest } = object as { metadata?: Record<string, unknown>; status?: unknown };

@@ -2,7 +2,7 @@
 // every reachable cluster's `cacerts` is read, and planCa decides. Keys are made only by the first apply
 // to a mesh that has no root (and `ca init`); a plan (diff, apply --dry-run) makes what it would issue in
 // memory and writes nothing. A local root that is not the mesh's stops everything with exit 2.
-import { dirname, resolve } from 'node:path';
+import { dirname, resolve, sep } from 'node:path';
 import { EastwestError, EXIT, InputError } from '../core/errors.ts';
 import type { Reporter } from '../core/reporter.ts';
 import { createIntermediateCa, createRootCa, istioCacerts, type CaMaterial, type IstioCacerts } from '../pki/ca.ts';
@@ -25,9 +25,19 @@ export interface MeshCaView {
 export interface MeshCa {
   bundle: PkiBundle;
   view: MeshCaView;
+  /** diff only: selected clusters whose cacerts cannot be had now (an intermediate to issue without the root key), and why. */
+  unresolved: Map<string, string>;
 }
 
+/**
+ * `apply` writes what it creates or issues; `plan` (apply --dry-run) decides exactly as apply does but
+ * keeps it in memory; `diff` also tolerates what apply would refuse for one cluster (an intermediate it
+ * cannot issue without the root key): that is drift there, not bad input.
+ */
+export type CaMode = 'apply' | 'plan' | 'diff';
+
 const CACERTS_KEYS = ['ca-cert.pem', 'ca-key.pem', 'root-cert.pem', 'cert-chain.pem'] as const;
+export const CACERTS_REF = `Secret/${ISTIO_NAMESPACE}/cacerts`;
 
 /** A cluster's live cacerts, decoded (undefined when it has none). */
 export function decodeCacerts(secret: { data?: Record<string, string> } | undefined): LiveCacerts {
@@ -59,23 +69,38 @@ async function liveCacerts(ctx: EngineContext, strict: boolean, reporter: Report
   return new Map(entries.filter((e) => e !== undefined));
 }
 
-/**
- * The CA material for the selected clusters. `write`: apply (creates and writes what must be issued);
- * otherwise a plan that issues in memory only.
- */
-export async function meshCa(ctx: EngineContext, options: { write: boolean }, reporter: Reporter): Promise<MeshCa> {
+/** The CA material for the selected clusters (see CaMode). */
+export async function meshCa(ctx: EngineContext, mode: CaMode, reporter: Reporter): Promise<MeshCa> {
   const { spec } = ctx;
   const directory = pkiDirectory(ctx.decoded);
   const local = await readPki(directory, spec.clusters.map((c) => c.name));
-  const live = await liveCacerts(ctx, options.write, reporter);
-  // A selected cluster that did not answer is its command's own outcome, not a CA question.
-  const plan = planCa({ selected: ctx.selected.filter((c) => live.has(c.name)).map((c) => c.name), local: local ?? { directory, intermediates: new Map() }, live });
+  const live = await liveCacerts(ctx, mode !== 'diff', reporter);
+  // A selected cluster that did not answer is its command's own outcome, not a CA question; but no root
+  // is made up, nor a local one taken for the mesh's, while a cluster that may hold the mesh's is unread.
+  const unread = spec.clusters.map((c) => c.name).filter((n) => !live.has(n));
+  const plan = planCa({ selected: ctx.selected.filter((c) => live.has(c.name)).map((c) => c.name), local: local ?? { directory, intermediates: new Map() }, live, unread });
+  const unresolved = new Map<string, string>();
+  if (mode === 'diff') {
+    // What apply would refuse for one cluster only is that cluster's drift here.
+    for (const p of plan.problems.filter((x) => x.path.startsWith('CA intermediate of '))) {
+      const cluster = p.path.slice('CA intermediate of '.length);
+      unresolved.set(cluster, p.message);
+      reporter.report({ level: 'warn', code: 'ca-unresolved', message: p.message });
+    }
+    plan.problems = plan.problems.filter((x) => !x.path.startsWith('CA intermediate of '));
+    plan.clusters = plan.clusters.filter((c) => !unresolved.has(c.cluster));
+  }
   if (plan.problems.length) throw new InputError('the local CA cannot be used with this mesh: nothing was changed', plan.problems);
+  if (plan.undecided) throw new EastwestError('ca-undecided', `the mesh's root cannot be told: ${plan.undecided}; nothing was changed`, { exitCode: EXIT.clusterError, hint: 'run again when those clusters answer (their cacerts are read), or put the team\'s CA directory in place' });
+  if (plan.rotation) reporter.report({ level: 'info', code: 'ca-rotation', message: `a CA rotation is under way (${plan.rotation}): every cluster's cacerts are left as they are` });
   for (const message of plan.warnings) reporter.report({ level: 'warn', code: 'ca-local', message });
-  return materialize(plan, { directory, write: options.write, spec, rootKeyPem: local?.rootKeyPem }, reporter);
+  if (mode === 'apply' && (plan.root.source === 'create' || plan.clusters.some((c) => c.source === 'issue')) && directory.split(sep).includes('node_modules')) {
+    throw new EastwestError('ca-in-package', `the CA directory ${directory} is inside an installed package: keys written there are lost on the next install`, { exitCode: EXIT.badInput, hint: 'copy the example spec to your own directory (or write one with `eastwest init`) and apply that' });
+  }
+  return { ...(await materialize(plan, { directory, write: mode === 'apply', spec, rootKeyPem: local?.rootKeyPem }, reporter)), unresolved };
 }
 
-async function materialize(plan: CaPlan, options: { directory: string; write: boolean; spec: EngineContext['spec']; rootKeyPem: string | undefined }, reporter: Reporter): Promise<MeshCa> {
+async function materialize(plan: CaPlan, options: { directory: string; write: boolean; spec: EngineContext['spec']; rootKeyPem: string | undefined }, reporter: Reporter): Promise<Omit<MeshCa, 'unresolved'>> {
   const { directory, write, spec } = options;
   const say = (message: string) => reporter.report({ level: 'info', code: 'ca-changed', message });
   let root: CaMaterial | undefined;

@@ -1,6 +1,6 @@
 // The CA directory: root and per-cluster intermediates on disk, keys 0600, kept unless rotation is asked.
 import { createPrivateKey } from 'node:crypto';
-import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createIntermediateCa, createRootCa, isSignedBy, istioCacerts, type CaMaterial, type IstioCacerts, type KeyAlgorithm } from './ca.ts';
 import { EastwestError, EXIT } from '../core/errors.ts';
@@ -65,21 +65,35 @@ export async function readPki(directory: string, clusters: readonly string[]): P
     const keyPem = await readIfExists(join(clusterDir(directory, cluster), 'ca-key.pem'));
     if (certPem !== undefined && keyPem !== undefined) intermediates.set(cluster, { certPem, keyPem });
   }
-  if (rootCertPem === undefined && intermediates.size === 0) return undefined;
+  if (rootCertPem === undefined && rootKeyPem === undefined && intermediates.size === 0) return undefined;
   return { directory, intermediates, ...(rootCertPem !== undefined ? { rootCertPem } : {}), ...(rootKeyPem !== undefined ? { rootKeyPem } : {}) };
 }
 
-/** Writes one cluster's new intermediate into the CA directory (key 0600). */
+/** A file about to be replaced is kept beside it (`<name>.replaced-<time>`): no key is ever overwritten. */
+async function moveAside(path: string, stamp: string): Promise<void> {
+  try {
+    await rename(path, `${path}.replaced-${stamp}`);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+  }
+}
+const stampNow = () => new Date().toISOString().replace(/[:.]/g, '-');
+
+/** Writes one cluster's new intermediate into the CA directory (key 0600); what it replaces is kept aside. */
 export async function writeIntermediate(directory: string, cluster: string, material: CaMaterial): Promise<void> {
   const dir = clusterDir(directory, cluster);
   await mkdir(dir, { recursive: true, mode: 0o700 });
+  const stamp = stampNow();
+  for (const f of ['ca-cert.pem', 'ca-key.pem']) await moveAside(join(dir, f), stamp);
   await writeFile(join(dir, 'ca-cert.pem'), material.certPem);
   await writeKeyFile(join(dir, 'ca-key.pem'), material.keyPem);
 }
 
-/** Writes a new root into a CA directory that has none (key 0600). */
+/** Writes a new root into the CA directory (key 0600); what it replaces is kept aside. */
 export async function writeRoot(directory: string, material: CaMaterial): Promise<void> {
   await mkdir(directory, { recursive: true, mode: 0o700 });
+  const stamp = stampNow();
+  for (const f of [ROOT_CERT, ROOT_KEY]) await moveAside(join(directory, f), stamp);
   await writeFile(join(directory, ROOT_CERT), material.certPem);
   await writeKeyFile(join(directory, ROOT_KEY), material.keyPem);
 }

@@ -24,6 +24,8 @@ export interface CaPlanInput {
   local: LocalCa | undefined;
   /** Every reachable cluster (selected and peers) → its live cacerts. Unreachable clusters are absent. */
   live: ReadonlyMap<string, LiveCacerts>;
+  /** Clusters of the spec whose cacerts could not be read now (unreachable, refused): their roots are unknown. */
+  unread?: readonly string[];
   now?: Date;
 }
 
@@ -41,6 +43,10 @@ export interface CaPlan {
   clusters: IntermediateSource[];
   /** Anything wrong enough that nothing may be applied (exit 2). */
   problems: Problem[];
+  /** The mesh's root cannot be told now (clusters that might hold it did not answer): nothing may be applied (exit 3). */
+  undecided?: string;
+  /** A CA rotation is under way (a cluster trusts several roots): cacerts are left to it. */
+  rotation?: string;
   /** Worth saying, not blocking. */
   warnings: string[];
 }
@@ -50,8 +56,36 @@ export function fingerprint(certPem: string): string {
   return `SHA256:${new X509Certificate(certPem).fingerprint256}`;
 }
 
-const sameCert = (a: string, b: string) => fingerprint(a) === fingerprint(b);
+const PEM_BLOCK = /-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g;
+
+/** Every certificate of a PEM bundle (a root-cert.pem holds several during a rotation); undefined when one is not a certificate. */
+export function certificatesIn(pem: string): string[] | undefined {
+  const blocks = pem.match(PEM_BLOCK) ?? [];
+  try {
+    for (const block of blocks) new X509Certificate(block);
+  } catch {
+    return undefined;
+  }
+  return blocks.length ? blocks.map((b) => `${b}\n`) : undefined;
+}
+
+const safeFingerprint = (pem: string): string | undefined => {
+  try {
+    return fingerprint(pem);
+  } catch {
+    return undefined;
+  }
+};
+const sameCert = (a: string, b: string) => safeFingerprint(a) !== undefined && safeFingerprint(a) === safeFingerprint(b);
 const notBefore = (pem: string) => new Date(new X509Certificate(pem).validFrom).getTime();
+/** isSignedBy that calls a certificate it cannot parse not signed. */
+const signedBy = (cert: string, issuer: string, now: Date) => {
+  try {
+    return isSignedBy(cert, issuer, now);
+  } catch {
+    return false;
+  }
+};
 
 function complete(live: LiveCacerts): live is IstioCacerts {
   return Boolean(live && live['ca-cert.pem'] && live['ca-key.pem'] && live['root-cert.pem'] && live['cert-chain.pem']);
@@ -66,30 +100,52 @@ export function planCa(input: CaPlanInput): CaPlan {
   const localRoot = input.local?.rootCertPem;
   const hasRootKey = Boolean(input.local?.rootKeyPem && localRoot);
 
-  // The roots the reachable clusters trust now (from cacerts: what their istiod signs with).
+  // The roots the reachable clusters trust now (their cacerts' root-cert.pem: one root, or several while
+  // a rotation is under way). A cluster is grouped by the first root of its bundle.
   const liveRoots = new Map<string, string[]>(); // fingerprint → clusters
   const livePem = new Map<string, string>();
+  const trusted = new Map<string, Set<string>>(); // cluster → every root it trusts
+  let rotation: string | undefined;
   for (const [cluster, live] of [...input.live].sort(([a], [b]) => a.localeCompare(b))) {
     const pem = live?.['root-cert.pem'];
     if (!pem) continue;
-    const fp = fingerprint(pem);
-    liveRoots.set(fp, [...(liveRoots.get(fp) ?? []), cluster]);
-    livePem.set(fp, pem);
+    const certs = certificatesIn(pem);
+    if (!certs) {
+      warnings.push(`${cluster}: its cacerts' root-cert.pem is not a certificate; it is treated as having no root`);
+      continue;
+    }
+    const fps = certs.map(fingerprint);
+    trusted.set(cluster, new Set(fps));
+    if (certs.length > 1) rotation ??= `${cluster} trusts ${certs.length} roots (${fps.join(', ')})`;
+    liveRoots.set(fps[0]!, [...(liveRoots.get(fps[0]!) ?? []), cluster]);
+    livePem.set(fps[0]!, certs[0]!);
   }
   const liveList = () => [...liveRoots].map(([fp, clusters]) => `${clusters.join(', ')}: ${fp}`).join('; ');
+  const unread = [...(input.unread ?? [])].sort();
 
   let root: CaPlan['root'];
   if (localRoot) {
-    const localFp = fingerprint(localRoot);
-    const others = [...liveRoots].filter(([fp]) => fp !== localFp);
+    const localFp = safeFingerprint(localRoot);
+    if (!localFp) {
+      problems.push({ path: 'CA root', message: `${directory}/root-cert.pem is not a certificate`, hint: 'restore the team\'s CA directory from its backup' });
+      return { root: { source: 'create' }, clusters: [], problems, warnings };
+    }
+    // A cluster whose bundle holds the local root (a rotation under way) trusts it too.
+    const others = [...trusted].filter(([, fps]) => !fps.has(localFp));
     if (others.length) {
+      const byRoot = new Map<string, string[]>();
+      for (const [cluster, fps] of others) byRoot.set([...fps][0]!, [...(byRoot.get([...fps][0]!) ?? []), cluster]);
       problems.push({
         path: 'CA root',
-        message: `the local root in ${directory} (${localFp}) is not the root the mesh trusts (${others.map(([fp, clusters]) => `${clusters.join(', ')}: ${fp}`).join('; ')})`,
+        message: `the local root in ${directory} (${localFp}) is not the root the mesh trusts (${[...byRoot].map(([fp, clusters]) => `${clusters.join(', ')}: ${fp}`).join('; ')})`,
         hint: `use the team's CA directory (copy it to ${directory}), or move ${directory} aside to work from the clusters' CA; changing a live mesh's root needs a phased rotation, which apply does not do in one step`,
       });
     }
-    root = { source: liveRoots.has(localFp) ? 'live' : 'local', certPem: localRoot, fingerprint: localFp };
+    const known = [...trusted.values()].some((fps) => fps.has(localFp));
+    if (!known && unread.length && !problems.length) {
+      return { root: { source: 'create' }, clusters: [], problems, warnings, undecided: `no cluster that answered holds the local root, and ${unread.join(', ')} could not be read: it cannot be told whether the local root is the mesh's` };
+    }
+    root = { source: known ? 'live' : 'local', certPem: localRoot, fingerprint: localFp };
   } else if (liveRoots.size > 1) {
     problems.push({
       path: 'CA root',
@@ -100,6 +156,8 @@ export function planCa(input: CaPlanInput): CaPlan {
   } else if (liveRoots.size === 1) {
     const [fp] = [...liveRoots.keys()];
     root = { source: 'live', certPem: livePem.get(fp!)!, fingerprint: fp! };
+  } else if (unread.length) {
+    return { root: { source: 'create' }, clusters: [], problems, warnings, undecided: `no cluster that answered has a root, and ${unread.join(', ')} could not be read: a new root would split the mesh if they have one` };
   } else {
     root = { source: 'create' };
   }
@@ -113,9 +171,16 @@ export function planCa(input: CaPlanInput): CaPlan {
       continue;
     }
     const rootPem = root.certPem;
-    const localValid = local !== undefined && isSignedBy(local.certPem, rootPem, now);
+    const localValid = local !== undefined && signedBy(local.certPem, rootPem, now);
     if (local !== undefined && !localValid) warnings.push(`${cluster}: the local intermediate in ${directory} is not signed by the mesh's root, or has expired; it is not used`);
-    const liveValid = complete(live) && sameCert(live['root-cert.pem'], rootPem) && isSignedBy(live['ca-cert.pem'], rootPem, now);
+    // Valid: complete, trusting the mesh's root, and signed by one root of its own bundle (during a rotation, the new one).
+    const liveValid = complete(live) && (trusted.get(cluster)?.has(root.fingerprint) ?? false) && (certificatesIn(live['root-cert.pem']) ?? []).some((r) => signedBy(live['ca-cert.pem'], r, now));
+    if (rotation) {
+      // A rotation under way owns every cluster's cacerts: kept as they are, never replaced or issued here.
+      if (liveValid) clusters.push({ cluster, source: 'live', cacerts: live });
+      else problems.push({ path: `CA intermediate of ${cluster}`, message: `a CA rotation is under way (${rotation}), and ${cluster}'s cacerts are missing or not of the mesh's root`, hint: 'finish the rotation first; apply leaves cacerts to it' });
+      continue;
+    }
     if (liveValid && localValid && !sameCert(local.certPem, live['ca-cert.pem'])) {
       if (notBefore(local.certPem) > notBefore(live['ca-cert.pem'])) clusters.push({ cluster, source: 'local', intermediate: local, replaces: 'older-live' });
       else {
@@ -137,5 +202,5 @@ export function planCa(input: CaPlanInput): CaPlan {
       });
     }
   }
-  return { root, clusters, problems, warnings };
+  return { root, clusters, problems, warnings, ...(rotation ? { rotation } : {}) };
 }

@@ -1,7 +1,8 @@
 // `eastwest status`: one screen, per cluster — reachable, Kubernetes and Istio versions, istiod ready, the
 // east-west gateway's address, whether its root is the mesh's, the in-cluster sync controller, and how
-// many objects drifted (diff's count). Read-only: get/list only (no access review for cluster-admin),
-// roots from the `istio-ca-root-cert` ConfigMap istiod publishes, never a Secret's content.
+// many objects drifted (diff's count). Read-only: changes nothing and asks for no cluster-admin access
+// review; roots from the `istio-ca-root-cert` ConfigMap istiod publishes. The drift count reads what diff
+// reads (eastwest's objects, Secrets included, whose values are never shown).
 import type { Reporter } from '../core/reporter.ts';
 import { fanOut, type ClusterOutcome } from '../core/fan-out.ts';
 import { diffWith } from '../diff/diff-mesh.ts';

@@ -148,6 +148,53 @@ describe('planCa: intermediates of the same root', () => {
   });
 });
 
+describe('planCa: clusters that could not be read', () => {
+  it('no root is made up while a cluster that may hold the mesh\'s did not answer (no local CA)', () => {
+    const plan = planCa({ selected: ['ap'], local: undefined, live: live({ ap: undefined }), unread: ['us', 'eu'] });
+    expect(plan.undecided).toMatch(/eu, us could not be read/);
+    expect(plan.clusters).toEqual([]);
+  });
+
+  it('a local root no answering cluster holds is not taken for the mesh\'s while others are unread', () => {
+    const plan = planCa({ selected: ['ap'], local: local(rootB), live: live({ ap: undefined }), unread: ['us'] });
+    expect(plan.undecided).toMatch(/cannot be told whether the local root is the mesh's/);
+  });
+
+  it('a local root an answering cluster holds is enough, whoever else is unread (a regional outage)', () => {
+    const plan = planCa({ selected: ['us'], local: local(rootA), live: live({ us: cacerts(inter.usOld!, rootA) }), unread: ['eu'] });
+    expect(plan.undecided).toBeUndefined();
+    expect(sources(plan)).toEqual({ us: 'live' });
+  });
+});
+
+describe('planCa: what is not a certificate', () => {
+  it('a live root-cert.pem that is not a certificate is no root (warned); the cluster needs a new intermediate', () => {
+    const broken = { ...cacerts(inter.usOld!, rootA), 'root-cert.pem': '-----BEGIN CERTIFICATE-----\nnot base64 at all\n-----END CERTIFICATE-----\n' };
+    const plan = planCa({ selected: ['us'], local: local(rootA), live: live({ us: broken, eu: cacerts(inter.euOld!, rootA) }) });
+    expect(plan.warnings.join()).toMatch(/us: its cacerts' root-cert\.pem is not a certificate/);
+    expect(sources(plan)).toEqual({ us: 'issue' });
+  });
+  it('a local root-cert.pem that is not a certificate is a problem naming the file', () => {
+    const plan = planCa({ selected: ['us'], local: { directory: DIR, rootCertPem: 'garbage', intermediates: new Map() }, live: live({ us: cacerts(inter.usOld!, rootA) }) });
+    expect(plan.problems[0]!.message).toBe(`${DIR}/root-cert.pem is not a certificate`);
+  });
+});
+
+describe('planCa: a rotation under way (a cluster trusts several roots)', () => {
+  const bundle = (i: CaMaterial, signer: CaMaterial, roots: CaMaterial[]): IstioCacerts => ({ ...istioCacerts(i, signer.certPem), 'root-cert.pem': roots.map((r) => r.certPem).join('') });
+  it('a local root inside every bundle is the mesh\'s; every cacerts is left to the rotation', () => {
+    const plan = planCa({ selected: both, local: local(rootB, { us: inter.usOfB! }), live: live({ us: bundle(inter.usOld!, rootA, [rootA, rootB]), eu: bundle(inter.euOld!, rootA, [rootA, rootB]) }) });
+    expect(plan.problems).toEqual([]);
+    expect(plan.rotation).toMatch(/trusts 2 roots/);
+    expect(sources(plan)).toEqual({ eu: 'live', us: 'live' });
+  });
+  it('a cluster without valid cacerts during a rotation is refused, not issued', () => {
+    const plan = planCa({ selected: both, local: local(rootA), live: live({ us: bundle(inter.usOld!, rootA, [rootA, rootB]), eu: undefined }) });
+    expect(plan.problems.map((p) => p.path)).toEqual(['CA intermediate of eu']);
+    expect(plan.problems[0]!.message).toMatch(/rotation is under way/);
+  });
+});
+
 describe('fingerprint and live cacerts', () => {
   it('is the SHA-256 fingerprint openssl shows', () => {
     const file = join(mkdtempSync(join(tmpdir(), 'eastwest-fp-')), 'root.pem');

@@ -5,16 +5,11 @@ import { loadMeshSpec } from '../../spec/load-file.ts';
 import { statusMesh, type ClusterStatus, type StatusResult } from '../../status/status-mesh.ts';
 import { GLYPHS, printResult, stderrReporter, type Io, type OutputFormat, type Style } from '../output.ts';
 import { helmFor } from './apply.ts';
+import { table } from '../table.ts';
 import { clustersOption, contextsOption, formatOption, kubeconfigOption, requestTimeoutOption, specOption } from './options.ts';
 
 const short = (fp: string) => `${fp.slice(0, 'SHA256:'.length + 11)}…`;
 
-function table(rows: string[][]): string[] {
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => visible(r[i]!).length)));
-  return rows.map((r) => r.map((cell, i) => cell + ' '.repeat(widths[i]! - visible(cell).length)).join('  ').trimEnd());
-}
-// eslint-disable-next-line no-control-regex
-const visible = (s: string) => s.replace(/\x1b\[\d+m/g, '');
 
 function cells(s: ClusterStatus, style: Style): string[] {
   const mark = (good: boolean | undefined, text: string) => `${good === undefined ? style.warn : good ? style.ok : style.fail} ${text}`;
@@ -27,7 +22,7 @@ function cells(s: ClusterStatus, style: Style): string[] {
 }
 
 export function renderStatus(result: StatusResult, style: Style = GLYPHS): string {
-  const rows = [['CLUSTER', 'REACHABLE', 'ISTIO (READY)', 'EAST-WEST GATEWAY', 'ROOT', 'SYNC', 'DRIFT']];
+  const rows: string[][] = [];
   const failures: string[] = [];
   for (const c of result.clusters) {
     if (c.ok) rows.push([c.cluster, `${style.ok} ${c.value.kubernetesVersion}`, ...cells(c.value, style)]);
@@ -36,7 +31,7 @@ export function renderStatus(result: StatusResult, style: Style = GLYPHS): strin
       failures.push(`${c.cluster}: ${c.error}${c.hint ? `\n    hint: ${c.hint}` : ''}`);
     }
   }
-  const lines = [`mesh ${result.meshID}${result.meshRoot ? `, root ${result.meshRoot.fingerprint} (${result.meshRoot.source})` : ', no root published yet'}`, ...table(rows), ...failures];
+  const lines = [`mesh ${result.meshID}${result.meshRoot ? `, root ${result.meshRoot.fingerprint} (${result.meshRoot.source})` : ', no root published yet'}`, ...table(['CLUSTER', 'REACHABLE', 'ISTIO (READY)', 'EAST-WEST GATEWAY', 'ROOT', 'SYNC', 'DRIFT'], rows), ...failures];
   const answered = result.clusters.length - result.unreachable.length;
   lines.push(answered === 0 ? 'no cluster answered: nothing is known about the mesh' : result.ok ? 'healthy' : `needs attention${result.unreachable.length ? ` (not reached: ${result.unreachable.join(', ')})` : ''}: \`eastwest diff\` shows the drift`);
   return lines.join('\n');
@@ -52,7 +47,7 @@ export function registerStatusCommand(program: Command, io: Io): void {
     .addOption(clustersOption('show'))
     .addOption(requestTimeoutOption())
     .addOption(formatOption())
-    .addHelpText('after', '\nRead-only: get/list only; roots come from each cluster\'s istio-ca-root-cert ConfigMap.\nExit code 0 healthy, 1 something needs attention, 3 a cluster could not be reached.\nExample:\n  eastwest status -f examples/lab.yaml')
+    .addHelpText('after', '\nRead-only: changes nothing; roots come from each cluster\'s istio-ca-root-cert ConfigMap; the drift count reads what diff reads.\nExit code 0 healthy, 1 something needs attention, 3 a cluster could not be reached.\nExample:\n  eastwest status -f examples/lab.yaml')
     .action(async (opts: { file: string; kubeconfig?: string; context?: Record<string, string>; clusters?: string[]; requestTimeout: number; output: OutputFormat }) => {
       const reporter = stderrReporter(io);
       const { document } = await loadMeshSpec(opts.file);

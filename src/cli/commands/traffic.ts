@@ -5,6 +5,7 @@ import { EXIT } from '../../core/errors.ts';
 import { trafficMesh, type TrafficResult } from '../../observability/traffic-mesh.ts';
 import type { Flow } from '../../observability/traffic.ts';
 import { durationFlag } from '../flags.ts';
+import { table } from '../table.ts';
 import { GLYPHS, printResult, toYaml, type Io, type OutputFormat, type Style } from '../output.ts';
 import { clustersOption, contextsOption, formatOption, kubeconfigOption, requestTimeoutOption, specOption } from './options.ts';
 
@@ -13,10 +14,6 @@ const ms = (v: number | null) => (v === null ? '-' : `${v < 10 ? v.toFixed(1) : 
 const share = (v: number | null) => (v === null ? '-' : `${(v * 100).toFixed(1)}%`);
 const bytes = (v: number) => (v >= 1 << 20 ? `${(v / (1 << 20)).toFixed(1)} MiB` : v >= 1024 ? `${(v / 1024).toFixed(1)} KiB` : `${v} B`);
 
-function table(header: string[], rows: string[][]): string[] {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  return [header, ...rows].map((r) => r.map((cell, i) => cell.padEnd(widths[i]!)).join('  ').trimEnd());
-}
 
 const flowRow = (f: Flow) => [f.from, f.to, rate(f.requestsPerSecond), String(f.requests), share(f.errorShare), ms(f.p50Ms), ms(f.p99Ms), String(f.connections), `${bytes(f.bytesSent)} / ${bytes(f.bytesReceived)}`];
 
