@@ -19,6 +19,7 @@ export interface BuiltPart {
 }
 
 const COMPLETE = '.complete';
+const HEARTBEAT_MS = 60_000;
 
 /**
  * Returns the cached directory of a part, building it first when its pins changed or it is missing.
@@ -37,7 +38,17 @@ export async function cachedPart(
   const tmp = `${dir}.building`;
   await rm(tmp, { recursive: true, force: true });
   await mkdir(tmp, { recursive: true });
-  await build(tmp);
+  // A long build is never silent: a line a minute with what and how long, on a terminal and in CI logs.
+  const heartbeat = setInterval(() => {
+    const s = Math.round((Date.now() - started) / 1000);
+    reporter.report({ level: 'info', code: 'lab-building', message: `still building ${name} (${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s)` });
+  }, HEARTBEAT_MS);
+  heartbeat.unref();
+  try {
+    await build(tmp);
+  } finally {
+    clearInterval(heartbeat);
+  }
   await writeFile(join(tmp, COMPLETE), `${JSON.stringify(pins)}\n`);
   await rm(dir, { recursive: true, force: true });
   await rename(tmp, dir);

@@ -50,7 +50,11 @@ interface DeploymentShape { spec?: { replicas?: number; template?: { spec?: { co
 function istioOf(deployment: KubeObject | undefined): ClusterStatus['istio'] {
   if (!deployment) return undefined;
   const d = deployment as unknown as DeploymentShape;
-  const version = labels(deployment)['app.kubernetes.io/version'] ?? d.spec?.template?.spec?.containers?.[0]?.image?.split(':').pop();
+  // What runs: the discovery container's image tag (a chart built from source says 1.0.0 in its labels);
+  // the chart's version label when the image is pinned by digest only.
+  const image = d.spec?.template?.spec?.containers?.find((c) => (c as { name?: string }).name === 'discovery')?.image ?? d.spec?.template?.spec?.containers?.[0]?.image;
+  const tag = image && !image.includes('@') && /:([^/:]+)$/.exec(image)?.[1];
+  const version = tag || labels(deployment)['app.kubernetes.io/version'];
   return { ...(version ? { version } : {}), ready: d.status?.readyReplicas ?? 0, desired: d.spec?.replicas ?? 1 };
 }
 
