@@ -184,7 +184,7 @@ export async function applyMesh(options: ApplyOptions, reporter: Reporter): Prom
 
 async function helmReleases(ctx: EngineContext, options: ApplyOptions, cluster: ClusterSpec, rendered: RenderedCluster, dryRun: boolean, timeout: number, say: (m: string) => void, reporter: Reporter): Promise<Change[]> {
   const changes: Change[] = [];
-  const target: HelmTarget = { binary: options.helm, kubeconfig: ctx.kubeconfig, context: cluster.context, cluster: cluster.name, timeoutMs: (ctx.requestTimeoutSeconds * 3 + 5) * 1000 };
+  const target: HelmTarget = { binary: options.helm, kubeconfig: ctx.kubeconfig, context: ctx.contextOf(cluster.name), cluster: cluster.name, timeoutMs: (ctx.requestTimeoutSeconds * 3 + 5) * 1000 };
   for (const release of rendered.releases) {
     const ref = `HelmRelease/${release.namespace}/${release.release}`;
     let deployed = await deployedRelease(target, release.release, release.namespace);

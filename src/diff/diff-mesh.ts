@@ -92,7 +92,7 @@ export async function diffWith(ctx: EngineContext, options: { helm: string }, re
     const [planned, owned, releases] = await Promise.all([
       planObjects(client, desired, ownedSelector(spec.meshID)),
       ownedObjects(client, spec.meshID),
-      mapLimit(r.releases, 3, async (release) => ({ release, deployed: await deployedRelease({ binary: options.helm, kubeconfig: ctx.kubeconfig, context: cluster.context, timeoutMs: helmTimeoutMs, cluster: cluster.name }, release.release, release.namespace) })),
+      mapLimit(r.releases, 3, async (release) => ({ release, deployed: await deployedRelease({ binary: options.helm, kubeconfig: ctx.kubeconfig, context: ctx.contextOf(cluster.name), timeoutMs: helmTimeoutMs, cluster: cluster.name }, release.release, release.namespace) })),
     ]);
     const drift: ObjectDrift[] = [];
     // cacerts apply could not make without the root key: missing, or not what the mesh needs.

@@ -40,6 +40,8 @@ export interface EngineContext {
   spec: MeshSpec;
   /** The kubeconfig files read (kubectl's rules). */
   kubeconfig: KubeconfigSource;
+  /** The kubeconfig context that reaches a cluster in this run (the spec's, or its --context override). */
+  contextOf: (cluster: string) => string;
   requestTimeoutSeconds: number;
   /** The clusters this command acts on (all, unless limited). */
   selected: ClusterSpec[];
@@ -83,8 +85,8 @@ export function withContexts(spec: MeshSpec, overrides: Readonly<Record<string, 
  * One connection with the request deadline: the version is checked and, unless `admin` is false (the sync
  * controller reads and writes only what its roles allow), that the user may manage everything.
  */
-export async function connect(cluster: ClusterSpec, kubeconfig: string | KubeconfigSource | undefined, requestTimeoutSeconds: number, options: { admin?: boolean } = {}): Promise<Connection> {
-  const config = loadKubeConfig(cluster.context, kubeconfig, requestTimeoutSeconds);
+export async function connect(cluster: ClusterSpec, kubeconfig: string | KubeconfigSource | undefined, requestTimeoutSeconds: number, options: { admin?: boolean; context?: string } = {}): Promise<Connection> {
+  const config = loadKubeConfig(options.context ?? cluster.context, kubeconfig, requestTimeoutSeconds);
   const client = new KubeClient(config, { cluster: cluster.name });
   const version = await client.call('version', () => config.makeApiClient(VersionApi).getCode());
   const minor = Number(version.minor.replace(/\D/g, ''));
@@ -104,16 +106,20 @@ export const classifier = (requestTimeoutSeconds: number) => (cluster: string, e
 
 export async function openEngine(options: EngineOptions): Promise<EngineContext> {
   const decoded = await loadMeshSpec(options.file);
-  const spec = withContexts(decoded.document.spec, options.contexts);
+  const spec = decoded.document.spec;
+  // --context changes how a cluster is reached in this run, never what is desired there (the spec's
+  // contexts are rendered into the sync controller's own kubeconfig).
+  const reach = withContexts(spec, options.contexts);
+  const contextOf = (name: string) => reach.clusters.find((c) => c.name === name)!.context;
   const selected = selectClusters(spec, options.clusters);
   const requestTimeoutSeconds = options.requestTimeoutSeconds ?? DEFAULT_REQUEST_TIMEOUT_SECONDS;
-  const kubeconfig = resolveKubeconfig(spec.clusters.map((c) => c.context), options.kubeconfig);
+  const kubeconfig = resolveKubeconfig(reach.clusters.map((c) => c.context), options.kubeconfig);
   // A context that no kubeconfig file defines is bad input, found before any cluster is contacted.
-  checkContexts(options.connectPeers ? spec.clusters : selected, kubeconfig);
   const targets = options.connectPeers ? [...selected, ...spec.clusters.filter((c) => !selected.includes(c))] : selected;
-  const connections = await fanOut(targets, 'connect', (c) => connect(c, kubeconfig, requestTimeoutSeconds, { admin: options.access !== 'read' }), classifier(requestTimeoutSeconds));
+  checkContexts(targets.map((c) => ({ name: c.name, context: contextOf(c.name) })), kubeconfig);
+  const connections = await fanOut(targets, 'connect', (c) => connect(c, kubeconfig, requestTimeoutSeconds, { admin: options.access !== 'read', context: contextOf(c.name) }), classifier(requestTimeoutSeconds));
   const connected = new Map(connections.flatMap((c) => (c.ok ? [[c.cluster, c.value] as [string, Connection]] : [])));
-  return { decoded, spec, kubeconfig, requestTimeoutSeconds, selected, connections, connected };
+  return { decoded, spec, kubeconfig, contextOf, requestTimeoutSeconds, selected, connections, connected };
 }
 
 /** A connection outcome without the client (what results show). */
