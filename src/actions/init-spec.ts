@@ -35,14 +35,23 @@ const LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 /**
  * One `--context` value: `name=context`, `name=context:network` or `name=context:network:region`. A
  * context may itself hold ':' (an EKS ARN ends in `:cluster/<name>`): only trailing parts that are
- * DNS labels are read as network and region, so `us=arn:aws:eks:…:cluster/prod` keeps its context whole.
+ * DNS labels are read as network and region, so `us=arn:aws:eks:…:cluster/prod` keeps its context whole;
+ * and a value that is itself a context of the kubeconfig (`…:6443/kube:admin`, OpenShift's) is never split.
  */
-export function parseContextMapping(text: string): InitCluster {
+export function parseContextMapping(text: string, knownContexts: ReadonlySet<string> = new Set()): InitCluster {
   const eq = text.indexOf('=');
   const name = eq < 0 ? '' : text.slice(0, eq);
   let rest = eq < 0 ? '' : text.slice(eq + 1);
   if (!name || !rest || rest.startsWith(':') || rest.endsWith(':')) {
     throw new InputError(`bad ${CONTEXT_FLAG} ${text}`, [{ path: CONTEXT_FLAG, message: `cannot read "${text}": expected <name>=<context>`, hint: CONTEXT_HINT }]);
+  }
+  // A kubeconfig context (whole, or followed by :network[:region]) is taken as it is.
+  for (let parts = 0, at = rest.length; parts <= 2 && at > 0; parts++, at = rest.lastIndexOf(':', at - 1)) {
+    const context = rest.slice(0, at);
+    const [network, region] = rest.slice(at + 1).split(':').filter(Boolean);
+    if (knownContexts.has(context) && [network, region].every((p) => p === undefined || LABEL.test(p))) {
+      return { name, context, ...(network ? { network } : {}), ...(region ? { region } : {}) };
+    }
   }
   const tail: string[] = [];
   while (tail.length < 2) {
@@ -57,12 +66,12 @@ export function parseContextMapping(text: string): InitCluster {
 }
 
 /** Every `--context` value, or an InputError listing each one that cannot be read. */
-export function parseContextMappings(values: readonly string[]): InitCluster[] {
+export function parseContextMappings(values: readonly string[], knownContexts: ReadonlySet<string> = new Set()): InitCluster[] {
   const problems: Problem[] = [];
   const clusters: InitCluster[] = [];
   for (const value of values) {
     try {
-      clusters.push(parseContextMapping(value));
+      clusters.push(parseContextMapping(value, knownContexts));
     } catch (error) {
       if (!(error instanceof InputError)) throw error;
       problems.push(...error.problems);

@@ -190,3 +190,12 @@ describe('eastwest init', () => {
     expect(r.stderr).toMatch(/-o: .* cannot be written \(ENOENT\)/);
   });
 });
+
+describe('a context that is a kubeconfig context is never split', () => {
+  it('OpenShift\'s default/api-x:6443/kube:admin stays whole when the kubeconfig has it; split otherwise', () => {
+    const openshift = 'default/api-prod-example-com:6443/kube:admin';
+    expect(parseContextMapping(`us=${openshift}`, new Set([openshift]))).toEqual({ name: 'us', context: openshift });
+    expect(parseContextMapping(`us=${openshift}:us-net`, new Set([openshift]))).toEqual({ name: 'us', context: openshift, network: 'us-net' });
+    expect(parseContextMapping(`us=${openshift}`)).toEqual({ name: 'us', context: 'default/api-prod-example-com:6443/kube', network: 'admin' });
+  });
+});

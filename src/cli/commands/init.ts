@@ -5,6 +5,16 @@ import { CONTEXT_FLAG, initSpecText, parseContextMappings } from '../../actions/
 import { InputError } from '../../core/errors.ts';
 import { decodeMeshSpec } from '../../spec/decode.ts';
 import type { Io } from '../output.ts';
+import { kubeconfigSource, loadMerged } from '../../k8s/kubeconfig.ts';
+
+/** The contexts of the kubeconfig kubectl would read (none when it cannot be read: init works offline). */
+function knownContexts(): Set<string> {
+  try {
+    return new Set(loadMerged(kubeconfigSource()).getContexts().map((c) => c.name));
+  } catch {
+    return new Set();
+  }
+}
 
 export function registerInitCommand(program: Command, io: Io): void {
   program
@@ -18,7 +28,7 @@ export function registerInitCommand(program: Command, io: Io): void {
     .addHelpText('after', '\nExamples:\n  eastwest init --context us=prod-us-east-1 --context eu=prod-eu-west-1 --mesh-id training-mesh --trust-domain corp.local\n  eastwest init --context us=prod-us-east-1:us-net:us-east-1 --context eu=prod-eu-west-1:eu-net:eu-west-1 -o -\n\nA context that contains ":" (an EKS ARN) is kept whole; add :network:region after it to set them.')
     .action(async (opts: { context: string[]; meshId?: string; trustDomain?: string; output: string; force?: boolean }) => {
       const text = initSpecText({
-        clusters: parseContextMappings(opts.context),
+        clusters: parseContextMappings(opts.context, knownContexts()),
         ...(opts.meshId === undefined ? {} : { meshID: opts.meshId }),
         ...(opts.trustDomain === undefined ? {} : { trustDomain: opts.trustDomain }),
       });
