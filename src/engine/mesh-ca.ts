@@ -123,7 +123,7 @@ async function materialize(plan: CaPlan, options: { directory: string; write: bo
       clusters.push({ cluster: c.cluster, source: 'live' });
     } else if (c.source === 'local') {
       cacerts.set(c.cluster, istioCacerts(c.intermediate, rootCertPem));
-      const note = c.replaces === 'older-live' ? 'replaces the older intermediate the cluster holds (same root)' : c.replaces === 'invalid-live' ? 'replaces cacerts that are incomplete or expired' : undefined;
+      const note = c.replaces === 'older-live' ? 'replaces the older intermediate the cluster holds (same root)' : c.replaces === 'invalid-live' ? 'replaces cacerts that are incomplete, expired, of another root, or whose key is not its certificate\'s' : undefined;
       clusters.push({ cluster: c.cluster, source: 'local', ...(note ? { note } : {}) });
       if (note) say(`CA intermediate/${c.cluster}: the local one ${note}`);
     } else {

@@ -3,7 +3,7 @@
 // hold now. Pure: no files, no clusters, no key generation. The clusters are the truth for a running
 // mesh; the local directory is needed only to issue intermediates (a new cluster, a rotation) or to start
 // a mesh that has no root yet. A local root that differs from the one the clusters trust is refused.
-import { X509Certificate } from 'node:crypto';
+import { createPrivateKey, createPublicKey, X509Certificate, type KeyObject } from 'node:crypto';
 import type { Problem } from '../core/errors.ts';
 import { isSignedBy, type CaMaterial, type IstioCacerts } from './ca.ts';
 
@@ -86,6 +86,16 @@ const signedBy = (cert: string, issuer: string, now: Date) => {
     return false;
   }
 };
+
+/** True when the private key is the certificate's (a cacerts whose key was edited or mixed up is broken). */
+export function keyMatches(certPem: string, keyPem: string): boolean {
+  try {
+    const spki = (k: KeyObject) => k.export({ type: 'spki', format: 'der' });
+    return spki(createPublicKey(createPrivateKey(keyPem))).equals(spki(new X509Certificate(certPem).publicKey));
+  } catch {
+    return false;
+  }
+}
 
 function complete(live: LiveCacerts): live is IstioCacerts {
   return Boolean(live && live['ca-cert.pem'] && live['ca-key.pem'] && live['root-cert.pem'] && live['cert-chain.pem']);
@@ -171,10 +181,10 @@ export function planCa(input: CaPlanInput): CaPlan {
       continue;
     }
     const rootPem = root.certPem;
-    const localValid = local !== undefined && signedBy(local.certPem, rootPem, now);
+    const localValid = local !== undefined && signedBy(local.certPem, rootPem, now) && keyMatches(local.certPem, local.keyPem);
     if (local !== undefined && !localValid) warnings.push(`${cluster}: the local intermediate in ${directory} is not signed by the mesh's root, or has expired; it is not used`);
     // Valid: complete, trusting the mesh's root, and signed by one root of its own bundle (during a rotation, the new one).
-    const liveValid = complete(live) && (trusted.get(cluster)?.has(root.fingerprint) ?? false) && (certificatesIn(live['root-cert.pem']) ?? []).some((r) => signedBy(live['ca-cert.pem'], r, now));
+    const liveValid = complete(live) && (trusted.get(cluster)?.has(root.fingerprint) ?? false) && (certificatesIn(live['root-cert.pem']) ?? []).some((r) => signedBy(live['ca-cert.pem'], r, now)) && keyMatches(live['ca-cert.pem'], live['ca-key.pem']);
     if (rotation) {
       // A rotation under way owns every cluster's cacerts: kept as they are, never replaced or issued here.
       if (liveValid) clusters.push({ cluster, source: 'live', cacerts: live });
@@ -189,7 +199,7 @@ export function planCa(input: CaPlanInput): CaPlan {
       }
     } else if (liveValid) clusters.push({ cluster, source: 'live', cacerts: live });
     else if (localValid) clusters.push({ cluster, source: 'local', intermediate: local, ...(live ? { replaces: 'invalid-live' as const } : {}) });
-    else clusters.push({ cluster, source: 'issue', reason: live ? 'its cacerts are incomplete, expired or not of the mesh\'s root' : 'it has no cacerts yet' });
+    else clusters.push({ cluster, source: 'issue', reason: live ? 'its cacerts are incomplete, expired, not of the mesh\'s root, or hold a key that is not its certificate\'s' : 'it has no cacerts yet' });
   }
 
   const toIssue = clusters.filter((c) => c.source === 'issue');

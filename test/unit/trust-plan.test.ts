@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createIntermediateCa, createRootCa, istioCacerts, type CaMaterial, type IstioCacerts } from '../../src/pki/ca.ts';
-import { fingerprint, planCa, type LiveCacerts, type LocalCa } from '../../src/pki/trust-plan.ts';
+import { fingerprint, keyMatches, planCa, type LiveCacerts, type LocalCa } from '../../src/pki/trust-plan.ts';
 import { decodeCacerts } from '../../src/engine/mesh-ca.ts';
 
 const DIR = '/team/.eastwest/pki';
@@ -145,6 +145,24 @@ describe('planCa: intermediates of the same root', () => {
     const expired = await createIntermediateCa(rootA, 'ECDSA-P256', { keyAlgorithm: 'ECDSA-P256', validityDays: 1, organization: 'm', cluster: 'us', now: new Date(Date.now() - 3 * 86_400_000) });
     const plan = planCa({ selected: ['us'], local: local(rootA), live: live({ us: cacerts(expired, rootA) }) });
     expect(plan.clusters[0]).toMatchObject({ cluster: 'us', source: 'issue' });
+  });
+});
+
+describe('planCa: a key that is not its certificate\'s', () => {
+  it('hand-edited live cacerts (another key) are broken: replaced by the local intermediate', () => {
+    const tampered = { ...cacerts(inter.usOld!, rootA), 'ca-key.pem': inter.euOld!.keyPem };
+    const plan = planCa({ selected: ['us'], local: local(rootA, { us: inter.usOld! }), live: live({ us: tampered }) });
+    expect(plan.clusters).toEqual([{ cluster: 'us', source: 'local', intermediate: inter.usOld, replaces: 'invalid-live' }]);
+  });
+  it('without a local CA they need a new intermediate (the root key), never kept as they are', () => {
+    const tampered = { ...cacerts(inter.usOld!, rootA), 'ca-key.pem': '-----BEGIN PRIVATE KEY-----\nnot-a-key\n-----END PRIVATE KEY-----\n' };
+    const plan = planCa({ selected: ['us'], local: undefined, live: live({ us: tampered, eu: cacerts(inter.euOld!, rootA) }) });
+    expect(plan.problems.map((p) => p.path)).toEqual(['CA intermediate of us']);
+  });
+  it('keyMatches: the pair, another key, garbage', () => {
+    expect(keyMatches(inter.usOld!.certPem, inter.usOld!.keyPem)).toBe(true);
+    expect(keyMatches(inter.usOld!.certPem, inter.euOld!.keyPem)).toBe(false);
+    expect(keyMatches(inter.usOld!.certPem, 'garbage')).toBe(false);
   });
 });
 
