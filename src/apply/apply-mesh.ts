@@ -9,7 +9,7 @@ import type { Reporter } from '../core/reporter.ts';
 import { parse, stringify } from 'yaml';
 import { canonicalJson } from '../util/canonical-json.ts';
 import { fanOut, mapLimit, type ClusterOutcome } from '../core/fan-out.ts';
-import { CACERTS_REF, meshCa, type MeshCaView } from '../engine/mesh-ca.ts';
+import { meshCa, type MeshCaView } from '../engine/mesh-ca.ts';
 import { classifier, connectionView, openEngine, type EngineContext, type EngineOptions } from '../engine/context.ts';
 import { addressMap, knownGatewayAddresses, type GatewayAddress } from '../engine/gateway-addresses.ts';
 import { waitDeploymentReady, waitStatefulSetReady } from '../k8s/deployments.ts';
@@ -26,7 +26,7 @@ import { DEMO_NAMESPACE } from '../render/demo-workload.ts';
 import { LAB_PROMETHEUS_DEPLOYMENT } from '../render/lab-prometheus.ts';
 import { KIALI_NAMESPACE, prometheusLocation } from '../render/observability.ts';
 import { LAB_KIALI_DEPLOYMENT } from '../render/lab-kiali.ts';
-import { keptKialiSecret, kialiOn, kialiReaderSource, kialiRemoteSecrets } from './kiali-objects.ts';
+import { kialiOn, kialiReaderSource, kialiRemoteSecrets } from './kiali-objects.ts';
 import { ensureGrafanaAdmin, grafanaAdminRef, grafanaOn } from './grafana-admin.ts';
 import { observabilityWarnings } from '../render/observability-releases.ts';
 import { renderMesh, type RenderedCluster } from '../render/render-mesh.ts';
@@ -34,10 +34,11 @@ import type { ClusterSpec } from '../spec/schema.ts';
 import { waitForGatewayAddress } from './gateway-address.ts';
 import { checkIstioVersion, istiodChartVersions } from './chart-versions.ts';
 import { chartArgs, deployedRelease, recoverPendingRelease, releaseDifferences, releaseUpToDate, upgradeInstall, type HelmTarget } from './helm.ts';
-import { keptPeerSecret, meshObjects, REMOTE_SECRET_PREFIX, type PeerAccess } from './mesh-objects.ts';
+import { meshObjects, type PeerAccess } from './mesh-objects.ts';
+import { keptOwned } from './kept-objects.ts';
 import { ownedObjects, ownedSelector } from './prune.ts';
 import { readerToken, serverOf, type ReaderTokenSource } from './remote-secrets.ts';
-import { SYNC_LIVE_REFS, syncImage, syncLiveObjectsKept, syncReaderSource, type SyncLiveInput } from './sync-objects.ts';
+import { syncImage, syncLiveObjectsKept, syncReaderSource, type SyncLiveInput } from './sync-objects.ts';
 
 export interface ApplyOptions extends EngineOptions {
   helm: string;
@@ -143,9 +144,6 @@ export async function applyMesh(options: ApplyOptions, reporter: Reporter): Prom
   const final = new Map(renderMesh({ spec, pki: bundle, gatewayAddresses: addressMap(gateways), addons }).map((r) => [r.cluster.name, r]));
   const peers = spec.federation.mode === 'endpoint-discovery' ? await peerAccess(ctx, dryRun, reporter) : new Map<string, PeerAccess>();
   const syncInput = await syncLiveInput(ctx, dryRun, reporter);
-  // A remote secret of a peer whose token cannot be read now (unreachable, or only read) stays as it is;
-  // in another mode, or for a cluster no longer in the spec, it goes.
-  const keptRemoteSecret = (ref: string) => spec.federation.mode === 'endpoint-discovery' && keptPeerSecret(spec, REMOTE_SECRET_PREFIX, peers, ref);
   const results = await fanOut(ctx.selected, 'mesh objects', async (cluster) => {
     const { client } = ctx.connected.get(cluster.name)!;
     const previous = (installs.find((i) => i.cluster === cluster.name) as { value: ClusterApply }).value;
@@ -160,7 +158,8 @@ export async function applyMesh(options: ApplyOptions, reporter: Reporter): Prom
     const syncKept = syncLiveObjectsKept(spec, all);
     if (syncKept) say(`${cluster.name}: the sync controller's access and Deployment are left as they are (a peer's reader token is unknown now)`);
     // cacerts not rendered (not known now) is never pruned.
-    const keep = owned.filter((o) => (rendered.cacertsMissing && objectRef(o) === CACERTS_REF) || pendingRefs.has(objectRef(o)) || keptRemoteSecret(objectRef(o)) || keptKialiSecret(spec, kialiPeers, objectRef(o)) || (grafanaOn(spec) && objectRef(o) === grafanaAdminRef(spec)) || (syncKept && SYNC_LIVE_REFS.includes(objectRef(o))));
+    const kept = keptOwned(spec, { remotePeers: peers, kialiPeers, syncKept, cacertsMissing: rendered.cacertsMissing, pending: pendingRefs });
+    const keep = owned.filter((o) => kept(objectRef(o)));
     const prune = undesired(owned, [...objects, ...rendered.preInstall.map((s) => s.object), ...kialiRemoteSecrets(spec, cluster, kialiPeers), ...keep]);
     const planned = await planObjects(client, objects, ownedSelector(spec.meshID));
     const skipped: Change[] = rendered.pending.map((p) => ({ ref: p.object, action: 'skipped', note: p.reason ?? `the east-west gateway of ${p.gatewayOf} has no known address` }));

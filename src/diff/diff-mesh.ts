@@ -11,9 +11,10 @@ import { fanOut, mapLimit, type ClusterOutcome } from '../core/fan-out.ts';
 import { deployedRelease, releaseDifferences } from '../apply/helm.ts';
 import { meshObjects, REMOTE_SECRET_PREFIX } from '../apply/mesh-objects.ts';
 import { syncLiveInput } from '../apply/apply-mesh.ts';
-import { KIALI_SECRET_REF_PREFIX, keptKialiSecret, kialiOn } from '../apply/kiali-objects.ts';
+import { KIALI_SECRET_REF_PREFIX, kialiOn } from '../apply/kiali-objects.ts';
+import { keptOwned } from '../apply/kept-objects.ts';
 import { grafanaAdminRef, grafanaOn } from '../apply/grafana-admin.ts';
-import { SYNC_LIVE_REFS, syncLiveObjectsKept } from '../apply/sync-objects.ts';
+import { syncLiveObjectsKept } from '../apply/sync-objects.ts';
 import { MCS_CRD_NAMES, mcsCrds } from '../mcs/crds.ts';
 import { ownedObjects, ownedSelector } from '../apply/prune.ts';
 import { classifier, openEngine, type EngineContext, type EngineOptions } from '../engine/context.ts';
@@ -103,7 +104,9 @@ export async function diffWith(ctx: EngineContext, options: { helm: string }, re
       else if (p.action === 'configured') drift.push({ ref: p.ref, state: 'changed', ...(p.fields ? { fields: p.fields } : {}) });
     }
     // Remote secrets are made from live tokens at apply time: desired when the mode wants them.
-    const keep = owned.filter((o) => (r.cacertsMissing && objectRef(o) === CACERTS_REF) || (spec.federation.mode === 'endpoint-discovery' && objectRef(o).startsWith(REMOTE_SECRET_PREFIX)) || keptKialiSecret(spec, new Map(), objectRef(o)) || (grafanaOn(spec) && objectRef(o) === grafanaAdminRef(spec)) || (syncUnknown && SYNC_LIVE_REFS.includes(objectRef(o))));
+    // diff reads no peer's token: every peer of the spec keeps its Secrets; a removed peer's are extra, as apply prunes them.
+    const kept = keptOwned(spec, { remotePeers: new Map(), kialiPeers: new Map(), syncKept: syncUnknown, cacertsMissing: r.cacertsMissing, pending: pendingRefs });
+    const keep = owned.filter((o) => kept(objectRef(o)));
     for (const extra of undesired(owned, [...desired, ...keep]).filter((o) => !pendingRefs.has(objectRef(o)))) drift.push({ ref: objectRef(extra), state: 'extra' });
     // Secrets apply makes from live input (a peer's token for Istio's remote secrets and Kiali's view of
     // it, Grafana's generated password) are compared by presence.
