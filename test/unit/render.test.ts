@@ -183,7 +183,12 @@ describe('helm values', () => {
     const [, us] = renderMesh({ addons, spec: specOf('lab.yaml'), pki });
     const istiod = us!.releases.find((r) => r.release === 'istiod')!;
     expect(istiod.values).toMatchObject({ env: { PILOT_ENABLE_METADATA_EXCHANGE: 'false', PILOT_ENABLE_ALPN_FILTER: 'false' }, telemetry: { enabled: false } });
-    expect(existsSync(join(goldenDir, 'lab'))).toBe(true);
+    // Real clusters (profile standard) keep Istio's defaults.
+    const [, standard] = renderMesh({ addons, spec: specOf('training-mesh.yaml'), pki });
+    const real = standard!.releases.find((r) => r.release === 'istiod')!.values as { env?: Record<string, string>; telemetry?: { enabled?: boolean } };
+    expect(real.env?.PILOT_ENABLE_METADATA_EXCHANGE).toBeUndefined();
+    expect(real.env?.PILOT_ENABLE_ALPN_FILTER).toBeUndefined();
+    expect(real.telemetry?.enabled).not.toBe(false);
   });
 });
 

@@ -1,7 +1,8 @@
 // The in-cluster sync controller, pure parts: what apply renders for it (least-privilege roles, the access
 // kubeconfig, the Deployment), the Lease decisions of its leader election, and its image's contents.
-import { readFileSync } from 'node:fs';
-import { join, sep } from 'node:path';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, sep } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { syncLiveObjects } from '../../src/apply/sync-objects.ts';
@@ -73,7 +74,10 @@ describe('in-cluster sync controller: access and Deployment', () => {
   it('a new reader token (or spec) rolls the pods: the template changes', () => {
     const hashOf = (token: string) => (syncLiveObjects(spec, us, { image: 'x', peers: new Map([['eu', { ...peers.get('eu')!, token }]]) })!.find((o) => o.kind === 'Deployment') as any).spec.template.metadata.annotations['eastwest.dev/config-hash'];
     expect(hashOf('a')).not.toBe(hashOf('b'));
-    expect(hashOf('a')).toBe(hashOf('a'));
+    // Another API server address for a peer rolls them too; the image alone is the container's, not the hash's.
+    const withServer = (server: string, image = 'x') => (syncLiveObjects(spec, us, { image, peers: new Map([['eu', { ...peers.get('eu')!, server }]]) })!.find((o) => o.kind === 'Deployment') as any).spec.template.metadata.annotations['eastwest.dev/config-hash'];
+    expect(withServer('https://198.18.0.20:6443')).not.toBe(withServer('https://198.18.0.21:6443'));
+    expect(withServer('https://198.18.0.20:6443', 'y')).toBe(withServer('https://198.18.0.20:6443', 'x'));
   });
   it('the spec it reads decodes to the same spec (defaults filled in)', () => {
     const again = decodeMeshSpec(controllerSpecYaml(spec, 'lab'), 'mesh.yaml').document.spec;
@@ -105,8 +109,18 @@ describe('eastwest\'s lab image', () => {
   });
   it('its tag is a content hash: stable, and another Node is another image', () => {
     expect(eastwestImageTag()).toMatch(/^[0-9a-f]{12}$/);
-    expect(eastwestImageTag()).toBe(eastwestImageTag());
     expect(eastwestImageTag(projectRoot(), 'v0.0.0')).not.toBe(eastwestImageTag());
+    // A changed file of the project is another image; a file the image does not hold (a test) is not.
+    const copy = mkdtempSync(join(tmpdir(), 'eastwest-tag-'));
+    for (const f of ['src/cli/main.ts', 'bin/eastwest.js', 'package.json', 'package-lock.json', 'lab/versions.json']) {
+      mkdirSync(join(copy, dirname(f)), { recursive: true });
+      writeFileSync(join(copy, f), readFileSync(join(projectRoot(), f)));
+    }
+    const before = eastwestImageTag(copy);
+    writeFileSync(join(copy, 'test.txt'), 'not in the image');
+    expect(eastwestImageTag(copy)).toBe(before);
+    writeFileSync(join(copy, 'src/cli/main.ts'), `${readFileSync(join(copy, 'src/cli/main.ts'), 'utf8')}\n// changed\n`);
+    expect(eastwestImageTag(copy)).not.toBe(before);
   });
   it('production packages: nested ones come with their parent, the root is left out', () => {
     const root = '/p';
