@@ -34,14 +34,14 @@ export async function cachedPart(
   const dir = join(cacheRoot(), 'parts', `${name}-${pinHash(pins)}`);
   if (existsSync(join(dir, COMPLETE))) return { name, dir, built: false, seconds: 0 };
   const started = Date.now();
-  reporter.report({ level: 'info', code: 'lab-build', message: `building ${name} (pins changed or not cached) …` });
+  reporter.report({ level: 'info', code: 'lab-build', message: `building ${name} (pins changed or not cached) …`, data: { part: name } });
   const tmp = `${dir}.building`;
   await rm(tmp, { recursive: true, force: true });
   await mkdir(tmp, { recursive: true });
   // A long build is never silent: a line a minute with what and how long, on a terminal and in CI logs.
   const heartbeat = setInterval(() => {
     const s = Math.round((Date.now() - started) / 1000);
-    reporter.report({ level: 'info', code: 'lab-building', message: `still building ${name} (${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s)` });
+    reporter.report({ level: 'info', code: 'lab-building', message: `still building ${name} (${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s)`, data: { part: name } });
   }, HEARTBEAT_MS);
   heartbeat.unref();
   try {
@@ -53,6 +53,6 @@ export async function cachedPart(
   await rm(dir, { recursive: true, force: true });
   await rename(tmp, dir);
   const seconds = Math.round((Date.now() - started) / 100) / 10;
-  reporter.report({ level: 'info', code: 'lab-built', message: `built ${name} in ${seconds} s` });
+  reporter.report({ level: 'info', code: 'lab-built', message: `built ${name} in ${seconds} s`, data: { part: name } });
   return { name, dir, built: true, seconds };
 }

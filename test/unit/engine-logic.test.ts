@@ -251,3 +251,15 @@ describe('flag parsers', () => {
     expect(notText(Buffer.from([0xff, 0xfe, 0x41]))).toMatch(/UTF-8/);
   });
 });
+
+describe('lab build progress', () => {
+  it('numbers a part\'s messages [i/N] by the part named in their data, and leaves others alone', async () => {
+    const { LAB_PARTS, numberedParts } = await import('../../src/lab/build/build-all.ts');
+    const seen: string[] = [];
+    const reporter = numberedParts({ report: (m) => seen.push(m.message) });
+    reporter.report({ level: 'info', code: 'lab-build', message: 'building kubernetes …', data: { part: 'kubernetes' } });
+    reporter.report({ level: 'info', code: 'lab-building', message: 'still building istio (1m00s)', data: { part: 'istio' } });
+    reporter.report({ level: 'info', code: 'other', message: 'installing Debian packages' });
+    expect(seen).toEqual([`[3/${LAB_PARTS.length}] building kubernetes …`, `[4/${LAB_PARTS.length}] still building istio (1m00s)`, 'installing Debian packages']);
+  });
+});

@@ -68,7 +68,22 @@ export function imageDefinitions(parts: { istio: string; envoy: string; coredns:
   ];
 }
 
-export async function buildLabComponents(reporter: Reporter): Promise<LabComponents> {
+/** Every part of the lab, in the order they are built: progress says which of how many. */
+export const LAB_PARTS = ['envoy', 'rootfs', 'kubernetes', 'istio', 'etcd', 'coredns', 'helm', 'prometheus', 'kiali', 'images', 'eastwest-image'] as const;
+
+/** Build messages numbered `[3/11]` by their part (the part's name is in the message's data). */
+export function numberedParts(reporter: Reporter): Reporter {
+  return {
+    report(message) {
+      const part = (message.data as { part?: string } | undefined)?.part;
+      const index = part === undefined ? -1 : LAB_PARTS.indexOf(part as (typeof LAB_PARTS)[number]);
+      reporter.report(index < 0 ? message : { ...message, message: `[${index + 1}/${LAB_PARTS.length}] ${message.message}` });
+    },
+  };
+}
+
+export async function buildLabComponents(outer: Reporter): Promise<LabComponents> {
+  const reporter = numberedParts(outer);
   const versions = readLabVersions();
   await ensureHostPackages(versions.debian.hostPackages, reporter);
   // Downloads (wheel, debootstrap) run beside the compiles; the Go builds run one after another (2 cores).
