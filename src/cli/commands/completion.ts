@@ -100,6 +100,19 @@ function pathCases(root: CommandNode, indent: string): string[] {
   ];
 }
 
+/** bash and zsh alike: the words before the cursor, walked to find the (sub)command path and skip flag values. */
+function walkWords(root: CommandNode, range: string, word: string): string[] {
+  return [
+    `  for ((${range}; i++)); do`,
+    `    word="${word}"`,
+    '    if ((skip)); then skip=0; continue; fi',
+    '    case "$path_/$word" in',
+    ...pathCases(root, '    '),
+    '    esac',
+    '  done',
+  ];
+}
+
 export function bashScript(root: CommandNode, program = root.name): string {
   const nodes = allNodes(root);
   const lines = [
@@ -109,13 +122,7 @@ export function bashScript(root: CommandNode, program = root.name): string {
     '  local cur prev word path_="" skip=0 i words_',
     '  cur="${COMP_WORDS[COMP_CWORD]}"',
     '  prev="${COMP_WORDS[COMP_CWORD-1]}"',
-    '  for ((i = 1; i < COMP_CWORD; i++)); do',
-    '    word="${COMP_WORDS[i]}"',
-    '    if ((skip)); then skip=0; continue; fi',
-    '    case "$path_/$word" in',
-    ...pathCases(root, '    '),
-    '    esac',
-    '  done',
+    ...walkWords(root, 'i = 1; i < COMP_CWORD', '${COMP_WORDS[i]}'),
     '  case "$path_/$prev" in',
   ];
   for (const node of nodes) {
@@ -156,13 +163,7 @@ export function zshScript(root: CommandNode, program = root.name): string {
     '  local -a subcommands flags choices',
     '  cur="${words[CURRENT]}"',
     '  prev="${words[CURRENT-1]}"',
-    '  for ((i = 2; i < CURRENT; i++)); do',
-    '    word="${words[i]}"',
-    '    if ((skip)); then skip=0; continue; fi',
-    '    case "$path_/$word" in',
-    ...pathCases(root, '    '),
-    '    esac',
-    '  done',
+    ...walkWords(root, 'i = 2; i < CURRENT', '${words[i]}'),
     '  case "$path_/$prev" in',
   ];
   for (const node of nodes) {
