@@ -166,25 +166,10 @@ export class ClusterWatch {
         this.errorsDuringStart = 0;
         // start() resolves even when its list or watch failed (client-node reports those as 'error').
         if (this.stopped) return;
-        // A start waits for the watch's response headers, which have no deadline of their own: an API
-        // server that takes connections and never answers must not hold the restart (and so the
-        // heartbeat, which waits for it) for ever. Past the request deadline it counts as failed and is retried.
-        let timer: NodeJS.Timeout | undefined;
-        const deadline = new Promise<void>((resolve) => {
-          timer = setTimeout(() => {
-            this.errorsDuringStart++;
-            this.restartPending ??= Object.assign(new Error('the watch did not start in time'), { name: 'TimeoutError' });
-            resolve();
-          }, this.requestTimeoutSeconds * 1000);
-        });
-        await Promise.race([
-          Promise.all(this.informers().map((i) => i.start().catch((e: unknown) => {
-            this.errorsDuringStart++;
-            this.restartPending = e;
-          }))),
-          deadline,
-        ]);
-        clearTimeout(timer);
+        await Promise.all(this.informers().map((i) => i.start().catch((e: unknown) => {
+          this.errorsDuringStart++;
+          this.restartPending = e;
+        })));
         if (this.stopped) {
           // Stopped while starting: what just started is stopped again (no watch outlives the controller).
           await Promise.all(this.informers().map((i) => i.stop().catch(() => undefined)));
