@@ -69,6 +69,12 @@ export function certificatesIn(pem: string): string[] | undefined {
   return blocks.length ? blocks.map((b) => `${b}\n`) : undefined;
 }
 
+/** The fingerprint of a bundle's first certificate (the root a published root-cert.pem leads with); undefined when it is not one. */
+export function rootFingerprint(pem: string): string | undefined {
+  const first = certificatesIn(pem)?.[0];
+  return first === undefined ? undefined : fingerprint(first);
+}
+
 const safeFingerprint = (pem: string): string | undefined => {
   try {
     return fingerprint(pem);

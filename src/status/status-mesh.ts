@@ -11,7 +11,7 @@ import { knownGatewayAddresses } from '../engine/gateway-addresses.ts';
 import { pkiDirectory } from '../engine/mesh-ca.ts';
 import type { KubeObject } from '../k8s/object.ts';
 import { readPki } from '../pki/store.ts';
-import { fingerprint } from '../pki/trust-plan.ts';
+import { rootFingerprint } from '../pki/trust-plan.ts';
 import { ISTIO_NAMESPACE } from '../render/helm-releases.ts';
 import { SYNC_CONTROLLER, SYNC_LEASE, SYNC_NAMESPACE } from '../render/sync-controller.ts';
 
@@ -80,12 +80,13 @@ async function statusWith(ctx: EngineContext, options: { helm: string }, reporte
       spec.sync.inCluster ? client.read({ apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name: SYNC_LEASE, namespace: SYNC_NAMESPACE } }) : undefined,
     ]);
     const rootPem = (rootCm as { data?: Record<string, string> } | undefined)?.data?.['root-cert.pem'];
+    const root = rootPem === undefined ? undefined : rootFingerprint(rootPem);
     const sd = syncDeployment as unknown as DeploymentShape | undefined;
     const l = (lease as { spec?: { holderIdentity?: string; renewTime?: string } } | undefined)?.spec;
     return {
       kubernetesVersion,
       istiod: istioOf(istiod),
-      ...(rootPem ? { root: fingerprint(rootPem) } : {}),
+      ...(root ? { root } : {}),
       sync: spec.sync.inCluster
         ? { ready: sd?.status?.readyReplicas ?? 0, desired: sd ? sd.spec?.replicas ?? 1 : 0, ...(l?.holderIdentity ? { leader: l.holderIdentity } : {}), ...(l?.renewTime ? { renewedSecondsAgo: Math.max(0, Math.round((Date.now() - Date.parse(l.renewTime)) / 1000)) } : {}) }
         : undefined,
@@ -97,7 +98,8 @@ async function statusWith(ctx: EngineContext, options: { helm: string }, reporte
   const counts = new Map<string, number>();
   for (const fp of roots) counts.set(fp, (counts.get(fp) ?? 0) + 1);
   const majority = [...counts].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))[0]?.[0];
-  const meshRoot = local?.rootCertPem ? { fingerprint: fingerprint(local.rootCertPem), source: 'local CA' as const } : majority ? { fingerprint: majority, source: 'clusters' as const } : undefined;
+  const localRoot = local?.rootCertPem === undefined ? undefined : rootFingerprint(local.rootCertPem);
+  const meshRoot = localRoot ? { fingerprint: localRoot, source: 'local CA' as const } : majority ? { fingerprint: majority, source: 'clusters' as const } : undefined;
 
   const driftOf = (cluster: string): Pick<ClusterStatus, 'drift' | 'driftError'> => {
     if (diff instanceof Error) return { drift: undefined, driftError: diff.message };

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createIntermediateCa, createRootCa, istioCacerts, type CaMaterial, type IstioCacerts } from '../../src/pki/ca.ts';
-import { fingerprint, keyMatches, planCa, type LiveCacerts, type LocalCa } from '../../src/pki/trust-plan.ts';
+import { fingerprint, keyMatches, planCa, rootFingerprint, type LiveCacerts, type LocalCa } from '../../src/pki/trust-plan.ts';
 import { decodeCacerts } from '../../src/engine/mesh-ca.ts';
 
 const DIR = '/team/.eastwest/pki';
@@ -226,5 +226,13 @@ describe('fingerprint and live cacerts', () => {
     expect(decodeCacerts({ data })).toEqual(cacerts(inter.usOld!, rootA));
     expect(decodeCacerts(undefined)).toBeUndefined();
     expect(decodeCacerts({})).toEqual({});
+  });
+});
+
+describe('rootFingerprint', () => {
+  it('the first certificate of a bundle; undefined for what is not a certificate (status never crashes on it)', () => {
+    expect(rootFingerprint(rootA.certPem + rootB.certPem)).toBe(fingerprint(rootA.certPem));
+    expect(rootFingerprint('garbage')).toBeUndefined();
+    expect(rootFingerprint('-----BEGIN CERTIFICATE-----\nnot base64\n-----END CERTIFICATE-----\n')).toBeUndefined();
   });
 });
