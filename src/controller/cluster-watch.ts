@@ -21,6 +21,9 @@ export interface ServiceExportObject extends KubernetesObject {
 
 export type WatchState = 'connecting' | 'live' | 'stale';
 
+/** An aborted request (a stopped informer's watch, a superseded list): never a cluster's failure. */
+const isAbort = (error: unknown) => (error as { name?: string } | undefined)?.name === 'AbortError' || (error as { type?: string } | undefined)?.type === 'aborted';
+
 type Cached<T extends KubernetesObject> = Informer<T> & ObjectCache<T>;
 
 export class ClusterWatch {
@@ -70,6 +73,11 @@ export class ClusterWatch {
   private restartPending: unknown = undefined;
   private restartRequested = false;
   private quiescing = false;
+  /** Counts restarts: a list begun before the latest one is superseded. */
+  private generation = 0;
+  private beating = false;
+  /** What the last heartbeat found (a failed one after a good one: not answering). */
+  private answering = true;
 
   async start(): Promise<void> {
     while (!this.stopped && !this.client) {
@@ -91,8 +99,20 @@ export class ClusterWatch {
     if (!this.stopped) this.heartbeat = setInterval(() => void this.beat(), 2000);
   }
 
+  /** Ends the current back-off pause early (the API server answers again). */
+  private wakePause: (() => void) | undefined;
+
   private async pause(): Promise<void> {
-    await new Promise((r) => setTimeout(r, this.backoffMs).unref());
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(() => end(), this.backoffMs);
+      timer.unref();
+      const end = () => {
+        clearTimeout(timer);
+        this.wakePause = undefined;
+        resolve();
+      };
+      this.wakePause = end;
+    });
     this.backoffMs = Math.min(this.backoffMs * 2, 30_000);
   }
 
@@ -103,30 +123,25 @@ export class ClusterWatch {
     const objects = this.client!.objects;
     const discovery = config.makeApiClient(DiscoveryV1Api);
     const listed = { exports: false, services: false, slices: false };
-    const mark = (which: keyof typeof listed) => {
+    // A list that answers after its informer was stopped (a restart gave up on it) must not go on to
+    // start a watch (client-node would): it ends as an abort, which is not an error of this cluster.
+    const listing = <T>(which: keyof typeof listed, list: () => Promise<T>) => async (): Promise<T> => {
+      const generation = this.generation;
+      const result = await list();
+      if (generation !== this.generation || this.stopped) throw Object.assign(new Error('superseded by a restart'), { name: 'AbortError' });
       listed[which] = true;
       if (listed.exports && listed.services && listed.slices) this.synced = true;
+      return result;
     };
-    this.exports = makeInformer<ServiceExportObject>(config, `/apis/${MCS_GROUP}/v1alpha1/serviceexports`, async () => {
-      const list = await objects.list(`${MCS_GROUP}/v1alpha1`, 'ServiceExport');
-      mark('exports');
-      return list as never;
-    });
-    this.services = makeInformer<V1Service>(config, '/api/v1/services', async () => {
-      const list = await core.listServiceForAllNamespaces();
-      mark('services');
-      return list as never;
-    });
-    this.slices = makeInformer<V1EndpointSlice>(config, '/apis/discovery.k8s.io/v1/endpointslices', async () => {
-      const list = await discovery.listEndpointSliceForAllNamespaces();
-      mark('slices');
-      return list as never;
-    });
+    this.exports = makeInformer<ServiceExportObject>(config, `/apis/${MCS_GROUP}/v1alpha1/serviceexports`, listing('exports', () => objects.list(`${MCS_GROUP}/v1alpha1`, 'ServiceExport') as never));
+    this.services = makeInformer<V1Service>(config, '/api/v1/services', listing('services', () => core.listServiceForAllNamespaces() as never));
+    this.slices = makeInformer<V1EndpointSlice>(config, '/apis/discovery.k8s.io/v1/endpointslices', listing('slices', () => discovery.listEndpointSliceForAllNamespaces() as never));
     for (const informer of this.informers()) {
       for (const verb of ['add', 'update', 'delete'] as const) informer.on(verb, () => this.onChange());
       informer.on('error', (error?: unknown) => {
-        // Stopping an informer aborts its watch, which client-node reports as an error: not a failure.
-        if (this.quiescing) return;
+        // Stopping an informer aborts its watch, which client-node reports as an error (maybe a while
+        // later): an abort is never this cluster's failure.
+        if (this.quiescing || isAbort(error)) return;
         this.errorsDuringStart++;
         void this.restart(error ?? new Error('watch ended'));
       });
@@ -160,16 +175,34 @@ export class ClusterWatch {
         }
         if (this.stopped) return;
         this.quiescing = true;
+        this.generation++;
         await Promise.all(this.informers().map((i) => i.stop().catch(() => undefined)));
         await new Promise((r) => setTimeout(r, 0)); // the aborted watches' errors arrive and are ignored
         this.quiescing = false;
         this.errorsDuringStart = 0;
         // start() resolves even when its list or watch failed (client-node reports those as 'error').
         if (this.stopped) return;
-        await Promise.all(this.informers().map((i) => i.start().catch((e: unknown) => {
-          this.errorsDuringStart++;
-          this.restartPending = e;
-        })));
+        // A start waits for the lists and the watches' response headers; the headers have no deadline of
+        // their own, so an API server that takes connections and never answers would hold the restart for
+        // ever. Past the request deadline the start counts as failed and is tried again after the back-off,
+        // which the heartbeat ends as soon as the API server answers again.
+        let timer: NodeJS.Timeout | undefined;
+        const deadline = new Promise<void>((resolve) => {
+          timer = setTimeout(() => {
+            this.errorsDuringStart++;
+            this.restartPending ??= Object.assign(new Error('the watches did not start in time'), { name: 'TimeoutError' });
+            resolve();
+          }, this.requestTimeoutSeconds * 1000 + 1000);
+        });
+        await Promise.race([
+          Promise.all(this.informers().map((i) => i.start().catch((e: unknown) => {
+            if (isAbort(e)) return;
+            this.errorsDuringStart++;
+            this.restartPending = e;
+          }))),
+          deadline,
+        ]);
+        clearTimeout(timer);
         if (this.stopped) {
           // Stopped while starting: what just started is stopped again (no watch outlives the controller).
           await Promise.all(this.informers().map((i) => i.stop().catch(() => undefined)));
@@ -191,14 +224,29 @@ export class ClusterWatch {
     }
   }
 
+  /**
+   * Every 2 s, one at a time, also while a restart waits out its back-off: the moment the API server
+   * answers again after it did not, that pause ends (a cluster back from a partition is watched again
+   * within a heartbeat, not after a back-off of up to 30 s).
+   */
   private async beat(): Promise<void> {
-    if (this.stopped || !this.client || this.restarting) return;
+    if (this.stopped || !this.client || this.beating) return;
+    this.beating = true;
     try {
       await this.client.call('heartbeat', () => this.client!.config.makeApiClient(VersionApi).getCode());
-      // Back from a partition: watches may have missed events while the API server was gone.
-      if (this.state === 'stale') await this.restart();
+      const back = !this.answering;
+      this.answering = true;
+      if (this.restarting) {
+        if (back) this.wakePause?.();
+      } else if (this.state === 'stale') {
+        // Back from a partition: watches may have missed events while the API server was gone.
+        void this.restart();
+      }
     } catch (error) {
+      this.answering = false;
       this.setState('stale', clusterError(this.cluster.name, error, this.requestTimeoutSeconds).message);
+    } finally {
+      this.beating = false;
     }
   }
 

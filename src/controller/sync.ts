@@ -7,7 +7,7 @@ import type { Reporter } from '../core/reporter.ts';
 import { mapLimit } from '../core/fan-out.ts';
 import { clusterError, httpStatusOf } from '../k8s/cluster-error.ts';
 import type { KubeObject } from '../k8s/object.ts';
-import { applyChangeSet, CONCURRENCY, planObjects, undesired, type ChangeSetEntry, type PlannedObject } from '../k8s/resource-manager.ts';
+import { applyChangeSet, CONCURRENCY, planObjects, undesired, type ChangeSetEntry, type PlannedObject, type Stage } from '../k8s/resource-manager.ts';
 import { objectRef } from '../k8s/object.ts';
 import type { KubeClient } from '../k8s/client.ts';
 import { createHash } from 'node:crypto';
@@ -18,7 +18,8 @@ import { resolveKubeconfig } from '../apply/kubeconfig.ts';
 import { listOwned } from '../apply/prune.ts';
 import type { MeshSpec } from '../spec/schema.ts';
 import { SYNC_STATUS_CONFIGMAP } from '../render/sync-controller.ts';
-import { ClusterWatch, type ServiceExportObject } from './cluster-watch.ts';
+import type { ClusterWatch, ServiceExportObject } from './cluster-watch.ts';
+import { ClusterWatches } from './cluster-watches.ts';
 
 export interface SyncOptions {
   file: string;
@@ -69,6 +70,9 @@ export function syncStatusConfigMap(spec: MeshSpec, status: PublishedSyncStatus)
   };
 }
 
+/** The imports do not depend on each other (their namespaces are made before): written all at once. */
+const oneStage = (o: KubeObject): Stage => (o.kind === 'Namespace' ? 'namespaces' : 'workloads');
+
 export const syncSelector = (meshID: string) => `app.kubernetes.io/managed-by=${SYNC_MANAGED_BY},${MESH_LABEL}=${meshID}`;
 
 /** What every cluster exports now, from the watches' caches (a stale cluster's last-known exports count). */
@@ -112,8 +116,19 @@ const fingerprint = (o: KubeObject) => createHash('sha256').update(JSON.stringif
 const sameConditions = (live: ServiceExportObject['status'], want: Condition[]) =>
   JSON.stringify((live?.conditions ?? []).map((c) => [c.type, c.status, c.reason, c.message])) === JSON.stringify(want.map((c) => [c.type, c.status, c.reason, c.message]));
 
-export function startSync(options: SyncOptions, spec: MeshSpec, reporter: Reporter): SyncController {
+/** The clusters of `spec`, watched (started) for a controller; pass them to startSync. */
+export function watchMesh(spec: MeshSpec, options: Pick<SyncOptions, 'kubeconfig' | 'requestTimeoutSeconds'>, reporter: Reporter): ClusterWatches {
   const kubeconfig = resolveKubeconfig(spec.clusters.map((c) => c.context), options.kubeconfig);
+  const set = new ClusterWatches(spec, { kubeconfig, requestTimeoutSeconds: options.requestTimeoutSeconds, reporter });
+  set.start();
+  return set;
+}
+
+/**
+ * Reconciles while running. With `clusters` (already watched, e.g. while this replica waited for the
+ * lease) it uses those and leaves them running when stopped; without, it watches the mesh itself.
+ */
+export function startSync(options: SyncOptions, spec: MeshSpec, reporter: Reporter, clusters?: ClusterWatches): SyncController {
   let dirty = true;
   let wake: (() => void) | undefined;
   let stopped = false;
@@ -121,9 +136,10 @@ export function startSync(options: SyncOptions, spec: MeshSpec, reporter: Report
     dirty = true;
     wake?.();
   };
-  const watches = spec.clusters.map((c) => new ClusterWatch(c, { kubeconfig, requestTimeoutSeconds: options.requestTimeoutSeconds, onChange, reporter }));
+  const set = clusters ?? watchMesh(spec, options, reporter);
+  const unsubscribe = set.subscribe(onChange);
+  const watches = set.watches;
   const writes = (w: ClusterWatch) => options.writeClusters === undefined || options.writeClusters.includes(w.cluster.name);
-  for (const w of watches) void w.start();
   const say = (message: string, level: 'info' | 'warn' = 'info') => reporter.report({ level, code: 'sync', message });
 
   /**
@@ -168,30 +184,39 @@ export function startSync(options: SyncOptions, spec: MeshSpec, reporter: Report
       if (options.active && !options.active()) throw new Error('no longer the acting replica');
     };
     if (full) {
-      await createNamespaces(client, desired.filter((o) => o.kind === 'Namespace'));
-      const owned = await listOwned(client, SYNC_KINDS, syncSelector(spec.meshID));
       // An object of the same name that is not ours (a user's, another MCS implementation's) is left alone.
       // Every object of these kinds is listed (one request per kind): thousands of imports need no GET each.
-      const planned = (await planObjects(client, wanted, syncSelector(spec.meshID), { listAll: true })).filter((p) => !foreign(p));
+      // The namespaces, what is owned and what is there are read at once.
+      const [, owned, plan] = await Promise.all([
+        createNamespaces(client, desired.filter((o) => o.kind === 'Namespace')),
+        listOwned(client, SYNC_KINDS, syncSelector(spec.meshID)),
+        planObjects(client, wanted, syncSelector(spec.meshID), { listAll: true }),
+      ]);
+      const planned = plan.filter((p) => !foreign(p));
       const prune = mayPrune ? undesired(owned, wanted) : [];
       mayWrite();
-      changes = await applyChangeSet(client, planned, prune);
+      changes = await applyChangeSet(client, planned, prune, { stages: oneStage });
       // Remembered only once it could prune too (every cluster listed): until then every pass is a full one.
       if (mayPrune) memory.set(name, { applied: new Map(planned.map((p) => [p.ref, { fingerprint: fingerprints.get(p.ref)!, object: p.object }])), fullAt: Date.now() });
     } else {
       const applied = remembered.applied;
       const namespaces = new Set([...applied.values()].map((a) => a.object.metadata.namespace));
-      await createNamespaces(client, desired.filter((o) => o.kind === 'Namespace' && !namespaces.has(o.metadata.name)));
       const changed = wanted.filter((o) => applied.get(objectRef(o))?.fingerprint !== fingerprints.get(objectRef(o)));
       // New names may collide with someone else's object: those are checked against the cluster first.
       const fresh = changed.filter((o) => !applied.has(objectRef(o)));
       const known: PlannedObject[] = changed.filter((o) => applied.has(objectRef(o))).map((o) => ({ ref: objectRef(o), action: 'configured', object: o }));
-      const checked = fresh.length ? (await planObjects(client, fresh, syncSelector(spec.meshID), { listAll: fresh.length > 100 })).filter((p) => !foreign(p)) : [];
       // Deleted only if it is still ours (a user may have replaced it meanwhile).
       const gone = mayPrune ? [...applied.entries()].filter(([ref]) => !fingerprints.has(ref)).map(([, a]) => a.object) : [];
-      const prune = (await mapLimit(gone, CONCURRENCY, async (o) => ((await client.read(o))?.metadata.labels?.['app.kubernetes.io/managed-by'] === SYNC_MANAGED_BY ? [o] : []))).flat();
+      // New namespaces, the new names and what is to go are looked at in one round of requests.
+      const [, plan, stillOurs] = await Promise.all([
+        createNamespaces(client, desired.filter((o) => o.kind === 'Namespace' && !namespaces.has(o.metadata.name))),
+        fresh.length ? planObjects(client, fresh, syncSelector(spec.meshID), fresh.length > 100 ? { listAll: true } : { get: true }) : Promise.resolve([]),
+        mapLimit(gone, CONCURRENCY, async (o) => ((await client.read(o))?.metadata.labels?.['app.kubernetes.io/managed-by'] === SYNC_MANAGED_BY ? [o] : [])),
+      ]);
+      const checked = plan.filter((p) => !foreign(p));
+      const prune = stillOurs.flat();
       mayWrite();
-      changes = await applyChangeSet(client, [...known, ...checked], prune);
+      changes = await applyChangeSet(client, [...known, ...checked], prune, { stages: oneStage });
       for (const o of gone) applied.delete(objectRef(o));
       for (const p of [...known, ...checked]) applied.set(p.ref, { fingerprint: fingerprints.get(p.ref)!, object: p.object });
       memory.set(name, { applied, fullAt: remembered.fullAt });
@@ -323,8 +348,9 @@ export function startSync(options: SyncOptions, spec: MeshSpec, reporter: Report
     status,
     async stop() {
       stopped = true;
+      unsubscribe();
       wake?.();
-      await Promise.all(watches.map((w) => w.stop()));
+      if (!clusters) await set.stop();
       await done;
     },
   };

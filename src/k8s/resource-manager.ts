@@ -75,13 +75,27 @@ export function subsetDifferences(desired: unknown, live: unknown, path = ''): F
 
 const hashOf = (o: KubeObject | undefined) => o?.metadata.annotations?.[CONTENT_HASH_ANNOTATION];
 
+/** How the live objects are found: a LIST per kind of the owned ones (default) or of all, or a GET each (`get`, for a few). */
+export interface LookupOptions {
+  listAll?: boolean;
+  get?: boolean;
+}
+
 /**
  * Live versions of `desired`: one LIST per kind (owned objects, or with `listAll` every object of the
  * kind, which also finds same-named objects of others without a GET each), then a GET for the few
  * not found that way.
  */
-export async function liveObjects(client: KubeClient, desired: readonly KubeObject[], ownedSelector: string, options: { listAll?: boolean } = {}): Promise<Map<string, KubeObject>> {
+export async function liveObjects(client: KubeClient, desired: readonly KubeObject[], ownedSelector: string, options: LookupOptions = {}): Promise<Map<string, KubeObject>> {
   const live = new Map<string, KubeObject>();
+  if (options.get) {
+    // A few objects: one GET each, all at once (one round trip instead of a LIST and then GETs).
+    await mapLimit(desired, CONCURRENCY, async (o) => {
+      const found = await client.read(o);
+      if (found) live.set(objectRef(o), found);
+    });
+    return live;
+  }
   const kinds = [...new Map(desired.map((o) => [`${o.apiVersion}|${o.kind}`, { apiVersion: o.apiVersion, kind: o.kind }])).values()];
   const listed = new Set<string>();
   await mapLimit(kinds, CONCURRENCY, async ({ apiVersion, kind }) => {
@@ -105,7 +119,7 @@ export async function liveObjects(client: KubeClient, desired: readonly KubeObje
  * unchanged without any further request; the others get a server-side apply dry run, which says exactly
  * what apply would change (fields eastwest no longer sets, values another manager changed).
  */
-export async function planObjects(client: KubeClient, desired: readonly KubeObject[], ownedSelector: string, options: { listAll?: boolean } = {}): Promise<PlannedObject[]> {
+export async function planObjects(client: KubeClient, desired: readonly KubeObject[], ownedSelector: string, options: LookupOptions = {}): Promise<PlannedObject[]> {
   const live = await liveObjects(client, desired, ownedSelector, options);
   return mapLimit(desired, CONCURRENCY, async (object) => {
     const current = live.get(objectRef(object));
@@ -142,16 +156,18 @@ export function stageOf(object: KubeObject): Stage {
 
 /**
  * Applies what drifted, stage by stage (namespaces first, and waits until they are Active), then
- * deletes `prune`. Unchanged objects are not written. Returns the change set, in stage order.
+ * deletes `prune`. Unchanged objects are not written; the others get one server-side apply each (the plan
+ * already read them: its action stands). Returns the change set, in stage order. `stages` maps objects to
+ * stages (a caller whose objects do not depend on each other puts them in one).
  */
-export async function applyChangeSet(client: KubeClient, planned: readonly PlannedObject[], prune: readonly KubeObject[], options: { waitSeconds?: number } = {}): Promise<ChangeSetEntry[]> {
+export async function applyChangeSet(client: KubeClient, planned: readonly PlannedObject[], prune: readonly KubeObject[], options: { waitSeconds?: number; stages?: (object: KubeObject) => Stage } = {}): Promise<ChangeSetEntry[]> {
   const entries: ChangeSetEntry[] = [];
+  const stageFor = options.stages ?? stageOf;
   for (const stage of STAGE_ORDER) {
-    const inStage = planned.filter((p) => stageOf(p.object) === stage);
+    const inStage = planned.filter((p) => stageFor(p.object) === stage);
     const results = await mapLimit(inStage, CONCURRENCY, async (p): Promise<ChangeSetEntry> => {
-      if (p.action === 'unchanged') return strip(p);
-      const { action } = await client.apply(p.object);
-      return { ...strip(p), action };
+      if (p.action !== 'unchanged') await client.patch(p.object);
+      return strip(p);
     });
     entries.push(...results);
     if (stage === 'namespaces' && inStage.some((p) => p.action !== 'unchanged')) {

@@ -576,7 +576,9 @@ describe('cluster watch', () => {
     } finally {
       relay.heal();
     }
+    const healed = Date.now();
     expect(await until(10, () => w.state === 'live')).toBe(true);
+    expect(Date.now() - healed).toBeLessThan(4000);
     expect(await until(5, () => names(w).includes('during-freeze'))).toBe(true);
     expect(names(w)).toContain('before-freeze');
     await w.stop();
@@ -594,13 +596,17 @@ describe('cluster watch', () => {
       expect(w.lastError).toMatch(/unreachable \((ECONNRESET|EPIPE|ECONNREFUSED|UND_ERR_SOCKET)\)/);
       await client.delete(exportObject('before-freeze'));
       await client.apply(exportObject('during-cut'));
-      await sleep(2000);
+      // Long enough for the restarts' back-off to grow past the heartbeat period (1 + 2 + 4 s, then 8 s).
+      await sleep(9000);
       expect(names(w)).toContain('before-freeze');
       expect(names(w)).not.toContain('during-cut');
     } finally {
       relay.heal();
     }
+    // Back within a heartbeat (2 s) and a start, not after the back-off pause that was under way.
+    const healed = Date.now();
     expect(await until(20, () => w.state === 'live')).toBe(true);
+    expect(Date.now() - healed).toBeLessThan(4000);
     expect(await until(5, () => names(w).includes('during-cut') && !names(w).includes('before-freeze'))).toBe(true);
     await w.stop();
   });

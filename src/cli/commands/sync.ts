@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { startSync } from '../../controller/sync.ts';
+import { startSync, watchMesh } from '../../controller/sync.ts';
 import { hostname } from 'node:os';
 import { Option } from 'commander';
 import { startLeaderElection } from '../../controller/leader-election.ts';
@@ -81,6 +81,9 @@ export function registerSyncCommand(program: Command, io: Io): void {
           await Promise.race([new Promise((r) => setTimeout(r, 2000)), signalled]);
         }
       }
+      // Watched from the start, also while waiting for the lease: a replica that takes over has full
+      // caches and reconciles at once.
+      const clusters = watchMesh(spec, options, reporter);
       while (client && !stopping) {
         // A candidate until it holds the lease; acting while it does; a candidate again when it loses it.
         const election = startLeaderElection({
@@ -97,13 +100,14 @@ export function registerSyncCommand(program: Command, io: Io): void {
         }
         say(`sync: ${identity} holds the lease; acting`);
         // Writes stop the moment the lease is not renewed in time, even inside a reconcile.
-        const controller = startSync({ ...options, active: election.isLeading }, spec, reporter);
+        const controller = startSync({ ...options, active: election.isLeading }, spec, reporter, clusters);
         say(watching);
         const why = await Promise.race([signalled, election.lost.then((reason) => `lost: ${reason}`)]);
         say(why === 'signal' ? 'sync: stopping' : `sync: leadership ${why}; stopping until it holds the lease again`);
         await controller.stop();
         await election.stop();
       }
+      await clusters.stop();
     });
   sync
     .command('status')
