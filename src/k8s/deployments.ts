@@ -14,7 +14,7 @@ export async function scaleDeployment(config: KubeConfig, namespace: string, nam
 
 export async function waitDeploymentReady(config: KubeConfig, namespace: string, name: string, timeoutSeconds: number): Promise<void> {
   const apps = config.makeApiClient(AppsV1Api);
-  const ready = await pollUntil(timeoutSeconds, 1000, async () => {
+  const ready = await pollUntil(timeoutSeconds, 250, async () => {
     const d = await apps.readNamespacedDeployment({ name, namespace });
     return (d.status?.readyReplicas ?? 0) >= (d.spec?.replicas ?? 1) && d.status?.observedGeneration === d.metadata?.generation ? true : undefined;
   });

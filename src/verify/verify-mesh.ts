@@ -20,6 +20,8 @@ export interface CheckResult {
   detail?: string;
   /** The check could not reach a cluster in time. */
   unreachable?: boolean;
+  /** How long the check took. */
+  seconds: number;
 }
 
 interface Context {
@@ -34,11 +36,22 @@ interface Context {
   timeoutMs: number;
 }
 
-interface Check {
+export interface Check {
   id: string;
   description: string;
+  /** The check changes the cluster (and puts it back): it runs after every check that does not. */
+  changesCluster?: true;
   applies: (ctx: Context) => boolean;
-  run: (ctx: Context) => Promise<Omit<CheckResult, 'id' | 'description'>>;
+  run: (ctx: Context) => Promise<Omit<CheckResult, 'id' | 'description' | 'seconds'>>;
+}
+
+/**
+ * The order checks run in: those that only read and send requests first, in their order; then those that
+ * change the cluster, so that a restore can neither spoil nor slow the others (a restored pod would first
+ * have to be scraped before the observability check could pass).
+ */
+export function runOrder<T extends Pick<Check, 'changesCluster'>>(list: readonly T[]): T[] {
+  return [...list.filter((c) => !c.changesCluster), ...list.filter((c) => c.changesCluster)];
 }
 
 const regionOf = (body: string) => /^region=(\S+)/.exec(body)?.[1];
@@ -133,36 +146,6 @@ const checks: Check[] = [
     },
   },
   {
-    id: 'failover',
-    description: 'with the first cluster\'s <svc> scaled to zero, requests are answered by another region; then restored',
-    applies: (ctx) => ctx.service.clusters.includes(ctx.from.name) && remotes(ctx).length > 0,
-    run: async (ctx) => {
-      const config = ctx.configs.get(ctx.from.name)!;
-      const before = await scaleDeployment(config, ctx.service.namespace, ctx.service.name, 0);
-      const started = Date.now();
-      let answeredBy: string | undefined;
-      // Measured when the other region answers (not after the restore that follows).
-      let answeredAfter: number | undefined;
-      try {
-        while (Date.now() - started < 120_000) {
-          const { bodies } = await curlFromClient(config, 'client', `http://${clusterLocalHost(ctx.service)}/`, 1, 3);
-          const region = regionOf(bodies[0] ?? '');
-          if (region && region !== ctx.from.region) {
-            answeredBy = region;
-            answeredAfter = Math.round((Date.now() - started) / 100) / 10;
-            break;
-          }
-          await new Promise((r) => setTimeout(r, 250));
-        }
-      } finally {
-        await scaleDeployment(config, ctx.service.namespace, ctx.service.name, before);
-        await waitDeploymentReady(config, ctx.service.namespace, ctx.service.name, 180);
-      }
-      const restoredAfter = Math.round((Date.now() - started) / 100) / 10;
-      return { ok: answeredBy !== undefined, figures: { failoverSeconds: answeredAfter ?? 'never', answeredBy: answeredBy ?? 'none', restoredReplicas: before, restoredAfterSeconds: restoredAfter } };
-    },
-  },
-  {
     id: 'observability',
     description: 'every istiod, sidecar and east-west gateway scraped (up == 1); the cross-cluster path in the numbers; every cluster\'s series in every Prometheus',
     applies: (ctx) => ctx.spec.observability.prometheus,
@@ -225,6 +208,37 @@ const checks: Check[] = [
       return { ok, figures: results, detail: ok ? 'refused everywhere' : 'a plaintext request was answered' };
     },
   },
+  {
+    id: 'failover',
+    description: 'with the first cluster\'s <svc> scaled to zero, requests are answered by another region; then restored',
+    changesCluster: true,
+    applies: (ctx) => ctx.service.clusters.includes(ctx.from.name) && remotes(ctx).length > 0,
+    run: async (ctx) => {
+      const config = ctx.configs.get(ctx.from.name)!;
+      const before = await scaleDeployment(config, ctx.service.namespace, ctx.service.name, 0);
+      const started = Date.now();
+      let answeredBy: string | undefined;
+      // Measured when the other region answers (not after the restore that follows).
+      let answeredAfter: number | undefined;
+      try {
+        while (Date.now() - started < 120_000) {
+          const { bodies } = await curlFromClient(config, 'client', `http://${clusterLocalHost(ctx.service)}/`, 1, 3);
+          const region = regionOf(bodies[0] ?? '');
+          if (region && region !== ctx.from.region) {
+            answeredBy = region;
+            answeredAfter = Math.round((Date.now() - started) / 100) / 10;
+            break;
+          }
+          await new Promise((r) => setTimeout(r, 250));
+        }
+      } finally {
+        await scaleDeployment(config, ctx.service.namespace, ctx.service.name, before);
+        await waitDeploymentReady(config, ctx.service.namespace, ctx.service.name, 180);
+      }
+      const restoredAfter = Math.round((Date.now() - started) / 100) / 10;
+      return { ok: answeredBy !== undefined, figures: { failoverSeconds: answeredAfter ?? 'never', answeredBy: answeredBy ?? 'none', restoredReplicas: before, restoredAfterSeconds: restoredAfter } };
+    },
+  },
 ];
 
 export interface VerifyResult {
@@ -250,7 +264,7 @@ export async function verifyMesh(options: VerifyOptions, reporter: Reporter): Pr
   const elapsed = () => Math.round((Date.now() - started) / 100) / 10;
   const service = spec.services.find((s) => s.name === 'echo' && s.namespace === DEMO_NAMESPACE) ?? spec.services[0];
   if (!service || !spec.demo.enabled) {
-    return { ok: false, selected, clusters, checks: [{ id: 'demo-workload', description: 'verify needs the demo workload', ok: false, figures: {}, detail: 'set demo.enabled: true and export echo in namespace echo' }], seconds: elapsed() };
+    return { ok: false, selected, clusters, checks: [{ id: 'demo-workload', description: 'verify needs the demo workload', ok: false, figures: {}, seconds: 0, detail: 'set demo.enabled: true and export echo in namespace echo' }], seconds: elapsed() };
   }
   // Checks run from the first reachable verified cluster; those of unreachable clusters are reported, not hidden.
   // Only the verified clusters are connected to (openEngine without peers), so no check reaches past them.
@@ -258,16 +272,20 @@ export async function verifyMesh(options: VerifyOptions, reporter: Reporter): Pr
   if (!from) return { ok: false, selected, clusters, checks: [], seconds: elapsed() };
   const ctx: Context = { spec, clusters: engine.selected, configs, service, from, requests: options.requests ?? 200, timeoutMs: engine.requestTimeoutSeconds * 1000 };
   const results: CheckResult[] = [];
-  for (const check of checks.filter((c) => c.applies(ctx))) {
+  for (const check of runOrder(checks.filter((c) => c.applies(ctx)))) {
     reporter.report({ level: 'info', code: 'verify', message: `• ${check.id} …` });
+    const checkStarted = Date.now();
+    const took = () => Math.round((Date.now() - checkStarted) / 100) / 10;
     try {
-      results.push({ id: check.id, description: check.description, ...(await check.run(ctx)) });
+      const outcome = await check.run(ctx);
+      results.push({ id: check.id, description: check.description, ...outcome, seconds: took() });
     } catch (error) {
       // Classified like any cluster failure: a one-line message, and a timeout counts as unreachable.
       const failure = clusterError(from.name, error, engine.requestTimeoutSeconds, check.id);
       const unreachable = (failure as { unreachable?: unknown }).unreachable === true;
-      results.push({ id: check.id, description: check.description, ok: false, figures: {}, detail: `${failure.message}${failure.hint ? ` (hint: ${failure.hint})` : ''}`, ...(unreachable ? { unreachable } : {}) });
+      results.push({ id: check.id, description: check.description, ok: false, figures: {}, detail: `${failure.message}${failure.hint ? ` (hint: ${failure.hint})` : ''}`, ...(unreachable ? { unreachable } : {}), seconds: took() });
     }
+    reporter.report({ level: 'info', code: 'verify', message: `${results.at(-1)!.ok ? '✓' : '×'} ${check.id} (${results.at(-1)!.seconds} s)` });
   }
   return { ok: results.every((r) => r.ok) && clusters.every((c) => c.ok), selected, clusters, checks: results, seconds: elapsed() };
 }

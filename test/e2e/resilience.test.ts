@@ -49,7 +49,7 @@ describe('resilience', () => {
       expect(text.stdout).toMatch(/^eu {2}unreachable {2}unreachable \(timeout/m);
 
       const verify = await runCli(['verify', '-f', spec, '--requests', '20', '-o', 'json']);
-      log(`verify with eu frozen: exit ${verify.code} in ${verify.seconds} s`);
+      log(`verify with eu frozen: exit ${verify.code} in ${verify.seconds} s (${(JSON.parse(verify.stdout || '{}').checks ?? []).map((c: { id: string; seconds: number }) => `${c.id} ${c.seconds} s`).join(', ')})`);
       expect(verify.seconds).toBeLessThan(30);
       expect(verify.code).toBe(3);
       const v = JSON.parse(verify.stdout);

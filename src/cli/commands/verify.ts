@@ -11,7 +11,7 @@ export function verificationTable(result: VerifyResult, style: Style = GLYPHS): 
   const width = Math.max(...result.checks.map((c) => c.id.length), 5);
   for (const check of result.checks) {
     const figures = Object.entries(check.figures).map(([k, v]) => `${k}=${v}`).join(' ');
-    lines.push(`${check.ok ? style.ok : style.fail} ${check.id.padEnd(width)}  ${figures}${check.detail ? `\n  ${' '.repeat(width)}  ${check.detail}` : ''}`);
+    lines.push(`${check.ok ? style.ok : style.fail} ${check.id.padEnd(width)}  ${figures}${figures ? ' ' : ''}(${check.seconds} s)${check.detail ? `\n  ${' '.repeat(width)}  ${check.detail}` : ''}`);
   }
   lines.push(`${result.ok ? 'verified' : 'verification failed'} in ${result.seconds} s`);
   return lines.join('\n');

@@ -1,0 +1,45 @@
+import { describe, expect, it } from 'vitest';
+import { verificationTable } from '../../src/cli/commands/verify.ts';
+import { GLYPHS } from '../../src/cli/output.ts';
+import { runOrder, type VerifyResult } from '../../src/verify/verify-mesh.ts';
+
+describe('verify: the order checks run in', () => {
+  it('checks that change the cluster run after every one that does not, each group in its own order', () => {
+    const list = [{ id: 'a' }, { id: 'scale', changesCluster: true as const }, { id: 'b' }, { id: 'restart', changesCluster: true as const }, { id: 'c' }];
+    expect(runOrder(list).map((c) => c.id)).toEqual(['a', 'b', 'c', 'scale', 'restart']);
+  });
+
+  it('a list without such checks keeps its order; an empty list stays empty', () => {
+    expect(runOrder([{ id: 'x' }, { id: 'y' }]).map((c) => c.id)).toEqual(['x', 'y']);
+    expect(runOrder([])).toEqual([]);
+  });
+});
+
+describe('verify: the table', () => {
+  const result: VerifyResult = {
+    ok: false,
+    selected: ['us', 'eu'],
+    clusters: [
+      { cluster: 'us', ok: true, value: { kubernetesVersion: 'v1.35.4' } },
+      { cluster: 'eu', ok: false, unreachable: true, step: 'connect', error: 'unreachable (timeout after 10 s) during version', hint: 'is the API server up?' } as never,
+    ],
+    checks: [
+      { id: 'local-preference', description: '', ok: true, figures: { requests: 20, localShare: 100 }, detail: '20/20 answered in us', seconds: 0.8 },
+      { id: 'failover', description: '', ok: false, figures: {}, detail: 'no other region answered', seconds: 120.3 },
+    ],
+    seconds: 131.9,
+  };
+  const table = verificationTable(result, GLYPHS);
+
+  it('every check with its figures and how long it took', () => {
+    expect(table).toMatch(/local-preference +requests=20 localShare=100 \(0\.8 s\)/);
+    expect(table).toMatch(/failover +\(120\.3 s\)\n +no other region answered/);
+  });
+
+  it('an unreachable cluster first, with its hint; the verdict and total time last', () => {
+    const lines = table.split('\n');
+    expect(lines[0]).toMatch(/eu unreachable \[connect\]: unreachable \(timeout after 10 s\)/);
+    expect(lines[1]).toMatch(/hint: is the API server up\?/);
+    expect(lines.at(-1)).toBe('verification failed in 131.9 s');
+  });
+});
