@@ -101,7 +101,7 @@ export function collectExports(watches: readonly ClusterWatch[]): ClusterExport[
         name,
         createdAt: new Date((e.metadata?.creationTimestamp as unknown as string | Date | undefined) ?? 0).toISOString(),
         ...(svc ? { service: { ports, selector: svc.spec?.selector ?? {} } } : {}),
-        exportTo: parseExportTo(e.metadata?.annotations?.[EXPORT_TO_ANNOTATION]),
+        ...(e.metadata?.annotations?.[EXPORT_TO_ANNOTATION] !== undefined ? { exportTo: parseExportTo(e.metadata.annotations[EXPORT_TO_ANNOTATION]) } : {}),
         ...(endpoints.ready !== undefined ? { readyEndpoints: endpoints.ready } : {}),
         accepted: (e.status?.conditions ?? []).some((c) => c.type === 'Valid' && c.status === 'True'),
       });
@@ -268,7 +268,7 @@ export function startSync(options: SyncOptions, spec: MeshSpec, reporter: Report
 
   async function reconcile(): Promise<void> {
     const started = Date.now();
-    const { imports, statuses } = resolveExports(collectExports(watches));
+    const { imports, statuses } = resolveExports(collectExports(watches), spec.sync.exportTo);
     const previous = lastImports;
     lastImports = imports;
     const gateways = new Map(watches.flatMap((w) => {

@@ -35,7 +35,10 @@ export interface ClusterExport {
   /** The ServiceExport's creation time (ISO 8601): the oldest export wins a conflict. */
   createdAt: string;
   service?: { ports: ExportedPort[]; selector: Record<string, string> };
-  /** Namespaces from its eastwest.dev/export-to annotation (besides its own), or why that is unusable. */
+  /**
+   * Its scope from the eastwest.dev/export-to annotation (namespaces, "." its own, "*" every one), or why
+   * that is unusable; undefined without the annotation (the spec's sync.exportTo applies).
+   */
   exportTo?: string[] | { error: string };
   /** Ready endpoints of its Service in its cluster (from the EndpointSlices); undefined: not known. */
   readyEndpoints?: number;
@@ -48,13 +51,16 @@ export interface ClusterExport {
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 
-/** The eastwest.dev/export-to annotation: namespaces separated by commas (spaces allowed), or "*". */
-export function parseExportTo(value: string | undefined): string[] | { error: string } {
-  if (value === undefined) return [];
+/**
+ * The eastwest.dev/export-to annotation: namespaces separated by commas (spaces allowed), "." for the
+ * export's own namespace, "*" for every namespace. Undefined without the annotation; an empty value is
+ * an error (it would say nothing).
+ */
+export function parseExportTo(value: string | undefined): string[] | { error: string } | undefined {
+  if (value === undefined) return undefined;
   const entries = value.split(',').map((v) => v.trim());
-  if (entries.length === 1 && entries[0] === '') return [];
-  const bad = entries.filter((e) => e !== '*' && !DNS_LABEL.test(e));
-  if (bad.length > 0) return { error: `${EXPORT_TO_ANNOTATION} must list namespaces separated by commas, or "*"; ${bad.map((b) => JSON.stringify(b)).join(', ')} is not a namespace name` };
+  const bad = entries.filter((e) => e !== '*' && e !== '.' && !DNS_LABEL.test(e));
+  if (bad.length > 0) return { error: `${EXPORT_TO_ANNOTATION} must list namespaces separated by commas, "." (its own namespace) or "*" (every namespace); ${bad.map((b) => JSON.stringify(b)).join(', ')} is not one` };
   return [...new Set(entries)].sort();
 }
 
@@ -80,8 +86,8 @@ export interface ImportedService {
   clusters: string[];
   /** Pod labels that select its workloads, per serving cluster (each cluster's own Service). */
   selectors: Record<string, Record<string, string>>;
-  /** Namespaces the serving exports' annotations name (their union), besides the service's own. */
-  exportTo: string[];
+  /** Its scope from the oldest serving export's annotation; absent: the spec's sync.exportTo. */
+  exportTo?: string[];
   /** Ready endpoints per serving cluster, where known. */
   readyEndpoints?: Record<string, number>;
   /** Per serving cluster, its pods' port per port name (its own Service's targetPorts). */
@@ -107,7 +113,8 @@ export function istioProtocol(port: { name?: string; appProtocol?: string; proto
  * valid ones, those whose ports differ from the oldest export's are in Conflict and not routed (the MCS
  * KEP's rule: the oldest export wins).
  */
-export function resolveExports(exports: readonly ClusterExport[]): { imports: ImportedService[]; statuses: ExportStatus[] } {
+/** `defaultExportTo`: the spec's sync.exportTo (the scope of an export without the annotation). */
+export function resolveExports(exports: readonly ClusterExport[], defaultExportTo: readonly string[] = ['*']): { imports: ImportedService[]; statuses: ExportStatus[] } {
   const groups = new Map<string, ClusterExport[]>();
   for (const e of exports) {
     const key = `${e.namespace}/${e.name}`;
@@ -120,6 +127,9 @@ export function resolveExports(exports: readonly ClusterExport[]): { imports: Im
     const valid = group.filter((e) => (e.exportTo === undefined || Array.isArray(e.exportTo)) && e.service !== undefined && e.service.ports.length > 0 && Object.keys(e.service.selector).length > 0);
     const conflicting = valid.filter((e) => portKey(e.service!.ports) !== portKey(valid[0]!.service!.ports)).map((e) => e.cluster);
     const winner = valid[0];
+    // Scope, like ports: the oldest export's is used; exports that say otherwise are told (Conflict).
+    const scopeOf = (e: ClusterExport) => (Array.isArray(e.exportTo) ? e.exportTo : [...new Set(defaultExportTo)].sort()).join(',');
+    const scopeDiffers = valid.filter((e) => portKey(e.service!.ports) === portKey(winner!.service!.ports) && scopeOf(e) !== scopeOf(winner!)).map((e) => e.cluster);
     const serving: ClusterExport[] = [];
     for (const e of group) {
       const conditions: Condition[] = [];
@@ -139,6 +149,12 @@ export function resolveExports(exports: readonly ClusterExport[]): { imports: Im
           // As the KEP has it: the condition on every export; the oldest export's ports are used.
           conditions.push({ type: 'Conflict', status: 'True', reason: 'PortConflict', message: `the exports of ${conflicting.join(', ')} have other ports; these (the oldest export's) are used` });
           serving.push(e);
+        } else if (scopeDiffers.length > 0) {
+          // Served either way (its endpoints are fine); who may use the name is the oldest export's say.
+          conditions.push({ type: 'Conflict', status: 'True', reason: 'ExportToConflict', message: scopeOf(e) === scopeOf(winner!)
+            ? `the exports of ${scopeDiffers.join(', ')} name another scope (${EXPORT_TO_ANNOTATION}); this one (the oldest export's: ${scopeOf(winner!)}) is used`
+            : `its scope (${scopeOf(e)}) differs from the oldest export's (cluster ${winner!.cluster}: ${scopeOf(winner!)}), which is used` });
+          serving.push(e);
         } else {
           conditions.push({ type: 'Conflict', status: 'False', reason: 'NoConflict', message: 'every exporting cluster agrees on the ports' });
           serving.push(e);
@@ -147,7 +163,7 @@ export function resolveExports(exports: readonly ClusterExport[]): { imports: Im
       statuses.push({ cluster: e.cluster, namespace: e.namespace, name: e.name, conditions });
     }
     if (winner && serving.length > 0) {
-      const exportTo = [...new Set(serving.flatMap((e) => (Array.isArray(e.exportTo) ? e.exportTo : [])))].sort();
+      const oldest = serving[0]!;
       const ready = serving.filter((e) => e.readyEndpoints !== undefined).map((e) => [e.cluster, e.readyEndpoints!] as const);
       imports.push({
         namespace: winner.namespace,
@@ -155,7 +171,7 @@ export function resolveExports(exports: readonly ClusterExport[]): { imports: Im
         ports: winner.service!.ports,
         clusters: serving.map((e) => e.cluster).sort(),
         selectors: Object.fromEntries(serving.map((e) => [e.cluster, e.service!.selector])),
-        exportTo,
+        ...(Array.isArray(oldest.exportTo) ? { exportTo: oldest.exportTo } : {}),
         ...(ready.length ? { readyEndpoints: Object.fromEntries(ready) } : {}),
         targetPorts: Object.fromEntries(serving.map((e) => [e.cluster, Object.fromEntries(e.service!.ports.flatMap((p) => (p.targetPort !== undefined ? [[p.name, p.targetPort]] : [])))])),
         ...(serving.some((e) => e.accepted === false) ? { pending: serving.filter((e) => e.accepted === false).map((e) => e.cluster).sort() } : {}),
@@ -166,15 +182,17 @@ export function resolveExports(exports: readonly ClusterExport[]): { imports: Im
 }
 
 /**
- * Istio's exportTo for an imported service: its own namespace, the east-west gateway's (istio-system: the
- * gateway must know every served name to pass its connections through), plus the spec's and its exports'
- * namespaces ("*": every namespace). A proxy elsewhere never receives it, so a sidecar's configuration
- * grows with what its namespace may use, not with everything the mesh exports.
+ * Istio's exportTo for an imported service. As in Kubernetes and the MCS API, an exported service may be
+ * used from every namespace unless scoped: its export's eastwest.dev/export-to annotation, when present,
+ * replaces the spec's sync.exportTo (default "*"). A scope always includes the service's own namespace
+ * and the east-west gateway's (istio-system: the gateway must know every served name to pass its
+ * connections through). A proxy outside it never receives the name, so a sidecar's configuration grows
+ * with what its namespace may use, not with everything the mesh exports.
  */
 export function importScope(spec: MeshSpec, service: Pick<ImportedService, 'namespace' | 'exportTo'>): string[] {
-  const named = [...spec.sync.exportTo, ...service.exportTo];
+  const named = service.exportTo ?? spec.sync.exportTo;
   if (named.includes('*')) return ['*'];
-  return ['.', ...[...new Set([ISTIO_NAMESPACE, ...named])].filter((n) => n !== service.namespace).sort()];
+  return ['.', ...[...new Set([ISTIO_NAMESPACE, ...named])].filter((n) => n !== service.namespace && n !== '.').sort()];
 }
 
 /**

@@ -173,9 +173,10 @@ export const meshSpecSchema = z.strictObject({
       replicas: z.number().int().min(1).max(5).default(2).describe('Replicas of the in-cluster controller; one acts at a time (a Lease in eastwest-system).'),
       image: z.string().min(1).optional().describe('Image of the in-cluster controller (this project with a Node runtime); the lab builds its own.'),
       exportTo: z
-        .array(z.union([dnsLabel, z.literal('*')]))
-        .default([])
-        .describe('Namespaces whose proxies receive every imported service, besides the service\'s own namespace; "*" for all. A ServiceExport adds its own with the annotation eastwest.dev/export-to.'),
+        .array(z.union([dnsLabel, z.literal('*'), z.literal('.')]))
+        .min(1)
+        .default(['*'])
+        .describe('Namespaces whose proxies may use an imported service: "*" every namespace (as in Kubernetes and the MCS API), "." the service\'s own. A ServiceExport\'s annotation eastwest.dev/export-to replaces it for that name.'),
     })
     .prefault({})
     .describe('Services exported with an MCS ServiceExport, routed as <svc>.<ns>.svc.clusterset.local by the sync controller.'),

@@ -30,6 +30,6 @@ kind: Service
 metadata: {name: hello, namespace: shop}
 spec: {selector: {app: hello}, ports: [{name: http, port: 80, targetPort: 8080}]}
 `;
-/** A ServiceExport; the demo client's namespace (echo) may use it unless `exportTo` says otherwise. */
-export const exportOf = (name: string, exportTo = 'echo') =>
-  `apiVersion: multicluster.x-k8s.io/v1alpha1\nkind: ServiceExport\nmetadata: {name: ${name}, namespace: shop, annotations: {eastwest.dev/export-to: "${exportTo}"}}\n`;
+/** A ServiceExport as MCS users write it (usable from every namespace); `exportTo` scopes it with eastwest's annotation. */
+export const exportOf = (name: string, exportTo?: string) =>
+  `apiVersion: multicluster.x-k8s.io/v1alpha1\nkind: ServiceExport\nmetadata: {name: ${name}, namespace: shop${exportTo === undefined ? '' : `, annotations: {eastwest.dev/export-to: "${exportTo}"}`}}\n`;

@@ -122,11 +122,14 @@ describe('sync: MCS ServiceExport → routed from every cluster', () => {
     await kubectl('lab-eu', ['delete', '-n', 'shop', 'serviceexport', 'ghost']);
   });
 
-  it('scoped: an import reaches only the namespaces it is exported to (the echo client gets no answer for one exported to shop only)', async () => {
-    await kubectl('lab-eu', ['apply', '-f', '-'], { input: `${secondService('private')}---\n${exportOf('private', '')}` });
+  it('scoped: an export annotated "." reaches only its own namespace (the echo client gets no answer); annotated echo, it does', async () => {
+    await kubectl('lab-eu', ['apply', '-f', '-'], { input: `${secondService('private')}---\n${exportOf('private', '.')}` });
     const routed = await secondsUntil(15, async () => (await kubectl('lab-us', ['get', 'serviceentry', '-n', 'shop', 'private-clusterset', '-o', 'jsonpath={.spec.exportTo}'], { okCodes: [0, 1] })).stdout === '[".","istio-system"]');
     expect(routed).toBeDefined();
-    await new Promise((r) => setTimeout(r, 2000)); // istiod has pushed it (to the proxies that may have it)
+    // istiod has pushed it: the US east-west gateway (in its scope) knows the name, so the echo client's
+    // proxy, pushed with the same version, would have it too if it were in scope.
+    const pushed = await secondsUntil(15, async () => (await kubectl('lab-us', ['exec', '-n', 'istio-system', 'deploy/istio-eastwestgateway', '-c', 'istio-proxy', '--', 'pilot-agent', 'request', 'GET', 'clusters'])).stdout.includes('private.shop.svc.clusterset.local'));
+    expect(pushed).toBeDefined();
     expect(await answeredBy('http://private.shop.svc.clusterset.local/')).toBeUndefined();
     expect(await answeredBy()).toBe('eu');
     await kubectl('lab-eu', ['annotate', '--overwrite', '-n', 'shop', 'serviceexport', 'private', 'eastwest.dev/export-to=echo']);

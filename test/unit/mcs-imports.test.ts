@@ -17,7 +17,7 @@ const gateways = new Map([['us', '198.18.2.1'], ['eu', '198.18.2.17']]);
 describe('resolving exports', () => {
   it('one export: valid, no conflict, served by its cluster', () => {
     const { imports, statuses } = resolveExports([hello('eu', '2026-11-25T10:00:00Z')]);
-    expect(imports).toEqual([{ namespace: 'shop', name: 'hello', ports: http80, clusters: ['eu'], selectors: { eu: { app: 'hello' } }, exportTo: [], targetPorts: { eu: {} } }]);
+    expect(imports).toEqual([{ namespace: 'shop', name: 'hello', ports: http80, clusters: ['eu'], selectors: { eu: { app: 'hello' } }, targetPorts: { eu: {} } }]);
     expect(statuses[0]!.conditions.map((c) => `${c.type}=${c.status}`)).toEqual(['Valid=True', 'Conflict=False']);
   });
   it('no Service: Valid=False with the reason, nothing routed; other exports unaffected', () => {
@@ -89,36 +89,63 @@ describe('objects per cluster', () => {
 
 describe('scoping: which namespaces receive an imported service', () => {
   const scopeOf = (objects: readonly { kind: string; spec?: unknown }[], kind: string) => (objects.find((o) => o.kind === kind) as { spec: { exportTo: string[] } }).spec.exportTo;
-  it('by default only the service\'s own namespace and the east-west gateway\'s (ServiceEntry and DestinationRule alike)', () => {
+  it('by default every namespace, as in Kubernetes and the MCS API (ServiceEntry and DestinationRule alike)', () => {
     const { imports } = resolveExports([hello('eu', '2026-11-25T10:00:00Z')]);
+    expect(spec.sync.exportTo).toEqual(['*']);
+    expect('exportTo' in imports[0]!).toBe(false);
     const inUs = importObjects(spec, us, imports, gateways);
-    expect(scopeOf(inUs, 'ServiceEntry')).toEqual(['.', 'istio-system']);
-    expect(scopeOf(inUs, 'DestinationRule')).toEqual(['.', 'istio-system']);
+    expect(scopeOf(inUs, 'ServiceEntry')).toEqual(['*']);
+    expect(scopeOf(inUs, 'DestinationRule')).toEqual(['*']);
   });
-  it('the annotation adds namespaces; every serving export\'s namespaces count; its own is not repeated', () => {
-    const a = { ...hello('eu', '2026-11-25T10:00:00Z'), exportTo: parseExportTo('echo, web') };
-    const b = { ...hello('us', '2026-11-25T11:00:00Z'), exportTo: parseExportTo('shop,api') };
-    const { imports } = resolveExports([a, b]);
-    expect(imports[0]!.exportTo).toEqual(['api', 'echo', 'shop', 'web']);
-    expect(scopeOf(importObjects(spec, us, imports, gateways), 'ServiceEntry')).toEqual(['.', 'api', 'echo', 'istio-system', 'web']);
+  it('the annotation replaces the spec\'s scope for that name; "." is its own namespace; the gateway\'s is always in', () => {
+    const own = { ...hello('eu', '2026-11-25T10:00:00Z'), exportTo: parseExportTo('.') };
+    expect(scopeOf(importObjects(spec, us, resolveExports([own]).imports, gateways), 'ServiceEntry')).toEqual(['.', 'istio-system']);
+    const named = { ...hello('eu', '2026-11-25T10:00:00Z'), exportTo: parseExportTo('echo, web, shop') };
+    const { imports } = resolveExports([named]);
+    expect(imports[0]!.exportTo).toEqual(['echo', 'shop', 'web']);
+    expect(scopeOf(importObjects(spec, us, imports, gateways), 'DestinationRule')).toEqual(['.', 'echo', 'istio-system', 'web']);
   });
-  it('"*" anywhere (annotation or spec) means every namespace', () => {
-    expect(importScope(spec, { namespace: 'shop', exportTo: ['*', 'echo'] })).toEqual(['*']);
-    const everywhere = { ...spec, sync: { ...spec.sync, exportTo: ['*'] } };
-    expect(importScope(everywhere, { namespace: 'shop', exportTo: [] })).toEqual(['*']);
+  it('a spec that scopes every import (sync.exportTo) applies to exports without the annotation; an annotation still replaces it', () => {
+    const scoped = { ...spec, sync: { ...spec.sync, exportTo: ['frontend'] } };
+    expect(importScope(scoped, { namespace: 'shop' })).toEqual(['.', 'frontend', 'istio-system']);
+    expect(importScope(scoped, { namespace: 'shop', exportTo: ['echo'] })).toEqual(['.', 'echo', 'istio-system']);
+    expect(importScope(scoped, { namespace: 'shop', exportTo: ['*'] })).toEqual(['*']);
+    expect(importScope({ ...spec, sync: { ...spec.sync, exportTo: ['.'] } }, { namespace: 'shop' })).toEqual(['.', 'istio-system']);
   });
-  it('the spec\'s sync.exportTo applies to every import', () => {
-    const withDefault = { ...spec, sync: { ...spec.sync, exportTo: ['frontend'] } };
-    expect(importScope(withDefault, { namespace: 'shop', exportTo: ['echo'] })).toEqual(['.', 'echo', 'frontend', 'istio-system']);
+  it('exports that disagree on scope: the oldest export\'s is used, every one says Conflict (ExportToConflict), all keep serving', () => {
+    const a = { ...hello('eu', '2026-11-25T10:00:00Z'), exportTo: parseExportTo('echo') };
+    const b = hello('us', '2026-11-25T11:00:00Z');
+    const { imports, statuses } = resolveExports([b, a]);
+    expect(imports[0]!.clusters).toEqual(['eu', 'us']);
+    expect(imports[0]!.exportTo).toEqual(['echo']);
+    for (const cluster of ['eu', 'us']) {
+      const conflict = statuses.find((x) => x.cluster === cluster)!.conditions.find((c) => c.type === 'Conflict')!;
+      expect(conflict).toMatchObject({ status: 'True', reason: 'ExportToConflict' });
+    }
+    expect(statuses.find((x) => x.cluster === 'us')!.conditions.find((c) => c.type === 'Conflict')!.message).toMatch(/differs from the oldest export's \(cluster eu: echo\)/);
+    // The same scope in other words (order, spaces, duplicates) is no conflict.
+    const same = resolveExports([{ ...a, exportTo: parseExportTo('echo') }, { ...b, exportTo: parseExportTo(' echo,echo ') }]);
+    expect(same.statuses.flatMap((x) => x.conditions.filter((c) => c.type === 'Conflict').map((c) => c.status))).toEqual(['False', 'False']);
+    // An annotation that says what the spec's scope says is no conflict either.
+    const spelled = resolveExports([{ ...a, exportTo: parseExportTo('*') }, b], ['*']);
+    expect(spelled.statuses.flatMap((x) => x.conditions.filter((c) => c.type === 'Conflict').map((c) => c.status))).toEqual(['False', 'False']);
+    expect(resolveExports([{ ...a, exportTo: parseExportTo('*') }, b], ['echo']).statuses[0]!.conditions.find((c) => c.type === 'Conflict')!.reason).toBe('ExportToConflict');
   });
-  it('annotation parsing: empty, spaces, duplicates', () => {
-    expect(parseExportTo(undefined)).toEqual([]);
-    expect(parseExportTo('')).toEqual([]);
+  it('a port conflict outranks a scope conflict (the newer export with other ports is not served)', () => {
+    const a = { ...hello('eu', '2026-11-25T10:00:00Z'), exportTo: parseExportTo('echo') };
+    const b = hello('us', '2026-11-25T11:00:00Z', [{ name: 'http', port: 8080, protocol: 'HTTP' }]);
+    const { imports, statuses } = resolveExports([a, b]);
+    expect(imports[0]!.clusters).toEqual(['eu']);
+    expect(statuses.find((x) => x.cluster === 'us')!.conditions.find((c) => c.type === 'Conflict')!.reason).toBe('PortConflict');
+  });
+  it('annotation parsing: absent, spaces, duplicates, "." and "*"', () => {
+    expect(parseExportTo(undefined)).toBeUndefined();
     expect(parseExportTo(' b , a,b ')).toEqual(['a', 'b']);
     expect(parseExportTo('*')).toEqual(['*']);
+    expect(parseExportTo('.')).toEqual(['.']);
   });
   it('a bad annotation: Valid=False (InvalidExportTo) naming the bad entry, nothing routed; others unaffected', () => {
-    for (const value of ['Shop', 'a,,b', 'a b', '-x', 'x'.repeat(64)]) {
+    for (const value of ['', ' ', 'Shop', 'a,,b', 'a b', '-x', '..', 'x'.repeat(64)]) {
       const bad = { ...hello('eu', '2026-11-25T10:00:00Z'), exportTo: parseExportTo(value) };
       const other = { ...hello('eu', '2026-11-25T10:00:00Z'), name: 'other' };
       const { imports, statuses } = resolveExports([bad, other]);
