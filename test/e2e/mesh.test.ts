@@ -66,7 +66,7 @@ describe('eastwest apply + verify in the lab', () => {
     log(`apply converged in ${result.seconds} s; gateways ${result.clusters.map((c) => (c.ok ? `${c.cluster}=${c.value.gatewayAddress}` : c.cluster)).join(' ')}`);
     const verified = await verifyGreen(serviceEntrySpec);
     log(`apply start → verify green: ${Math.round((Date.now() - started) / 1000)} s`);
-    expect(verified.checks.map((c) => [c.id, c.ok])).toEqual([['cross-cluster-via-gateway', true], ['local-preference', true], ['failover', true], ['observability', true], ['sync-controller', true], ['strict-mtls', true]]);
+    expect(verified.checks.map((c) => [c.id, c.ok])).toEqual([['cross-cluster-via-gateway', true], ['local-preference', true], ['observability', true], ['sync-controller', true], ['strict-mtls', true], ['failover', true]]);
     const cross = verified.checks.find((c) => c.id === 'cross-cluster-via-gateway')!;
     expect(cross.figures['eu.answered']).toBe('5/5');
     expect(cross.figures['eu.gatewayEndpoints']).toMatch(/^198\.18\.2\.\d+:15443$/);
@@ -97,7 +97,7 @@ describe('eastwest apply + verify in the lab', () => {
       await new Promise((r) => setTimeout(r, 3000)); // istiod picks up the remote cluster asynchronously
       verified = await verifyGreen(endpointDiscoverySpec);
     }
-    expect(verified.checks.map((c) => [c.id, c.ok])).toEqual([['endpoint-discovery', true], ['local-preference', true], ['failover', true], ['observability', true], ['strict-mtls', true]]);
+    expect(verified.checks.map((c) => [c.id, c.ok])).toEqual([['endpoint-discovery', true], ['local-preference', true], ['observability', true], ['strict-mtls', true], ['failover', true]]);
     // With echo down in every cluster, no gateway sends to another in this mode either.
     await noGatewayLoop(['http://echo.echo.svc.cluster.local/']);
     // Back to the guide's mode: the remote secrets are pruned.

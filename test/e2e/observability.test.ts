@@ -19,7 +19,7 @@ import { pollUntil } from '../../src/util/poll.ts';
 import { istioScrapeTargets } from '../../src/verify/observability-check.ts';
 import { kubectl } from '../integration/lab-helpers.ts';
 import { podHttpGet } from '../../src/k8s/port-forward.ts';
-import { readyPod } from '../../src/verify/mesh-probes.ts';
+import { envoyClusterCounters, readyPod } from '../../src/verify/mesh-probes.ts';
 import { KIALI_PORT } from '../../src/render/lab-kiali.ts';
 import { root, runCli } from './cli-run.ts';
 
@@ -77,8 +77,18 @@ describe('observability', () => {
     const eu = prometheus.get('eu')!;
     const clientRequests = `envoy_cluster_upstream_rq_total{cluster="us",app="client",cluster_name="outbound|80||echo.eu.mesh.local"}`;
     const gatewayBytes = `envoy_cluster_upstream_cx_tx_bytes_total{cluster="eu",istio="eastwestgateway",cluster_name="outbound_.80_._.echo.echo.svc.cluster.local"}`;
-    // Counters settle (earlier tests' requests scraped) before the baseline is taken.
-    await new Promise((r) => setTimeout(r, 2 * 5000));
+    // The baseline is taken once the US Prometheus has scraped every request the client's proxy counted
+    // so far (earlier tests' requests included): what the proxy says now is what Prometheus must say.
+    const usConfig = loadKubeConfig('lab-us', LAB_KUBECONFIG);
+    const clientPods = (await usConfig.makeApiClient(CoreV1Api).listNamespacedPod({ namespace: 'echo', labelSelector: 'app=client' })).items
+      .filter((p) => p.status?.phase === 'Running' && !p.metadata?.deletionTimestamp).map((p) => p.metadata!.name!);
+    const counted = async () => {
+      let total = 0;
+      for (const pod of clientPods) total += (await envoyClusterCounters(usConfig, 'echo', pod, 'outbound|80||echo.eu.mesh.local')).rqTotal;
+      return total;
+    };
+    const settled = await pollUntil(60, 1000, async () => ((await sum(us, clientRequests)) >= (await counted()) ? true : undefined));
+    expect(settled, 'the US Prometheus caught up with the client proxy\'s counter').toBe(true);
     const before = { client: await sum(us, clientRequests), gateway: await sum(eu, gatewayBytes), traffic: await traffic() };
     const sent = Date.now();
     const curl = await kubectl('lab-us', ['exec', '-n', 'echo', 'deploy/client', '-c', 'client', '--', 'sh', '-c', 'n=0; for i in $(seq 100); do curl -s -m 5 -o /dev/null -w "%{http_code}\\n" http://echo.eu.mesh.local/; done | grep -c "^200$"']);

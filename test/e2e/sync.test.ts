@@ -12,7 +12,7 @@ import { silentReporter } from '../../src/core/reporter.ts';
 import { buildHelm } from '../../src/lab/build/go-components.ts';
 import { LAB_KUBECONFIG, readNodeStates } from '../../src/lab/lab-state.ts';
 import { readLabVersions } from '../../src/lab/versions.ts';
-import { kubectl } from '../integration/lab-helpers.ts';
+import { kubectl, kubectlBinary } from '../integration/lab-helpers.ts';
 import { root, runCli } from './cli-run.ts';
 import { curlFromUs } from './gateway-probes.ts';
 import { exportOf, helloManifest } from './mcs-workload.ts';
@@ -58,6 +58,29 @@ async function secondsUntil(limit: number, check: () => Promise<boolean>): Promi
   }
   return undefined;
 }
+/**
+ * Resolves with the first object name matching `pattern` that appears among eastwest-sync's ServiceEntries
+ * in shop (a kubectl watch, so within milliseconds), or undefined after 30 s.
+ */
+async function watchFirstOwned(context: string, pattern: RegExp): Promise<string | undefined> {
+  const child = spawn(await kubectlBinary(), ['--kubeconfig', LAB_KUBECONFIG, '--context', context, 'get', 'serviceentries', '-n', 'shop', '-l', 'app.kubernetes.io/managed-by=eastwest-sync', '--watch', '-o', 'name'], { stdio: ['ignore', 'pipe', 'ignore'] });
+  try {
+    return await new Promise<string | undefined>((resolve) => {
+      const timer = setTimeout(() => resolve(undefined), 30_000);
+      child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+        const hit = chunk.split('\n').find((line) => pattern.test(line));
+        if (hit) {
+          clearTimeout(timer);
+          resolve(hit);
+        }
+      });
+      child.once('exit', () => resolve(undefined));
+    });
+  } finally {
+    if (child.exitCode === null) child.kill('SIGTERM');
+  }
+}
+
 /** Answered by a pod in eu (what the in-pod timer of route-timer.ts sees). */
 const byEu = (answer: string) => /^region=eu /.test(answer);
 const answeredBy = async (url = URL) => /^region=(\S+)/.exec((await curlFromUs(url)).stdout)?.[1];
@@ -210,10 +233,14 @@ describe('sync: MCS ServiceExport → routed from every cluster', () => {
     await scaleInCluster(0);
     await startSync();
     for (const name of ['k1', 'k2', 'k3']) await kubectl('lab-eu', ['apply', '-f', '-'], { input: secondService(name) });
+    // Killed the moment its first write for k1–k3 lands in us (a watch, not a guess at the timing): the
+    // reconcile that makes them is under way or has just ended, with their statuses still to write.
+    const firstWrite = watchFirstOwned('lab-us', /\/k[123]-clusterset/);
     await kubectl('lab-eu', ['apply', '-f', '-'], { input: ['k1', 'k2', 'k3'].map((n) => exportOf(n)).join('---\n') });
-    await new Promise((r) => setTimeout(r, 150));
+    expect(await firstWrite, 'the controller wrote an import of k1–k3').toBeDefined();
     sync!.kill('SIGKILL');
     await new Promise((r) => sync!.once('exit', r));
+    log(`killed with ${(await ownedInUs()).filter((n) => /\/k[123](-clusterset)?(-eu)?$/.test(n)).length} of 12 objects of k1–k3 in us`);
     // While it is down: one export goes away, another comes.
     await kubectl('lab-eu', ['delete', '-n', 'shop', 'serviceexport', 'k2']);
     await kubectl('lab-eu', ['apply', '-f', '-'], { input: `${secondService('k4')}---\n${exportOf('k4')}` });

@@ -1,4 +1,5 @@
 // The lab's definition of done, against the real lab (issue 3).
+import { pollUntil } from '../../src/util/poll.ts';
 import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { silentReporter } from '../../src/core/reporter.ts';
@@ -125,8 +126,13 @@ describe('lab lifecycle', () => {
       try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
     }
     for (const node of before.nodes) if (node.supervisorPid) try { process.kill(node.supervisorPid, 'SIGKILL'); } catch { /* gone */ }
-    await new Promise((r) => setTimeout(r, 1000));
-    const killed = await readLabState();
+    // Gone once no lab process runs any more (a zombie left to a PID 1 that does not reap counts as gone).
+    const killed = await pollUntil(15, 100, async () => {
+      const state = await readLabState();
+      return state.running ? undefined : state;
+    });
+    expect(killed, 'no lab process running 15 s after SIGKILL').toBeDefined();
+    if (!killed) return;
     expect(killed.running).toBe(false);
     expect(killed.stale).toBe(true);
     expect(killed.netns.length).toBe(2);
