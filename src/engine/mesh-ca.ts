@@ -82,12 +82,12 @@ export async function meshCa(ctx: EngineContext, mode: CaMode, reporter: Reporte
   const unresolved = new Map<string, string>();
   if (mode === 'diff') {
     // What apply would refuse for one cluster only is that cluster's drift here.
-    for (const p of plan.problems.filter((x) => x.path.startsWith('CA intermediate of '))) {
-      const cluster = p.path.slice('CA intermediate of '.length);
-      unresolved.set(cluster, p.message);
+    for (const p of plan.problems) {
+      if (p.cluster === undefined) continue;
+      unresolved.set(p.cluster, p.message);
       reporter.report({ level: 'warn', code: 'ca-unresolved', message: p.message });
     }
-    plan.problems = plan.problems.filter((x) => !x.path.startsWith('CA intermediate of '));
+    plan.problems = plan.problems.filter((x) => x.cluster === undefined);
     plan.clusters = plan.clusters.filter((c) => !unresolved.has(c.cluster));
   }
   if (plan.problems.length) throw new InputError('the local CA cannot be used with this mesh: nothing was changed', plan.problems);

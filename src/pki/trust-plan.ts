@@ -41,8 +41,8 @@ export interface CaPlan {
   /** The mesh's root: the live one, the local one (same), or a new one to create. */
   root: { source: 'live' | 'local'; certPem: string; fingerprint: string } | { source: 'create' };
   clusters: IntermediateSource[];
-  /** Anything wrong enough that nothing may be applied (exit 2). */
-  problems: Problem[];
+  /** Anything wrong enough that nothing may be applied (exit 2); `cluster` when it is one cluster's alone. */
+  problems: (Problem & { cluster?: string })[];
   /** The mesh's root cannot be told now (clusters that might hold it did not answer): nothing may be applied (exit 3). */
   undecided?: string;
   /** A CA rotation is under way (a cluster trusts several roots): cacerts are left to it. */
@@ -110,7 +110,7 @@ function complete(live: LiveCacerts): live is IstioCacerts {
 /** Decides the mesh's root and every selected cluster's intermediate. */
 export function planCa(input: CaPlanInput): CaPlan {
   const now = input.now ?? new Date();
-  const problems: Problem[] = [];
+  const problems: CaPlan['problems'] = [];
   const warnings: string[] = [];
   const directory = input.local?.directory ?? 'the CA directory';
   const localRoot = input.local?.rootCertPem;
@@ -194,7 +194,7 @@ export function planCa(input: CaPlanInput): CaPlan {
     if (rotation) {
       // A rotation under way owns every cluster's cacerts: kept as they are, never replaced or issued here.
       if (liveValid) clusters.push({ cluster, source: 'live', cacerts: live });
-      else problems.push({ path: `CA intermediate of ${cluster}`, message: `a CA rotation is under way (${rotation}), and ${cluster}'s cacerts are missing or not of the mesh's root`, hint: 'finish the rotation first; apply leaves cacerts to it' });
+      else problems.push({ cluster, path: `CA intermediate of ${cluster}`, message: `a CA rotation is under way (${rotation}), and ${cluster}'s cacerts are missing or not of the mesh's root`, hint: 'finish the rotation first; apply leaves cacerts to it' });
       continue;
     }
     if (liveValid && localValid && !sameCert(local.certPem, live['ca-cert.pem'])) {
@@ -212,6 +212,7 @@ export function planCa(input: CaPlanInput): CaPlan {
   if (toIssue.length && root.source !== 'create' && !hasRootKey) {
     for (const c of toIssue) {
       problems.push({
+        cluster: c.cluster,
         path: `CA intermediate of ${c.cluster}`,
         message: `${c.cluster} needs a new intermediate (${(c as { reason: string }).reason}), and issuing one needs the root key, which is not in ${directory}`,
         hint: `put the team's CA directory (with root-key.pem) at ${directory}; the root key is needed only to issue intermediates (a new cluster, a rotation)`,

@@ -58,6 +58,8 @@ describe('planCa: a mesh with no root yet', () => {
     expect(plan.problems).toHaveLength(1);
     expect(plan.problems[0]!.message).toMatch(/eu needs a new intermediate.*root key.*not in \/team\/\.eastwest\/pki/);
     expect(plan.problems[0]!.hint).toMatch(/root-key\.pem/);
+    // One cluster's problem says whose it is (diff shows it as that cluster's drift instead of refusing).
+    expect(plan.problems[0]!.cluster).toBe('eu');
   });
 });
 
@@ -113,6 +115,7 @@ describe('planCa: a local root that is not the mesh\'s', () => {
     expect(plan.problems).toHaveLength(1);
     expect(plan.problems[0]!.message).toContain(`eu: ${fingerprint(rootB.certPem)}`);
     expect(plan.problems[0]!.message).toContain(`us: ${fingerprint(rootA.certPem)}`);
+    expect(plan.problems[0]!.cluster, 'a root that is not the mesh\'s is no one cluster\'s problem').toBeUndefined();
   });
 });
 
