@@ -28,11 +28,6 @@ export class ClusterWatches {
     return () => this.listeners.delete(listener);
   }
 
-  /** True when every cluster is watched live with full caches. */
-  allLive(): boolean {
-    return this.watches.every((w) => w.state === 'live' && w.synced);
-  }
-
   async stop(): Promise<void> {
     this.listeners.clear();
     await Promise.all(this.watches.map((w) => w.stop()));

@@ -124,7 +124,9 @@ interface Pair {
  * Only this relay is affected: the lab's API server keeps serving everyone else.
  */
 class LoopbackRelay {
-  private mode: 'relay' | 'freeze' | 'cut' = 'relay';
+  private mode: 'relay' | 'freeze' | 'cut' | 'swallow' = 'relay';
+  /** Connections taken while swallowing: never answered, not even after heal() (a half-up API server). */
+  private readonly swallowed = new Set<Socket>();
   private readonly pairs = new Set<Pair>();
   private readonly target: { host: string; port: number };
   readonly server: Server;
@@ -143,7 +145,10 @@ class LoopbackRelay {
       client.resetAndDestroy();
       return;
     }
-
+    if (this.mode === 'swallow') {
+      this.swallowed.add(client);
+      return;
+    }
     const upstream = tcpConnect(this.target.port, this.target.host);
     upstream.on('error', () => undefined);
     const pair: Pair = { client, upstream, toUpstream: [], toClient: [] };
@@ -161,7 +166,9 @@ class LoopbackRelay {
   freeze(): void {
     this.mode = 'freeze';
   }
-
+  swallow(): void {
+    this.mode = 'swallow';
+  }
   cut(): void {
     this.mode = 'cut';
     for (const p of this.pairs) {
@@ -178,6 +185,8 @@ class LoopbackRelay {
     this.mode = 'relay';
   }
   async close(): Promise<void> {
+    for (const socket of this.swallowed) socket.destroy();
+    this.swallowed.clear();
     this.cut();
     await new Promise((r) => this.server.close(r));
   }
@@ -608,6 +617,22 @@ describe('cluster watch', () => {
     expect(await until(20, () => w.state === 'live')).toBe(true);
     expect(Date.now() - healed).toBeLessThan(4000);
     expect(await until(5, () => names(w).includes('during-cut') && !names(w).includes('before-freeze'))).toBe(true);
+    await w.stop();
+  });
+  it('cut, then connections taken and never answered (a half-up API server), then healed: live again (a restart never waits without a deadline)', async () => {
+    const { w } = watch('us-relay', kubeconfigCopy, 1);
+    await w.start();
+    expect(w.state).toBe('live');
+    relay.cut();
+    try {
+      expect(await until(5, () => w.state === 'stale')).toBe(true);
+      relay.swallow(); // what connects now is taken and never answered, even after the heal
+      await sleep(5000);
+      expect(w.state).toBe('stale');
+    } finally {
+      relay.heal();
+    }
+    expect(await until(20, () => w.state === 'live')).toBe(true);
     await w.stop();
   });
 });

@@ -1,0 +1,102 @@
+// Runs checks: per cluster for cluster checks (every cluster at once; one that does not answer is its own
+// result, never holding up the others), once for mesh checks; each run has a deadline; a check that throws
+// is a finding of its own. Disruptive checks run last, one at a time. Results stream through `onResult`.
+import { mapLimit } from '../core/fan-out.ts';
+import type { Category, Check, CheckOutput, CheckResult, CheckStatus, Finding } from './check.ts';
+
+export interface RunOptions<C> {
+  ctx: C;
+  /** The clusters to check, and whether each can be read (an unreadable one gets `unreachable` results). */
+  clusters: readonly { name: string; reachable: boolean; why?: string }[];
+  /** Deadline of one check on one cluster. */
+  deadlineSeconds: number;
+  /** Re-run failing checks until they pass or this many seconds have passed (as `linkerd check --wait`). */
+  waitSeconds?: number;
+  /** Classifies what a check threw: a timeout or a refused connection makes the cluster unreachable. */
+  unreachable?: (error: unknown) => boolean;
+  onResult?: (result: CheckResult) => void;
+  /** Injected for tests. */
+  now?: () => number;
+  sleep?: (ms: number) => Promise<void>;
+}
+
+class DeadlineExceeded extends Error {
+  constructor(seconds: number) {
+    super(`no answer within ${seconds} s`);
+    this.name = 'TimeoutError';
+  }
+}
+
+/** The status of a run that returned: failed on any error or warning finding. */
+export function statusOf(findings: readonly Finding[]): CheckStatus {
+  return findings.some((f) => f.severity === 'error' || f.severity === 'warning') ? 'failed' : 'passed';
+}
+
+/** Disruptive checks after every other one, each group in its given order. */
+export function checkOrder<T extends { disruptive: boolean }>(checks: readonly T[]): T[] {
+  return [...checks.filter((c) => !c.disruptive), ...checks.filter((c) => c.disruptive)];
+}
+
+export async function runChecks<C>(checks: readonly Check<C>[], options: RunOptions<C>): Promise<CheckResult[]> {
+  const now = options.now ?? Date.now;
+  const sleep = options.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+  const applicable = checkOrder(checks.filter((c) => c.applies?.(options.ctx) ?? true));
+
+  const once = async (check: Check<C>, cluster: string | undefined): Promise<CheckResult> => {
+    const started = now();
+    const base = { id: check.id, category: check.category as Category, ...(cluster !== undefined ? { cluster } : {}) };
+    const seconds = () => Math.round((now() - started) / 100) / 10;
+    const target = cluster === undefined ? undefined : options.clusters.find((c) => c.name === cluster);
+    if (target && !target.reachable) {
+      return { ...base, status: 'unreachable', seconds: 0, findings: [{ check: check.id, severity: 'error', cluster, message: `${cluster} could not be checked: ${target.why ?? 'it did not answer'}`, hint: 'is its API server up and answering? raise --request-timeout for a slow link' }] };
+    }
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      const output = await Promise.race([
+        check.run(options.ctx, cluster),
+        new Promise<CheckOutput>((_, reject) => {
+          timer = setTimeout(() => reject(new DeadlineExceeded(options.deadlineSeconds)), options.deadlineSeconds * 1000);
+        }),
+      ]);
+      const findings = output.findings.map((f) => ({ ...f, check: check.id, ...(cluster !== undefined && f.cluster === undefined ? { cluster } : {}), ...(f.hint === undefined && f.severity !== 'info' ? { hint: check.hint } : {}) }));
+      return { ...base, status: statusOf(findings), seconds: seconds(), ...(output.figures ? { figures: output.figures } : {}), findings };
+    } catch (error) {
+      const unreachable = error instanceof DeadlineExceeded || (options.unreachable?.(error) ?? false);
+      const message = error instanceof Error ? error.message.split('\n')[0]! : String(error);
+      return {
+        ...base,
+        status: unreachable ? 'unreachable' : 'failed',
+        seconds: seconds(),
+        findings: [{ check: check.id, severity: 'error', ...(cluster !== undefined ? { cluster } : {}), message: unreachable ? `${cluster ?? 'a cluster'} did not answer this check: ${message}` : `the check could not run: ${message}`, hint: unreachable ? 'is the API server up and answering? raise --request-timeout for a slow link' : check.hint }],
+      };
+    } finally {
+      clearTimeout(timer);
+    }
+  };
+
+  /** One check everywhere it runs; with --wait, failures are tried again until they pass or time is up. */
+  const everywhere = async (check: Check<C>): Promise<CheckResult[]> => {
+    const targets = check.scope === 'mesh' ? [undefined] : options.clusters.map((c) => c.name);
+    const results = await Promise.all(targets.map((cluster) => once(check, cluster)));
+    const until = now() + (options.waitSeconds ?? 0) * 1000;
+    while (results.some((r) => r.status === 'failed') && now() < until) {
+      await sleep(Math.min(2000, Math.max(0, until - now())));
+      for (const [i, r] of results.entries()) if (r.status === 'failed') results[i] = await once(check, r.cluster);
+    }
+    for (const r of results) options.onResult?.(r);
+    return results;
+  };
+
+  const quiet = applicable.filter((c) => !c.disruptive);
+  const disruptive = applicable.filter((c) => c.disruptive);
+  const results = (await mapLimit(quiet, 8, everywhere)).flat();
+  for (const check of disruptive) results.push(...(await everywhere(check)));
+  return results;
+}
+
+/** doctor's exit code: 3 when a cluster could not be diagnosed, 1 on any error finding, else 0. */
+export function exitCodeOf(results: readonly CheckResult[]): 0 | 1 | 3 {
+  if (results.some((r) => r.status === 'unreachable')) return 3;
+  if (results.some((r) => r.findings.some((f) => f.severity === 'error'))) return 1;
+  return 0;
+}
