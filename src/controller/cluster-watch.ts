@@ -5,7 +5,7 @@
 // A cluster whose API stops answering is stale — its last-known exports stay routed elsewhere — and
 // when it answers again its informers start over from a fresh list, so what changed meanwhile converges.
 import type { KubeconfigSource } from '../k8s/kubeconfig.ts';
-import { CoreV1Api, CustomObjectsApi, DiscoveryV1Api, makeInformer, type Informer, type KubernetesObject, type ObjectCache, type V1EndpointSlice, type V1Service, VersionApi } from '@kubernetes/client-node';
+import { CoreV1Api, CustomObjectsApi, DiscoveryV1Api, ListWatch, Watch, type Informer, type KubeConfig, type KubernetesObject, type ObjectCache, type V1EndpointSlice, type V1Service, VersionApi } from '@kubernetes/client-node';
 import type { Reporter } from '../core/reporter.ts';
 import { connect } from '../engine/context.ts';
 import { serviceAddress } from '../engine/gateway-addresses.ts';
@@ -20,6 +20,34 @@ export interface ServiceExportObject extends KubernetesObject {
 }
 
 export type WatchState = 'connecting' | 'live' | 'stale';
+
+/**
+ * client-node's Watch, for informers that a restart may give up on: a watch begun in an earlier
+ * generation (the restart stopped its informer while the response headers were awaited) is aborted as
+ * soon as they come, and its informer is never given it (the promise stays pending, holding no socket).
+ */
+class SupersededWatch extends Watch {
+  private readonly generation: () => number;
+  constructor(config: KubeConfig, generation: () => number) {
+    super(config);
+    this.generation = generation;
+  }
+
+  override async watch(path: string, queryParams: Parameters<Watch['watch']>[1], callback: Parameters<Watch['watch']>[2], done: Parameters<Watch['watch']>[3]): Promise<AbortController> {
+    const started = this.generation();
+    const current = () => started === this.generation();
+    // Its events and its end never reach the informer once superseded: the informer's done handler
+    // aborts whatever watch the informer holds, which is the new one by then.
+    const controller = await super.watch(path, queryParams, (...event) => {
+      if (current()) callback(...event);
+    }, (error) => {
+      if (current()) done(error);
+    });
+    if (current()) return controller;
+    controller.abort();
+    return new Promise<AbortController>(() => undefined);
+  }
+}
 
 /** An aborted request (a stopped informer's watch, a superseded list): never a cluster's failure. */
 const isAbort = (error: unknown) => (error as { name?: string } | undefined)?.name === 'AbortError' || (error as { type?: string } | undefined)?.type === 'aborted';
@@ -133,9 +161,13 @@ export class ClusterWatch {
       if (listed.exports && listed.services && listed.slices) this.synced = true;
       return result;
     };
-    this.exports = makeInformer<ServiceExportObject>(config, `/apis/${MCS_GROUP}/v1alpha1/serviceexports`, listing('exports', () => objects.list(`${MCS_GROUP}/v1alpha1`, 'ServiceExport') as never));
-    this.services = makeInformer<V1Service>(config, '/api/v1/services', listing('services', () => core.listServiceForAllNamespaces() as never));
-    this.slices = makeInformer<V1EndpointSlice>(config, '/apis/discovery.k8s.io/v1/endpointslices', listing('slices', () => discovery.listEndpointSliceForAllNamespaces() as never));
+    // A watch whose response comes after a restart gave up on it is aborted at once and never handed to
+    // its informer (which would otherwise keep it, unreachable by stop(), next to the new one).
+    const informer = <T extends KubernetesObject>(path: string, list: () => Promise<unknown>): Cached<T> =>
+      new ListWatch<T>(path, new SupersededWatch(config, () => this.generation), list as never, false);
+    this.exports = informer<ServiceExportObject>(`/apis/${MCS_GROUP}/v1alpha1/serviceexports`, listing('exports', () => objects.list(`${MCS_GROUP}/v1alpha1`, 'ServiceExport')));
+    this.services = informer<V1Service>('/api/v1/services', listing('services', () => core.listServiceForAllNamespaces()));
+    this.slices = informer<V1EndpointSlice>('/apis/discovery.k8s.io/v1/endpointslices', listing('slices', () => discovery.listEndpointSliceForAllNamespaces()));
     for (const informer of this.informers()) {
       for (const verb of ['add', 'update', 'delete'] as const) informer.on(verb, () => this.onChange());
       informer.on('error', (error?: unknown) => {
