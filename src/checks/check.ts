@@ -45,9 +45,12 @@ export interface CheckResult {
   findings: Finding[];
 }
 
-/** What a check's run returns: its findings, and figures worth showing even when it passes. */
+/**
+ * What a check's run returns: its findings (the runner adds the check's id, the cluster, the check's
+ * severity when a finding has none, and its hint), and figures worth showing even when it passes.
+ */
 export interface CheckOutput {
-  findings: Finding[];
+  findings: (Omit<Finding, 'check' | 'severity'> & { severity?: Severity })[];
   figures?: Record<string, number | string>;
 }
 
@@ -66,8 +69,7 @@ export interface Check<C> {
   hint: string;
   /** The README anchor that explains it (`#check-<id>`). */
   docs: string;
-  /** With --wait, a failing run is tried again every few seconds until this deadline. */
-  retrySeconds?: number;
   applies?: (ctx: C) => boolean;
-  run: (ctx: C, cluster: string | undefined) => Promise<CheckOutput>;
+  /** `signal` aborts when the run's deadline passes: a check stops there (a disruptive one puts back what it changed). */
+  run: (ctx: C, cluster: string | undefined, signal: AbortSignal) => Promise<CheckOutput>;
 }

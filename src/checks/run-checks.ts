@@ -51,14 +51,22 @@ export async function runChecks<C>(checks: readonly Check<C>[], options: RunOpti
       return { ...base, status: 'unreachable', seconds: 0, findings: [{ check: check.id, severity: 'error', cluster, message: `${cluster} could not be checked: ${target.why ?? 'it did not answer'}`, hint: 'is its API server up and answering? raise --request-timeout for a slow link' }] };
     }
     let timer: NodeJS.Timeout | undefined;
+    const abort = new AbortController();
     try {
       const output = await Promise.race([
-        check.run(options.ctx, cluster),
+        check.run(options.ctx, cluster, abort.signal),
         new Promise<CheckOutput>((_, reject) => {
-          timer = setTimeout(() => reject(new DeadlineExceeded(options.deadlineSeconds)), options.deadlineSeconds * 1000);
+          timer = setTimeout(() => {
+            const exceeded = new DeadlineExceeded(options.deadlineSeconds);
+            abort.abort(exceeded);
+            reject(exceeded);
+          }, options.deadlineSeconds * 1000);
         }),
       ]);
-      const findings = output.findings.map((f) => ({ ...f, check: check.id, ...(cluster !== undefined && f.cluster === undefined ? { cluster } : {}), ...(f.hint === undefined && f.severity !== 'info' ? { hint: check.hint } : {}) }));
+      const findings: Finding[] = output.findings.map((f) => {
+        const severity = f.severity ?? check.severity;
+        return { ...f, check: check.id, severity, ...(cluster !== undefined && f.cluster === undefined ? { cluster } : {}), ...(f.hint === undefined && severity !== 'info' ? { hint: check.hint } : {}) };
+      });
       return { ...base, status: statusOf(findings), seconds: seconds(), ...(output.figures ? { figures: output.figures } : {}), findings };
     } catch (error) {
       const unreachable = error instanceof DeadlineExceeded || (options.unreachable?.(error) ?? false);

@@ -49,8 +49,16 @@ class SupersededWatch extends Watch {
   }
 }
 
-/** An aborted request (a stopped informer's watch, a superseded list): never a cluster's failure. */
-const isAbort = (error: unknown) => (error as { name?: string } | undefined)?.name === 'AbortError' || (error as { type?: string } | undefined)?.type === 'aborted';
+/**
+ * What a list of an earlier generation ends with (a restart or stop gave up on it): never this cluster's
+ * failure. Any other error counts, aborts included: a list past its deadline is aborted too.
+ */
+class Superseded extends Error {
+  constructor() {
+    super('superseded by a restart');
+    this.name = 'Superseded';
+  }
+}
 
 type Cached<T extends KubernetesObject> = Informer<T> & ObjectCache<T>;
 
@@ -106,6 +114,8 @@ export class ClusterWatch {
   private beating = false;
   /** What the last heartbeat found (a failed one after a good one: not answering). */
   private answering = true;
+  /** The API server answered again while a restart was not pausing: its next pause is skipped. */
+  private answeredAgain = false;
 
   async start(): Promise<void> {
     while (!this.stopped && !this.client) {
@@ -131,6 +141,12 @@ export class ClusterWatch {
   private wakePause: (() => void) | undefined;
 
   private async pause(): Promise<void> {
+    if (this.answeredAgain) {
+      // The API server answered again while the restart was busy: no pause this time.
+      this.answeredAgain = false;
+      this.backoffMs = Math.min(this.backoffMs * 2, 30_000);
+      return;
+    }
     await new Promise<void>((resolve) => {
       const timer = setTimeout(() => end(), this.backoffMs);
       timer.unref();
@@ -151,12 +167,18 @@ export class ClusterWatch {
     const objects = this.client!.objects;
     const discovery = config.makeApiClient(DiscoveryV1Api);
     const listed = { exports: false, services: false, slices: false };
-    // A list that answers after its informer was stopped (a restart gave up on it) must not go on to
-    // start a watch (client-node would): it ends as an abort, which is not an error of this cluster.
+    // A list that ends after its informer was stopped (a restart gave up on it) must not go on to start a
+    // watch (client-node would), and how it ended is not this cluster's state now: it ends as Superseded.
     const listing = <T>(which: keyof typeof listed, list: () => Promise<T>) => async (): Promise<T> => {
       const generation = this.generation;
-      const result = await list();
-      if (generation !== this.generation || this.stopped) throw Object.assign(new Error('superseded by a restart'), { name: 'AbortError' });
+      const superseded = () => generation !== this.generation || this.stopped;
+      let result: T;
+      try {
+        result = await list();
+      } catch (error) {
+        throw superseded() ? new Superseded() : error;
+      }
+      if (superseded()) throw new Superseded();
       listed[which] = true;
       if (listed.exports && listed.services && listed.slices) this.synced = true;
       return result;
@@ -171,9 +193,9 @@ export class ClusterWatch {
     for (const informer of this.informers()) {
       for (const verb of ['add', 'update', 'delete'] as const) informer.on(verb, () => this.onChange());
       informer.on('error', (error?: unknown) => {
-        // Stopping an informer aborts its watch, which client-node reports as an error (maybe a while
-        // later): an abort is never this cluster's failure.
-        if (this.quiescing || isAbort(error)) return;
+        // What a stopped informer's watch or list reports is not this cluster's failure (its watch's end
+        // never reaches here: SupersededWatch; its list ends as Superseded).
+        if (this.quiescing || error instanceof Superseded) return;
         this.errorsDuringStart++;
         void this.restart(error ?? new Error('watch ended'));
       });
@@ -226,9 +248,11 @@ export class ClusterWatch {
             resolve();
           }, this.requestTimeoutSeconds * 1000 + 1000);
         });
+        const generation = this.generation;
         await Promise.race([
           Promise.all(this.informers().map((i) => i.start().catch((e: unknown) => {
-            if (isAbort(e)) return;
+            // A start given up on (past its deadline) that fails later is no failure of a later one.
+            if (e instanceof Superseded || generation !== this.generation) return;
             this.errorsDuringStart++;
             this.restartPending = e;
           }))),
@@ -242,6 +266,7 @@ export class ClusterWatch {
         }
         if (this.errorsDuringStart === 0 && this.synced) {
           this.backoffMs = 1000;
+          this.answeredAgain = false;
           this.setState('live');
           this.onChange();
         } else {
@@ -269,7 +294,11 @@ export class ClusterWatch {
       const back = !this.answering;
       this.answering = true;
       if (this.restarting) {
-        if (back) this.wakePause?.();
+        // Ends the back-off pause under way, or the next one if the restart is busy starting.
+        if (back) {
+          if (this.wakePause) this.wakePause();
+          else this.answeredAgain = true;
+        }
       } else if (this.state === 'stale') {
         // Back from a partition: watches may have missed events while the API server was gone.
         void this.restart();
@@ -323,6 +352,10 @@ export class ClusterWatch {
   async stop(): Promise<void> {
     this.stopped = true;
     this.quiescing = true;
+    // What is still starting is superseded (a watch that gets its headers later is aborted at once), and
+    // a restart waiting out its back-off ends now.
+    this.generation++;
+    this.wakePause?.();
     if (this.heartbeat) clearInterval(this.heartbeat);
     await Promise.all(this.informers().map((i) => i.stop().catch(() => undefined)));
   }

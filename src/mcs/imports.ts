@@ -58,6 +58,8 @@ const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
  */
 export function parseExportTo(value: string | undefined): string[] | { error: string } | undefined {
   if (value === undefined) return undefined;
+  // Empty: no namespace besides its own (what it meant before "." existed).
+  if (value.trim() === '') return ['.'];
   const entries = value.split(',').map((v) => v.trim());
   const bad = entries.filter((e) => e !== '*' && e !== '.' && !DNS_LABEL.test(e));
   if (bad.length > 0) return { error: `${EXPORT_TO_ANNOTATION} must list namespaces separated by commas, "." (its own namespace) or "*" (every namespace); ${bad.map((b) => JSON.stringify(b)).join(', ')} is not one` };
@@ -128,7 +130,10 @@ export function resolveExports(exports: readonly ClusterExport[], defaultExportT
     const conflicting = valid.filter((e) => portKey(e.service!.ports) !== portKey(valid[0]!.service!.ports)).map((e) => e.cluster);
     const winner = valid[0];
     // Scope, like ports: the oldest export's is used; exports that say otherwise are told (Conflict).
-    const scopeOf = (e: ClusterExport) => (Array.isArray(e.exportTo) ? e.exportTo : [...new Set(defaultExportTo)].sort()).join(',');
+    // Compared as Istio will apply them: "*,web" is "*", "." is the namespace's own name, istio-system is always in.
+    const scopeOf = (e: ClusterExport) => scopeFor(Array.isArray(e.exportTo) ? e.exportTo : defaultExportTo, e.namespace).join(',');
+    // As the user wrote it, for messages.
+    const written = (e: ClusterExport) => (Array.isArray(e.exportTo) ? e.exportTo.join(',') : `sync.exportTo: ${defaultExportTo.join(',') || '.'}`);
     const scopeDiffers = valid.filter((e) => portKey(e.service!.ports) === portKey(winner!.service!.ports) && scopeOf(e) !== scopeOf(winner!)).map((e) => e.cluster);
     const serving: ClusterExport[] = [];
     for (const e of group) {
@@ -152,8 +157,8 @@ export function resolveExports(exports: readonly ClusterExport[], defaultExportT
         } else if (scopeDiffers.length > 0) {
           // Served either way (its endpoints are fine); who may use the name is the oldest export's say.
           conditions.push({ type: 'Conflict', status: 'True', reason: 'ExportToConflict', message: scopeOf(e) === scopeOf(winner!)
-            ? `the exports of ${scopeDiffers.join(', ')} name another scope (${EXPORT_TO_ANNOTATION}); this one (the oldest export's: ${scopeOf(winner!)}) is used`
-            : `its scope (${scopeOf(e)}) differs from the oldest export's (cluster ${winner!.cluster}: ${scopeOf(winner!)}), which is used` });
+            ? `the exports of ${scopeDiffers.join(', ')} name another scope (${EXPORT_TO_ANNOTATION}); this one (the oldest export's: ${written(winner!)}) is used`
+            : `its scope (${written(e)}) differs from the oldest export's (cluster ${winner!.cluster}: ${written(winner!)}), which is used` });
           serving.push(e);
         } else {
           conditions.push({ type: 'Conflict', status: 'False', reason: 'NoConflict', message: 'every exporting cluster agrees on the ports' });
@@ -190,9 +195,13 @@ export function resolveExports(exports: readonly ClusterExport[], defaultExportT
  * with what its namespace may use, not with everything the mesh exports.
  */
 export function importScope(spec: MeshSpec, service: Pick<ImportedService, 'namespace' | 'exportTo'>): string[] {
-  const named = service.exportTo ?? spec.sync.exportTo;
+  return scopeFor(service.exportTo ?? spec.sync.exportTo, service.namespace);
+}
+
+/** Istio's exportTo for a scope as written (namespaces, "." its own, "*" every one) of a service in `namespace`. */
+function scopeFor(named: readonly string[], namespace: string): string[] {
   if (named.includes('*')) return ['*'];
-  return ['.', ...[...new Set([ISTIO_NAMESPACE, ...named])].filter((n) => n !== service.namespace && n !== '.').sort()];
+  return ['.', ...[...new Set([ISTIO_NAMESPACE, ...named])].filter((n) => n !== namespace && n !== '.').sort()];
 }
 
 /**

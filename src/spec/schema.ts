@@ -174,9 +174,8 @@ export const meshSpecSchema = z.strictObject({
       image: z.string().min(1).optional().describe('Image of the in-cluster controller (this project with a Node runtime); the lab builds its own.'),
       exportTo: z
         .array(z.union([dnsLabel, z.literal('*'), z.literal('.')]))
-        .min(1)
         .default(['*'])
-        .describe('Namespaces whose proxies may use an imported service: "*" every namespace (as in Kubernetes and the MCS API), "." the service\'s own. A ServiceExport\'s annotation eastwest.dev/export-to replaces it for that name.'),
+        .describe('Namespaces whose proxies may use an imported service: "*" every namespace (as in Kubernetes and the MCS API), "." (or an empty list) the service\'s own. A ServiceExport\'s annotation eastwest.dev/export-to replaces it for that name.'),
     })
     .prefault({})
     .describe('Services exported with an MCS ServiceExport, routed as <svc>.<ns>.svc.clusterset.local by the sync controller.'),

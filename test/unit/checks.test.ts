@@ -17,7 +17,7 @@ describe('running checks', () => {
     const results = await runChecks([
       check('per-cluster', async (_ctx, cluster) => {
         seen.push(cluster);
-        return cluster === 'eu' ? { findings: [{ check: '', severity: 'error', object: { kind: 'Namespace', name: 'istio-system' }, field: 'metadata.labels', message: 'no network label' }] } : { findings: [], figures: { gateways: 1 } };
+        return cluster === 'eu' ? { findings: [{ severity: 'error', object: { kind: 'Namespace', name: 'istio-system' }, field: 'metadata.labels', message: 'no network label' }] } : { findings: [], figures: { gateways: 1 } };
       }),
       check('whole-mesh', async (_ctx, cluster) => {
         seen.push(cluster ?? 'mesh');
@@ -42,10 +42,20 @@ describe('running checks', () => {
     expect(exitCodeOf(results)).toBe(3);
   });
 
-  it('a run past its deadline is unreachable for that cluster only; the other cluster\'s result stands', async () => {
-    const results = await runChecks([check('slow', (_c, cluster) => (cluster === 'eu' ? new Promise<CheckOutput>(() => undefined) : clean()))], { ctx: { label: '' }, clusters: two, deadlineSeconds: 0.05 });
+  it('a run past its deadline is unreachable for that cluster only, and told to stop (its signal aborts); the other cluster\'s result stands', async () => {
+    const signals: AbortSignal[] = [];
+    const results = await runChecks([check('slow', (_c, cluster, signal) => {
+      signals.push(signal);
+      return cluster === 'eu' ? new Promise<CheckOutput>(() => undefined) : clean();
+    })], { ctx: { label: '' }, clusters: two, deadlineSeconds: 0.05 });
     expect(results.map((r) => r.status)).toEqual(['passed', 'unreachable']);
     expect(results[1]!.findings[0]!.message).toMatch(/eu did not answer this check: no answer within 0\.05 s/);
+    expect(signals.map((s) => s.aborted)).toEqual([false, true]);
+  });
+
+  it('a finding without a severity has the check\'s', async () => {
+    const [r] = await runChecks([check('sev', async () => ({ findings: [{ message: 'expires soon' }] }), { severity: 'warning' })], { ctx: { label: '' }, clusters: [two[0]!], deadlineSeconds: 5 });
+    expect(r!.findings[0]).toMatchObject({ check: 'sev', severity: 'warning', cluster: 'us', hint: 'fix sev' });
   });
 
   it('a check that throws: failed with what it said (or unreachable when the classifier says so)', async () => {
@@ -61,7 +71,7 @@ describe('running checks', () => {
   it('warnings fail a check but not the exit code; info findings do neither', async () => {
     expect(statusOf([{ check: 'x', severity: 'info', message: '' }])).toBe('passed');
     expect(statusOf([{ check: 'x', severity: 'warning', message: '' }])).toBe('failed');
-    const results = await runChecks([check('w', async () => ({ findings: [{ check: '', severity: 'warning', message: 'expires in 20 days' }] }))], { ctx: { label: '' }, clusters: [two[0]!], deadlineSeconds: 5 });
+    const results = await runChecks([check('w', async () => ({ findings: [{ severity: 'warning', message: 'expires in 20 days' }] }))], { ctx: { label: '' }, clusters: [two[0]!], deadlineSeconds: 5 });
     expect(exitCodeOf(results)).toBe(0);
     expect(exitCodeOf([{ ...results[0]!, findings: [{ check: 'w', severity: 'error', message: '' }] }])).toBe(1);
   });
@@ -71,7 +81,7 @@ describe('running checks', () => {
     let calls = 0;
     const flaky = check('flaky', async () => {
       calls++;
-      return calls < 3 ? { findings: [{ check: '', severity: 'error', message: 'not yet' }] } : { findings: [] };
+      return calls < 3 ? { findings: [{ severity: 'error', message: 'not yet' }] } : { findings: [] };
     });
     const results = await runChecks([flaky], { ctx: { label: '' }, clusters: [two[0]!], deadlineSeconds: 5, waitSeconds: 60, now: () => clock, sleep: async (ms) => void (clock += ms) });
     expect(calls).toBe(3);
@@ -87,7 +97,7 @@ describe('running checks', () => {
     let calls = 0;
     const never = check('never', async () => {
       calls++;
-      return { findings: [{ check: '', severity: 'error', message: 'broken' }] };
+      return { findings: [{ severity: 'error', message: 'broken' }] };
     });
     const results = await runChecks([never], { ctx: { label: '' }, clusters: [two[0]!], deadlineSeconds: 5, waitSeconds: 10, now: () => clock, sleep: async (ms) => void (clock += ms) });
     expect(results[0]!.status).toBe('failed');

@@ -111,6 +111,7 @@ describe('scoping: which namespaces receive an imported service', () => {
     expect(importScope(scoped, { namespace: 'shop', exportTo: ['echo'] })).toEqual(['.', 'echo', 'istio-system']);
     expect(importScope(scoped, { namespace: 'shop', exportTo: ['*'] })).toEqual(['*']);
     expect(importScope({ ...spec, sync: { ...spec.sync, exportTo: ['.'] } }, { namespace: 'shop' })).toEqual(['.', 'istio-system']);
+    expect(importScope({ ...spec, sync: { ...spec.sync, exportTo: [] } }, { namespace: 'shop' })).toEqual(['.', 'istio-system']);
   });
   it('exports that disagree on scope: the oldest export\'s is used, every one says Conflict (ExportToConflict), all keep serving', () => {
     const a = { ...hello('eu', '2026-11-25T10:00:00Z'), exportTo: parseExportTo('echo') };
@@ -126,6 +127,12 @@ describe('scoping: which namespaces receive an imported service', () => {
     // The same scope in other words (order, spaces, duplicates) is no conflict.
     const same = resolveExports([{ ...a, exportTo: parseExportTo('echo') }, { ...b, exportTo: parseExportTo(' echo,echo ') }]);
     expect(same.statuses.flatMap((x) => x.conditions.filter((c) => c.type === 'Conflict').map((c) => c.status))).toEqual(['False', 'False']);
+    // Scopes that Istio applies alike are no conflict: "*,web" and "*"; "." and the namespace's own name; istio-system named or not.
+    const alike = (x: string, y: string | undefined) => resolveExports([{ ...a, exportTo: parseExportTo(x) }, { ...b, ...(y === undefined ? {} : { exportTo: parseExportTo(y) }) }], ['*']).statuses.flatMap((st) => st.conditions.filter((c) => c.type === 'Conflict').map((c) => c.status));
+    expect(alike('*,web', undefined)).toEqual(['False', 'False']);
+    expect(alike('.', 'shop')).toEqual(['False', 'False']);
+    expect(alike('echo', 'echo,istio-system')).toEqual(['False', 'False']);
+    expect(alike('', '.')).toEqual(['False', 'False']);
     // An annotation that says what the spec's scope says is no conflict either.
     const spelled = resolveExports([{ ...a, exportTo: parseExportTo('*') }, b], ['*']);
     expect(spelled.statuses.flatMap((x) => x.conditions.filter((c) => c.type === 'Conflict').map((c) => c.status))).toEqual(['False', 'False']);
@@ -143,9 +150,12 @@ describe('scoping: which namespaces receive an imported service', () => {
     expect(parseExportTo(' b , a,b ')).toEqual(['a', 'b']);
     expect(parseExportTo('*')).toEqual(['*']);
     expect(parseExportTo('.')).toEqual(['.']);
+    // Empty: its own namespace only (what an empty annotation meant before "." existed).
+    expect(parseExportTo('')).toEqual(['.']);
+    expect(parseExportTo(' ')).toEqual(['.']);
   });
   it('a bad annotation: Valid=False (InvalidExportTo) naming the bad entry, nothing routed; others unaffected', () => {
-    for (const value of ['', ' ', 'Shop', 'a,,b', 'a b', '-x', '..', 'x'.repeat(64)]) {
+    for (const value of ['Shop', 'a,,b', 'a b', '-x', '..', 'x'.repeat(64)]) {
       const bad = { ...hello('eu', '2026-11-25T10:00:00Z'), exportTo: parseExportTo(value) };
       const other = { ...hello('eu', '2026-11-25T10:00:00Z'), name: 'other' };
       const { imports, statuses } = resolveExports([bad, other]);
