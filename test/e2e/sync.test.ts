@@ -174,12 +174,15 @@ describe('sync: MCS ServiceExport → routed from every cluster', () => {
     expect(tookOver).toBeDefined();
     try {
       let created = 0;
-      const { seconds: routed } = await secondsUntilAnswer('http://after-takeover.shop.svc.clusterset.local/', async () => {
+      const { seconds: routed, attempts } = await secondsUntilAnswer('http://after-takeover.shop.svc.clusterset.local/', async () => {
         await kubectl('lab-eu', ['apply', '-f', '-'], { input: `${secondService('after-takeover')}---\n${exportOf('after-takeover')}` });
         created = Date.now();
       }, byEu, 30);
       log(`export after the takeover (${Math.round((created - deleted) / 100) / 10} s after the delete) → routable from us: ${routed} s`);
       if (routed === undefined || routed >= 2) {
+        // What the client got meanwhile (a name not resolved, 503 without endpoints, a reset by the gateway …).
+        log(`attempts: ${attempts.filter((a) => a.at >= created - 200).map((a) => `${((a.at - created) / 1000).toFixed(2)} ${a.answer.slice(-60) || 'failed'}`).join(' | ')}`);
+        for (const pod of [...await runningPods('lab-eu')]) log(`eu ${pod}:\n${(await kubectl('lab-eu', ['logs', '-n', 'eastwest-system', pod, '--timestamps', '--since=60s'])).stdout}`);
         for (const pod of await runningPods('lab-us')) log(`${pod}:\n${(await kubectl('lab-us', ['logs', '-n', 'eastwest-system', pod, '--timestamps'])).stdout}`);
       }
       expect(routed).toBeDefined();
