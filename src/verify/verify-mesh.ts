@@ -9,6 +9,7 @@ import { clusterError } from '../k8s/cluster-error.ts';
 import { DEMO_NAMESPACE } from '../render/demo-workload.ts';
 import { clusterLocalHost, istioSni, remoteHost } from '../render/federation-service-entry.ts';
 import type { ClusterSpec, MeshSpec, ServiceSpec } from '../spec/schema.ts';
+import { checkOrder } from '../checks/run-checks.ts';
 import { observabilityCheck } from './observability-check.ts';
 import { curlFromClient, eastWestGatewayPod, envoyClusterCounters, envoyClusterEndpoints, readyPod, scaleDeployment, waitDeploymentReady } from './mesh-probes.ts';
 
@@ -36,23 +37,15 @@ interface Context {
   timeoutMs: number;
 }
 
-export interface Check {
+interface Check {
   id: string;
   description: string;
-  /** The check changes the cluster (and puts it back): it runs after every check that does not. */
-  changesCluster?: true;
+  /** The check changes the cluster (and puts it back): it runs after every check that does not (checkOrder). */
+  disruptive: boolean;
   applies: (ctx: Context) => boolean;
   run: (ctx: Context) => Promise<Omit<CheckResult, 'id' | 'description' | 'seconds'>>;
 }
 
-/**
- * The order checks run in: those that only read and send requests first, in their order; then those that
- * change the cluster, so that a restore can neither spoil nor slow the others (a restored pod would first
- * have to be scraped before the observability check could pass).
- */
-export function runOrder<T extends Pick<Check, 'changesCluster'>>(list: readonly T[]): T[] {
-  return [...list.filter((c) => !c.changesCluster), ...list.filter((c) => c.changesCluster)];
-}
 
 const regionOf = (body: string) => /^region=(\S+)/.exec(body)?.[1];
 
@@ -63,6 +56,7 @@ const checks: Check[] = [
   {
     id: 'cross-cluster-via-gateway',
     description: 'from the first cluster, <svc>.<cluster>.mesh.local answers from that cluster, through its east-west gateway',
+    disruptive: false,
     applies: (ctx) => ctx.spec.federation.mode === 'service-entry' && remotes(ctx).length > 0,
     run: async (ctx) => {
       const figures: Record<string, number | string> = {};
@@ -114,6 +108,7 @@ const checks: Check[] = [
   {
     id: 'endpoint-discovery',
     description: 'the first cluster\'s client knows the other clusters\' endpoints of <svc>, as their east-west gateway on 15443 with their region',
+    disruptive: false,
     applies: (ctx) => ctx.spec.federation.mode === 'endpoint-discovery' && remotes(ctx).length > 0,
     run: async (ctx) => {
       const config = ctx.configs.get(ctx.from.name)!;
@@ -131,6 +126,7 @@ const checks: Check[] = [
   {
     id: 'local-preference',
     description: 'N requests from the first cluster to <svc>.<ns>.svc.cluster.local are answered in its own region',
+    disruptive: false,
     applies: (ctx) => ctx.service.clusters.includes(ctx.from.name),
     run: async (ctx) => {
       const { bodies, latenciesMs } = await curlFromClient(ctx.configs.get(ctx.from.name)!, 'client', `http://${clusterLocalHost(ctx.service)}/`, ctx.requests);
@@ -148,12 +144,14 @@ const checks: Check[] = [
   {
     id: 'observability',
     description: 'every istiod, sidecar and east-west gateway scraped (up == 1); the cross-cluster path in the numbers; every cluster\'s series in every Prometheus',
+    disruptive: false,
     applies: (ctx) => ctx.spec.observability.prometheus,
     run: (ctx) => observabilityCheck({ ...ctx.spec, clusters: ctx.clusters }, ctx.configs, ctx.service, ctx.from.name, ctx.timeoutMs),
   },
   {
     id: 'sync-controller',
     description: 'in every cluster, one running replica of the in-cluster sync controller holds its Lease and renews it',
+    disruptive: false,
     applies: (ctx) => ctx.spec.sync.inCluster,
     run: async (ctx) => {
       const figures: Record<string, number | string> = {};
@@ -191,6 +189,7 @@ const checks: Check[] = [
   {
     id: 'strict-mtls',
     description: 'a plaintext request from a pod without a sidecar to <svc> is refused (STRICT mTLS)',
+    disruptive: false,
     applies: (ctx) => ctx.spec.policy.mtls === 'STRICT' && ctx.service.clusters.includes(ctx.from.name),
     run: async (ctx) => {
       const results: Record<string, number | string> = {};
@@ -211,7 +210,7 @@ const checks: Check[] = [
   {
     id: 'failover',
     description: 'with the first cluster\'s <svc> scaled to zero, requests are answered by another region; then restored',
-    changesCluster: true,
+    disruptive: true,
     applies: (ctx) => ctx.service.clusters.includes(ctx.from.name) && remotes(ctx).length > 0,
     run: async (ctx) => {
       const config = ctx.configs.get(ctx.from.name)!;
@@ -272,7 +271,7 @@ export async function verifyMesh(options: VerifyOptions, reporter: Reporter): Pr
   if (!from) return { ok: false, selected, clusters, checks: [], seconds: elapsed() };
   const ctx: Context = { spec, clusters: engine.selected, configs, service, from, requests: options.requests ?? 200, timeoutMs: engine.requestTimeoutSeconds * 1000 };
   const results: CheckResult[] = [];
-  for (const check of runOrder(checks.filter((c) => c.applies(ctx)))) {
+  for (const check of checkOrder(checks.filter((c) => c.applies(ctx)))) {
     reporter.report({ level: 'info', code: 'verify', message: `• ${check.id} …` });
     const checkStarted = Date.now();
     const took = () => Math.round((Date.now() - checkStarted) / 100) / 10;

@@ -113,6 +113,11 @@ describe('running checks', () => {
     await runChecks([mark('scale', { disruptive: true }), mark('read'), mark('off', { applies: () => false }), mark('probe', { disruptive: true })], { ctx: { label: '' }, clusters: two, deadlineSeconds: 5 });
     expect(order).toEqual(['read', 'scale', 'probe']);
     expect(checkOrder([{ id: 'a', disruptive: true }, { id: 'b', disruptive: false }]).map((c) => c.id)).toEqual(['b', 'a']);
+    // verify runs its checks in this order too (failover scales the service to zero and back: last).
+    const list = [{ id: 'a', disruptive: false }, { id: 'scale', disruptive: true }, { id: 'b', disruptive: false }, { id: 'restart', disruptive: true }, { id: 'c', disruptive: false }];
+    expect(checkOrder(list).map((c) => c.id)).toEqual(['a', 'b', 'c', 'scale', 'restart']);
+    expect(checkOrder([{ id: 'x', disruptive: false }, { id: 'y', disruptive: false }]).map((c) => c.id)).toEqual(['x', 'y']);
+    expect(checkOrder([])).toEqual([]);
   });
 
   it('results stream as each check ends', async () => {

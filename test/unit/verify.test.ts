@@ -1,20 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { verificationTable } from '../../src/cli/commands/verify.ts';
 import { GLYPHS } from '../../src/cli/output.ts';
-import { runOrder, type VerifyResult } from '../../src/verify/verify-mesh.ts';
-
-describe('verify: the order checks run in', () => {
-  it('checks that change the cluster run after every one that does not, each group in its own order', () => {
-    const list = [{ id: 'a' }, { id: 'scale', changesCluster: true as const }, { id: 'b' }, { id: 'restart', changesCluster: true as const }, { id: 'c' }];
-    expect(runOrder(list).map((c) => c.id)).toEqual(['a', 'b', 'c', 'scale', 'restart']);
-  });
-
-  it('a list without such checks keeps its order; an empty list stays empty', () => {
-    const plain: { id: string; changesCluster?: true }[] = [{ id: 'x' }, { id: 'y' }];
-    expect(runOrder(plain).map((c) => c.id)).toEqual(['x', 'y']);
-    expect(runOrder([])).toEqual([]);
-  });
-});
+import type { VerifyResult } from '../../src/verify/verify-mesh.ts';
 
 describe('verify: the table', () => {
   const result: VerifyResult = {
