@@ -11,7 +11,7 @@ import { applyChangeSet, CONCURRENCY, planObjects, undesired, type ChangeSetEntr
 import { objectRef } from '../k8s/object.ts';
 import type { KubeClient } from '../k8s/client.ts';
 import { createHash } from 'node:crypto';
-import { EXPORT_TO_ANNOTATION, importObjects, istioProtocol, parseExportTo, type ImportedService, MCS_GROUP, resolveExports, SYNC_MANAGED_BY, type ClusterExport, type Condition, type ExportStatus } from '../mcs/imports.ts';
+import { clustersetHost, EXPORT_TO_ANNOTATION, importObjects, istioProtocol, parseExportTo, type ImportedService, MCS_GROUP, resolveExports, SYNC_MANAGED_BY, type ClusterExport, type Condition, type ExportStatus } from '../mcs/imports.ts';
 import { MESH_LABEL } from '../render/ownership.ts';
 import { ISTIO_NAMESPACE } from '../render/helm-releases.ts';
 import { resolveKubeconfig } from '../apply/kubeconfig.ts';
@@ -20,6 +20,8 @@ import type { MeshSpec } from '../spec/schema.ts';
 import { SYNC_STATUS_CONFIGMAP } from '../render/sync-controller.ts';
 import type { ClusterWatch, ServiceExportObject } from './cluster-watch.ts';
 import { ClusterWatches } from './cluster-watches.ts';
+import { passthroughSni, probeGateway } from './gateway-probe.ts';
+import { needsProbe, readyCondition } from '../mcs/export-readiness.ts';
 
 export interface SyncOptions {
   file: string;
@@ -103,11 +105,20 @@ export function collectExports(watches: readonly ClusterWatch[]): ClusterExport[
         ...(svc ? { service: { ports, selector: svc.spec?.selector ?? {} } } : {}),
         ...(e.metadata?.annotations?.[EXPORT_TO_ANNOTATION] !== undefined ? { exportTo: parseExportTo(e.metadata.annotations[EXPORT_TO_ANNOTATION]) } : {}),
         ...(endpoints.ready !== undefined ? { readyEndpoints: endpoints.ready } : {}),
-        accepted: (e.status?.conditions ?? []).some((c) => c.type === 'Valid' && c.status === 'True'),
+        accepted: accepted(e.status?.conditions ?? []),
       });
     }
   }
   return out;
+}
+
+/**
+ * Whether other clusters may route to an export: Valid=True, and Ready=True once its controller writes
+ * Ready (a controller of an earlier version writes none: Valid=True is its acceptance).
+ */
+function accepted(conditions: readonly { type: string; status: string }[]): boolean {
+  const ready = conditions.find((c) => c.type === 'Ready');
+  return conditions.some((c) => c.type === 'Valid' && c.status === 'True') && (ready === undefined || ready.status === 'True');
 }
 
 /** A stable fingerprint of a desired object (its rendering is deterministic). */
@@ -164,7 +175,50 @@ export function startSync(options: SyncOptions, spec: MeshSpec, reporter: Report
     });
   }
 
-  async function reconcileCluster(watch: ClusterWatch, desired: KubeObject[], statuses: ExportStatus[]): Promise<number> {
+  /** Per export (cluster/namespace/name): since when its gateway refuses it while its endpoints are ready. */
+  const refusing = new Map<string, number>();
+  let learningPasses = 0;
+
+  /**
+   * The Ready condition of each export this cluster serves, added to its status: its gateway is asked
+   * (after this pass wrote the name's ServiceEntry here) whether it routes the name yet. True for
+   * what already was (no probe). Those it does not route yet are asked again soon.
+   */
+  async function withReadiness(watch: ClusterWatch, statuses: ExportStatus[], imports: readonly ImportedService[], gateway: string | undefined): Promise<{ statuses: ExportStatus[]; learning: number }> {
+    const cluster = watch.cluster.name;
+    const served = new Map(imports.filter((s) => s.clusters.includes(cluster)).map((s) => [`${s.namespace}/${s.name}`, s]));
+    const exportsHere = new Map(watch.serviceExports().map((e) => [`${e.metadata?.namespace}/${e.metadata?.name}`, e]));
+    let learning = 0;
+    const seen = new Set<string>();
+    const out = await mapLimit(statuses, 32, async (status): Promise<ExportStatus> => {
+      const key = `${status.namespace}/${status.name}`;
+      const service = served.get(key);
+      if (status.cluster !== cluster || !service) return status;
+      const memo = `${cluster}/${key}`;
+      seen.add(memo);
+      const liveReady = exportsHere.get(key)?.status?.conditions?.find((c) => c.type === 'Ready');
+      const live = liveReady ? { type: 'Ready' as const, status: liveReady.status as 'True' | 'False', reason: liveReady.reason ?? '', message: liveReady.message ?? '' } : undefined;
+      const host = clustersetHost(service);
+      const base = { host, cluster, gateway, readyEndpoints: service.readyEndpoints?.[cluster], live, now: Date.now() };
+      let condition;
+      if (needsProbe(base)) {
+        const port = service.ports[0]!.port;
+        const probe = await probeGateway({ address: gateway!, sni: passthroughSni(host, port), timeoutMs: Math.min(1500, options.requestTimeoutSeconds * 1000) });
+        if (probe.answer === 'refuses' && !refusing.has(memo)) refusing.set(memo, base.now);
+        if (probe.answer !== 'refuses') refusing.delete(memo);
+        condition = readyCondition({ ...base, probe, ...(refusing.has(memo) ? { refusingSince: refusing.get(memo)! } : {}) });
+      } else {
+        refusing.delete(memo);
+        condition = readyCondition(base);
+      }
+      if (condition.reason === 'GatewayLearning') learning += 1;
+      return { ...status, conditions: [...status.conditions, condition] };
+    });
+    for (const memo of refusing.keys()) if (memo.startsWith(`${cluster}/`) && !seen.has(memo)) refusing.delete(memo);
+    return { statuses: out, learning };
+  }
+
+  async function reconcileCluster(watch: ClusterWatch, desired: KubeObject[], exportStatuses: ExportStatus[], imports: readonly ImportedService[], gateway: string | undefined): Promise<number> {
     const client = watch.client!;
     const name = watch.cluster.name;
     const wanted = desired.filter((o) => o.kind !== 'Namespace');
@@ -220,6 +274,15 @@ export function startSync(options: SyncOptions, spec: MeshSpec, reporter: Report
       for (const o of gone) applied.delete(objectRef(o));
       for (const p of [...known, ...checked]) applied.set(p.ref, { fingerprint: fingerprints.get(p.ref)!, object: p.object });
       memory.set(name, { applied, fullAt: remembered.fullAt });
+    }
+    mayWrite();
+    const { statuses, learning } = await withReadiness(watch, exportStatuses, imports, gateway);
+    if (learning > 0) {
+      // Asked again every 200 ms for the first 3 s (an istiod push takes about a second), then every 1 s.
+      learningPasses += 1;
+      setTimeout(onChange, learningPasses <= 15 ? 200 : 1000).unref();
+    } else {
+      learningPasses = 0;
     }
     mayWrite();
     const custom = client.config.makeApiClient(CustomObjectsApi);
@@ -279,7 +342,7 @@ export function startSync(options: SyncOptions, spec: MeshSpec, reporter: Report
     const live = watches.filter((w) => writes(w) && w.state === 'live' && w.client && (retryAt.get(w.cluster.name) ?? 0) <= now);
     const results = await mapLimit(live, 8, async (watch) => {
       try {
-        const changes = await reconcileCluster(watch, importObjects(spec, watch.cluster, withDraining(watch.cluster.name, previous, imports), gateways), statuses);
+        const changes = await reconcileCluster(watch, importObjects(spec, watch.cluster, withDraining(watch.cluster.name, previous, imports), gateways), statuses, imports, gateways.get(watch.cluster.name));
         backoff.delete(watch.cluster.name);
         retryAt.delete(watch.cluster.name);
         return { cluster: watch.cluster.name, changes };

@@ -43,8 +43,9 @@ export interface ClusterExport {
   /** Ready endpoints of its Service in its cluster (from the EndpointSlices); undefined: not known. */
   readyEndpoints?: number;
   /**
-   * Its cluster's controller has accepted it (its status says Valid=True): that cluster's east-west
-   * gateway then knows the name. Other clusters route to it only from then on.
+   * Its cluster's controller has accepted it and its east-west gateway routes the name (Valid=True and
+   * Ready=True; a controller that writes no Ready condition: Valid=True). Other clusters route to it only
+   * from then on.
    */
   accepted?: boolean;
 }
@@ -67,7 +68,7 @@ export function parseExportTo(value: string | undefined): string[] | { error: st
 }
 
 export interface Condition {
-  type: 'Valid' | 'Conflict';
+  type: 'Valid' | 'Conflict' | 'Ready';
   status: 'True' | 'False';
   reason: string;
   message: string;

@@ -108,14 +108,16 @@ describe('sync: MCS ServiceExport → routed from every cluster', () => {
     log(`sync log:\n${syncLog.split('\n').slice(-15).join('\n')}`);
   });
 
-  it('a ServiceExport in lab-eu: the US client gets region=eu from hello.shop.svc.clusterset.local within 3 s; the export says Valid', async () => {
+  it('a ServiceExport in lab-eu: the US client gets region=eu from hello.shop.svc.clusterset.local within 3 s; the export says Valid and Ready (its gateway routes it)', async () => {
     expect(await answeredBy()).toBeUndefined();
     const { seconds } = await secondsUntilAnswer(URL, () => kubectl('lab-eu', ['apply', '-f', '-'], { input: exportOf('hello') }), byEu, 30);
     log(`export → routable from us: ${seconds} s`);
     expect(seconds).toBeDefined();
     expect(seconds!).toBeLessThan(3);
     const status = JSON.parse((await kubectl('lab-eu', ['get', 'serviceexport', '-n', 'shop', 'hello', '-o', 'json'])).stdout).status;
-    expect(status.conditions.map((c: { type: string; status: string }) => `${c.type}=${c.status}`)).toEqual(['Valid=True', 'Conflict=False']);
+    expect(status.conditions.map((c: { type: string; status: string }) => `${c.type}=${c.status}`)).toEqual(['Valid=True', 'Conflict=False', 'Ready=True']);
+    // Asked of eu's gateway as a peer's sidecar asks: the workload behind it answered with its identity.
+    expect(status.conditions.find((c: { type: string }) => c.type === 'Ready')).toMatchObject({ reason: 'GatewayServes', message: expect.stringContaining('spiffe://corp.local/ns/shop/sa/') });
     const imported = JSON.parse((await kubectl('lab-us', ['get', 'serviceimport', '-n', 'shop', 'hello', '-o', 'json'])).stdout);
     expect(imported.spec.ports).toEqual([{ name: 'http', port: 80, protocol: 'TCP' }]);
   });
