@@ -278,9 +278,9 @@ export function startSync(options: SyncOptions, spec: MeshSpec, reporter: Report
     mayWrite();
     const { statuses, learning } = await withReadiness(watch, exportStatuses, imports, gateway);
     if (learning > 0) {
-      // Asked again every 200 ms for the first 3 s (an istiod push takes about a second), then every 1 s.
+      // Asked again every 100 ms for the first 3 s (an istiod push takes a few hundred ms), then every 1 s.
       learningPasses += 1;
-      setTimeout(onChange, learningPasses <= 15 ? 200 : 1000).unref();
+      setTimeout(onChange, learningPasses <= 30 ? 100 : 1000).unref();
     } else {
       learningPasses = 0;
     }

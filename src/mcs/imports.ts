@@ -256,15 +256,20 @@ export function importObjects(spec: MeshSpec, cluster: ClusterSpec, imports: rea
         workloadSelector: { labels: selector },
       },
     });
-    for (const remoteName of remotes) {
+    // A remote cluster with no ready endpoint gets no traffic (never a try through its gateway); the
+    // others are weighted by their ready endpoints, as Istio weighs a network's gateway itself.
+    const candidates = remotes.filter((r) => service.readyEndpoints?.[r] !== 0);
+    // A cluster whose gateway does not route the name yet (its export not Ready) would fail what is sent
+    // there, and the clients' outlier detection would eject its gateway: while the name has another
+    // source (served here, or a Ready cluster), it gets nothing. A name with no other source is routed
+    // to it at once (a request fails either way until that gateway learns the name, and with one source
+    // there is no outlier detection to eject it: see below).
+    const settled = candidates.filter((r) => !service.pending?.includes(r));
+    const servedHere = local && service.readyEndpoints?.[cluster.name] !== 0;
+    const routed = servedHere || settled.length > 0 ? settled : candidates;
+    for (const remoteName of routed) {
       const remote = byName.get(remoteName)!;
-      // A remote cluster with no ready endpoint gets no traffic (never a try through its gateway); the
-      // others are weighted by their ready endpoints, as Istio weighs a network's gateway itself.
       const ready = service.readyEndpoints?.[remoteName];
-      if (ready === 0) continue;
-      // Before its own controller accepted the export, that cluster's gateway cannot route the name yet:
-      // traffic sent there would fail (and its outlier detection eject the gateway for a while).
-      if (service.pending?.includes(remoteName)) continue;
       objects.push({
         apiVersion: 'networking.istio.io/v1',
         kind: 'WorkloadEntry',
@@ -281,6 +286,10 @@ export function importObjects(spec: MeshSpec, cluster: ClusterSpec, imports: rea
     }
     const regions = [...new Set([cluster.region, ...remotes.map((r) => byName.get(r)!.region)])].sort();
     const failover = regions.length > 1 ? regions.map((from, i) => ({ from, to: regions[(i + 1) % regions.length]! })) : [];
+    // Outlier detection (which locality failover needs) only where there is somewhere to fail over to:
+    // with one source, ejecting it leaves nothing ("no healthy upstream") for its ejection time, for
+    // instance after a first connection its gateway reset while it was still learning the name.
+    const sources = (local ? 1 : 0) + routed.length;
     objects.push({
       apiVersion: 'networking.istio.io/v1',
       kind: 'DestinationRule',
@@ -290,8 +299,9 @@ export function importObjects(spec: MeshSpec, cluster: ClusterSpec, imports: rea
         exportTo,
         trafficPolicy: {
           tls: { mode: 'ISTIO_MUTUAL' },
-          loadBalancer: { simple: 'ROUND_ROBIN', localityLbSetting: { enabled: true, ...(failover.length ? { failover } : {}) } },
-          outlierDetection: { ...IMPORT_OUTLIER_DETECTION },
+          ...(sources > 1
+            ? { loadBalancer: { simple: 'ROUND_ROBIN', localityLbSetting: { enabled: true, ...(failover.length ? { failover } : {}) } }, outlierDetection: { ...IMPORT_OUTLIER_DETECTION } }
+            : { loadBalancer: { simple: 'ROUND_ROBIN' } }),
         },
       },
     });

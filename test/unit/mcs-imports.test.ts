@@ -72,7 +72,8 @@ describe('objects per cluster', () => {
     expect(se.spec).toMatchObject({ hosts: ['hello.shop.svc.clusterset.local'], resolution: 'STATIC', workloadSelector: { labels: { app: 'hello' } } });
     const we = objects[2] as any;
     expect(we.spec).toMatchObject({ address: '198.18.2.17', network: 'eu-net', locality: expect.stringMatching(/^eu/), ports: { http: 15443 }, labels: { app: 'hello', 'security.istio.io/tlsMode': 'istio' } });
-    expect((objects[3] as any).spec.trafficPolicy.outlierDetection).toMatchObject({ consecutive5xxErrors: 3, interval: '1s', baseEjectionTime: '2s' });
+    // One source: nothing to fail over to, so no outlier detection (ejecting the only gateway would leave "no healthy upstream").
+    expect((objects[3] as any).spec.trafficPolicy).toEqual({ tls: { mode: 'ISTIO_MUTUAL' }, loadBalancer: { simple: 'ROUND_ROBIN' } });
     expect(objects.every((o) => o.metadata.labels?.['app.kubernetes.io/managed-by'] === 'eastwest-sync')).toBe(true);
   });
   it('the exporting cluster gets the clusterset host for its own pods (what its gateway routes on), and no WorkloadEntry to itself', () => {
@@ -242,18 +243,32 @@ describe('target ports per cluster', () => {
   });
 });
 
-describe('routing to a cluster only once its controller accepted the export', () => {
+describe('routing to a cluster only once its gateway routes the name (its export Ready)', () => {
   const wes = (objects: readonly { kind: string }[]) => objects.filter((o) => o.kind === 'WorkloadEntry');
-  it('not accepted yet (no Valid=True on it): no WorkloadEntry to its gateway; the name exists', () => {
+  const dr = (objects: readonly { kind: string }[]) => objects.find((o) => o.kind === 'DestinationRule') as any;
+  it('not Ready yet and no other source: routed at once (a request fails either way until it learns), with no outlier detection to eject it', () => {
     const { imports } = resolveExports([{ ...hello('eu', '2026-11-25T10:00:00Z'), accepted: false }]);
     expect(imports[0]!.pending).toEqual(['eu']);
     const inUs = importObjects(spec, us, imports, gateways);
-    expect(wes(inUs)).toEqual([]);
-    expect(inUs.some((o) => o.kind === 'ServiceEntry')).toBe(true);
+    expect(wes(inUs)).toHaveLength(1);
+    expect(dr(inUs).spec.trafficPolicy.outlierDetection).toBeUndefined();
   });
-  it('accepted: routed', () => {
-    const { imports } = resolveExports([{ ...hello('eu', '2026-11-25T10:00:00Z'), accepted: true }]);
+  it('not Ready yet while served here too: no WorkloadEntry to its gateway (nothing is sent to a gateway that would reset it)', () => {
+    const { imports } = resolveExports([{ ...hello('us', '2026-11-25T09:00:00Z'), accepted: true, readyEndpoints: 2 }, { ...hello('eu', '2026-11-25T10:00:00Z'), accepted: false, readyEndpoints: 1 }]);
+    const inUs = importObjects(spec, us, imports, gateways);
+    expect(wes(inUs)).toEqual([]);
+    expect(dr(inUs).spec.trafficPolicy.outlierDetection).toBeUndefined();
+  });
+  it('Ready: routed beside the local pods, with locality failover and outlier detection (two sources)', () => {
+    const { imports } = resolveExports([{ ...hello('us', '2026-11-25T09:00:00Z'), accepted: true, readyEndpoints: 2 }, { ...hello('eu', '2026-11-25T10:00:00Z'), accepted: true, readyEndpoints: 1 }]);
     expect(imports[0]!.pending).toBeUndefined();
+    const inUs = importObjects(spec, us, imports, gateways);
+    expect(wes(inUs)).toHaveLength(1);
+    expect(dr(inUs).spec.trafficPolicy.outlierDetection).toMatchObject({ consecutive5xxErrors: 3, interval: '1s', baseEjectionTime: '2s' });
+    expect(dr(inUs).spec.trafficPolicy.loadBalancer.localityLbSetting).toMatchObject({ enabled: true, failover: [{ from: 'eu', to: 'us' }, { from: 'us', to: 'eu' }] });
+  });
+  it('served here with no ready pod: the local pods are no source, so a remote one not Ready yet is routed', () => {
+    const { imports } = resolveExports([{ ...hello('us', '2026-11-25T09:00:00Z'), accepted: true, readyEndpoints: 0 }, { ...hello('eu', '2026-11-25T10:00:00Z'), accepted: false, readyEndpoints: 1 }]);
     expect(wes(importObjects(spec, us, imports, gateways))).toHaveLength(1);
   });
   it('the exporting cluster itself serves its pods before its status is written', () => {
