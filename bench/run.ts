@@ -22,7 +22,7 @@ if (process.getuid?.() === 0 && !process.argv.includes('--render-only')) {
   print('latency: 1,000 sequential requests from the US client', await latency(1000));
   const { diffBenchmark } = await import('./diff-bench.ts');
   const { buildHelm } = await import('../src/lab/build/go-components.ts');
-  const { readLabVersions } = await import('../src/lab/versions.ts');
+  const { readLabVersions } = await import('../src/sources/lab-versions.ts');
   const { silentReporter } = await import('../src/core/reporter.ts');
   const helm = `${(await buildHelm(readLabVersions(), silentReporter)).dir}/helm`;
   print('diff and no-change apply: 2 clusters × ~500 owned objects (lab mesh + 120 generated services)', await diffBenchmark(helm));

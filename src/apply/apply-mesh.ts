@@ -15,9 +15,9 @@ import { addressMap, knownGatewayAddresses, type GatewayAddress } from '../engin
 import { waitDeploymentReady, waitStatefulSetReady } from '../k8s/deployments.ts';
 import { objectRef, type KubeObject } from '../k8s/object.ts';
 import { applyChangeSet, planObjects, undesired, type ChangeSetEntry } from '../k8s/resource-manager.ts';
-import { istioChartsDir } from '../lab/upstream-sources.ts';
+import { istioChartsDir } from '../sources/upstream-sources.ts';
 import { MCS_CRD_NAMES, mcsCrds } from '../mcs/crds.ts';
-import { owned } from '../render/ownership.ts';
+import { owned } from '../k8s/ownership.ts';
 import { SYNC_CONTROLLER, SYNC_NAMESPACE } from '../render/sync-controller.ts';
 import type { EastwestError } from '../core/errors.ts';
 import type { KubeClient } from '../k8s/client.ts';

@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import type { KubeClient } from '../k8s/client.ts';
 import type { KubeObject } from '../k8s/object.ts';
 import { GRAFANA_ADMIN_SECRET } from '../render/observability-releases.ts';
-import { owned } from '../render/ownership.ts';
+import { owned } from '../k8s/ownership.ts';
 import type { MeshSpec } from '../spec/schema.ts';
 
 export const grafanaAdminRef = (spec: MeshSpec) => `Secret/${spec.observability.namespace}/${GRAFANA_ADMIN_SECRET}`;

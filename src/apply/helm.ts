@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
 import type { ChartRef, HelmRelease } from '../render/helm-releases.ts';
-import { fieldDifferences, maskSensitive, type FieldDifference } from '../diff/field-diff.ts';
+import { fieldDifferences, maskSensitive, type FieldDifference } from '../util/field-diff.ts';
 import { ClusterError } from '../k8s/cluster-error.ts';
 import { exec, ExecError } from '../util/exec.ts';
 import { kubeconfigEnv, type KubeconfigSource } from '../k8s/kubeconfig.ts';

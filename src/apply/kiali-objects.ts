@@ -4,7 +4,7 @@
 import type { KubeObject } from '../k8s/object.ts';
 import { KIALI_MULTI_CLUSTER_LABEL, KIALI_REMOTE_SECRET_PREFIX, kialiRemoteReaderObjects, kialiRemoteSecretName } from '../render/lab-kiali.ts';
 import { KIALI_NAMESPACE } from '../render/observability.ts';
-import { owned } from '../render/ownership.ts';
+import { owned } from '../k8s/ownership.ts';
 import type { ClusterSpec, MeshSpec } from '../spec/schema.ts';
 import { keptPeerSecret, type PeerAccess } from './mesh-objects.ts';
 import { tokenKubeconfig, type ReaderTokenSource } from './remote-secrets.ts';

@@ -2,7 +2,7 @@
 // objects, remote secrets (endpoint-discovery mode) and the demo workload. Shared by apply and diff.
 import { objectRef, STAGES, type KubeObject } from '../k8s/object.ts';
 import { demoObjects } from '../render/demo-workload.ts';
-import { owned } from '../render/ownership.ts';
+import { owned } from '../k8s/ownership.ts';
 import type { RenderedCluster } from '../render/render-mesh.ts';
 import type { ClusterSpec, MeshSpec } from '../spec/schema.ts';
 import { remoteSecret } from './remote-secrets.ts';

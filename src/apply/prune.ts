@@ -2,7 +2,7 @@
 // the ones no longer desired. Objects without the ownership label are never touched.
 import type { KubeClient } from '../k8s/client.ts';
 import type { KubeObject } from '../k8s/object.ts';
-import { MANAGED_BY_LABEL, MANAGED_BY_VALUE, MESH_LABEL } from '../render/ownership.ts';
+import { MANAGED_BY_LABEL, MANAGED_BY_VALUE, MESH_LABEL } from '../k8s/ownership.ts';
 
 /** Kinds eastwest renders and may therefore prune (namespaces and CRDs are left alone). */
 export const PRUNABLE_KINDS: readonly { apiVersion: string; kind: string }[] = [

@@ -3,8 +3,8 @@
 // peer whose token cannot be read now leaves both as they are. The lab builds the controller's image.
 import { createHash } from 'node:crypto';
 import { objectRef, type KubeObject } from '../k8s/object.ts';
-import { readLabEastwestImage } from '../lab/lab-state.ts';
-import { owned } from '../render/ownership.ts';
+import { readLabEastwestImage } from '../sources/lab-state-files.ts';
+import { owned } from '../k8s/ownership.ts';
 import { SYNC_ACCESS_SECRET, SYNC_CONTROLLER, SYNC_NAMESPACE, controllerSpecYaml, syncAccessSecret, syncControllerDeployment, syncNamespace, syncReaderObjects, type PeerReadAccess } from '../render/sync-controller.ts';
 import type { ClusterSpec, MeshSpec } from '../spec/schema.ts';
 import type { ReaderTokenSource } from './remote-secrets.ts';

@@ -24,7 +24,7 @@ import { planObjects, undesired } from '../k8s/resource-manager.ts';
 import { ISTIO_NAMESPACE } from '../render/helm-releases.ts';
 import { renderMesh } from '../render/render-mesh.ts';
 import { canonicalJson } from '../util/canonical-json.ts';
-import { fieldDifferences, type FieldDifference } from './field-diff.ts';
+import { fieldDifferences, type FieldDifference } from '../util/field-diff.ts';
 
 export interface ObjectDrift {
   ref: string;

@@ -6,7 +6,7 @@ import { EastwestError, InputError } from '../core/errors.ts';
 import { fanOut, type ClusterOutcome } from '../core/fan-out.ts';
 import { clusterError, ClusterError } from '../k8s/cluster-error.ts';
 import { DEFAULT_REQUEST_TIMEOUT_SECONDS, KubeClient, loadKubeConfig } from '../k8s/client.ts';
-import { resolveKubeconfig } from '../apply/kubeconfig.ts';
+import { resolveKubeconfig } from './kubeconfig.ts';
 import { checkContexts, type KubeconfigSource } from '../k8s/kubeconfig.ts';
 import type { DecodedSpec } from '../spec/decode.ts';
 import { loadMeshSpec } from '../spec/load-file.ts';

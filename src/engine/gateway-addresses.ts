@@ -6,7 +6,7 @@ import { mapLimit } from '../core/fan-out.ts';
 import type { KubeObject } from '../k8s/object.ts';
 import { EASTWEST_GATEWAY_RELEASE, ISTIO_NAMESPACE } from '../render/helm-releases.ts';
 import { GATEWAY_OF_LABEL } from '../render/federation-service-entry.ts';
-import { MANAGED_BY_LABEL, MANAGED_BY_VALUE, MESH_LABEL } from '../render/ownership.ts';
+import { MANAGED_BY_LABEL, MANAGED_BY_VALUE, MESH_LABEL } from '../k8s/ownership.ts';
 import type { ClusterSpec, MeshSpec } from '../spec/schema.ts';
 import type { Connection } from './context.ts';
 

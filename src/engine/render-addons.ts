@@ -1,7 +1,7 @@
 // Upstream files some renders need (render itself does no I/O), from the pinned istio.io/istio module in
 // Go's module cache: the lab's Prometheus and Kiali (samples/addons), and Istio's Grafana dashboards.
 import { EastwestError } from '../core/errors.ts';
-import { istioAddonObjects, istioDashboards } from '../lab/upstream-sources.ts';
+import { istioAddonObjects, istioDashboards } from '../sources/upstream-sources.ts';
 import type { RenderAddons } from '../render/render-mesh.ts';
 import type { MeshSpec } from '../spec/schema.ts';
 

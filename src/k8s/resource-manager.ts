@@ -4,12 +4,12 @@
 // desired. Secret data never leaves here unmasked.
 import { createHash } from 'node:crypto';
 import { mapLimit } from '../core/fan-out.ts';
-import { comparable, fieldDifferences, type FieldDifference } from '../diff/field-diff.ts';
+import { comparable, fieldDifferences, type FieldDifference } from '../util/field-diff.ts';
 import { pollUntil } from '../util/poll.ts';
 import { isNotFound, type KubeClient } from './client.ts';
 import { ClusterError } from './cluster-error.ts';
 import { objectRef, type KubeObject } from './object.ts';
-import { CONTENT_HASH_ANNOTATION } from '../render/ownership.ts';
+import { CONTENT_HASH_ANNOTATION } from './ownership.ts';
 
 /** What apply did (or, in a dry run, would do) to one object; `skipped`: left as it is, with a note why. */
 export type ChangeAction = 'created' | 'configured' | 'unchanged' | 'deleted' | 'skipped';

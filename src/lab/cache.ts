@@ -4,7 +4,7 @@ import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { Reporter } from '../core/reporter.ts';
-import { pinHash } from './versions.ts';
+import { pinHash } from '../sources/lab-versions.ts';
 
 export function cacheRoot(env: NodeJS.ProcessEnv = process.env): string {
   return env.EASTWEST_CACHE ?? join(env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'eastwest', 'lab');

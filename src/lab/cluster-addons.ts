@@ -1,7 +1,7 @@
 // What every lab cluster runs besides its control plane: CoreDNS as cluster DNS (no upstream: the
 // lab is offline, so names outside the cluster get NXDOMAIN instead of leaving the machine).
 import type { KubeObject } from '../k8s/object.ts';
-import { IMAGES } from './images/image-names.ts';
+import { IMAGES } from '../sources/lab-images.ts';
 import type { LabNodePlan } from './plan.ts';
 
 export function coreDnsObjects(node: LabNodePlan): KubeObject[] {

@@ -30,25 +30,9 @@ export interface LabState {
   stale: boolean;
 }
 
-export const LAB_KUBECONFIG = join(LAB_STATE_ROOT, 'kubeconfig');
-/** The name of eastwest's own image (the in-cluster sync controller) that `lab up` last loaded into the nodes. */
-export const LAB_EASTWEST_IMAGE_FILE = join(LAB_STATE_ROOT, 'eastwest-image');
+import { LAB_KUBECONFIG } from '../sources/lab-state-files.ts';
 
-/**
- * The lab's image of eastwest: part of the lab (built and loaded by `lab up` from the eastwest that ran
- * it), so that what apply and diff want does not depend on where the eastwest running them is installed.
- */
-export function readLabEastwestImage(): string | undefined {
-  try {
-    return readFileSync(LAB_EASTWEST_IMAGE_FILE, 'utf8').trim() || undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-export function recordLabEastwestImage(image: string): void {
-  writeFileSync(LAB_EASTWEST_IMAGE_FILE, `${image}\n`);
-}
+export { LAB_EASTWEST_IMAGE_FILE, LAB_KUBECONFIG, readLabEastwestImage, recordLabEastwestImage } from '../sources/lab-state-files.ts';
 
 export function isOurSupervisor(pid: number): boolean {
   try {

@@ -12,7 +12,7 @@ import { exec } from '../util/exec.ts';
 import { pollUntil } from '../util/poll.ts';
 import { buildLabComponents, type LabComponents } from './build/build-all.ts';
 import { ensureHostPackages } from './build/host-packages.ts';
-import { readLabVersions } from './versions.ts';
+import { readLabVersions } from '../sources/lab-versions.ts';
 import { coreDnsObjects } from './cluster-addons.ts';
 import { addLoadBalancerRoutes, createBridge, createNodeNetwork } from './host-network.ts';
 import { HOST_MOUNTPOINTS_FILE, labDown } from './lab-down.ts';

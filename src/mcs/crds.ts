@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { EastwestError } from '../core/errors.ts';
 import type { KubeObject } from '../k8s/object.ts';
-import { goModuleDir } from '../lab/upstream-sources.ts';
+import { goModuleDir } from '../sources/upstream-sources.ts';
 
 export const MCS_API_MODULE = { module: 'sigs.k8s.io/mcs-api', version: 'v0.5.2' } as const;
 export const MCS_CRD_NAMES = ['serviceexports.multicluster.x-k8s.io', 'serviceimports.multicluster.x-k8s.io'] as const;

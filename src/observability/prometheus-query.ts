@@ -5,7 +5,7 @@ import { EastwestError, EXIT } from '../core/errors.ts';
 import { podHttpGet } from '../k8s/port-forward.ts';
 import { PROMETHEUS_PORT, prometheusLocation } from '../render/observability.ts';
 import type { MeshSpec } from '../spec/schema.ts';
-import { readyPod } from '../verify/mesh-probes.ts';
+import { readyPod } from '../k8s/pods.ts';
 import type { Sample } from './traffic.ts';
 
 export interface PrometheusTarget {

@@ -2,7 +2,7 @@
 // the clusters that answered. A cluster that does not answer is an outcome; it hides nobody else's.
 import { fanOut, mapLimit, type ClusterOutcome } from '../core/fan-out.ts';
 import { classifier, connect, selectClusters, withContexts } from '../engine/context.ts';
-import { resolveKubeconfig } from '../apply/kubeconfig.ts';
+import { resolveKubeconfig } from '../engine/kubeconfig.ts';
 import { checkContexts } from '../k8s/kubeconfig.ts';
 import { DEFAULT_REQUEST_TIMEOUT_SECONDS } from '../k8s/client.ts';
 import { loadMeshSpec } from '../spec/load-file.ts';

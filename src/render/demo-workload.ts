@@ -2,7 +2,7 @@
 // demo.enabled: namespace echo with sidecar injection, echo answering region=<region> (+ cluster, pod),
 // a `client` Deployment (service account client) and, for the STRICT mTLS check, a pod without sidecar.
 import type { KubeObject } from '../k8s/object.ts';
-import { IMAGES } from '../lab/images/image-names.ts';
+import { IMAGES } from '../sources/lab-images.ts';
 import type { ClusterSpec, MeshSpec } from '../spec/schema.ts';
 
 export const DEMO_NAMESPACE = 'echo';

@@ -15,7 +15,7 @@
 import { createHash } from 'node:crypto';
 import { parse, stringify } from 'yaml';
 import type { KubeObject } from '../k8s/object.ts';
-import { IMAGES } from '../lab/images/image-names.ts';
+import { IMAGES } from '../sources/lab-images.ts';
 import type { ClusterSpec, MeshSpec } from '../spec/schema.ts';
 import { KIALI_NAMESPACE, peerNames, prometheusInClusterUrl } from './observability.ts';
 import { addonError, addonObject, asList, asObj, markFromAddon, withoutChartLabels, type Addon, type Obj } from './upstream-addon.ts';

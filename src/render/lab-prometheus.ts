@@ -1,6 +1,6 @@
 // The lab's Prometheus: Istio's own addon manifest (samples/addons/prometheus.yaml of the pinned
 // istio.io/istio module, a rendered community chart) made to run on the lab's Prometheus image and to
-// serve the multi-cluster view. Pure: the caller reads the upstream objects (see lab/upstream-sources).
+// serve the multi-cluster view. Pure: the caller reads the upstream objects (see sources/upstream-sources).
 //
 // What changes from upstream, and why:
 // - the server runs the lab's image (built from github.com/prometheus/prometheus), never pulled; the
@@ -16,7 +16,7 @@
 import { createHash } from 'node:crypto';
 import { parse, stringify } from 'yaml';
 import type { KubeObject } from '../k8s/object.ts';
-import { IMAGES } from '../lab/images/image-names.ts';
+import { IMAGES } from '../sources/lab-images.ts';
 import type { ClusterSpec, MeshSpec } from '../spec/schema.ts';
 import { federationJobs, PROMETHEUS_PORT, prometheusLocation } from './observability.ts';
 import { addonError, addonObject, asList, asObj, markFromAddon, withoutChartLabels, type Addon } from './upstream-addon.ts';

@@ -7,7 +7,7 @@ import { failoverWorkloadEntries, serviceEntryFederation, type PendingAddress } 
 import { helmReleases, type HelmRelease } from './helm-releases.ts';
 import { localityDestinationRules } from './locality.ts';
 import { cacertsSecret, crossNetworkGateway, istioSystemNamespace, serviceNamespaces } from './mesh-objects.ts';
-import { owned } from './ownership.ts';
+import { owned } from '../k8s/ownership.ts';
 import { authorizationPolicies, meshPeerAuthentication, passThroughSecurityObjects } from './security-policy.ts';
 import { EastwestError } from '../core/errors.ts';
 import { kialiRemoteReaderObjects, labKialiObjects } from './lab-kiali.ts';

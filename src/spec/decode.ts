@@ -4,7 +4,7 @@ import type { z } from 'zod';
 import { InputError, type Problem } from '../core/errors.ts';
 import { API_VERSION, KIND, meshDocumentSchema, type MeshDocument, type MeshSpec } from './schema.ts';
 import { LAB_ISTIO_CHARTS, istioVersionProblems } from './istio-version.ts';
-import { readLabVersions } from '../lab/versions.ts';
+import { readLabVersions } from '../sources/lab-versions.ts';
 import { formatPath, placeOf } from './yaml-positions.ts';
 import { closest } from '../util/closest.ts';
 

@@ -2,16 +2,10 @@
 import { CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
 export { scaleDeployment, waitDeploymentReady } from '../k8s/deployments.ts';
 import { podExec } from '../k8s/pod-exec.ts';
+import { readyPod } from '../k8s/pods.ts';
+export { readyPod };
 import { DEMO_NAMESPACE } from '../render/demo-workload.ts';
 import { EASTWEST_GATEWAY_RELEASE, ISTIO_NAMESPACE } from '../render/helm-releases.ts';
-import { EastwestError, EXIT } from '../core/errors.ts';
-
-export async function readyPod(config: KubeConfig, namespace: string, selector: string): Promise<string> {
-  const pods = await config.makeApiClient(CoreV1Api).listNamespacedPod({ namespace, labelSelector: selector });
-  const pod = pods.items.find((p) => p.status?.phase === 'Running' && p.status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') && !p.metadata?.deletionTimestamp);
-  if (!pod?.metadata?.name) throw new EastwestError('no-ready-pod', `no ready pod ${selector} in ${namespace}`, { exitCode: EXIT.clusterError, hint: `kubectl -n ${namespace} get pods -l ${selector} tells why` });
-  return pod.metadata.name;
-}
 
 /** `count` sequential requests from a demo client; returns each response body (or "" on failure). */
 export async function curlFromClient(config: KubeConfig, app: string, url: string, count = 1, timeoutSeconds = 5): Promise<{ bodies: string[]; exitCodes: number[]; latenciesMs: number[] }> {

@@ -1,6 +1,6 @@
 // The MCS test workload, shared by the sync e2e test and the sync benchmark: `hello` (the lab's echo
 // image answering region=<region>) with its Service in namespace shop, and a ServiceExport for a name.
-import { IMAGES } from '../../src/lab/images/image-names.ts';
+import { IMAGES } from '../../src/sources/lab-images.ts';
 
 export const helloManifest = (region: string, cluster: string) => `
 apiVersion: v1

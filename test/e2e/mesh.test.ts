@@ -9,7 +9,7 @@ import { deployedRelease } from '../../src/apply/helm.ts';
 import { silentReporter } from '../../src/core/reporter.ts';
 import { buildHelm } from '../../src/lab/build/go-components.ts';
 import { LAB_KUBECONFIG } from '../../src/lab/lab-state.ts';
-import { readLabVersions } from '../../src/lab/versions.ts';
+import { readLabVersions } from '../../src/sources/lab-versions.ts';
 import { verifyMesh } from '../../src/verify/verify-mesh.ts';
 import { kubectl } from '../integration/lab-helpers.ts';
 import { noGatewayLoop } from './gateway-probes.ts';

@@ -11,7 +11,7 @@ import { silentReporter } from '../../src/core/reporter.ts';
 import { loadKubeConfig } from '../../src/k8s/client.ts';
 import { buildHelm } from '../../src/lab/build/go-components.ts';
 import { LAB_KUBECONFIG } from '../../src/lab/lab-state.ts';
-import { readLabVersions } from '../../src/lab/versions.ts';
+import { readLabVersions } from '../../src/sources/lab-versions.ts';
 import { instantQuery, prometheusTarget, type PrometheusTarget } from '../../src/observability/prometheus-query.ts';
 import { loadMeshSpec } from '../../src/spec/load-file.ts';
 import type { MeshSpec } from '../../src/spec/schema.ts';

@@ -8,7 +8,7 @@ import { silentReporter } from '../../src/core/reporter.ts';
 import { diffMesh } from '../../src/diff/diff-mesh.ts';
 import { buildHelm } from '../../src/lab/build/go-components.ts';
 import { LAB_KUBECONFIG } from '../../src/lab/lab-state.ts';
-import { readLabVersions } from '../../src/lab/versions.ts';
+import { readLabVersions } from '../../src/sources/lab-versions.ts';
 import { renderDiff } from '../../src/cli/commands/diff.ts';
 import { kubectl } from '../integration/lab-helpers.ts';
 import { runCli } from './cli-run.ts';

@@ -6,7 +6,7 @@ import { applyMesh } from '../../src/apply/apply-mesh.ts';
 import { silentReporter } from '../../src/core/reporter.ts';
 import { buildHelm } from '../../src/lab/build/go-components.ts';
 import { LAB_KUBECONFIG, readNodeStates } from '../../src/lab/lab-state.ts';
-import { readLabVersions } from '../../src/lab/versions.ts';
+import { readLabVersions } from '../../src/sources/lab-versions.ts';
 import { kubectl } from '../integration/lab-helpers.ts';
 import { root, runCli } from './cli-run.ts';
 import { curlFromUs, gatewaysReady, noGatewayLoop } from './gateway-probes.ts';

@@ -22,7 +22,7 @@ import { objectRef, type KubeObject } from '../../src/k8s/object.ts';
 import { applyChangeSet, planObjects, undesired, type PlannedObject } from '../../src/k8s/resource-manager.ts';
 import { LAB_KUBECONFIG } from '../../src/lab/lab-state.ts';
 import { mcsCrds, MCS_CRD_NAMES } from '../../src/mcs/crds.ts';
-import { CONTENT_HASH_ANNOTATION, MANAGED_BY_LABEL, MANAGED_BY_VALUE, MESH_LABEL, owned } from '../../src/render/ownership.ts';
+import { CONTENT_HASH_ANNOTATION, MANAGED_BY_LABEL, MANAGED_BY_VALUE, MESH_LABEL, owned } from '../../src/k8s/ownership.ts';
 import type { ClusterSpec } from '../../src/spec/schema.ts';
 import { pollUntil, sleep } from '../../src/util/poll.ts';
 

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { exec, type ExecResult } from '../../src/util/exec.ts';
 import { buildKubernetes } from '../../src/lab/build/go-components.ts';
 import { LAB_KUBECONFIG } from '../../src/lab/lab-state.ts';
-import { readLabVersions } from '../../src/lab/versions.ts';
+import { readLabVersions } from '../../src/sources/lab-versions.ts';
 import { silentReporter } from '../../src/core/reporter.ts';
 
 let kubectlPath: Promise<string> | undefined;

@@ -8,7 +8,7 @@ import { InvalidArgumentError } from 'commander';
 import { releaseUpToDate } from '../../src/apply/helm.ts';
 import { EastwestError, InputError } from '../../src/core/errors.ts';
 import { fanOut, mapLimit } from '../../src/core/fan-out.ts';
-import { comparable, fieldDifferences } from '../../src/diff/field-diff.ts';
+import { comparable, fieldDifferences } from '../../src/util/field-diff.ts';
 import { selectClusters } from '../../src/engine/context.ts';
 import { lastKnownAddress, pickGatewayAddress, serviceAddress } from '../../src/engine/gateway-addresses.ts';
 import { ClusterError, clusterError } from '../../src/k8s/cluster-error.ts';

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { InputError, type Problem } from '../../src/core/errors.ts';
-import { readLabVersions } from '../../src/lab/versions.ts';
+import { readLabVersions } from '../../src/sources/lab-versions.ts';
 import { decodeMeshSpec } from '../../src/spec/decode.ts';
 import { istioVersionProblems } from '../../src/spec/istio-version.ts';
 import { eastwest } from './run-cli.ts';

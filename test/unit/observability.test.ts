@@ -7,7 +7,7 @@ import type { V1Pod } from '@kubernetes/client-node';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import type { KubeObject } from '../../src/k8s/object.ts';
-import { istioAddonObjects, istioDashboards } from '../../src/lab/upstream-sources.ts';
+import { istioAddonObjects, istioDashboards } from '../../src/sources/upstream-sources.ts';
 import { buildTrafficReport, destinationCluster, gatewayTarget, sidecarHost, trafficQueries, type ClusterAnswers, type QueryName, type Sample } from '../../src/observability/traffic.ts';
 import { helmReleases } from '../../src/render/helm-releases.ts';
 import { kialiRemoteReaderObjects, kialiViewerRules, labKialiObjects } from '../../src/render/lab-kiali.ts';

@@ -6,7 +6,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { CrdValidator } from '../../src/k8s/crd-validator.ts';
 import type { KubeObject } from '../../src/k8s/object.ts';
-import { istioAddonObjects, istioCrdFile, istioDashboards } from '../../src/lab/upstream-sources.ts';
+import { istioAddonObjects, istioCrdFile, istioDashboards } from '../../src/sources/upstream-sources.ts';
 import { ensurePki, type PkiBundle } from '../../src/pki/store.ts';
 import { renderedFiles, type OutputFile } from '../../src/render/output-files.ts';
 import { renderMesh, type RenderAddons } from '../../src/render/render-mesh.ts';

@@ -7,7 +7,7 @@ import { helmBinary } from '../../apply/helm.ts';
 import { EXIT } from '../../core/errors.ts';
 import type { Reporter } from '../../core/reporter.ts';
 import { buildHelm } from '../../lab/build/go-components.ts';
-import { readLabVersions } from '../../lab/versions.ts';
+import { readLabVersions } from '../../sources/lab-versions.ts';
 import { selectClusters, withContexts } from '../../engine/context.ts';
 import { loadMeshSpec } from '../../spec/load-file.ts';
 import { changeSummary, formatFieldChanges, formatSummary, type ChangeSummary } from '../field-changes.ts';

@@ -4,7 +4,7 @@ import { hostname } from 'node:os';
 import { Option } from 'commander';
 import { startLeaderElection } from '../../controller/leader-election.ts';
 import { connect, selectClusters, withContexts } from '../../engine/context.ts';
-import { resolveKubeconfig } from '../../apply/kubeconfig.ts';
+import { resolveKubeconfig } from '../../engine/kubeconfig.ts';
 import { InputError } from '../../core/errors.ts';
 import { SYNC_LEASE, SYNC_NAMESPACE } from '../../render/sync-controller.ts';
 import { loadMeshSpec } from '../../spec/load-file.ts';

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import type { Reporter } from '../../core/reporter.ts';
 import { exec } from '../../util/exec.ts';
 import { cachedPart, type BuiltPart } from '../cache.ts';
-import type { LabVersions } from '../versions.ts';
+import type { LabVersions } from '../../sources/lab-versions.ts';
 import { EastwestError } from '../../core/errors.ts';
 
 export async function buildEnvoy(versions: LabVersions, reporter: Reporter): Promise<BuiltPart> {

@@ -5,8 +5,8 @@ import { readFile, writeFile, copyFile, mkdir, symlink } from 'node:fs/promises'
 import { join } from 'node:path';
 import type { Reporter } from '../../core/reporter.ts';
 import { exec } from '../../util/exec.ts';
-import { goModuleDir } from '../upstream-sources.ts';
-import type { LabVersions } from '../versions.ts';
+import { goModuleDir } from '../../sources/upstream-sources.ts';
+import type { LabVersions } from '../../sources/lab-versions.ts';
 import { cachedPart, type BuiltPart } from '../cache.ts';
 
 export const KUBERNETES_COMMANDS = ['kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'kubelet', 'kube-proxy', 'kubectl'] as const;

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { Reporter } from '../../core/reporter.ts';
 import { exec } from '../../util/exec.ts';
 import { cachedPart, type BuiltPart } from '../cache.ts';
-import type { LabVersions } from '../versions.ts';
+import type { LabVersions } from '../../sources/lab-versions.ts';
 
 /** The Debian mirror apt already uses on this machine. */
 async function debianMirror(): Promise<string> {

@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { dirname, join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { LAB_REGISTRY } from './image-names.ts';
+import { LAB_REGISTRY } from '../../sources/lab-images.ts';
 
 export const EASTWEST_IMAGE_REPOSITORY = `${LAB_REGISTRY}/eastwest`;
 /** Where the project sits inside the image. */

@@ -1,6 +1,6 @@
 // Configuration files of one lab node (pure): containerd, CNI, kubelet, kube-proxy, kubeconfigs.
 import { stringify } from 'yaml';
-import { IMAGES } from '../images/image-names.ts';
+import { IMAGES } from '../../sources/lab-images.ts';
 import type { KeyAndCert } from '../kube-pki.ts';
 import type { LabNodePlan } from '../plan.ts';
 

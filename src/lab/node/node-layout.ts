@@ -1,7 +1,8 @@
 // Where one lab node keeps its files on the host, and where they appear inside the node.
 import { join } from 'node:path';
+import { LAB_STATE_ROOT } from '../../sources/lab-state-files.ts';
 
-export const LAB_STATE_ROOT = '/var/lib/eastwest-lab';
+export { LAB_STATE_ROOT };
 
 export interface NodeConfig {
   cluster: string;

@@ -1,7 +1,7 @@
 // How eastwest marks what it owns: a label for ownership (pruning only ever touches these), the mesh,
 // and a content hash so identical objects are visibly identical across clusters.
 import { createHash } from 'node:crypto';
-import type { KubeObject } from '../k8s/object.ts';
+import type { KubeObject } from './object.ts';
 import { canonicalJson } from '../util/canonical-json.ts';
 
 export const FIELD_MANAGER = 'eastwest';

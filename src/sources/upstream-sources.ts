@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import type { KubeObject } from '../k8s/object.ts';
 import { exec } from '../util/exec.ts';
-import { readLabVersions } from './versions.ts';
+import { readLabVersions } from './lab-versions.ts';
 
 const downloaded = new Map<string, Promise<string>>();
 

@@ -1,6 +1,6 @@
 // Field-level differences between what eastwest wants and what a cluster has (pure).
-import { canonicalJson } from '../util/canonical-json.ts';
-import { isPlainObject } from '../util/deep-merge.ts';
+import { canonicalJson } from './canonical-json.ts';
+import { isPlainObject } from './deep-merge.ts';
 
 export interface FieldDifference {
   path: string;
