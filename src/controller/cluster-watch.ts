@@ -120,7 +120,7 @@ export class ClusterWatch {
   async start(): Promise<void> {
     while (!this.stopped && !this.client) {
       try {
-        const connection = await connect(this.cluster, this.kubeconfig, this.requestTimeoutSeconds, { admin: false });
+        const connection = await connect(this.cluster, this.kubeconfig, this.requestTimeoutSeconds, { access: 'none' });
         const client = new KubeClient(connection.client.config, { cluster: this.cluster.name, fieldManager: SYNC_FIELD_MANAGER });
         // The MCS API's CRDs come with `eastwest apply`; without them there is nothing to watch.
         const served = await client.call('discover the MCS API', () => client.config.makeApiClient(CustomObjectsApi).listClusterCustomObject({ group: MCS_GROUP, version: 'v1alpha1', plural: 'serviceexports', limit: 1 }).then(() => true), () => false);

@@ -19,7 +19,7 @@ export interface SyncStatusResult {
 }
 
 export async function readSyncStatus(options: EngineOptions): Promise<SyncStatusResult> {
-  const ctx = await openEngine(options);
+  const ctx = await openEngine({ ...options, access: 'read', command: 'sync status' });
   const reads = await fanOut([...ctx.connected.values()].map((c) => ({ name: c.cluster.name, client: c.client })), 'read status', async ({ client }) => {
     const cm = (await client.read({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: SYNC_STATUS_CONFIGMAP, namespace: ISTIO_NAMESPACE } })) as { data?: { status?: string } } | undefined;
     return cm?.data?.status ? (JSON.parse(cm.data.status) as PublishedSyncStatus) : undefined;

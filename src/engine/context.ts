@@ -1,7 +1,8 @@
 // The engine's context for apply, diff and verify (and what comes after them): the spec decoded once,
 // the clusters a command acts on, and one connection per cluster, made once, with a deadline on every
 // request. A cluster that cannot be reached is an outcome, never a reason to stop looking at the others.
-import { AuthorizationV1Api, VersionApi } from '@kubernetes/client-node';
+import { VersionApi } from '@kubernetes/client-node';
+import { reviewAccess, type AccessLevel } from './access.ts';
 import { EastwestError, InputError } from '../core/errors.ts';
 import { fanOut, type ClusterOutcome } from '../core/fan-out.ts';
 import { clusterError, ClusterError } from '../k8s/cluster-error.ts';
@@ -25,8 +26,10 @@ export interface EngineOptions {
   clusters?: readonly string[] | undefined;
   /** Also connect to the peers (not selected) to read their gateway addresses. */
   connectPeers?: boolean;
-  /** `admin` (default): the user must be allowed everything (apply's access review); `read`: only get/list. */
-  access?: 'admin' | 'read';
+  /** What the command may do (src/engine/access.ts), reviewed on connecting; default `write` (apply's). */
+  access?: AccessLevel;
+  /** The command, for the hint that grants a missing right (`eastwest <command> --print-rbac`). */
+  command?: string;
 }
 
 export interface Connection {
@@ -82,10 +85,11 @@ export function withContexts(spec: MeshSpec, overrides: Readonly<Record<string, 
 }
 
 /**
- * One connection with the request deadline: the version is checked and, unless `admin` is false (the sync
- * controller reads and writes only what its roles allow), that the user may manage everything.
+ * One connection with the request deadline: the version is checked and, unless `access` is `none` (the
+ * sync controller reads and writes only what its own roles allow), that the user has every right of the
+ * access level (SelfSubjectAccessReviews; a missing right is a "forbidden" ClusterError naming it).
  */
-export async function connect(cluster: ClusterSpec, kubeconfig: string | KubeconfigSource | undefined, requestTimeoutSeconds: number, options: { admin?: boolean; context?: string } = {}): Promise<Connection> {
+export async function connect(cluster: ClusterSpec, kubeconfig: string | KubeconfigSource | undefined, requestTimeoutSeconds: number, options: { access: AccessLevel | 'none'; command?: string; context?: string }): Promise<Connection> {
   const config = loadKubeConfig(options.context ?? cluster.context, kubeconfig, requestTimeoutSeconds);
   const client = new KubeClient(config, { cluster: cluster.name });
   const version = await client.call('version', () => config.makeApiClient(VersionApi).getCode());
@@ -93,11 +97,7 @@ export async function connect(cluster: ClusterSpec, kubeconfig: string | Kubecon
   if (version.major !== '1' || minor < SUPPORTED_KUBERNETES.minMinor || minor > SUPPORTED_KUBERNETES.maxMinor) {
     throw new ClusterError(cluster.name, 'api', `Kubernetes ${version.gitVersion} is not supported (1.${SUPPORTED_KUBERNETES.minMinor}–1.${SUPPORTED_KUBERNETES.maxMinor})`, 'use a cluster within the supported range');
   }
-  if (options.admin === false) return { cluster, client, kubernetesVersion: version.gitVersion };
-  const review = await client.call('access review', () => config.makeApiClient(AuthorizationV1Api).createSelfSubjectAccessReview({
-    body: { apiVersion: 'authorization.k8s.io/v1', kind: 'SelfSubjectAccessReview', spec: { resourceAttributes: { verb: '*', group: '*', resource: '*' } } },
-  }));
-  if (!review.status?.allowed) throw new ClusterError(cluster.name, 'forbidden', 'the context\'s user may not manage every resource (installing Istio needs cluster-admin)', 'use a context bound to cluster-admin');
+  if (options.access !== 'none') await reviewAccess(client, cluster.name, options.access, options.command ?? 'apply');
   return { cluster, client, kubernetesVersion: version.gitVersion };
 }
 
@@ -117,7 +117,7 @@ export async function openEngine(options: EngineOptions): Promise<EngineContext>
   // A context that no kubeconfig file defines is bad input, found before any cluster is contacted.
   const targets = options.connectPeers ? [...selected, ...spec.clusters.filter((c) => !selected.includes(c))] : selected;
   checkContexts(targets.map((c) => ({ name: c.name, context: contextOf(c.name) })), kubeconfig);
-  const connections = await fanOut(targets, 'connect', (c) => connect(c, kubeconfig, requestTimeoutSeconds, { admin: options.access !== 'read', context: contextOf(c.name) }), classifier(requestTimeoutSeconds));
+  const connections = await fanOut(targets, 'connect', (c) => connect(c, kubeconfig, requestTimeoutSeconds, { access: options.access ?? 'write', ...(options.command ? { command: options.command } : {}), context: contextOf(c.name) }), classifier(requestTimeoutSeconds));
   const connected = new Map(connections.flatMap((c) => (c.ok ? [[c.cluster, c.value] as [string, Connection]] : [])));
   return { decoded, spec, kubeconfig, contextOf, requestTimeoutSeconds, selected, connections, connected };
 }

@@ -41,7 +41,7 @@ export async function trafficOf(spec: MeshSpec, options: Omit<TrafficOptions, 'f
   checkContexts(selected, kubeconfig);
   const answers = new Map<string, ClusterAnswers>();
   const clusters = await fanOut(selected, 'traffic', async (cluster) => {
-    const { client } = await connect(cluster, kubeconfig, timeout, { admin: false });
+    const { client } = await connect(cluster, kubeconfig, timeout, { access: 'read', command: 'traffic' });
     const target = await prometheusTarget(client.config, spec, timeout * 1000);
     const queries = Object.entries(trafficQueries(cluster.name, options.windowSeconds)) as [QueryName, string][];
     const results = await mapLimit(queries, 4, ([, promql]) => instantQuery(target, promql));

@@ -6,6 +6,7 @@
 import type { Reporter } from '../core/reporter.ts';
 import { fanOut, type ClusterOutcome } from '../core/fan-out.ts';
 import { diffWith } from '../diff/diff-mesh.ts';
+import { mayI } from '../engine/access.ts';
 import { classifier, openEngine, type EngineContext, type EngineOptions } from '../engine/context.ts';
 import { knownGatewayAddresses } from '../engine/gateway-addresses.ts';
 import { pkiDirectory } from '../engine/mesh-ca.ts';
@@ -28,7 +29,11 @@ export interface ClusterStatus {
   /** Objects and releases that differ from the spec; undefined when diff could not read this cluster. */
   drift: number | undefined;
   driftError?: string;
+  /** The drift was not counted: the user may not read Secrets (the read access level). Not a failure. */
+  driftNotCounted?: boolean;
 }
+
+const NOT_COUNTED = Symbol('drift not counted');
 
 export interface StatusResult {
   meshID: string;
@@ -60,15 +65,18 @@ function istioOf(deployment: KubeObject | undefined): ClusterStatus['istio'] {
 
 export async function statusMesh(options: StatusOptions, reporter: Reporter): Promise<StatusResult> {
   const started = Date.now();
-  const ctx = await openEngine({ ...options, connectPeers: true, access: 'read' });
+  const ctx = await openEngine({ ...options, connectPeers: true, access: 'read', command: 'status' });
   return statusWith(ctx, options, reporter, started);
 }
 
 async function statusWith(ctx: EngineContext, options: { helm: string }, reporter: Reporter, started: number): Promise<StatusResult> {
   const { spec } = ctx;
+  // The drift count reads what diff reads, Secrets included: a user with the read access level (no
+  // Secrets) gets the rest of the status and no count, not a failure.
+  const secretsReadable = (await Promise.all([...ctx.connected.values()].map((c) => mayI(c.client, { group: '', resource: 'secrets', verb: 'list' }).catch(() => false)))).every(Boolean);
   const [gateways, diff, local] = await Promise.all([
     knownGatewayAddresses(spec, ctx.connected),
-    diffWith(ctx, options, reporter).catch((error: unknown) => error as Error),
+    secretsReadable ? diffWith(ctx, options, reporter).catch((error: unknown) => error as Error) : Promise.resolve(NOT_COUNTED),
     readPki(pkiDirectory(ctx.decoded), []),
   ]);
   const reads = await fanOut(ctx.selected.filter((c) => ctx.connected.has(c.name)), 'status', async (cluster) => {
@@ -101,7 +109,8 @@ async function statusWith(ctx: EngineContext, options: { helm: string }, reporte
   const localRoot = local?.rootCertPem === undefined ? undefined : rootFingerprint(local.rootCertPem);
   const meshRoot = localRoot ? { fingerprint: localRoot, source: 'local CA' as const } : majority ? { fingerprint: majority, source: 'clusters' as const } : undefined;
 
-  const driftOf = (cluster: string): Pick<ClusterStatus, 'drift' | 'driftError'> => {
+  const driftOf = (cluster: string): Pick<ClusterStatus, 'drift' | 'driftError' | 'driftNotCounted'> => {
+    if (diff === NOT_COUNTED) return { drift: undefined, driftNotCounted: true, driftError: 'not counted: this user may not read Secrets (the read access level); `eastwest diff` with apply\'s access shows it' };
     if (diff instanceof Error) return { drift: undefined, driftError: diff.message };
     const outcome = diff.clusters.find((c) => c.cluster === cluster);
     if (!outcome) return { drift: undefined, driftError: 'not compared' };
@@ -132,7 +141,7 @@ async function statusWith(ctx: EngineContext, options: { helm: string }, reporte
     };
   });
   const healthy = (s: ClusterStatus) =>
-    s.istio !== undefined && s.istio.ready >= 1 && s.gateway.address !== undefined && s.rootMatches === true && s.drift === 0 &&
+    s.istio !== undefined && s.istio.ready >= 1 && s.gateway.address !== undefined && s.rootMatches === true && (s.drift === 0 || s.driftNotCounted === true) &&
     (s.sync === undefined || (s.sync.ready >= 1 && s.sync.leader !== undefined));
   const unreachable = clusters.filter((c) => !c.ok).map((c) => c.cluster);
   return {

@@ -255,7 +255,7 @@ export interface VerifyOptions extends EngineOptions {
 
 export async function verifyMesh(options: VerifyOptions, reporter: Reporter): Promise<VerifyResult> {
   const started = Date.now();
-  const engine = await openEngine(options);
+  const engine = await openEngine({ ...options, access: 'probe', command: 'verify' });
   const { spec } = engine;
   const clusters = engine.connections.map(connectionView);
   const selected = engine.selected.map((c) => c.name);

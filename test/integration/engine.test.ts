@@ -458,7 +458,7 @@ describe('request deadlines', () => {
     }
     // The engine's connect (version, then access review) carries the same deadline.
     const cluster: ClusterSpec = { name: 'us', context: 'us-frozen', network: 'net-us', region: 'us', eastWestGateway: {} };
-    const { error, ms } = await failure(() => connect(cluster, kubeconfigCopy, 1));
+    const { error, ms } = await failure(() => connect(cluster, kubeconfigCopy, 1, { access: 'write' }));
     expect(ms).toBeLessThan(3000);
     expect(error).toMatchObject({ kind: 'timeout', cluster: 'us', exitCode: EXIT.clusterError });
     expect(error.message).toMatch(/timeout after 1 s\) during version/);

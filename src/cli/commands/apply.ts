@@ -14,6 +14,7 @@ import { changeSummary, formatFieldChanges, formatSummary, type ChangeSummary } 
 import { GLYPHS, printResult, stderrReporter, type Io, type OutputFormat, type Style } from '../output.ts';
 import { durationFlag } from '../flags.ts';
 import { clustersOption, contextsOption, formatOption, kubeconfigOption, requestTimeoutOption, specOption } from './options.ts';
+import { printRbac, printRbacOption } from '../print-rbac.ts';
 
 /** The helm to run: $EASTWEST_HELM, helm on PATH, or (for the lab profile) the lab's own build. */
 export async function helmFor(profile: string, reporter: Reporter): Promise<string> {
@@ -73,6 +74,7 @@ export function registerApplyCommand(program: Command, io: Io): void {
     .command('apply')
     .description('install Istio with Helm on every cluster and apply the mesh objects (server-side apply)')
     .addOption(specOption())
+    .addOption(printRbacOption())
     .option('--dry-run', 'change nothing; print the plan: per cluster, each object to create, update (field by field) or prune, each Helm release to install or upgrade (its values\' changes), and the counts')
     .addOption(kubeconfigOption())
     .addOption(contextsOption())
@@ -81,7 +83,8 @@ export function registerApplyCommand(program: Command, io: Io): void {
     .addOption(requestTimeoutOption())
     .addOption(formatOption())
     .addHelpText('after', '\nExamples:\n  eastwest apply -f examples/lab.yaml\n  eastwest apply -f examples/training-mesh.yaml --dry-run -o json')
-    .action(async (opts: { file: string; dryRun?: boolean; kubeconfig?: string; context?: Record<string, string>; clusters?: string[]; timeout: number; requestTimeout: number; output: OutputFormat }) => {
+    .action(async (opts: { printRbac?: boolean; file: string; dryRun?: boolean; kubeconfig?: string; context?: Record<string, string>; clusters?: string[]; timeout: number; requestTimeout: number; output: OutputFormat }) => {
+      if (opts.printRbac) return printRbac(io, 'apply', 'write', opts.output);
       const reporter = stderrReporter(io);
       const { document } = await loadMeshSpec(opts.file);
       selectClusters(withContexts(document.spec, opts.context), opts.clusters); // flags are checked before anything is built or contacted

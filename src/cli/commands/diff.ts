@@ -7,6 +7,7 @@ import { formatFieldChanges } from '../field-changes.ts';
 import { printResult, stderrReporter, type Io, type OutputFormat } from '../output.ts';
 import { helmFor } from './apply.ts';
 import { clustersOption, contextsOption, formatOption, kubeconfigOption, requestTimeoutOption, specOption } from './options.ts';
+import { printRbac, printRbacOption } from '../print-rbac.ts';
 
 export function renderDiff(result: DiffResult): string {
   const lines: string[] = [];
@@ -35,13 +36,15 @@ export function registerDiffCommand(program: Command, io: Io): void {
     .command('diff')
     .description('desired vs live in every cluster (missing, changed field by field, extra), and security objects that differ between clusters')
     .addOption(specOption())
+    .addOption(printRbacOption())
     .addOption(kubeconfigOption())
     .addOption(contextsOption())
     .addOption(clustersOption('compare'))
     .addOption(requestTimeoutOption())
     .addOption(formatOption())
     .addHelpText('after', '\nExit code 1 when anything differs, 3 when a cluster is unreachable.\nExample:\n  eastwest diff -f examples/lab.yaml -o json')
-    .action(async (opts: { file: string; kubeconfig?: string; context?: Record<string, string>; clusters?: string[]; requestTimeout: number; output: OutputFormat }) => {
+    .action(async (opts: { printRbac?: boolean; file: string; kubeconfig?: string; context?: Record<string, string>; clusters?: string[]; requestTimeout: number; output: OutputFormat }) => {
+      if (opts.printRbac) return printRbac(io, 'diff', 'write', opts.output);
       const reporter = stderrReporter(io);
       const { document } = await loadMeshSpec(opts.file);
       selectClusters(withContexts(document.spec, opts.context), opts.clusters); // flags are checked before anything is built or contacted

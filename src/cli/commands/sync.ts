@@ -12,6 +12,7 @@ import { EXIT } from '../../core/errors.ts';
 import { readSyncStatus, type SyncStatusResult } from '../../controller/sync-status.ts';
 import { printResult, stderrReporter, type Io, type OutputFormat } from '../output.ts';
 import { clustersOption, contextsOption, formatOption, kubeconfigOption, requestTimeoutOption, specOption } from './options.ts';
+import { printRbac, printRbacOption } from '../print-rbac.ts';
 
 function renderStatus(result: SyncStatusResult): string {
   const lines: string[] = [];
@@ -75,7 +76,7 @@ export function registerSyncCommand(program: Command, io: Io): void {
       let client: Awaited<ReturnType<typeof connect>>['client'] | undefined;
       while (!client && !stopping) {
         try {
-          client = (await connect(own, kubeconfig, opts.requestTimeout, { admin: false })).client;
+          client = (await connect(own, kubeconfig, opts.requestTimeout, { access: 'none' })).client;
         } catch (error) {
           reporter.report({ level: 'warn', code: 'sync', message: `sync: ${own.name} does not answer (${(error as Error).message}); trying again` });
           await Promise.race([new Promise((r) => setTimeout(r, 2000)), signalled]);
@@ -113,11 +114,13 @@ export function registerSyncCommand(program: Command, io: Io): void {
     .command('status')
     .description('which clusters the running controller watches live, and which are stale since when')
     .addOption(specOption())
+    .addOption(printRbacOption())
     .addOption(kubeconfigOption())
     .addOption(contextsOption())
     .addOption(requestTimeoutOption())
     .addOption(formatOption())
-    .action(async (opts: { file: string; kubeconfig?: string; context?: Record<string, string>; requestTimeout: number; output: OutputFormat }) => {
+    .action(async (opts: { printRbac?: boolean; file: string; kubeconfig?: string; context?: Record<string, string>; requestTimeout: number; output: OutputFormat }) => {
+      if (opts.printRbac) return printRbac(io, 'sync status', 'read', opts.output);
       const result = await readSyncStatus({ file: opts.file, kubeconfig: opts.kubeconfig, contexts: opts.context, requestTimeoutSeconds: opts.requestTimeout });
       printResult(io, opts.output, result, () => renderStatus(result));
       io.exitCode = result.reports.length > 0 ? EXIT.ok : EXIT.failed;

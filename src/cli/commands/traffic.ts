@@ -8,6 +8,7 @@ import { durationFlag } from '../flags.ts';
 import { table } from '../table.ts';
 import { GLYPHS, printResult, toYaml, type Io, type OutputFormat, type Style } from '../output.ts';
 import { clustersOption, contextsOption, formatOption, kubeconfigOption, requestTimeoutOption, specOption } from './options.ts';
+import { printRbac, printRbacOption } from '../print-rbac.ts';
 
 const rate = (v: number) => (v === 0 ? '0' : v < 0.1 ? v.toFixed(3) : v.toFixed(1));
 const ms = (v: number | null) => (v === null ? '-' : `${v < 10 ? v.toFixed(1) : Math.round(v)} ms`);
@@ -66,6 +67,7 @@ export function registerTrafficCommand(program: Command, io: Io): void {
     .command('traffic')
     .description('the cross-cluster traffic matrix from each cluster\'s Prometheus: requests/s, 5xx share, p50/p99, connections and bytes per pair of clusters, and at each east-west gateway')
     .addOption(specOption())
+    .addOption(printRbacOption())
     .addOption(kubeconfigOption())
     .addOption(contextsOption())
     .addOption(clustersOption('read'))
@@ -74,7 +76,8 @@ export function registerTrafficCommand(program: Command, io: Io): void {
     .addOption(requestTimeoutOption())
     .addOption(formatOption())
     .addHelpText('after', '\nNames that span clusters (clusterset.local, endpoint discovery) are counted at the gateways.\nExit code 3 when a cluster\'s Prometheus cannot be read.\nExamples:\n  eastwest traffic -f examples/lab.yaml\n  eastwest traffic -f mesh.yaml --window 5m -o json\n  eastwest traffic -f mesh.yaml --watch 10s')
-    .action(async (opts: { file: string; kubeconfig?: string; context?: Record<string, string>; clusters?: string[]; window: number; watch?: number | true; requestTimeout: number; output: OutputFormat }) => {
+    .action(async (opts: { printRbac?: boolean; file: string; kubeconfig?: string; context?: Record<string, string>; clusters?: string[]; window: number; watch?: number | true; requestTimeout: number; output: OutputFormat }) => {
+      if (opts.printRbac) return printRbac(io, 'traffic', 'read', opts.output);
       const read = () => trafficMesh({ file: opts.file, kubeconfig: opts.kubeconfig, contexts: opts.context, clusters: opts.clusters, requestTimeoutSeconds: opts.requestTimeout, windowSeconds: opts.window });
       const show = (result: TrafficResult) => {
         if (opts.watch !== undefined && opts.output === 'json') io.stdout.write(`${JSON.stringify(result)}\n`);

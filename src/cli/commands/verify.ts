@@ -5,6 +5,7 @@ import { verifyMesh, type VerifyResult } from '../../verify/verify-mesh.ts';
 import { GLYPHS, printResult, stderrReporter, type Io, type OutputFormat, type Style } from '../output.ts';
 import { integerFlag } from '../flags.ts';
 import { clustersOption, contextsOption, formatOption, kubeconfigOption, requestTimeoutOption, specOption } from './options.ts';
+import { printRbac, printRbacOption } from '../print-rbac.ts';
 
 export function verificationTable(result: VerifyResult, style: Style = GLYPHS): string {
   const lines = result.clusters.filter((c) => !c.ok).map((c) => (c.ok ? '' : `${style.fail} ${c.cluster} ${c.unreachable ? 'unreachable' : 'failed'} [${c.step}]: ${c.error}${c.hint ? `\n    hint: ${c.hint}` : ''}`));
@@ -22,6 +23,7 @@ export function registerVerifyCommand(program: Command, io: Io): void {
     .command('verify')
     .description('prove the mesh inside the clusters: cross-cluster via the gateway, locality, failover, STRICT mTLS')
     .addOption(specOption())
+    .addOption(printRbacOption())
     .addOption(kubeconfigOption())
     .addOption(contextsOption())
     .addOption(clustersOption('verify; checks between two clusters need both'))
@@ -29,7 +31,8 @@ export function registerVerifyCommand(program: Command, io: Io): void {
     .addOption(requestTimeoutOption())
     .addOption(formatOption())
     .addHelpText('after', '\nWith --clusters, checks run from the first of them (in spec order) and only between them; the others are not contacted.\nExamples:\n  eastwest verify -f examples/lab.yaml\n  eastwest verify -f mesh.yaml --clusters us,eu -o json')
-    .action(async (opts: { file: string; kubeconfig?: string; context?: Record<string, string>; clusters?: string[]; requests: number; requestTimeout: number; output: OutputFormat }) => {
+    .action(async (opts: { printRbac?: boolean; file: string; kubeconfig?: string; context?: Record<string, string>; clusters?: string[]; requests: number; requestTimeout: number; output: OutputFormat }) => {
+      if (opts.printRbac) return printRbac(io, 'verify', 'probe', opts.output);
       const result = await verifyMesh({ file: opts.file, kubeconfig: opts.kubeconfig, contexts: opts.context, clusters: opts.clusters, requests: opts.requests, requestTimeoutSeconds: opts.requestTimeout }, stderrReporter(io));
       printResult(io, opts.output, result, () => verificationTable(result, io.style));
       io.exitCode = result.ok ? EXIT.ok : result.clusters.some((c) => !c.ok) || result.checks.some((c) => c.unreachable) ? EXIT.clusterError : EXIT.failed;

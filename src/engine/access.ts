@@ -1,0 +1,112 @@
+// What a command may do in a cluster: three access levels, each a set of RBAC rules (data). A command
+// connects at its level; the engine asks the API server (SelfSubjectAccessReviews) whether the user has
+// each right before anything else, and `--print-rbac` prints the ClusterRole that grants them.
+//   read  — get/list/watch of what eastwest reads (no Secrets) and port-forward to Istio's pods (istiod's
+//           debug endpoints, proxies' admin, Prometheus): status, traffic, sync status (doctor, dashboard).
+//   probe — read, plus exec in the demo workload's pods and scaling the Deployments it tests: verify.
+//   write — everything (installing Istio needs cluster-admin): apply, diff (it compares Secrets).
+import { AuthorizationV1Api } from '@kubernetes/client-node';
+import { mapLimit } from '../core/fan-out.ts';
+import { ClusterError } from '../k8s/cluster-error.ts';
+import type { KubeClient } from '../k8s/client.ts';
+import type { KubeObject } from '../k8s/object.ts';
+
+export type AccessLevel = 'read' | 'probe' | 'write';
+export const ACCESS_LEVELS: readonly AccessLevel[] = ['read', 'probe', 'write'];
+
+export interface AccessRule {
+  apiGroups: string[];
+  resources: string[];
+  verbs: string[];
+}
+
+const READ_VERBS = ['get', 'list', 'watch'];
+
+const READ_RULES: AccessRule[] = [
+  { apiGroups: [''], resources: ['namespaces', 'nodes', 'pods', 'services', 'endpoints', 'configmaps', 'serviceaccounts', 'events'], verbs: READ_VERBS },
+  // Port-forward to Istio's and the observability pods (websocket upgrades are authorized as get or create).
+  { apiGroups: [''], resources: ['pods/portforward'], verbs: ['get', 'create'] },
+  { apiGroups: ['apps'], resources: ['deployments', 'replicasets', 'statefulsets', 'daemonsets'], verbs: READ_VERBS },
+  { apiGroups: ['discovery.k8s.io'], resources: ['endpointslices'], verbs: READ_VERBS },
+  { apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: READ_VERBS },
+  { apiGroups: ['networking.istio.io'], resources: ['serviceentries', 'workloadentries', 'workloadgroups', 'destinationrules', 'virtualservices', 'gateways', 'sidecars', 'envoyfilters'], verbs: READ_VERBS },
+  { apiGroups: ['security.istio.io'], resources: ['peerauthentications', 'authorizationpolicies', 'requestauthentications'], verbs: READ_VERBS },
+  { apiGroups: ['telemetry.istio.io'], resources: ['telemetries'], verbs: READ_VERBS },
+  { apiGroups: ['multicluster.x-k8s.io'], resources: ['serviceexports', 'serviceimports'], verbs: READ_VERBS },
+  { apiGroups: ['apiextensions.k8s.io'], resources: ['customresourcedefinitions'], verbs: READ_VERBS },
+  { apiGroups: ['admissionregistration.k8s.io'], resources: ['mutatingwebhookconfigurations', 'validatingwebhookconfigurations'], verbs: READ_VERBS },
+];
+
+const PROBE_RULES: AccessRule[] = [
+  ...READ_RULES,
+  // curl from the demo client, Envoy's admin stats of a proxy.
+  { apiGroups: [''], resources: ['pods/exec'], verbs: ['get', 'create'] },
+  // The failover check scales the service's Deployment to zero and back.
+  { apiGroups: ['apps'], resources: ['deployments/scale'], verbs: ['get', 'patch', 'update'] },
+];
+
+const WRITE_RULES: AccessRule[] = [{ apiGroups: ['*'], resources: ['*'], verbs: ['*'] }];
+
+export function accessRules(level: AccessLevel): AccessRule[] {
+  return level === 'read' ? READ_RULES : level === 'probe' ? PROBE_RULES : WRITE_RULES;
+}
+
+export const accessRoleName = (level: AccessLevel) => `eastwest-${level}`;
+
+/** The ClusterRole of a level (write: cluster-admin's rules, as installing Istio needs). */
+export function accessRole(level: AccessLevel): KubeObject {
+  return {
+    apiVersion: 'rbac.authorization.k8s.io/v1',
+    kind: 'ClusterRole',
+    metadata: { name: accessRoleName(level), labels: { 'app.kubernetes.io/managed-by': 'eastwest', 'eastwest.dev/access-level': level } },
+    rules: [...accessRules(level).map((r) => ({ ...r })), ...(level === 'write' ? [{ nonResourceURLs: ['*'], verbs: ['*'] }] : [])],
+  } as KubeObject;
+}
+
+/** One right to ask about: a verb on a resource (with its subresource) of a group. */
+export interface AccessRight {
+  group: string;
+  resource: string;
+  subresource?: string;
+  verb: string;
+}
+
+/** What the review asks: every verb on every resource of the level (for write: everything at once). */
+export function accessRights(level: AccessLevel): AccessRight[] {
+  const out: AccessRight[] = [];
+  for (const rule of accessRules(level)) {
+    for (const group of rule.apiGroups) {
+      for (const resource of rule.resources) {
+        const [name, sub] = resource.split('/');
+        for (const verb of rule.verbs) out.push({ group, resource: name!, ...(sub ? { subresource: sub } : {}), verb });
+      }
+    }
+  }
+  return out;
+}
+
+export const rightText = (r: AccessRight) => `${r.verb} ${r.resource}${r.subresource ? `/${r.subresource}` : ''}${r.group ? `.${r.group}` : ''}`;
+
+/** Whether the context's user has one right (cluster-wide). */
+export async function mayI(client: KubeClient, right: AccessRight): Promise<boolean> {
+  const review = await client.call('access review', () => client.config.makeApiClient(AuthorizationV1Api).createSelfSubjectAccessReview({
+    body: { apiVersion: 'authorization.k8s.io/v1', kind: 'SelfSubjectAccessReview', spec: { resourceAttributes: { group: right.group, resource: right.resource, ...(right.subresource ? { subresource: right.subresource } : {}), verb: right.verb } } },
+  }));
+  return review.status?.allowed === true;
+}
+
+/**
+ * Asks the API server whether the context's user has every right of `level` (cluster-wide). Throws a
+ * ClusterError ("forbidden") naming what is missing and how to grant it.
+ */
+export async function reviewAccess(client: KubeClient, cluster: string, level: AccessLevel, command: string): Promise<void> {
+  const rights = accessRights(level);
+  const answers = await mapLimit(rights, 16, (right) => mayI(client, right));
+  const missing = rights.filter((_, i) => !answers[i]);
+  if (missing.length === 0) return;
+  const shown = missing.slice(0, 6).map(rightText).join(', ');
+  const what = level === 'write' ? 'may not manage every resource (installing Istio needs cluster-admin)' : `lacks ${missing.length} right(s) of the ${level} access level: ${shown}${missing.length > 6 ? ', …' : ''}`;
+  throw new ClusterError(cluster, 'forbidden', `the context's user ${what}`, level === 'write'
+    ? 'use a context bound to cluster-admin'
+    : `grant them: eastwest ${command} --print-rbac | kubectl apply -f - && kubectl create clusterrolebinding ${accessRoleName(level)}-<user> --clusterrole ${accessRoleName(level)} --user <user>`);
+}

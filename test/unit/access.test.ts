@@ -1,0 +1,52 @@
+// Access levels as data: what each level grants (read: no Secrets, no exec; probe: read plus exec and
+// scaling; write: everything), the rights the engine reviews, and `--print-rbac` as users run it.
+import { describe, expect, it } from 'vitest';
+import { parseAllDocuments } from 'yaml';
+import { accessRights, accessRole, accessRules, rightText } from '../../src/engine/access.ts';
+import { eastwest } from './run-cli.ts';
+
+const granted = (level: 'read' | 'probe' | 'write') => new Set(accessRights(level).map(rightText));
+
+describe('access levels', () => {
+  it('read grants no Secret, no exec, no write of any kind; it reads Istio\'s and the MCS API\'s objects and may port-forward', () => {
+    const read = [...granted('read')];
+    expect(read.filter((r) => /secrets/.test(r))).toEqual([]);
+    expect(read.filter((r) => /pods\/exec/.test(r))).toEqual([]);
+    expect(read.filter((r) => /^(create|update|patch|delete|deletecollection|\*) /.test(r) && !r.includes('pods/portforward'))).toEqual([]);
+    for (const right of ['list serviceentries.networking.istio.io', 'watch serviceexports.multicluster.x-k8s.io', 'get leases.coordination.k8s.io', 'list endpointslices.discovery.k8s.io', 'create pods/portforward', 'get configmaps']) expect(read).toContain(right);
+  });
+  it('probe is read plus exec in pods and scaling Deployments, nothing else', () => {
+    const read = granted('read');
+    const extra = [...granted('probe')].filter((r) => !read.has(r)).sort();
+    expect(extra).toEqual(['create pods/exec', 'get deployments/scale.apps', 'get pods/exec', 'patch deployments/scale.apps', 'update deployments/scale.apps']);
+  });
+  it('write is everything (installing Istio needs cluster-admin), reviewed as one right', () => {
+    expect(accessRights('write')).toEqual([{ group: '*', resource: '*', verb: '*' }]);
+    expect((accessRole('write') as unknown as { rules: unknown[] }).rules).toContainEqual({ nonResourceURLs: ['*'], verbs: ['*'] });
+  });
+  it('a role\'s rules are the level\'s rules (what is reviewed is what is printed)', () => {
+    for (const level of ['read', 'probe'] as const) expect((accessRole(level) as unknown as { rules: unknown[] }).rules).toEqual(accessRules(level));
+  });
+});
+
+describe('--print-rbac', () => {
+  it('needs no spec and contacts nothing: the read role as YAML that kubectl applies, with how to bind it', async () => {
+    const run = await eastwest(['status', '--print-rbac']);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/^# eastwest status needs the read access level/);
+    expect(run.stdout).toContain('kubectl create clusterrolebinding eastwest-read-<user> --clusterrole eastwest-read --user <user>');
+    const docs = parseAllDocuments(run.stdout).map((d) => d.toJS());
+    expect(docs).toEqual([accessRole('read')]);
+  });
+  it('each command prints its own level; -o json prints the role as JSON', async () => {
+    const levels = Object.fromEntries(await Promise.all([['apply'], ['diff'], ['verify'], ['traffic'], ['status'], ['sync', 'status']].map(async (cmd) => [cmd.join(' '), parseAllDocuments((await eastwest([...cmd, '--print-rbac'])).stdout)[0]!.toJS().metadata.labels['eastwest.dev/access-level']])));
+    expect(levels).toEqual({ apply: 'write', diff: 'write', verify: 'probe', traffic: 'read', status: 'read', 'sync status': 'read' });
+    const json = await eastwest(['verify', '--print-rbac', '-o', 'json']);
+    expect(JSON.parse(json.stdout)).toEqual(accessRole('probe'));
+  });
+  it('without it, -f is still required (exit 2)', async () => {
+    const run = await eastwest(['status']);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/required option '-f, --file/);
+  });
+});
