@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { Option } from 'commander';
 import { setTimeout as sleepFor } from 'node:timers/promises';
 import { EXIT } from '../../core/errors.ts';
-import { trafficMesh, type TrafficResult } from '../../observability/traffic-mesh.ts';
+import { openTraffic, type TrafficResult } from '../../observability/traffic-mesh.ts';
 import type { Flow } from '../../observability/traffic.ts';
 import { durationFlag } from '../flags.ts';
 import { table } from '../table.ts';
@@ -78,7 +78,8 @@ export function registerTrafficCommand(program: Command, io: Io): void {
     .addHelpText('after', '\nNames that span clusters (clusterset.local, endpoint discovery) are counted at the gateways.\nExit code 3 when a cluster\'s Prometheus cannot be read.\nExamples:\n  eastwest traffic -f examples/lab.yaml\n  eastwest traffic -f mesh.yaml --window 5m -o json\n  eastwest traffic -f mesh.yaml --watch 10s')
     .action(async (opts: { printRbac?: boolean; file: string; kubeconfig?: string; context?: Record<string, string>; clusters?: string[]; window: number; watch?: number | true; requestTimeout: number; output: OutputFormat }) => {
       if (opts.printRbac) return printRbac(io, 'traffic', 'read', opts.output);
-      const read = () => trafficMesh({ file: opts.file, kubeconfig: opts.kubeconfig, contexts: opts.context, clusters: opts.clusters, requestTimeoutSeconds: opts.requestTimeout, windowSeconds: opts.window });
+      const session = await openTraffic({ file: opts.file, kubeconfig: opts.kubeconfig, contexts: opts.context, clusters: opts.clusters, requestTimeoutSeconds: opts.requestTimeout, windowSeconds: opts.window });
+      const read = () => session.read();
       const show = (result: TrafficResult) => {
         if (opts.watch !== undefined && opts.output === 'json') io.stdout.write(`${JSON.stringify(result)}\n`);
         else if (opts.watch !== undefined && opts.output === 'yaml') io.stdout.write(`---\n${toYaml(result)}`); // a stream of documents
