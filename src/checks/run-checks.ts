@@ -15,6 +15,10 @@ export interface RunOptions<C> {
   /** Classifies what a check threw: a timeout or a refused connection makes the cluster unreachable. */
   unreachable?: (error: unknown) => boolean;
   onResult?: (result: CheckResult) => void;
+  /** Called as a check starts (per cluster, or once for a mesh check). */
+  onStart?: (check: Check<C>, cluster: string | undefined) => void;
+  /** How many read-only checks run at once (default 8); disruptive ones always run one at a time. */
+  concurrency?: number;
   /** Injected for tests. */
   now?: () => number;
   sleep?: (ms: number) => Promise<void>;
@@ -52,6 +56,7 @@ export async function runChecks<C>(checks: readonly Check<C>[], options: RunOpti
     }
     let timer: NodeJS.Timeout | undefined;
     const abort = new AbortController();
+    options.onStart?.(check, cluster);
     try {
       const output = await Promise.race([
         check.run(options.ctx, cluster, abort.signal),
@@ -97,7 +102,7 @@ export async function runChecks<C>(checks: readonly Check<C>[], options: RunOpti
 
   const quiet = applicable.filter((c) => !c.disruptive);
   const disruptive = applicable.filter((c) => c.disruptive);
-  const results = (await mapLimit(quiet, 8, everywhere)).flat();
+  const results = (await mapLimit(quiet, options.concurrency ?? 8, everywhere)).flat();
   for (const check of disruptive) results.push(...(await everywhere(check)));
   return results;
 }

@@ -9,16 +9,22 @@ import { clusterError } from '../k8s/cluster-error.ts';
 import { DEMO_NAMESPACE } from '../render/demo-workload.ts';
 import { clusterLocalHost, istioSni, remoteHost } from '../render/federation-service-entry.ts';
 import type { ClusterSpec, MeshSpec, ServiceSpec } from '../spec/schema.ts';
-import { checkOrder } from '../checks/run-checks.ts';
+import { runChecks } from '../checks/run-checks.ts';
+import type { Category, Check, CheckStatus, Finding } from '../checks/check.ts';
 import { observabilityCheck } from './observability-check.ts';
 import { curlFromClient, eastWestGatewayPod, envoyClusterCounters, envoyClusterEndpoints, readyPod, scaleDeployment, waitDeploymentReady } from './mesh-probes.ts';
 
-export interface CheckResult {
+/** One of verify's checks as it ran: the runner's result (status, findings) with verify's view of it. */
+export interface VerifyCheckResult {
   id: string;
   description: string;
+  category: Category;
+  status: CheckStatus;
   ok: boolean;
   figures: Record<string, number | string>;
+  /** What it found (the failure, or what it saw when it passed). */
   detail?: string;
+  findings: Finding[];
   /** The check could not reach a cluster in time. */
   unreachable?: boolean;
   /** How long the check took. */
@@ -37,25 +43,59 @@ interface Context {
   timeoutMs: number;
 }
 
-interface Check {
+/** A verify check as written below; made a Check of the runner (src/checks) by `asCheck`. */
+interface VerifyCheck {
   id: string;
   description: string;
-  /** The check changes the cluster (and puts it back): it runs after every check that does not (checkOrder). */
+  category: Category;
+  /** What to look at when it fails. */
+  hint: string;
+  /** The check changes the cluster (and puts it back): it runs after every check that does not. */
   disruptive: boolean;
   applies: (ctx: Context) => boolean;
-  run: (ctx: Context) => Promise<Omit<CheckResult, 'id' | 'description' | 'seconds'>>;
+  run: (ctx: Context) => Promise<{ ok: boolean; figures: Record<string, number | string>; detail?: string }>;
 }
 
+/**
+ * A verify check as the runner's: it proves something between the first verified cluster and the others
+ * (scope `mesh`); a failure is an error finding, what it saw when it passed an info one; what it throws is
+ * classified as any cluster failure (a timeout makes it unreachable).
+ */
+function asCheck(check: VerifyCheck): Check<Context> {
+  return {
+    id: check.id,
+    category: check.category,
+    title: check.description,
+    severity: 'error',
+    disruptive: check.disruptive,
+    scope: 'mesh',
+    hint: check.hint,
+    docs: '#what-verify-checks',
+    applies: check.applies,
+    run: async (ctx) => {
+      let outcome;
+      try {
+        outcome = await check.run(ctx);
+      } catch (error) {
+        throw clusterError(ctx.from.name, error, ctx.timeoutMs / 1000, check.id);
+      }
+      const finding = { cluster: ctx.from.name, message: outcome.detail ?? (outcome.ok ? 'passed' : `${check.id} failed`) };
+      return { figures: outcome.figures, findings: [outcome.ok ? { ...finding, severity: 'info' as const } : finding] };
+    },
+  };
+}
 
 const regionOf = (body: string) => /^region=(\S+)/.exec(body)?.[1];
 
 /** The other verified clusters that serve the service: the far ends of the checks between two clusters. */
 const remotes = (ctx: Context) => ctx.clusters.filter((c) => c.name !== ctx.from.name && ctx.service.clusters.includes(c.name));
 
-const checks: Check[] = [
+const checks: VerifyCheck[] = [
   {
     id: 'cross-cluster-via-gateway',
     description: 'from the first cluster, <svc>.<cluster>.mesh.local answers from that cluster, through its east-west gateway',
+    category: 'routing',
+    hint: "the remote name must route to that cluster's east-west gateway on 15443 (ServiceEntry + DestinationRule with ISTIO_MUTUAL and the outbound_ SNI): eastwest diff, then the gateway's Service address",
     disruptive: false,
     applies: (ctx) => ctx.spec.federation.mode === 'service-entry' && remotes(ctx).length > 0,
     run: async (ctx) => {
@@ -108,6 +148,8 @@ const checks: Check[] = [
   {
     id: 'endpoint-discovery',
     description: 'the first cluster\'s client knows the other clusters\' endpoints of <svc>, as their east-west gateway on 15443 with their region',
+    category: 'routing',
+    hint: "each istiod needs a remote secret of every other cluster and the gateways their network label: eastwest diff; istiod's logs name a remote secret it cannot use",
     disruptive: false,
     applies: (ctx) => ctx.spec.federation.mode === 'endpoint-discovery' && remotes(ctx).length > 0,
     run: async (ctx) => {
@@ -126,6 +168,8 @@ const checks: Check[] = [
   {
     id: 'local-preference',
     description: 'N requests from the first cluster to <svc>.<ns>.svc.cluster.local are answered in its own region',
+    category: 'routing',
+    hint: "locality load balancing needs outlier detection in the DestinationRule and the nodes' topology labels (region/zone)",
     disruptive: false,
     applies: (ctx) => ctx.service.clusters.includes(ctx.from.name),
     run: async (ctx) => {
@@ -144,6 +188,8 @@ const checks: Check[] = [
   {
     id: 'observability',
     description: 'every istiod, sidecar and east-west gateway scraped (up == 1); the cross-cluster path in the numbers; every cluster\'s series in every Prometheus',
+    category: 'observability',
+    hint: 'Prometheus must scrape istiod, the sidecars and the gateways, and federate the other clusters: eastwest traffic shows what each Prometheus answers',
     disruptive: false,
     applies: (ctx) => ctx.spec.observability.prometheus,
     run: (ctx) => observabilityCheck({ ...ctx.spec, clusters: ctx.clusters }, ctx.configs, ctx.service, ctx.from.name, ctx.timeoutMs),
@@ -151,6 +197,8 @@ const checks: Check[] = [
   {
     id: 'sync-controller',
     description: 'in every cluster, one running replica of the in-cluster sync controller holds its Lease and renews it',
+    category: 'sync',
+    hint: "the in-cluster sync controller's Deployment and Lease in eastwest-system: kubectl -n eastwest-system logs deploy/eastwest-sync",
     disruptive: false,
     applies: (ctx) => ctx.spec.sync.inCluster,
     run: async (ctx) => {
@@ -189,6 +237,8 @@ const checks: Check[] = [
   {
     id: 'strict-mtls',
     description: 'a plaintext request from a pod without a sidecar to <svc> is refused (STRICT mTLS)',
+    category: 'policy',
+    hint: 'a mesh-wide PeerAuthentication in istio-system with mtls.mode STRICT: eastwest diff',
     disruptive: false,
     applies: (ctx) => ctx.spec.policy.mtls === 'STRICT' && ctx.service.clusters.includes(ctx.from.name),
     run: async (ctx) => {
@@ -210,6 +260,8 @@ const checks: Check[] = [
   {
     id: 'failover',
     description: 'with the first cluster\'s <svc> scaled to zero, requests are answered by another region; then restored',
+    category: 'routing',
+    hint: "failover needs outlier detection and the other region's endpoints (a WorkloadEntry of its gateway, or endpoint discovery): eastwest diff",
     disruptive: true,
     applies: (ctx) => ctx.service.clusters.includes(ctx.from.name) && remotes(ctx).length > 0,
     run: async (ctx) => {
@@ -235,7 +287,11 @@ const checks: Check[] = [
         await waitDeploymentReady(config, ctx.service.namespace, ctx.service.name, 180);
       }
       const restoredAfter = Math.round((Date.now() - started) / 100) / 10;
-      return { ok: answeredBy !== undefined, figures: { failoverSeconds: answeredAfter ?? 'never', answeredBy: answeredBy ?? 'none', restoredReplicas: before, restoredAfterSeconds: restoredAfter } };
+      return {
+        ok: answeredBy !== undefined,
+        figures: { failoverSeconds: answeredAfter ?? 'never', answeredBy: answeredBy ?? 'none', restoredReplicas: before, restoredAfterSeconds: restoredAfter },
+        detail: answeredBy ? `with ${ctx.from.name}'s ${ctx.service.name} at zero, ${answeredBy} answered after ${answeredAfter} s; ${before} replica(s) restored` : `with ${ctx.from.name}'s ${ctx.service.name} at zero, no other region answered within 120 s`,
+      };
     },
   },
 ];
@@ -245,7 +301,7 @@ export interface VerifyResult {
   /** The clusters verified (--clusters, or all of the spec's). */
   selected: string[];
   clusters: ClusterOutcome<{ kubernetesVersion: string }>[];
-  checks: CheckResult[];
+  checks: VerifyCheckResult[];
   seconds: number;
 }
 
@@ -263,28 +319,37 @@ export async function verifyMesh(options: VerifyOptions, reporter: Reporter): Pr
   const elapsed = () => Math.round((Date.now() - started) / 100) / 10;
   const service = spec.services.find((s) => s.name === 'echo' && s.namespace === DEMO_NAMESPACE) ?? spec.services[0];
   if (!service || !spec.demo.enabled) {
-    return { ok: false, selected, clusters, checks: [{ id: 'demo-workload', description: 'verify needs the demo workload', ok: false, figures: {}, seconds: 0, detail: 'set demo.enabled: true and export echo in namespace echo' }], seconds: elapsed() };
+    const message = 'set demo.enabled: true and export echo in namespace echo';
+    return { ok: false, selected, clusters, checks: [{ id: 'demo-workload', description: 'verify needs the demo workload', category: 'routing', status: 'failed', ok: false, figures: {}, detail: message, findings: [{ check: 'demo-workload', severity: 'error', message }], seconds: 0 }], seconds: elapsed() };
   }
   // Checks run from the first reachable verified cluster; those of unreachable clusters are reported, not hidden.
   // Only the verified clusters are connected to (openEngine without peers), so no check reaches past them.
   const from = engine.selected.find((c) => configs.has(c.name));
   if (!from) return { ok: false, selected, clusters, checks: [], seconds: elapsed() };
   const ctx: Context = { spec, clusters: engine.selected, configs, service, from, requests: options.requests ?? 200, timeoutMs: engine.requestTimeoutSeconds * 1000 };
-  const results: CheckResult[] = [];
-  for (const check of checkOrder(checks.filter((c) => c.applies(ctx)))) {
-    reporter.report({ level: 'info', code: 'verify', message: `• ${check.id} …` });
-    const checkStarted = Date.now();
-    const took = () => Math.round((Date.now() - checkStarted) / 100) / 10;
-    try {
-      const outcome = await check.run(ctx);
-      results.push({ id: check.id, description: check.description, ...outcome, seconds: took() });
-    } catch (error) {
-      // Classified like any cluster failure: a one-line message, and a timeout counts as unreachable.
-      const failure = clusterError(from.name, error, engine.requestTimeoutSeconds, check.id);
-      const unreachable = (failure as { unreachable?: unknown }).unreachable === true;
-      results.push({ id: check.id, description: check.description, ok: false, figures: {}, detail: `${failure.message}${failure.hint ? ` (hint: ${failure.hint})` : ''}`, ...(unreachable ? { unreachable } : {}), seconds: took() });
-    }
-    reporter.report({ level: 'info', code: 'verify', message: `${results.at(-1)!.ok ? '✓' : '×'} ${check.id} (${results.at(-1)!.seconds} s)` });
-  }
+  const description = new Map(checks.map((c) => [c.id, c.description]));
+  const ran = await runChecks(checks.map(asCheck), {
+    ctx,
+    clusters: engine.selected.map((c) => ({ name: c.name, reachable: configs.has(c.name) })),
+    // One check's own waits (a first answer, a failover and its restore) stay well within this.
+    deadlineSeconds: 420,
+    // One at a time, as a user would run them: a check's requests never count in another's figures.
+    concurrency: 1,
+    unreachable: (error) => (error as { unreachable?: unknown }).unreachable === true,
+    onStart: (check) => reporter.report({ level: 'info', code: 'verify', message: `• ${check.id} …` }),
+    onResult: (r) => reporter.report({ level: 'info', code: 'verify', message: `${r.status === 'passed' ? '✓' : '×'} ${r.id} (${r.seconds} s)` }),
+  });
+  const results: VerifyCheckResult[] = ran.map((r) => ({
+    id: r.id,
+    description: description.get(r.id) ?? r.id,
+    category: r.category,
+    status: r.status,
+    ok: r.status === 'passed',
+    figures: r.figures ?? {},
+    ...(r.findings.length ? { detail: r.findings.map((f) => `${f.message}${f.severity !== 'info' && f.hint ? ` (hint: ${f.hint})` : ''}`).join('; ') } : {}),
+    findings: r.findings,
+    ...(r.status === 'unreachable' ? { unreachable: true } : {}),
+    seconds: r.seconds,
+  }));
   return { ok: results.every((r) => r.ok) && clusters.every((c) => c.ok), selected, clusters, checks: results, seconds: elapsed() };
 }

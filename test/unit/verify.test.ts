@@ -12,8 +12,8 @@ describe('verify: the table', () => {
       { cluster: 'eu', ok: false, unreachable: true, step: 'connect', error: 'unreachable (timeout after 10 s) during version', hint: 'is the API server up?' } as never,
     ],
     checks: [
-      { id: 'local-preference', description: '', ok: true, figures: { requests: 20, localShare: 100 }, detail: '20/20 answered in us', seconds: 0.8 },
-      { id: 'failover', description: '', ok: false, figures: {}, detail: 'no other region answered', seconds: 120.3 },
+      { id: 'local-preference', description: '', category: 'routing', status: 'passed', ok: true, figures: { requests: 20, localShare: 100 }, detail: '20/20 answered in us', findings: [], seconds: 0.8 },
+      { id: 'failover', description: '', category: 'routing', status: 'failed', ok: false, figures: {}, detail: 'no other region answered', findings: [], seconds: 120.3 },
     ],
     seconds: 131.9,
   };
