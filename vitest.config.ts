@@ -1,6 +1,7 @@
 import { defineConfig } from 'vitest/config';
 
-// Tiers: unit (pure, fast), integration (real kube-apiserver of the lab), e2e (real lab with Istio).
+// Tiers: unit (pure, fast), integration (the engine against the lab's real API servers, no Istio), lab (the
+// lab's clusters and lifecycle, the package), e2e (real lab with Istio).
 export default defineConfig({
   test: {
     projects: [
@@ -11,6 +12,17 @@ export default defineConfig({
           include: ['test/integration/**/*.test.ts'],
           globalSetup: ['test/lab-global-setup.ts'],
           testTimeout: 300_000,
+          hookTimeout: 3_600_000,
+          fileParallelism: false,
+        },
+      },
+      {
+        // The lab itself (its clusters, its lifecycle: killed, down and up again) and the installable package.
+        test: {
+          name: 'lab',
+          include: ['test/lab/**/*.test.ts'],
+          globalSetup: ['test/lab-global-setup.ts'],
+          testTimeout: 900_000,
           hookTimeout: 3_600_000,
           fileParallelism: false,
         },

@@ -1,5 +1,5 @@
-// `npm test`: the tiers one after another — unit (pure), integration (real lab), e2e (real lab with
-// Istio) — then one plain closing line "N passed, N failed" that any CI reads. Each lab tier brings the
+// `npm test`: the tiers one after another — unit (pure), integration (the engine against the lab's real
+// API servers), lab (the lab's lifecycle, the package), e2e (real lab with Istio) — then one plain closing line "N passed, N failed" that any CI reads. Each lab tier brings the
 // lab up (building what the cache lacks) and takes it down after itself.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
@@ -7,7 +7,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 interface Counts { numPassedTests: number; numFailedTests: number; numPendingTests: number; numTodoTests: number; numTotalTests: number }
 
 mkdirSync('.eastwest', { recursive: true });
-const tiers = process.argv.length > 2 ? process.argv.slice(2) : ['unit', 'integration', 'e2e'];
+const tiers = process.argv.length > 2 ? process.argv.slice(2) : ['unit', 'integration', 'lab', 'e2e'];
 const total = { passed: 0, failed: 0, skipped: 0 };
 let code = 0;
 for (const tier of tiers) {

@@ -9,7 +9,7 @@ import { labUp } from '../../src/lab/lab-up.ts';
 import { labNetworkState } from '../../src/lab/host-network.ts';
 import { LAB_BRIDGE } from '../../src/lab/plan.ts';
 import { exec } from '../../src/util/exec.ts';
-import { kubectl } from './lab-helpers.ts';
+import { kubectl } from '../integration/lab-helpers.ts';
 
 const workload = (region: string) => `
 apiVersion: v1
