@@ -14,6 +14,7 @@ import { registerSchemaCommand } from './commands/schema.ts';
 import { registerValidateCommand } from './commands/validate.ts';
 import { registerVerifyCommand } from './commands/verify.ts';
 import { registerStatusCommand } from './commands/status.ts';
+import { registerDoctorCommand } from './commands/doctor.ts';
 import { registerSyncCommand } from './commands/sync.ts';
 import { registerTrafficCommand } from './commands/traffic.ts';
 
@@ -48,6 +49,7 @@ export function buildProgram(io: Io): Command {
   registerVerifyCommand(program, io);
   registerDiffCommand(program, io);
   registerStatusCommand(program, io);
+  registerDoctorCommand(program, io);
   registerSyncCommand(program, io);
   registerTrafficCommand(program, io);
   registerCompletionCommand(program, io);

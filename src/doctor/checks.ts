@@ -1,0 +1,316 @@
+// doctor's checks: pure functions of the spec and what each cluster holds (snapshot.ts), each naming the
+// object at fault and the fix. Cluster checks look at one cluster against the spec; mesh checks compare
+// clusters (one root, the gateway address every peer routes to, one Istio version).
+import { createHash, X509Certificate } from 'node:crypto';
+import type { Check, CheckOutput } from '../checks/check.ts';
+import type { KubeObject } from '../k8s/object.ts';
+import { MANAGED_BY_LABEL, MANAGED_BY_VALUE } from '../k8s/ownership.ts';
+import { clusterLocalHost, GATEWAY_OF_LABEL } from '../render/federation-service-entry.ts';
+import { EASTWEST_GATEWAY_LABEL, EASTWEST_GATEWAY_RELEASE, ISTIO_NAMESPACE } from '../render/helm-releases.ts';
+import { CROSS_NETWORK_GATEWAY, CROSS_NETWORK_PORT, NETWORK_LABEL } from '../render/mesh-objects.ts';
+import { SYNC_MANAGED_BY } from '../mcs/imports.ts';
+import type { MeshSpec } from '../spec/schema.ts';
+import type { ClusterSnapshot } from './snapshot.ts';
+
+export interface DoctorContext {
+  spec: MeshSpec;
+  /** The clusters that could be read (the others are reported unreachable by the runner). */
+  snapshots: ReadonlyMap<string, ClusterSnapshot>;
+  /** The local CA's root, when this checkout has one. */
+  localRootPem?: string;
+}
+
+type Findings = CheckOutput['findings'];
+const DOCS = (id: string) => `#check-${id}`;
+/** Made by eastwest (apply) or its sync controller. */
+const ours = (o: KubeObject) => [MANAGED_BY_VALUE, SYNC_MANAGED_BY].includes(o.metadata.labels?.[MANAGED_BY_LABEL] ?? '');
+const ref = (o: KubeObject) => ({ kind: o.kind, ...(o.metadata.namespace ? { namespace: o.metadata.namespace } : {}), name: o.metadata.name });
+const spec$ = <T>(o: KubeObject) => ((o as unknown as { spec?: T }).spec ?? {}) as T;
+
+function snapshotOf(ctx: DoctorContext, cluster: string | undefined): ClusterSnapshot {
+  const s = cluster === undefined ? undefined : ctx.snapshots.get(cluster);
+  if (!s) throw new Error(`no snapshot of ${cluster}`);
+  return s;
+}
+
+export function rootFingerprint(pem: string): string {
+  return `SHA256:${createHash('sha256').update(new X509Certificate(pem).raw).digest('hex').toUpperCase().match(/../g)!.join(':')}`;
+}
+
+/** The first certificate of a PEM bundle (a rotation publishes several roots). */
+const firstPem = (bundle: string) => /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/.exec(bundle)?.[0];
+
+const versionOf = (image: string | undefined) => image?.split(':').at(-1);
+
+export const DOCTOR_CHECKS: Check<DoctorContext>[] = [
+  {
+    id: 'istiod-ready',
+    category: 'control-plane',
+    title: 'istiod is installed and ready',
+    severity: 'error',
+    disruptive: false,
+    scope: 'cluster',
+    hint: 'eastwest apply installs it; kubectl -n istio-system describe deploy/istiod tells why it is not ready',
+    docs: DOCS('istiod-ready'),
+    run: async (ctx, cluster) => {
+      const s = snapshotOf(ctx, cluster);
+      const object = { kind: 'Deployment', namespace: ISTIO_NAMESPACE, name: 'istiod' };
+      if (!s.istiod) return { findings: [{ object, message: 'istiod is not installed' }] };
+      const figures = { ready: `${s.istiod.ready}/${s.istiod.desired}`, version: versionOf(s.istiod.image) ?? '?' };
+      return { figures, findings: s.istiod.ready < 1 ? [{ object, field: 'status.readyReplicas', message: `no ready replica (${s.istiod.ready}/${s.istiod.desired})` }] : [] };
+    },
+  },
+  {
+    id: 'mesh-identity',
+    category: 'control-plane',
+    title: 'meshID, trust domain, cluster name and network as the spec says',
+    severity: 'error',
+    disruptive: false,
+    scope: 'cluster',
+    hint: 'eastwest apply sets them; a hand-made install must use the spec\'s values (global.meshID, meshConfig.trustDomain, global.multiCluster.clusterName, global.network)',
+    docs: DOCS('mesh-identity'),
+    run: async (ctx, cluster) => {
+      const s = snapshotOf(ctx, cluster);
+      const want = ctx.spec.clusters.find((c) => c.name === cluster)!;
+      const findings: Findings = [];
+      const mesh = { kind: 'ConfigMap', namespace: ISTIO_NAMESPACE, name: 'istio' };
+      if (s.meshConfig) {
+        if (s.meshConfig.trustDomain !== ctx.spec.trustDomain) findings.push({ object: mesh, field: 'data.mesh.trustDomain', message: `trust domain ${JSON.stringify(s.meshConfig.trustDomain ?? 'cluster.local')}, the spec says ${ctx.spec.trustDomain}: identities from here fail authorization everywhere else` });
+        if (s.meshConfig.meshId !== undefined && s.meshConfig.meshId !== ctx.spec.meshID) findings.push({ object: mesh, field: 'data.mesh.defaultConfig.meshId', message: `mesh ID ${s.meshConfig.meshId}, the spec says ${ctx.spec.meshID}` });
+      } else if (s.istiod) {
+        findings.push({ object: mesh, message: 'istiod\'s mesh config is missing', severity: 'warning' });
+      }
+      const clusterId = s.istiod?.env['CLUSTER_ID'];
+      if (s.istiod && clusterId !== cluster) findings.push({ object: { kind: 'Deployment', namespace: ISTIO_NAMESPACE, name: 'istiod' }, field: 'env.CLUSTER_ID', message: `cluster name ${JSON.stringify(clusterId ?? 'Kubernetes')}, the spec says ${cluster}: remote secrets and locality name the wrong cluster` });
+      const network = s.istioSystemLabels?.[NETWORK_LABEL];
+      if (s.istioSystemLabels && network !== want.network) findings.push({ object: { kind: 'Namespace', name: ISTIO_NAMESPACE }, field: `metadata.labels.${NETWORK_LABEL}`, message: network ? `network ${network}, the spec says ${want.network}` : `no network label (the spec says ${want.network}): istiod treats every endpoint as its own network's and sends cross-network traffic straight to pod IPs`, hint: `kubectl label namespace ${ISTIO_NAMESPACE} ${NETWORK_LABEL}=${want.network} --overwrite (or eastwest apply)` });
+      return { findings };
+    },
+  },
+  {
+    id: 'istio-version-skew',
+    category: 'control-plane',
+    title: 'one Istio version across clusters',
+    severity: 'warning',
+    disruptive: false,
+    scope: 'mesh',
+    hint: 'upgrade the older clusters (eastwest apply with the spec\'s istio.version); keep skew within one minor version during an upgrade',
+    docs: DOCS('istio-version-skew'),
+    run: async (ctx) => {
+      const versions = new Map([...ctx.snapshots.values()].flatMap((s) => (s.istiod?.image ? [[s.cluster, versionOf(s.istiod.image)!] as [string, string]] : [])));
+      const distinct = [...new Set(versions.values())];
+      const figures = Object.fromEntries(versions);
+      if (distinct.length <= 1) return { figures, findings: [] };
+      return { figures, findings: [{ message: `istiod versions differ: ${[...versions].map(([c, v]) => `${c} ${v}`).join(', ')}` }] };
+    },
+  },
+  {
+    id: 'same-root',
+    category: 'trust',
+    title: 'every cluster publishes the mesh\'s root',
+    severity: 'error',
+    disruptive: false,
+    scope: 'mesh',
+    hint: 'each cluster\'s cacerts must chain to one root: eastwest apply from the checkout that holds the mesh\'s CA (eastwest status shows each root)',
+    docs: DOCS('same-root'),
+    run: async (ctx) => {
+      const findings: Findings = [];
+      const roots = new Map<string, string>();
+      for (const s of ctx.snapshots.values()) {
+        const object = { kind: 'ConfigMap', namespace: ISTIO_NAMESPACE, name: 'istio-ca-root-cert' };
+        const pem = s.rootCertPem ? firstPem(s.rootCertPem) : undefined;
+        if (!pem) {
+          if (s.istiod) findings.push({ cluster: s.cluster, object, message: 'istiod publishes no root' });
+          continue;
+        }
+        roots.set(s.cluster, rootFingerprint(pem));
+      }
+      const counts = new Map<string, number>();
+      for (const fp of roots.values()) counts.set(fp, (counts.get(fp) ?? 0) + 1);
+      // The local CA's root when this checkout has it; else the one most clusters publish.
+      const want = ctx.localRootPem ? rootFingerprint(ctx.localRootPem) : [...counts].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))[0]?.[0];
+      for (const [cluster, fp] of roots) {
+        if (fp !== want) findings.push({ cluster, object: { kind: 'ConfigMap', namespace: ISTIO_NAMESPACE, name: 'istio-ca-root-cert' }, message: `root ${fp.slice(0, 30)}… is not the mesh's (${want?.slice(0, 30)}…, ${ctx.localRootPem ? 'the local CA' : 'most clusters'}): mTLS between this cluster and the others fails` });
+      }
+      return { figures: Object.fromEntries([...roots].map(([c, fp]) => [c, `${fp.slice(0, 20)}…`])), findings };
+    },
+  },
+  {
+    id: 'gateway-ready',
+    category: 'network',
+    title: 'the east-west gateway runs, in the cluster\'s network, with an address',
+    severity: 'error',
+    disruptive: false,
+    scope: 'cluster',
+    hint: 'eastwest apply installs it; kubectl -n istio-system describe deploy/istio-eastwestgateway and its Service tell why',
+    docs: DOCS('gateway-ready'),
+    run: async (ctx, cluster) => {
+      const s = snapshotOf(ctx, cluster);
+      const want = ctx.spec.clusters.find((c) => c.name === cluster)!;
+      const deployment = { kind: 'Deployment', namespace: ISTIO_NAMESPACE, name: EASTWEST_GATEWAY_RELEASE };
+      if (!s.gateway) return { findings: [{ object: deployment, message: 'no east-west gateway: no other cluster can reach this one' }] };
+      const findings: Findings = [];
+      if (s.gateway.ready < 1) findings.push({ object: deployment, field: 'status.readyReplicas', message: `no ready replica (${s.gateway.ready}/${s.gateway.desired}): every other cluster's requests to this one fail`, hint: `kubectl -n ${ISTIO_NAMESPACE} scale deploy/${EASTWEST_GATEWAY_RELEASE} --replicas 1 (or eastwest apply); describe it if it does not become ready` });
+      const label = s.gateway.podLabels[NETWORK_LABEL];
+      if (label !== want.network) findings.push({ object: deployment, field: `spec.template.metadata.labels.${NETWORK_LABEL}`, message: `the gateway's pods are in network ${label ?? '(none)'}, the spec says ${want.network}: istiod does not use it as ${want.network}'s gateway` });
+      const view = s.gateway.env['ISTIO_META_REQUESTED_NETWORK_VIEW'];
+      if (view !== undefined && view !== want.network) findings.push({ object: deployment, field: 'env.ISTIO_META_REQUESTED_NETWORK_VIEW', message: `the gateway asks for network ${view}'s view, not ${want.network}'s: it would route to other networks' endpoints`, severity: 'error' });
+      const address = want.eastWestGateway.address ?? s.gatewayService?.address;
+      if (!address) findings.push({ object: { kind: 'Service', namespace: ISTIO_NAMESPACE, name: EASTWEST_GATEWAY_RELEASE }, field: 'status.loadBalancer.ingress', message: s.gatewayService ? `no external address (type ${s.gatewayService.type ?? '?'}): the other clusters have nothing to route to` : 'no gateway Service', hint: 'a LoadBalancer implementation must give the Service an address, or set clusters[].eastWestGateway.address in the spec' });
+      return { figures: { ready: `${s.gateway.ready}/${s.gateway.desired}`, ...(address ? { address } : {}) }, findings };
+    },
+  },
+  {
+    id: 'cross-network-gateway',
+    category: 'network',
+    title: 'one Gateway passes 15443 through (AUTO_PASSTHROUGH) on the east-west gateway',
+    severity: 'error',
+    disruptive: false,
+    scope: 'cluster',
+    hint: `eastwest apply makes Gateway/${ISTIO_NAMESPACE}/${CROSS_NETWORK_GATEWAY}; remove other Gateways that claim port ${CROSS_NETWORK_PORT} on the east-west gateway`,
+    docs: DOCS('cross-network-gateway'),
+    run: async (ctx, cluster) => {
+      const s = snapshotOf(ctx, cluster);
+      type GatewaySpec = { selector?: Record<string, string>; servers?: { port?: { number?: number }; tls?: { mode?: string }; hosts?: string[] }[] };
+      const onGateway = s.gateways.filter((g) => Object.entries(spec$<GatewaySpec>(g).selector ?? {}).every(([k, v]) => (EASTWEST_GATEWAY_LABEL as Record<string, string>)[k] === v) && Object.keys(spec$<GatewaySpec>(g).selector ?? {}).length > 0);
+      const claiming = onGateway.filter((g) => (spec$<GatewaySpec>(g).servers ?? []).some((sv) => sv.port?.number === CROSS_NETWORK_PORT));
+      const passthrough = claiming.filter((g) => (spec$<GatewaySpec>(g).servers ?? []).some((sv) => sv.port?.number === CROSS_NETWORK_PORT && sv.tls?.mode === 'AUTO_PASSTHROUGH'));
+      if (claiming.length === 0) return { findings: [{ object: { kind: 'Gateway', namespace: ISTIO_NAMESPACE, name: CROSS_NETWORK_GATEWAY }, message: `no Gateway serves port ${CROSS_NETWORK_PORT} on the east-west gateway: it refuses every cross-network connection` }] };
+      const findings: Findings = [];
+      for (const g of claiming.filter((x) => !passthrough.includes(x))) findings.push({ object: ref(g), field: 'spec.servers[].tls.mode', message: `serves port ${CROSS_NETWORK_PORT} without AUTO_PASSTHROUGH: the gateway would end mTLS it must pass through` });
+      if (passthrough.length > 1) findings.push({ object: ref(passthrough.find((g) => g.metadata.name !== CROSS_NETWORK_GATEWAY) ?? passthrough[1]!), message: `${passthrough.length} Gateways pass ${CROSS_NETWORK_PORT} through (${passthrough.map((g) => `${g.metadata.namespace}/${g.metadata.name}`).join(', ')}): Istio merges them unpredictably`, severity: 'warning' });
+      return { findings };
+    },
+  },
+  {
+    id: 'peers-route-to-gateway',
+    category: 'network',
+    title: 'every other cluster routes to this gateway\'s address on 15443',
+    severity: 'error',
+    disruptive: false,
+    scope: 'mesh',
+    hint: 'eastwest apply rewrites the routes with the gateway\'s current address',
+    docs: DOCS('peers-route-to-gateway'),
+    run: async (ctx) => {
+      const findings: Findings = [];
+      const address = new Map(ctx.spec.clusters.map((c) => [c.name, c.eastWestGateway.address ?? ctx.snapshots.get(c.name)?.gatewayService?.address]));
+      for (const s of ctx.snapshots.values()) {
+        for (const o of [...s.serviceEntries, ...s.workloadEntries].filter((x) => ours(x) && x.metadata.labels?.[GATEWAY_OF_LABEL])) {
+          const of = o.metadata.labels![GATEWAY_OF_LABEL]!;
+          const want = address.get(of);
+          if (!want) continue; // that gateway's address is not known here (its cluster unread)
+          const targets = o.kind === 'WorkloadEntry'
+            ? [{ address: spec$<{ address?: string }>(o).address, ports: Object.values(spec$<{ ports?: Record<string, number> }>(o).ports ?? {}) }]
+            : (spec$<{ endpoints?: { address?: string; ports?: Record<string, number> }[] }>(o).endpoints ?? []).map((e) => ({ address: e.address, ports: Object.values(e.ports ?? {}) }));
+          for (const t of targets) {
+            if (t.address !== want) findings.push({ cluster: s.cluster, peer: of, object: ref(o), field: o.kind === 'WorkloadEntry' ? 'spec.address' : 'spec.endpoints[].address', message: `routes to ${t.address}, but ${of}'s east-west gateway is at ${want}` });
+            else if (t.ports.some((p) => p !== CROSS_NETWORK_PORT)) findings.push({ cluster: s.cluster, peer: of, object: ref(o), field: 'ports', message: `routes to ${of}'s gateway on port ${t.ports.join(',')}, not ${CROSS_NETWORK_PORT}` });
+          }
+        }
+      }
+      return { findings };
+    },
+  },
+  {
+    id: 'remote-routes-mtls',
+    category: 'routing',
+    title: 'every route through a remote gateway uses Istio mTLS (ISTIO_MUTUAL)',
+    severity: 'error',
+    disruptive: false,
+    scope: 'cluster',
+    hint: 'a DestinationRule for the host with trafficPolicy.tls.mode ISTIO_MUTUAL (and the outbound_ SNI of the remote service): eastwest apply makes it',
+    docs: DOCS('remote-routes-mtls'),
+    run: async (ctx, cluster) => {
+      const s = snapshotOf(ctx, cluster);
+      const findings: Findings = [];
+      type Dr = { host?: string; trafficPolicy?: { tls?: { mode?: string; sni?: string } } };
+      for (const se of s.serviceEntries.filter((x) => ours(x) && x.metadata.labels?.[GATEWAY_OF_LABEL])) {
+        for (const host of spec$<{ hosts?: string[] }>(se).hosts ?? []) {
+          const rules = s.destinationRules.filter((d) => spec$<Dr>(d).host === host);
+          if (rules.length === 0) {
+            findings.push({ object: { kind: 'DestinationRule', namespace: se.metadata.namespace!, name: se.metadata.name }, message: `no DestinationRule for ${host}: the sidecar sends plaintext to ${se.metadata.labels![GATEWAY_OF_LABEL]}'s gateway, which passes only mTLS through` });
+            continue;
+          }
+          for (const d of rules) {
+            const mode = spec$<Dr>(d).trafficPolicy?.tls?.mode;
+            if (mode !== 'ISTIO_MUTUAL') findings.push({ object: ref(d), field: 'spec.trafficPolicy.tls.mode', message: `${host}: tls mode ${mode ?? '(none)'}, not ISTIO_MUTUAL: the remote gateway cannot route it`, ...(ours(d) ? {} : { hint: `this DestinationRule is not eastwest's: remove it or set ISTIO_MUTUAL` }) });
+          }
+        }
+      }
+      return { findings };
+    },
+  },
+  {
+    id: 'foreign-overrides',
+    category: 'routing',
+    title: 'no object eastwest did not make overrides its hosts',
+    severity: 'warning',
+    disruptive: false,
+    scope: 'cluster',
+    hint: 'remove it, or make it agree with eastwest\'s (mTLS ISTIO_MUTUAL, outlier detection for failover); Istio merges DestinationRules of one host unpredictably',
+    docs: DOCS('foreign-overrides'),
+    run: async (ctx, cluster) => {
+      const s = snapshotOf(ctx, cluster);
+      const hosts = new Set([...s.serviceEntries.filter(ours).flatMap((se) => spec$<{ hosts?: string[] }>(se).hosts ?? []), ...ctx.spec.services.map((svc) => clusterLocalHost(svc))]);
+      const findings: Findings = [];
+      for (const d of s.destinationRules.filter((x) => !ours(x))) {
+        const host = spec$<{ host?: string }>(d).host;
+        if (host && hosts.has(host)) findings.push({ object: ref(d), field: 'spec.host', message: `a DestinationRule eastwest did not make, for ${host}, beside eastwest's: its traffic policy may replace the mTLS and failover eastwest set` });
+      }
+      for (const v of s.virtualServices.filter((x) => !ours(x))) {
+        const matched = (spec$<{ hosts?: string[] }>(v).hosts ?? []).filter((h) => hosts.has(h));
+        if (matched.length) findings.push({ object: ref(v), field: 'spec.hosts', message: `a VirtualService for ${matched.join(', ')}: it decides where that traffic goes, not eastwest's routes` });
+      }
+      return { findings };
+    },
+  },
+  {
+    id: 'failover-outlier-detection',
+    category: 'routing',
+    title: 'services served by several clusters fail over (outlier detection set)',
+    severity: 'error',
+    disruptive: false,
+    scope: 'cluster',
+    hint: 'locality failover needs outlierDetection in the DestinationRule of the host: eastwest apply sets it',
+    docs: DOCS('failover-outlier-detection'),
+    applies: (ctx) => ctx.spec.services.some((svc) => svc.clusters.length > 1),
+    run: async (ctx, cluster) => {
+      const s = snapshotOf(ctx, cluster);
+      const findings: Findings = [];
+      type Dr = { host?: string; trafficPolicy?: { outlierDetection?: unknown; loadBalancer?: { localityLbSetting?: unknown } } };
+      for (const svc of ctx.spec.services.filter((x) => x.clusters.length > 1 && x.clusters.includes(cluster!))) {
+        const host = clusterLocalHost(svc);
+        const rules = s.destinationRules.filter((d) => spec$<Dr>(d).host === host);
+        if (!rules.some((d) => spec$<Dr>(d).trafficPolicy?.outlierDetection)) {
+          const d = rules[0];
+          findings.push({ object: d ? ref(d) : { kind: 'DestinationRule', namespace: svc.namespace, name: svc.name }, field: 'spec.trafficPolicy.outlierDetection', message: `${host} has no outlier detection: with its pods here gone, requests fail instead of going to another region` });
+        }
+      }
+      return { findings };
+    },
+  },
+  {
+    id: 'strict-mtls',
+    category: 'policy',
+    title: 'mTLS is STRICT mesh-wide and nothing loosens it',
+    severity: 'error',
+    disruptive: false,
+    scope: 'cluster',
+    hint: 'a PeerAuthentication "default" in istio-system with mtls.mode STRICT (eastwest apply); remove PERMISSIVE or DISABLE PeerAuthentications',
+    docs: DOCS('strict-mtls'),
+    applies: (ctx) => ctx.spec.policy.mtls === 'STRICT',
+    run: async (ctx, cluster) => {
+      const s = snapshotOf(ctx, cluster);
+      type Pa = { selector?: unknown; mtls?: { mode?: string }; portLevelMtls?: Record<string, { mode?: string }> };
+      const meshWide = s.peerAuthentications.filter((p) => p.metadata.namespace === ISTIO_NAMESPACE && !spec$<Pa>(p).selector);
+      const findings: Findings = [];
+      if (!meshWide.some((p) => spec$<Pa>(p).mtls?.mode === 'STRICT')) findings.push({ object: { kind: 'PeerAuthentication', namespace: ISTIO_NAMESPACE, name: meshWide[0]?.metadata.name ?? 'default' }, field: 'spec.mtls.mode', message: meshWide.length ? `mesh-wide mode ${spec$<Pa>(meshWide[0]!).mtls?.mode ?? 'UNSET'}, not STRICT: plaintext is accepted` : 'no mesh-wide PeerAuthentication: plaintext is accepted' });
+      for (const p of s.peerAuthentications) {
+        const modes = [spec$<Pa>(p).mtls?.mode, ...Object.values(spec$<Pa>(p).portLevelMtls ?? {}).map((m) => m.mode)];
+        const loose = modes.find((m) => m === 'PERMISSIVE' || m === 'DISABLE');
+        if (loose) findings.push({ object: ref(p), field: 'spec.mtls.mode', message: `${loose}: ${p.metadata.namespace === ISTIO_NAMESPACE && !spec$<Pa>(p).selector ? 'mesh-wide' : `in namespace ${p.metadata.namespace}`}, plaintext is accepted`, severity: 'warning' });
+      }
+      return { findings };
+    },
+  },
+];

@@ -1,0 +1,132 @@
+// doctor's checks on cluster snapshots: a healthy mesh is built from eastwest's own render of the lab spec
+// (plus istiod and the gateway as the Helm charts run them), then one fault at a time is made in it, as a
+// hand edit or a foreign object would, and the finding must name the cluster, the object and the fix.
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { runChecks } from '../../src/checks/run-checks.ts';
+import type { CheckResult, Finding } from '../../src/checks/check.ts';
+import { DOCTOR_CHECKS, type DoctorContext } from '../../src/doctor/checks.ts';
+import type { ClusterSnapshot } from '../../src/doctor/snapshot.ts';
+import type { KubeObject } from '../../src/k8s/object.ts';
+import { ensurePki } from '../../src/pki/store.ts';
+import { renderMesh } from '../../src/render/render-mesh.ts';
+import { istioAddonObjects, istioDashboards } from '../../src/sources/upstream-sources.ts';
+import { decodeMeshSpec } from '../../src/spec/decode.ts';
+
+const spec = decodeMeshSpec(readFileSync(join(import.meta.dirname, '../../examples/lab.yaml'), 'utf8'), 'lab.yaml').document.spec;
+const ADDRESSES = new Map([['us', '198.18.2.1'], ['eu', '198.18.2.17']]);
+let rootPem = '';
+let otherRootPem = '';
+let healthy: Map<string, ClusterSnapshot>;
+
+function snapshotFrom(objects: KubeObject[], cluster: string): ClusterSnapshot {
+  const c = spec.clusters.find((x) => x.name === cluster)!;
+  const of = (kind: string) => objects.filter((o) => o.kind === kind);
+  return {
+    cluster,
+    istiod: { ready: 1, desired: 1, image: 'lab.eastwest.dev/istio/pilot:1.31-lab', env: { CLUSTER_ID: cluster }, podLabels: {} },
+    meshConfig: { trustDomain: spec.trustDomain, meshId: spec.meshID },
+    istioSystemLabels: of('Namespace').find((n) => n.metadata.name === 'istio-system')?.metadata.labels ?? {},
+    gateway: { ready: 1, desired: 1, image: 'lab.eastwest.dev/istio/proxyv2:1.31-lab', env: { ISTIO_META_REQUESTED_NETWORK_VIEW: c.network }, podLabels: { istio: 'eastwestgateway', 'topology.istio.io/network': c.network } },
+    gatewayService: { address: ADDRESSES.get(cluster)!, type: 'LoadBalancer' },
+    rootCertPem: rootPem,
+    gateways: of('Gateway'),
+    serviceEntries: of('ServiceEntry'),
+    workloadEntries: of('WorkloadEntry'),
+    destinationRules: of('DestinationRule'),
+    virtualServices: of('VirtualService'),
+    peerAuthentications: of('PeerAuthentication'),
+  };
+}
+
+beforeAll(async () => {
+  const pki = (await ensurePki({ directory: mkdtempSync(join(tmpdir(), 'doctor-')), clusters: ['us', 'eu'], keyAlgorithm: 'ECDSA-P256', rootValidityDays: 3650, intermediateValidityDays: 1825, organization: 'doctor' })).bundle;
+  rootPem = pki.rootCertPem;
+  otherRootPem = (await ensurePki({ directory: mkdtempSync(join(tmpdir(), 'doctor-other-')), clusters: ['us'], keyAlgorithm: 'ECDSA-P256', rootValidityDays: 3650, intermediateValidityDays: 1825, organization: 'other' })).bundle.rootCertPem;
+  const addons = { prometheus: await istioAddonObjects('prometheus'), kiali: await istioAddonObjects('kiali'), dashboards: await istioDashboards() };
+  healthy = new Map(renderMesh({ spec, pki, addons, gatewayAddresses: ADDRESSES }).map((r) => [r.cluster.name, snapshotFrom([...r.preInstall, ...r.postInstall].map((s) => s.object), r.cluster.name)]));
+});
+
+/** A deep copy of the healthy mesh with one change made to one cluster's snapshot. */
+function withFault(cluster: string, change: (s: ClusterSnapshot) => void): Map<string, ClusterSnapshot> {
+  const copy = new Map([...healthy].map(([k, v]) => [k, structuredClone(v)]));
+  change(copy.get(cluster)!);
+  return copy;
+}
+
+async function doctor(snapshots: Map<string, ClusterSnapshot>, extra: Partial<DoctorContext> = {}, unreachable: string[] = []): Promise<CheckResult[]> {
+  for (const u of unreachable) snapshots.delete(u);
+  return runChecks(DOCTOR_CHECKS, { ctx: { spec, snapshots, localRootPem: rootPem, ...extra }, clusters: spec.clusters.map((c) => ({ name: c.name, reachable: !unreachable.includes(c.name), why: 'timeout' })), deadlineSeconds: 5 });
+}
+const problems = (results: CheckResult[]): Finding[] => results.flatMap((r) => r.findings).filter((f) => f.severity !== 'info');
+const named = (f: Finding) => `${f.check} ${f.cluster ?? '-'} ${f.object ? `${f.object.kind}/${f.object.namespace ? `${f.object.namespace}/` : ''}${f.object.name}` : '-'}`;
+
+describe('doctor on a healthy mesh (eastwest\'s own render)', () => {
+  it('finds nothing, runs every check in every cluster', async () => {
+    const results = await doctor(new Map(healthy));
+    expect(problems(results)).toEqual([]);
+    expect(results.every((r) => r.status === 'passed')).toBe(true);
+    expect(new Set(results.map((r) => r.id))).toEqual(new Set(DOCTOR_CHECKS.map((c) => c.id)));
+  });
+  it('every check has a category, a hint and a README anchor', () => {
+    const readme = readFileSync(join(import.meta.dirname, '../../README.md'), 'utf8');
+    for (const c of DOCTOR_CHECKS) {
+      expect(c.hint.length).toBeGreaterThan(20);
+      expect(c.docs).toBe(`#check-${c.id}`);
+      expect(readme, `README anchor for ${c.id}`).toContain(`<a id="check-${c.id}"></a>`);
+    }
+  });
+});
+
+describe('doctor names the object at fault, the cluster and the fix', () => {
+  const cases: [string, string, (s: ClusterSnapshot) => void, string][] = [
+    ['istiod at zero ready replicas', 'eu', (s) => (s.istiod!.ready = 0), 'istiod-ready eu Deployment/istio-system/istiod'],
+    ['istiod not installed', 'us', (s) => delete s.istiod, 'istiod-ready us Deployment/istio-system/istiod'],
+    ['another trust domain', 'eu', (s) => (s.meshConfig!.trustDomain = 'cluster.local'), 'mesh-identity eu ConfigMap/istio-system/istio'],
+    ['istiod with the wrong cluster name', 'us', (s) => (s.istiod!.env['CLUSTER_ID'] = 'Kubernetes'), 'mesh-identity us Deployment/istio-system/istiod'],
+    ['the network label removed from istio-system', 'eu', (s) => delete s.istioSystemLabels!['topology.istio.io/network'], 'mesh-identity eu Namespace/istio-system'],
+    ['the east-west gateway at zero', 'eu', (s) => (s.gateway!.ready = 0), 'gateway-ready eu Deployment/istio-system/istio-eastwestgateway'],
+    ['the gateway without an address', 'us', (s) => delete s.gatewayService!.address, 'gateway-ready us Service/istio-system/istio-eastwestgateway'],
+    ['the gateway asking for another network\'s view', 'us', (s) => (s.gateway!.env['ISTIO_META_REQUESTED_NETWORK_VIEW'] = 'eu-net'), 'gateway-ready us Deployment/istio-system/istio-eastwestgateway'],
+    ['the 15443 Gateway deleted', 'eu', (s) => (s.gateways = []), 'cross-network-gateway eu Gateway/istio-system/cross-network-gateway'],
+    ['the 15443 Gateway made SIMPLE', 'us', (s) => ((s.gateways[0] as any).spec.servers[0].tls.mode = 'SIMPLE'), 'cross-network-gateway us Gateway/istio-system/cross-network-gateway'],
+    ['a route to an old gateway address', 'us', (s) => ((s.workloadEntries.find((w) => w.metadata.name === 'echo-via-eu') as any).spec.address = '198.18.2.99'), 'peers-route-to-gateway us WorkloadEntry/echo/echo-via-eu'],
+    ['the remote route\'s DestinationRule in plaintext', 'us', (s) => ((s.destinationRules.find((d) => d.metadata.name === 'echo-eu') as any).spec.trafficPolicy.tls.mode = 'DISABLE'), 'remote-routes-mtls us DestinationRule/echo/echo-eu'],
+    ['a foreign DestinationRule for echo', 'eu', (s) => s.destinationRules.push({ apiVersion: 'networking.istio.io/v1', kind: 'DestinationRule', metadata: { name: 'team-echo', namespace: 'echo' }, spec: { host: 'echo.echo.svc.cluster.local', trafficPolicy: { tls: { mode: 'DISABLE' } } } } as KubeObject), 'foreign-overrides eu DestinationRule/echo/team-echo'],
+    ['a foreign VirtualService for echo.eu.mesh.local', 'us', (s) => s.virtualServices.push({ apiVersion: 'networking.istio.io/v1', kind: 'VirtualService', metadata: { name: 'canary', namespace: 'echo' }, spec: { hosts: ['echo.eu.mesh.local'], http: [] } } as KubeObject), 'foreign-overrides us VirtualService/echo/canary'],
+    ['outlier detection removed from the locality rule', 'eu', (s) => s.destinationRules.filter((d) => (d as any).spec.host === 'echo.echo.svc.cluster.local').forEach((d) => delete (d as any).spec.trafficPolicy.outlierDetection), 'failover-outlier-detection eu DestinationRule/echo/echo-locality'],
+    ['mesh-wide mTLS made PERMISSIVE', 'us', (s) => ((s.peerAuthentications[0] as any).spec.mtls.mode = 'PERMISSIVE'), 'strict-mtls us PeerAuthentication/istio-system/default'],
+    ['a namespace PeerAuthentication that disables mTLS', 'eu', (s) => s.peerAuthentications.push({ apiVersion: 'security.istio.io/v1', kind: 'PeerAuthentication', metadata: { name: 'legacy', namespace: 'echo' }, spec: { mtls: { mode: 'DISABLE' } } } as KubeObject), 'strict-mtls eu PeerAuthentication/echo/legacy'],
+  ];
+  for (const [what, cluster, change, expected] of cases) {
+    it(what, async () => {
+      const found = problems(await doctor(withFault(cluster, change)));
+      expect(found.map(named)).toContain(expected);
+      const finding = found.find((f) => named(f) === expected)!;
+      expect(finding.hint, 'a fix').toBeTruthy();
+      // One fault, one place: nothing is blamed in the healthy cluster.
+      expect(found.filter((f) => f.cluster !== cluster && f.cluster !== undefined).map(named)).toEqual([]);
+    });
+  }
+  it('a cluster with another root: same-root names that cluster\'s published root', async () => {
+    const found = problems(await doctor(withFault('eu', (s) => (s.rootCertPem = otherRootPem))));
+    expect(found.map(named)).toEqual(['same-root eu ConfigMap/istio-system/istio-ca-root-cert']);
+  });
+  it('a checkout whose CA is not the one the clusters publish: every cluster is named (the local CA is the mesh\'s)', async () => {
+    const found = problems(await doctor(new Map(healthy), { localRootPem: otherRootPem }));
+    expect(found.map(named).sort()).toEqual(['same-root eu ConfigMap/istio-system/istio-ca-root-cert', 'same-root us ConfigMap/istio-system/istio-ca-root-cert']);
+  });
+  it('istiod versions that differ: a warning with both versions', async () => {
+    const found = problems(await doctor(withFault('eu', (s) => (s.istiod!.image = 'lab.eastwest.dev/istio/pilot:1.30.3'))));
+    expect(found).toEqual([expect.objectContaining({ check: 'istio-version-skew', severity: 'warning' })]);
+    expect(found[0]!.message).toContain('us 1.31-lab');
+    expect(found[0]!.message).toContain('eu 1.30.3');
+  });
+  it('a cluster that cannot be read: its checks are unreachable (exit 3), the other is still diagnosed', async () => {
+    const results = await doctor(withFault('eu', (s) => (s.gateway!.ready = 0)), {}, ['eu']);
+    expect(results.filter((r) => r.cluster === 'eu').every((r) => r.status === 'unreachable')).toBe(true);
+    expect(results.filter((r) => r.cluster === 'us').every((r) => r.status === 'passed')).toBe(true);
+  });
+});
