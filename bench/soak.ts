@@ -63,6 +63,14 @@ async function helloInEu(): Promise<void> {
   shop = true;
 }
 
+/** The API server this soak froze, until it is thawed: thawed however the soak ends. */
+let frozen: number | undefined;
+const thaw = () => {
+  if (frozen !== undefined) process.kill(frozen, 'SIGCONT');
+};
+process.on('exit', thaw);
+for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => { thaw(); process.exit(130); });
+
 interface Round { held: boolean; figure: number; note: string }
 type Scenario = { name: string; unit: string; before?: () => Promise<void>; round: (i: number) => Promise<Round>; after?: () => Promise<void> };
 
@@ -73,8 +81,11 @@ const scenarios: Scenario[] = [
     round: async () => {
       await gatewaysSteady(5);
       const configs = ['lab-us', 'lab-eu'].map((c) => loadKubeConfig(c, LAB_KUBECONFIG));
-      const before = await Promise.all(configs.map((c) => scaleDeployment(c, 'echo', 'echo', 0)));
+      // Each cluster's replicas before, as far as it was scaled (restored in any case).
+      const scaled = await Promise.allSettled(configs.map((c) => scaleDeployment(c, 'echo', 'echo', 0)));
+      const before = scaled.map((r) => (r.status === 'fulfilled' ? r.value : 2));
       try {
+        if (scaled.some((r) => r.status === 'rejected')) throw new Error('echo could not be scaled to zero everywhere');
         await sleep(3000); // endpoints leave the proxies
         let slowest = 0;
         const notes: string[] = [];
@@ -105,12 +116,14 @@ const scenarios: Scenario[] = [
       await gatewaysSteady();
       const pid = readNodeStates().find((n) => n.cluster === 'eu')?.pids['kube-apiserver'];
       if (!pid) throw new Error('no kube-apiserver of lab-eu');
+      frozen = pid;
       process.kill(pid, 'SIGSTOP');
       let run;
       try {
         run = eastwest(['verify', '-f', 'examples/lab.yaml', '--requests', '20', '-o', 'json']);
       } finally {
         process.kill(pid, 'SIGCONT');
+        frozen = undefined;
       }
       const result = JSON.parse(run.stdout || '{}') as { checks?: { id: string; ok: boolean }[] };
       const crossOk = result.checks?.find((c) => c.id === 'cross-cluster-via-gateway')?.ok === true;
@@ -142,6 +155,8 @@ const scenarios: Scenario[] = [
       await kubectl('lab-eu', ['delete', 'pod', '-n', 'eastwest-system', acting, '--wait=false'], { okCodes: [0, 1] });
       const until = Date.now() + 60_000;
       while ((await holder()) === acting && Date.now() < until) await sleep(200);
+      const taken = await holder();
+      if (!acting || !taken || taken === acting) return { held: false, figure: Number.NaN, note: `no takeover (lease ${acting || '(none)'} → ${taken || '(none)'})` };
       const name = `takeover-${i}-${Date.now() % 100_000}`;
       const service = `apiVersion: v1\nkind: Service\nmetadata: {name: ${name}, namespace: shop}\nspec: {selector: {app: hello}, ports: [{name: http, port: 80, targetPort: 8080}]}\n`;
       try {
@@ -160,6 +175,8 @@ say('soak: lab up, apply examples/lab.yaml');
 if (eastwest(['lab', 'up']).code !== 0 || eastwest(['apply', '-f', 'examples/lab.yaml']).code !== 0) throw new Error('the lab could not be made ready');
 await readyPod(loadKubeConfig('lab-us', LAB_KUBECONFIG), 'echo', 'app=client');
 let all = true;
+const unknown = (only ?? []).filter((n) => !scenarios.some((s) => s.name === n));
+if (unknown.length) throw new Error(`--only: no scenario ${unknown.join(', ')} (scenarios: ${scenarios.map((s) => s.name).join(', ')})`);
 for (const scenario of scenarios.filter((s) => !only || only.includes(s.name))) {
   await scenario.before?.();
   const rounds: Round[] = [];

@@ -10,6 +10,8 @@ export interface RunOptions<C> {
   clusters: readonly { name: string; reachable: boolean; why?: string }[];
   /** Deadline of one check on one cluster. */
   deadlineSeconds: number;
+  /** Whether a check past its deadline makes its cluster unreachable (default true: it did not answer); false: the check failed. */
+  deadlineIsUnreachable?: boolean;
   /** Re-run failing checks until they pass or this many seconds have passed (as `linkerd check --wait`). */
   waitSeconds?: number;
   /** Classifies what a check threw: a timeout or a refused connection makes the cluster unreachable. */
@@ -74,13 +76,14 @@ export async function runChecks<C>(checks: readonly Check<C>[], options: RunOpti
       });
       return { ...base, status: statusOf(findings), seconds: seconds(), ...(output.figures ? { figures: output.figures } : {}), findings };
     } catch (error) {
-      const unreachable = error instanceof DeadlineExceeded || (options.unreachable?.(error) ?? false);
+      const unreachable = error instanceof DeadlineExceeded ? options.deadlineIsUnreachable !== false : (options.unreachable?.(error) ?? false);
+      const ownHint = (error as { hint?: unknown }).hint;
       const message = error instanceof Error ? error.message.split('\n')[0]! : String(error);
       return {
         ...base,
         status: unreachable ? 'unreachable' : 'failed',
         seconds: seconds(),
-        findings: [{ check: check.id, severity: 'error', ...(cluster !== undefined ? { cluster } : {}), message: unreachable ? `${cluster ?? 'a cluster'} did not answer this check: ${message}` : `the check could not run: ${message}`, hint: unreachable ? 'is the API server up and answering? raise --request-timeout for a slow link' : check.hint }],
+        findings: [{ check: check.id, severity: 'error', ...(cluster !== undefined ? { cluster } : {}), message: unreachable ? `${cluster ?? 'a cluster'} did not answer this check: ${message}` : `the check could not run: ${message}`, hint: typeof ownHint === 'string' ? ownHint : unreachable ? 'is the API server up and answering? raise --request-timeout for a slow link' : check.hint }],
       };
     } finally {
       clearTimeout(timer);

@@ -14,8 +14,8 @@ export const PASSTHROUGH_PORT = 15443;
 export const passthroughSni = (host: string, port: number) => `outbound_.${port}_._.${host}`;
 
 export type GatewayAnswer =
-  /** A workload behind the gateway answered the TLS hello: the gateway routes the name. */
-  | { answer: 'passes'; identity?: string; ms: number }
+  /** A workload's sidecar behind the gateway answered the TLS hello with its SPIFFE identity: the gateway routes the name. */
+  | { answer: 'passes'; identity: string; ms: number }
   /** The gateway took the connection and closed it without a TLS answer: it does not route the name (yet). */
   | { answer: 'refuses'; detail: string; ms: number }
   /** No TCP connection to the gateway (or no answer in time): nothing can be said from here. */
@@ -58,15 +58,24 @@ export function probeGateway(options: ProbeOptions): Promise<GatewayAnswer> {
       // A gateway that holds the connection open without answering has passed it on to something that
       // does not speak first: not a sidecar, so not a route a peer can use either.
       timer = setTimeout(() => finish({ answer: 'refuses', detail: `no TLS answer within ${timeoutMs} ms`, ms: ms() }), timeoutMs);
-      const passes = () => {
-        const san = secure.getPeerCertificate()?.subjectaltname;
-        const identity = san?.split(/,\s*/).find((s) => s.startsWith('URI:spiffe://'))?.slice(4);
-        finish({ answer: 'passes', ...(identity ? { identity } : {}), ms: ms() });
+      // Only a workload's sidecar answers with a SPIFFE identity: a gateway that ended TLS itself (or
+      // anything else that answered) does not route the name to a peer's sidecar.
+      const identity = () => {
+        try {
+          const san = secure.getPeerCertificate()?.subjectaltname;
+          return san?.split(/,\s*/).find((s) => s.startsWith('URI:spiffe://'))?.slice(4);
+        } catch {
+          return undefined;
+        }
       };
-      secure.once('secureConnect', passes);
+      const answered = (how: string) => {
+        const id = identity();
+        finish(id ? { answer: 'passes', identity: id, ms: ms() } : { answer: 'refuses', detail: `${how} without a workload's SPIFFE identity`, ms: ms() });
+      };
+      secure.once('secureConnect', () => answered('a TLS answer'));
       secure.on('error', (error: NodeJS.ErrnoException) => {
-        // A TLS alert or a malformed answer came from beyond the gateway: something answered the hello.
-        if (typeof error.code === 'string' && error.code.startsWith('ERR_SSL_')) return finish({ answer: 'passes', ms: ms() });
+        // A TLS alert after the server's certificate (a sidecar refusing us for want of a client certificate).
+        if (typeof error.code === 'string' && error.code.startsWith('ERR_SSL_')) return answered(`a TLS alert (${error.code})`);
         finish({ answer: 'refuses', detail: `closed without a TLS answer (${error.code ?? error.message})`, ms: ms() });
       });
       secure.once('close', () => finish({ answer: 'refuses', detail: 'closed without a TLS answer', ms: ms() }));

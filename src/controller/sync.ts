@@ -177,7 +177,8 @@ export function startSync(options: SyncOptions, spec: MeshSpec, reporter: Report
 
   /** Per export (cluster/namespace/name): since when its gateway refuses it while its endpoints are ready. */
   const refusing = new Map<string, number>();
-  let learningPasses = 0;
+  /** Per cluster: passes in a row with a gateway still learning names (the retry cadence). */
+  const learningPasses = new Map<string, number>();
 
   /**
    * The Ready condition of each export this cluster serves, added to its status: its gateway is asked
@@ -193,7 +194,13 @@ export function startSync(options: SyncOptions, spec: MeshSpec, reporter: Report
     const out = await mapLimit(statuses, 32, async (status): Promise<ExportStatus> => {
       const key = `${status.namespace}/${status.name}`;
       const service = served.get(key);
-      if (status.cluster !== cluster || !service) return status;
+      if (status.cluster !== cluster) return status;
+      if (!service) {
+        // Valid but not served (its ports conflict with the oldest export's): Ready=False, so that a
+        // missing Ready only ever means a controller of an earlier version.
+        const valid = status.conditions.some((c) => c.type === 'Valid' && c.status === 'True');
+        return valid ? { ...status, conditions: [...status.conditions, { type: 'Ready', status: 'False', reason: 'NotServed', message: 'not routed: see its Conflict condition' }] } : status;
+      }
       const memo = `${cluster}/${key}`;
       seen.add(memo);
       const liveReady = exportsHere.get(key)?.status?.conditions?.find((c) => c.type === 'Ready');
@@ -204,14 +211,14 @@ export function startSync(options: SyncOptions, spec: MeshSpec, reporter: Report
       if (needsProbe(base)) {
         const port = service.ports[0]!.port;
         const probe = await probeGateway({ address: gateway!, sni: passthroughSni(host, port), timeoutMs: Math.min(1500, options.requestTimeoutSeconds * 1000) });
-        if (probe.answer === 'refuses' && !refusing.has(memo)) refusing.set(memo, base.now);
-        if (probe.answer !== 'refuses') refusing.delete(memo);
+        if (probe.answer !== 'passes' && !refusing.has(memo)) refusing.set(memo, base.now);
+        if (probe.answer === 'passes') refusing.delete(memo);
         condition = readyCondition({ ...base, probe, ...(refusing.has(memo) ? { refusingSince: refusing.get(memo)! } : {}) });
       } else {
         refusing.delete(memo);
         condition = readyCondition(base);
       }
-      if (condition.reason === 'GatewayLearning') learning += 1;
+      if (condition.status === 'False' && (condition.reason === 'GatewayLearning' || condition.reason === 'GatewayUnreachable')) learning += 1;
       return { ...status, conditions: [...status.conditions, condition] };
     });
     for (const memo of refusing.keys()) if (memo.startsWith(`${cluster}/`) && !seen.has(memo)) refusing.delete(memo);
@@ -279,10 +286,11 @@ export function startSync(options: SyncOptions, spec: MeshSpec, reporter: Report
     const { statuses, learning } = await withReadiness(watch, exportStatuses, imports, gateway);
     if (learning > 0) {
       // Asked again every 100 ms for the first 3 s (an istiod push takes a few hundred ms), then every 1 s.
-      learningPasses += 1;
-      setTimeout(onChange, learningPasses <= 30 ? 100 : 1000).unref();
+      const passes = (learningPasses.get(watch.cluster.name) ?? 0) + 1;
+      learningPasses.set(watch.cluster.name, passes);
+      setTimeout(onChange, passes <= 30 ? 100 : 1000).unref();
     } else {
-      learningPasses = 0;
+      learningPasses.delete(watch.cluster.name);
     }
     mayWrite();
     const custom = client.config.makeApiClient(CustomObjectsApi);

@@ -6,6 +6,8 @@ import type { Condition } from './imports.ts';
 
 /** How long a gateway may refuse a name whose endpoints are ready before it is routed unconfirmed. */
 export const UNCONFIRMED_AFTER_MS = 30_000;
+/** How long a gateway may not be reachable from this controller (a load balancer without hairpin) before that. */
+export const UNREACHABLE_UNCONFIRMED_AFTER_MS = 5_000;
 
 export type ProbeAnswer = { answer: 'passes'; identity?: string } | { answer: 'refuses' | 'unreachable'; detail: string };
 
@@ -21,7 +23,7 @@ export interface ReadinessInput {
   live: Condition | undefined;
   /** The gateway's answer, when one was asked for (see needsProbe). */
   probe?: ProbeAnswer;
-  /** Since when (ms since the epoch) the gateway refuses the name with endpoints ready, if it does. */
+  /** Since when (ms since the epoch) the gateway has not passed the name (refused, or could not be asked), if so. */
   refusingSince?: number;
   now: number;
 }
@@ -50,11 +52,15 @@ export function readyCondition(input: ReadinessInput): Condition {
   if (probe?.answer === 'passes') {
     return { type: 'Ready', status: 'True', reason: 'GatewayServes', message: `${where(input.gateway)} routes ${input.host}${probe.identity ? ` (to ${probe.identity})` : ''}` };
   }
-  if (probe?.answer === 'unreachable') {
-    // A load balancer may not take this controller's own connections (hairpin) and still serve peers.
-    return { type: 'Ready', status: 'True', reason: 'GatewayUnconfirmed', message: `${where(input.gateway)} could not be asked from this controller (${probe.detail}); routed unconfirmed` };
-  }
   const since = input.refusingSince ?? input.now;
+  if (probe?.answer === 'unreachable') {
+    // A load balancer may not take this controller's own connections (hairpin) and still serve peers:
+    // after a few seconds of that, routed unconfirmed (a gateway pod restarting answers again sooner).
+    if (input.now - since >= UNREACHABLE_UNCONFIRMED_AFTER_MS) {
+      return { type: 'Ready', status: 'True', reason: 'GatewayUnconfirmed', message: `${where(input.gateway)} could not be asked from this controller for ${Math.round((input.now - since) / 1000)} s (${probe.detail}); routed unconfirmed` };
+    }
+    return { type: 'Ready', status: 'False', reason: 'GatewayUnreachable', message: `${where(input.gateway)} could not be asked from this controller (${probe.detail}); asked again` };
+  }
   if (input.now - since >= UNCONFIRMED_AFTER_MS) {
     return { type: 'Ready', status: 'True', reason: 'GatewayUnconfirmed', message: `${where(input.gateway)} has not routed ${input.host} for ${Math.round((input.now - since) / 1000)} s (${probe?.detail ?? 'not asked'}); routed unconfirmed: see eastwest doctor` };
   }

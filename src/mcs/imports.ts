@@ -289,7 +289,7 @@ export function importObjects(spec: MeshSpec, cluster: ClusterSpec, imports: rea
     // Outlier detection (which locality failover needs) only where there is somewhere to fail over to:
     // with one source, ejecting it leaves nothing ("no healthy upstream") for its ejection time, for
     // instance after a first connection its gateway reset while it was still learning the name.
-    const sources = (local ? 1 : 0) + routed.length;
+    const sources = (servedHere ? 1 : 0) + routed.length;
     objects.push({
       apiVersion: 'networking.istio.io/v1',
       kind: 'DestinationRule',

@@ -73,7 +73,10 @@ async function statusWith(ctx: EngineContext, options: { helm: string }, reporte
   const { spec } = ctx;
   // The drift count reads what diff reads, Secrets included: a user with the read access level (no
   // Secrets) gets the rest of the status and no count, not a failure.
-  const secretsReadable = (await Promise.all([...ctx.connected.values()].map((c) => mayI(c.client, { group: '', resource: 'secrets', verb: 'list' }).catch(() => false)))).every(Boolean);
+  // Not counted only when every cluster says no; a review that fails (a timeout) leaves it to diff,
+  // whose per-cluster failure then shows as the drift being unknown, never as healthy.
+  const reviews = await Promise.all([...ctx.connected.values()].map((c) => mayI(c.client, { group: '', resource: 'secrets', verb: 'list' }).catch(() => undefined)));
+  const secretsReadable = !(reviews.length > 0 && reviews.every((allowed) => allowed === false));
   const [gateways, diff, local] = await Promise.all([
     knownGatewayAddresses(spec, ctx.connected),
     secretsReadable ? diffWith(ctx, options, reporter).catch((error: unknown) => error as Error) : Promise.resolve(NOT_COUNTED),

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import 'reflect-metadata';
 import * as x509 from '@peculiar/x509';
 import { passthroughSni, probeGateway } from '../../src/controller/gateway-probe.ts';
-import { needsProbe, readyCondition, UNCONFIRMED_AFTER_MS } from '../../src/mcs/export-readiness.ts';
+import { needsProbe, readyCondition, UNCONFIRMED_AFTER_MS, UNREACHABLE_UNCONFIRMED_AFTER_MS } from '../../src/mcs/export-readiness.ts';
 import { collectExports } from '../../src/controller/sync.ts';
 import { decodeMeshSpec } from '../../src/spec/decode.ts';
 import { readFileSync } from 'node:fs';
@@ -76,9 +76,17 @@ describe('asking a gateway whether it routes a name (probeGateway)', () => {
     expect(answer).toMatchObject({ answer: 'refuses', detail: expect.stringContaining('no TLS answer within 300 ms') });
     expect(Date.now() - started).toBeLessThan(2000);
   });
-  it('something beyond the gateway answers, not in TLS: passes (the gateway routed the connection)', async () => {
+  it('something beyond the gateway answers, not in TLS: refuses (no sidecar, so no route a peer can use)', async () => {
     const port = await listen(net.createServer((s) => s.once('data', () => s.end('HTTP/1.1 400 Bad Request\r\n\r\n'))));
-    expect((await probeGateway({ address: '127.0.0.1', port, sni: 'x' })).answer).toBe('passes');
+    expect((await probeGateway({ address: '127.0.0.1', port, sni: 'x' })).answer).toBe('refuses');
+  });
+  it('a gateway that ends TLS itself (a certificate without a SPIFFE identity): refuses', async () => {
+    const { cert, key } = await workloadCertificate('https://gateway.example.com');
+    const server = tls.createServer({ cert, key });
+    server.on('secureConnection', (s) => s.destroy());
+    server.on('tlsClientError', () => undefined);
+    const port = await listen(server);
+    expect(await probeGateway({ address: '127.0.0.1', port, sni: 'x' })).toMatchObject({ answer: 'refuses', detail: expect.stringContaining('without a workload\'s SPIFFE identity') });
   });
   it('nothing listens: unreachable (nothing can be said from here)', async () => {
     const server = net.createServer();
@@ -123,8 +131,10 @@ describe('the Ready condition (readyCondition, needsProbe)', () => {
     expect(late).toMatchObject({ status: 'True', reason: 'GatewayUnconfirmed' });
     expect(late.message).toContain('30 s');
   });
-  it('the gateway cannot be reached from the controller (a load balancer without hairpin): routed unconfirmed', () => {
-    expect(readyCondition({ ...base, probe: { answer: 'unreachable', detail: 'ECONNREFUSED' } })).toMatchObject({ status: 'True', reason: 'GatewayUnconfirmed', message: expect.stringContaining('ECONNREFUSED') });
+  it('the gateway cannot be reached from the controller: asked again for 5 s (a restarting pod), then routed unconfirmed (a load balancer without hairpin)', () => {
+    const probe = { answer: 'unreachable' as const, detail: 'ECONNREFUSED' };
+    expect(readyCondition({ ...base, probe, refusingSince: base.now - 1000 })).toMatchObject({ status: 'False', reason: 'GatewayUnreachable' });
+    expect(readyCondition({ ...base, probe, refusingSince: base.now - UNREACHABLE_UNCONFIRMED_AFTER_MS })).toMatchObject({ status: 'True', reason: 'GatewayUnconfirmed', message: expect.stringContaining('ECONNREFUSED') });
   });
 });
 

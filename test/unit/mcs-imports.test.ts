@@ -269,7 +269,10 @@ describe('routing to a cluster only once its gateway routes the name (its export
   });
   it('served here with no ready pod: the local pods are no source, so a remote one not Ready yet is routed', () => {
     const { imports } = resolveExports([{ ...hello('us', '2026-11-25T09:00:00Z'), accepted: true, readyEndpoints: 0 }, { ...hello('eu', '2026-11-25T10:00:00Z'), accepted: false, readyEndpoints: 1 }]);
-    expect(wes(importObjects(spec, us, imports, gateways))).toHaveLength(1);
+    const inUs = importObjects(spec, us, imports, gateways);
+    expect(wes(inUs)).toHaveLength(1);
+    // Its only real source: no outlier detection that could eject it.
+    expect(dr(inUs).spec.trafficPolicy.outlierDetection).toBeUndefined();
   });
   it('the exporting cluster itself serves its pods before its status is written', () => {
     const { imports } = resolveExports([{ ...hello('eu', '2026-11-25T10:00:00Z'), accepted: false }]);

@@ -1,0 +1,136 @@
+// doctor on the live lab mesh: healthy after apply; then faults made as a user would make them (kubectl),
+// one at a time, each named by doctor with its cluster and object, and gone once put back; run as a user
+// bound only to the read role (made from `doctor --print-rbac`); with lab-eu's API frozen, us is still
+// diagnosed and the exit code is 3.
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { applyMesh } from '../../src/apply/apply-mesh.ts';
+import { silentReporter } from '../../src/core/reporter.ts';
+import { buildHelm } from '../../src/lab/build/go-components.ts';
+import { LAB_KUBECONFIG, readNodeStates } from '../../src/lab/lab-state.ts';
+import { readLabVersions } from '../../src/sources/lab-versions.ts';
+import { kubectl } from '../integration/lab-helpers.ts';
+import { root, runCli } from './cli-run.ts';
+
+const spec = join(root, 'examples/lab.yaml');
+const NAMESPACE = 'eastwest-doctor-e2e';
+const log = (s: string) => process.stderr.write(`[e2e] ${s}\n`);
+const helm = async () => join((await buildHelm(readLabVersions(), silentReporter)).dir, 'helm');
+
+interface Finding { check: string; severity: string; cluster?: string; object?: { kind: string; namespace?: string; name: string }; message: string; hint?: string }
+const named = (f: Finding) => `${f.check} ${f.cluster ?? '-'} ${f.object ? `${f.object.kind}/${f.object.namespace ? `${f.object.namespace}/` : ''}${f.object.name}` : '-'}`;
+
+let reader = '';
+async function doctor(args: string[] = []): Promise<{ code: number | null; findings: Finding[]; seconds: number; checks: { id: string; cluster?: string; status: string }[] }> {
+  const run = await runCli(['doctor', '-f', spec, '--kubeconfig', reader, '-o', 'json', ...args]);
+  expect(run.stderr).not.toMatch(/forbidden/i);
+  const out = JSON.parse(run.stdout) as { findings: Finding[]; checks: { id: string; cluster?: string; status: string }[] };
+  return { code: run.code, findings: out.findings.filter((f) => f.severity !== 'info'), checks: out.checks, seconds: run.seconds };
+}
+
+describe('doctor on the live mesh, as a read-only user', () => {
+  beforeAll(async () => {
+    await applyMesh({ file: spec, kubeconfig: LAB_KUBECONFIG, helm: await helm(), timeoutSeconds: 300 }, silentReporter);
+    const role = await runCli(['doctor', '--print-rbac']);
+    const config = JSON.parse((await kubectl('lab-us', ['config', 'view', '--raw', '-o', 'json'])).stdout) as { contexts: { name: string; context: { user: string } }[] };
+    const users = [];
+    for (const context of config.contexts) {
+      await kubectl(context.name, ['apply', '-f', '-'], { input: role.stdout });
+      await kubectl(context.name, ['create', 'namespace', NAMESPACE], { okCodes: [0, 1] });
+      await kubectl(context.name, ['create', 'serviceaccount', 'doctor', '-n', NAMESPACE], { okCodes: [0, 1] });
+      await kubectl(context.name, ['create', 'clusterrolebinding', 'eastwest-read-doctor-e2e', '--clusterrole', 'eastwest-read', '--serviceaccount', `${NAMESPACE}:doctor`], { okCodes: [0, 1] });
+      const token = (await kubectl(context.name, ['create', 'token', 'doctor', '-n', NAMESPACE, '--duration', '1h'])).stdout.trim();
+      users.push({ name: `doctor-${context.name}`, user: { token } });
+      context.context.user = `doctor-${context.name}`;
+    }
+    reader = join(mkdtempSync(join(tmpdir(), 'eastwest-doctor-')), 'kubeconfig');
+    writeFileSync(reader, JSON.stringify({ ...config, users }), { mode: 0o600 });
+  });
+
+  afterAll(async () => {
+    for (const context of ['lab-us', 'lab-eu']) {
+      await kubectl(context, ['delete', 'clusterrolebinding', 'eastwest-read-doctor-e2e', '--ignore-not-found']);
+      await kubectl(context, ['delete', 'namespace', NAMESPACE, '--ignore-not-found', '--wait=false']);
+    }
+  });
+
+  it('the applied mesh: nothing found, exit 0', async () => {
+    const result = await doctor(['--wait', '60s']);
+    log(`doctor on the healthy mesh: exit ${result.code} in ${result.seconds} s, ${result.checks.length} check runs`);
+    expect(result.findings.map(named)).toEqual([]);
+    expect(result.code).toBe(0);
+  });
+
+  const faults: { what: string; make: () => Promise<unknown>; undo: () => Promise<unknown>; expected: string }[] = [
+    {
+      what: 'the network label removed from istio-system in eu',
+      make: () => kubectl('lab-eu', ['label', 'namespace', 'istio-system', 'topology.istio.io/network-']),
+      undo: () => kubectl('lab-eu', ['label', 'namespace', 'istio-system', 'topology.istio.io/network=eu-net', '--overwrite']),
+      expected: 'mesh-identity eu Namespace/istio-system',
+    },
+    {
+      what: 'the east-west gateway of eu scaled to zero',
+      make: async () => {
+        await kubectl('lab-eu', ['scale', '-n', 'istio-system', 'deploy/istio-eastwestgateway', '--replicas', '0']);
+        await kubectl('lab-eu', ['wait', '-n', 'istio-system', '--for=delete', 'pod', '-l', 'istio=eastwestgateway', '--timeout=60s'], { okCodes: [0, 1], timeoutMs: 70_000 });
+      },
+      undo: async () => {
+        await kubectl('lab-eu', ['scale', '-n', 'istio-system', 'deploy/istio-eastwestgateway', '--replicas', '1']);
+        await kubectl('lab-eu', ['rollout', 'status', '-n', 'istio-system', 'deploy/istio-eastwestgateway', '--timeout=120s'], { timeoutMs: 130_000 });
+      },
+      expected: 'gateway-ready eu Deployment/istio-system/istio-eastwestgateway',
+    },
+    {
+      what: 'a foreign DestinationRule for echo in us, plaintext',
+      make: () => kubectl('lab-us', ['apply', '-f', '-'], { input: 'apiVersion: networking.istio.io/v1\nkind: DestinationRule\nmetadata: {name: team-echo, namespace: echo}\nspec: {host: echo.echo.svc.cluster.local, trafficPolicy: {tls: {mode: DISABLE}}}\n' }),
+      undo: () => kubectl('lab-us', ['delete', 'destinationrule', '-n', 'echo', 'team-echo', '--ignore-not-found']),
+      expected: 'foreign-overrides us DestinationRule/echo/team-echo',
+    },
+    {
+      what: 'mesh-wide mTLS made PERMISSIVE in eu',
+      make: () => kubectl('lab-eu', ['patch', 'peerauthentication', '-n', 'istio-system', 'default', '--type', 'merge', '-p', '{"spec":{"mtls":{"mode":"PERMISSIVE"}}}']),
+      undo: () => kubectl('lab-eu', ['patch', 'peerauthentication', '-n', 'istio-system', 'default', '--type', 'merge', '-p', '{"spec":{"mtls":{"mode":"STRICT"}}}']),
+      expected: 'strict-mtls eu PeerAuthentication/istio-system/default',
+    },
+    {
+      what: 'the 15443 Gateway deleted in us',
+      make: () => kubectl('lab-us', ['delete', 'gateway', '-n', 'istio-system', 'cross-network-gateway']),
+      undo: () => applyMesh({ file: spec, kubeconfig: LAB_KUBECONFIG, helm: '', timeoutSeconds: 300 }, silentReporter).catch(async () => applyMesh({ file: spec, kubeconfig: LAB_KUBECONFIG, helm: await helm(), timeoutSeconds: 300 }, silentReporter)),
+      expected: 'cross-network-gateway us Gateway/istio-system/cross-network-gateway',
+    },
+  ];
+  for (const fault of faults) {
+    it(`${fault.what}: named (exit 1), and gone once put back`, async () => {
+      await fault.make();
+      try {
+        const result = await doctor();
+        log(`${fault.what}: ${result.findings.map(named).join('; ')} (exit ${result.code}, ${result.seconds} s)`);
+        expect(result.findings.map(named)).toContain(fault.expected);
+        expect(result.findings.find((f) => named(f) === fault.expected)?.hint).toBeTruthy();
+        expect(result.code).toBe(1);
+      } finally {
+        await fault.undo();
+      }
+      const after = await doctor(['--wait', '90s']);
+      expect(after.findings.map(named)).toEqual([]);
+    });
+  }
+
+  it('lab-eu\'s API frozen: exit 3 within the deadline, eu not diagnosed, us still diagnosed', async () => {
+    const pid = readNodeStates().find((n) => n.cluster === 'eu')!.pids['kube-apiserver']!;
+    process.kill(pid, 'SIGSTOP');
+    let result;
+    try {
+      result = await doctor(['--request-timeout', '3s']);
+    } finally {
+      process.kill(pid, 'SIGCONT');
+    }
+    log(`doctor with eu frozen: exit ${result.code} in ${result.seconds} s`);
+    expect(result.code).toBe(3);
+    expect(result.seconds).toBeLessThan(20);
+    expect(result.checks.filter((c) => c.cluster === 'eu').every((c) => c.status === 'unreachable')).toBe(true);
+    expect(result.checks.filter((c) => c.cluster === 'us').every((c) => c.status === 'passed')).toBe(true);
+  });
+});
