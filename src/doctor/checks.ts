@@ -255,7 +255,11 @@ export const DOCTOR_CHECKS: Check<DoctorContext>[] = [
       const findings: Findings = [];
       for (const d of s.destinationRules.filter((x) => !ours(x))) {
         const host = spec$<{ host?: string }>(d).host;
-        if (host && hosts.has(host)) findings.push({ object: ref(d), field: 'spec.host', message: `a DestinationRule eastwest did not make, for ${host}, beside eastwest's: its traffic policy may replace the mTLS and failover eastwest set` });
+        if (!host || !hosts.has(host)) continue;
+        const mode = spec$<{ trafficPolicy?: { tls?: { mode?: string } } }>(d).trafficPolicy?.tls?.mode;
+        // One that sets another TLS mode breaks the host outright (plaintext or the wrong certificates into a STRICT mesh).
+        if (mode !== undefined && mode !== 'ISTIO_MUTUAL') findings.push({ object: ref(d), field: 'spec.trafficPolicy.tls.mode', severity: 'error', message: `a DestinationRule eastwest did not make sets tls mode ${mode} for ${host}: requests through it fail under STRICT mTLS or leave the mesh's identity` });
+        else findings.push({ object: ref(d), field: 'spec.host', message: `a DestinationRule eastwest did not make, for ${host}, beside eastwest's: its traffic policy may replace the mTLS and failover eastwest set` });
       }
       for (const v of s.virtualServices.filter((x) => !ours(x))) {
         const matched = (spec$<{ hosts?: string[] }>(v).hosts ?? []).filter((h) => hosts.has(h));
@@ -306,6 +310,8 @@ export const DOCTOR_CHECKS: Check<DoctorContext>[] = [
       const findings: Findings = [];
       if (!meshWide.some((p) => spec$<Pa>(p).mtls?.mode === 'STRICT')) findings.push({ object: { kind: 'PeerAuthentication', namespace: ISTIO_NAMESPACE, name: meshWide[0]?.metadata.name ?? 'default' }, field: 'spec.mtls.mode', message: meshWide.length ? `mesh-wide mode ${spec$<Pa>(meshWide[0]!).mtls?.mode ?? 'UNSET'}, not STRICT: plaintext is accepted` : 'no mesh-wide PeerAuthentication: plaintext is accepted' });
       for (const p of s.peerAuthentications) {
+        // The mesh-wide one that is not STRICT is named above already.
+        if (meshWide.includes(p) && findings.length > 0) continue;
         const modes = [spec$<Pa>(p).mtls?.mode, ...Object.values(spec$<Pa>(p).portLevelMtls ?? {}).map((m) => m.mode)];
         const loose = modes.find((m) => m === 'PERMISSIVE' || m === 'DISABLE');
         if (loose) findings.push({ object: ref(p), field: 'spec.mtls.mode', message: `${loose}: ${p.metadata.namespace === ISTIO_NAMESPACE && !spec$<Pa>(p).selector ? 'mesh-wide' : `in namespace ${p.metadata.namespace}`}, plaintext is accepted`, severity: 'warning' });

@@ -118,6 +118,16 @@ describe('doctor names the object at fault, the cluster and the fix', () => {
     const found = problems(await doctor(new Map(healthy), { localRootPem: otherRootPem }));
     expect(found.map(named).sort()).toEqual(['same-root eu ConfigMap/istio-system/istio-ca-root-cert', 'same-root us ConfigMap/istio-system/istio-ca-root-cert']);
   });
+  it('a foreign DestinationRule that only adds a policy is a warning; one that changes the TLS mode an error', async () => {
+    const add = (tls?: object) => withFault('eu', (s) => s.destinationRules.push({ apiVersion: 'networking.istio.io/v1', kind: 'DestinationRule', metadata: { name: 'team-echo', namespace: 'echo' }, spec: { host: 'echo.echo.svc.cluster.local', trafficPolicy: { connectionPool: { tcp: { maxConnections: 10 } }, ...(tls ? { tls } : {}) } } } as KubeObject));
+    expect(problems(await doctor(add())).map((f) => f.severity)).toEqual(['warning']);
+    expect(problems(await doctor(add({ mode: 'ISTIO_MUTUAL' }))).map((f) => f.severity)).toEqual(['warning']);
+    expect(problems(await doctor(add({ mode: 'SIMPLE' }))).map((f) => f.severity)).toEqual(['error']);
+  });
+  it('a mesh-wide PERMISSIVE is named once', async () => {
+    const found = problems(await doctor(withFault('us', (s) => ((s.peerAuthentications[0] as any).spec.mtls.mode = 'PERMISSIVE'))));
+    expect(found.map(named)).toEqual(['strict-mtls us PeerAuthentication/istio-system/default']);
+  });
   it('istiod versions that differ: a warning with both versions', async () => {
     const found = problems(await doctor(withFault('eu', (s) => (s.istiod!.image = 'lab.eastwest.dev/istio/pilot:1.30.3'))));
     expect(found).toEqual([expect.objectContaining({ check: 'istio-version-skew', severity: 'warning' })]);
