@@ -30,6 +30,12 @@ export interface EngineOptions {
   access?: AccessLevel;
   /** The command, for the hint that grants a missing right (`eastwest <command> --print-rbac`). */
   command?: string;
+  /**
+   * Return once every connection settled, or this many milliseconds after the first selected cluster
+   * connected, whichever comes first: a cluster that does not answer then is left to `allConnections`
+   * (its deadline runs on while the command works with the others). Undefined: wait for all.
+   */
+  lateAfterMs?: number;
 }
 
 export interface Connection {
@@ -51,6 +57,8 @@ export interface EngineContext {
   /** One outcome per cluster connected to (selected first, then peers when asked). */
   connections: ClusterOutcome<Connection>[];
   connected: Map<string, Connection>;
+  /** Every connection's outcome once all settled (with `lateAfterMs`, also those not in `connections`). */
+  allConnections: Promise<ClusterOutcome<Connection>[]>;
 }
 
 /** The clusters named by --clusters, checked against the spec (exit 2 with the known names). */
@@ -117,9 +125,21 @@ export async function openEngine(options: EngineOptions): Promise<EngineContext>
   // A context that no kubeconfig file defines is bad input, found before any cluster is contacted.
   const targets = options.connectPeers ? [...selected, ...spec.clusters.filter((c) => !selected.includes(c))] : selected;
   checkContexts(targets.map((c) => ({ name: c.name, context: contextOf(c.name) })), kubeconfig);
-  const connections = await fanOut(targets, 'connect', (c) => connect(c, kubeconfig, requestTimeoutSeconds, { access: options.access ?? 'write', ...(options.command ? { command: options.command } : {}), context: contextOf(c.name) }), classifier(requestTimeoutSeconds));
+  const outcomes = targets.map(async (c) => (await fanOut([c], 'connect', (t) => connect(t, kubeconfig, requestTimeoutSeconds, { access: options.access ?? 'write', ...(options.command ? { command: options.command } : {}), context: contextOf(t.name) }), classifier(requestTimeoutSeconds)))[0]!);
+  const settled = new Map<string, ClusterOutcome<Connection>>();
+  for (const outcome of outcomes) void outcome.then((o) => settled.set(o.cluster, o));
+  const allConnections = Promise.all(outcomes);
+  if (options.lateAfterMs === undefined) await allConnections;
+  else {
+    const lateAfterMs = options.lateAfterMs;
+    const firstSelected = Promise.any(outcomes.filter((_, i) => selected.includes(targets[i]!)).map((p) => p.then((o) => (o.ok ? o : Promise.reject(new Error(o.cluster))))));
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([allConnections, firstSelected.then(() => new Promise<void>((r) => (timer = setTimeout(r, lateAfterMs))), () => allConnections)]);
+    clearTimeout(timer);
+  }
+  const connections = targets.flatMap((t) => (settled.has(t.name) ? [settled.get(t.name)!] : []));
   const connected = new Map(connections.flatMap((c) => (c.ok ? [[c.cluster, c.value] as [string, Connection]] : [])));
-  return { decoded, spec, kubeconfig, contextOf, requestTimeoutSeconds, selected, connections, connected };
+  return { decoded, spec, kubeconfig, contextOf, requestTimeoutSeconds, selected, connections, connected, allConnections };
 }
 
 /** A connection outcome without the client (what results show). */

@@ -305,27 +305,38 @@ export interface VerifyResult {
   seconds: number;
 }
 
+/** How long after the first cluster answered the checks wait for the others. */
+const LATE_AFTER_MS = 3000;
+
 export interface VerifyOptions extends EngineOptions {
   requests?: number;
 }
 
 export async function verifyMesh(options: VerifyOptions, reporter: Reporter): Promise<VerifyResult> {
   const started = Date.now();
-  const engine = await openEngine({ ...options, access: 'probe', command: 'verify' });
+  // The checks begin once every cluster answered, or 3 s after the first one did: a cluster that does not
+  // answer (its request deadline running on meanwhile) does not hold up what can be proved without it.
+  const engine = await openEngine({ ...options, access: 'probe', command: 'verify', lateAfterMs: LATE_AFTER_MS });
   const { spec } = engine;
-  const clusters = engine.connections.map(connectionView);
+  /** Every cluster's outcome, once all settled: one that answered after the checks began was not verified. */
+  const outcomes = async () => (await engine.allConnections).map((o) => {
+    if (!o.ok || engine.connected.has(o.cluster)) return connectionView(o);
+    return { cluster: o.cluster, ok: false as const, step: 'connect', error: `answered more than ${LATE_AFTER_MS / 1000} s after the first cluster, after the checks had begun: not verified`, hint: 'run verify again; a link this slow may need a higher --request-timeout', unreachable: true };
+  });
+  let clusters = engine.connections.map(connectionView);
   const selected = engine.selected.map((c) => c.name);
   const configs = new Map([...engine.connected].map(([name, c]) => [name, c.client.config]));
   const elapsed = () => Math.round((Date.now() - started) / 100) / 10;
   const service = spec.services.find((s) => s.name === 'echo' && s.namespace === DEMO_NAMESPACE) ?? spec.services[0];
   if (!service || !spec.demo.enabled) {
     const message = 'set demo.enabled: true and export echo in namespace echo';
+    clusters = await outcomes();
     return { ok: false, selected, clusters, checks: [{ id: 'demo-workload', description: 'verify needs the demo workload', category: 'routing', status: 'failed', ok: false, figures: {}, detail: message, findings: [{ check: 'demo-workload', severity: 'error', message }], seconds: 0 }], seconds: elapsed() };
   }
   // Checks run from the first reachable verified cluster; those of unreachable clusters are reported, not hidden.
   // Only the verified clusters are connected to (openEngine without peers), so no check reaches past them.
   const from = engine.selected.find((c) => configs.has(c.name));
-  if (!from) return { ok: false, selected, clusters, checks: [], seconds: elapsed() };
+  if (!from) return { ok: false, selected, clusters: await outcomes(), checks: [], seconds: elapsed() };
   const ctx: Context = { spec, clusters: engine.selected, configs, service, from, requests: options.requests ?? 200, timeoutMs: engine.requestTimeoutSeconds * 1000 };
   const description = new Map(checks.map((c) => [c.id, c.description]));
   const ran = await runChecks(checks.map(asCheck), {
@@ -353,5 +364,6 @@ export async function verifyMesh(options: VerifyOptions, reporter: Reporter): Pr
     ...(r.status === 'unreachable' ? { unreachable: true } : {}),
     seconds: r.seconds,
   }));
+  clusters = await outcomes();
   return { ok: results.every((r) => r.ok) && clusters.every((c) => c.ok), selected, clusters, checks: results, seconds: elapsed() };
 }

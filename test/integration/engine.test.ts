@@ -14,7 +14,7 @@ import { ownedObjects, ownedSelector } from '../../src/apply/prune.ts';
 import { ClusterWatch } from '../../src/controller/cluster-watch.ts';
 import { EastwestError, EXIT } from '../../src/core/errors.ts';
 import { RecordingReporter } from '../../src/core/reporter.ts';
-import { connect } from '../../src/engine/context.ts';
+import { connect, openEngine } from '../../src/engine/context.ts';
 import { ClusterError } from '../../src/k8s/cluster-error.ts';
 import { KubeClient, loadKubeConfig } from '../../src/k8s/client.ts';
 import type { KubeconfigSource } from '../../src/k8s/kubeconfig.ts';
@@ -462,6 +462,23 @@ describe('request deadlines', () => {
     expect(ms).toBeLessThan(3000);
     expect(error).toMatchObject({ kind: 'timeout', cluster: 'us', exitCode: EXIT.clusterError });
     expect(error.message).toMatch(/timeout after 1 s\) during version/);
+  });
+
+  it('lateAfterMs: the engine is handed over once the first cluster answered and the time passed; the frozen one settles later, as a timeout', async () => {
+    const started = performance.now();
+    const engine = await openEngine({ file: join(import.meta.dirname, '../../examples/lab.yaml'), kubeconfig: kubeconfigCopy.files[0], contexts: { us: 'us-relay', eu: 'us-frozen' }, requestTimeoutSeconds: 3, access: 'read', lateAfterMs: 500 });
+    const handedOver = performance.now() - started;
+    expect(handedOver).toBeLessThan(2500);
+    expect(engine.connections.map((c) => [c.cluster, c.ok])).toEqual([['us', true]]);
+    expect([...engine.connected.keys()]).toEqual(['us']);
+    const all = await engine.allConnections;
+    expect(performance.now() - started).toBeGreaterThanOrEqual(2900);
+    expect(all.map((c) => [c.cluster, c.ok, c.ok ? undefined : c.unreachable])).toEqual([['us', true, undefined], ['eu', false, true]]);
+    // Without it, the engine waits for every cluster's outcome.
+    const waited = performance.now();
+    const full = await openEngine({ file: join(import.meta.dirname, '../../examples/lab.yaml'), kubeconfig: kubeconfigCopy.files[0], contexts: { us: 'us-relay', eu: 'us-frozen' }, requestTimeoutSeconds: 1, access: 'read' });
+    expect(performance.now() - waited).toBeGreaterThanOrEqual(900);
+    expect(full.connections.map((c) => [c.cluster, c.ok])).toEqual([['us', true], ['eu', false]]);
   });
 
   it('a server that takes the request but never sends a response, or stalls mid-body: a timeout too', async () => {
