@@ -1,7 +1,6 @@
 // doctor's checks: pure functions of the spec and what each cluster holds (snapshot.ts), each naming the
 // object at fault and the fix. Cluster checks look at one cluster against the spec; mesh checks compare
 // clusters (one root, the gateway address every peer routes to, one Istio version).
-import { createHash, X509Certificate } from 'node:crypto';
 import type { Check, CheckOutput } from '../checks/check.ts';
 import type { KubeObject } from '../k8s/object.ts';
 import { MANAGED_BY_LABEL, MANAGED_BY_VALUE } from '../k8s/ownership.ts';
@@ -9,6 +8,7 @@ import { clusterLocalHost, GATEWAY_OF_LABEL } from '../render/federation-service
 import { EASTWEST_GATEWAY_LABEL, EASTWEST_GATEWAY_RELEASE, ISTIO_NAMESPACE } from '../render/helm-releases.ts';
 import { CROSS_NETWORK_GATEWAY, CROSS_NETWORK_PORT, NETWORK_LABEL } from '../render/mesh-objects.ts';
 import { SYNC_MANAGED_BY } from '../mcs/imports.ts';
+import { rootFingerprint } from '../pki/trust-plan.ts';
 import type { MeshSpec } from '../spec/schema.ts';
 import type { ClusterSnapshot } from './snapshot.ts';
 
@@ -32,13 +32,6 @@ function snapshotOf(ctx: DoctorContext, cluster: string | undefined): ClusterSna
   if (!s) throw new Error(`no snapshot of ${cluster}`);
   return s;
 }
-
-export function rootFingerprint(pem: string): string {
-  return `SHA256:${createHash('sha256').update(new X509Certificate(pem).raw).digest('hex').toUpperCase().match(/../g)!.join(':')}`;
-}
-
-/** The first certificate of a PEM bundle (a rotation publishes several roots). */
-const firstPem = (bundle: string) => /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/.exec(bundle)?.[0];
 
 const versionOf = (image: string | undefined) => image?.split(':').at(-1);
 
@@ -118,12 +111,12 @@ export const DOCTOR_CHECKS: Check<DoctorContext>[] = [
       const roots = new Map<string, string>();
       for (const s of ctx.snapshots.values()) {
         const object = { kind: 'ConfigMap', namespace: ISTIO_NAMESPACE, name: 'istio-ca-root-cert' };
-        const pem = s.rootCertPem ? firstPem(s.rootCertPem) : undefined;
-        if (!pem) {
-          if (s.istiod) findings.push({ cluster: s.cluster, object, message: 'istiod publishes no root' });
+        const fp = s.rootCertPem ? rootFingerprint(s.rootCertPem) : undefined;
+        if (!fp) {
+          if (s.istiod) findings.push({ cluster: s.cluster, object, message: s.rootCertPem ? 'istiod publishes a root that is not a certificate' : 'istiod publishes no root' });
           continue;
         }
-        roots.set(s.cluster, rootFingerprint(pem));
+        roots.set(s.cluster, fp);
       }
       const counts = new Map<string, number>();
       for (const fp of roots.values()) counts.set(fp, (counts.get(fp) ?? 0) + 1);
