@@ -35,16 +35,15 @@ function snapshotOf(ctx: DoctorContext, cluster: string | undefined): ClusterSna
 
 const versionOf = (image: string | undefined) => image?.split(':').at(-1);
 
-export const DOCTOR_CHECKS: Check<DoctorContext>[] = [
+/** doctor only reads: no check changes a cluster, and each is explained at its README anchor (#check-<id>). */
+const DEFINITIONS: Omit<Check<DoctorContext>, 'disruptive' | 'docs'>[] = [
   {
     id: 'istiod-ready',
     category: 'control-plane',
     title: 'istiod is installed and ready',
     severity: 'error',
-    disruptive: false,
     scope: 'cluster',
     hint: 'eastwest apply installs it; kubectl -n istio-system describe deploy/istiod tells why it is not ready',
-    docs: DOCS('istiod-ready'),
     run: async (ctx, cluster) => {
       const s = snapshotOf(ctx, cluster);
       const object = { kind: 'Deployment', namespace: ISTIO_NAMESPACE, name: 'istiod' };
@@ -58,10 +57,8 @@ export const DOCTOR_CHECKS: Check<DoctorContext>[] = [
     category: 'control-plane',
     title: 'meshID, trust domain, cluster name and network as the spec says',
     severity: 'error',
-    disruptive: false,
     scope: 'cluster',
     hint: 'eastwest apply sets them; a hand-made install must use the spec\'s values (global.meshID, meshConfig.trustDomain, global.multiCluster.clusterName, global.network)',
-    docs: DOCS('mesh-identity'),
     run: async (ctx, cluster) => {
       const s = snapshotOf(ctx, cluster);
       const want = ctx.spec.clusters.find((c) => c.name === cluster)!;
@@ -85,10 +82,8 @@ export const DOCTOR_CHECKS: Check<DoctorContext>[] = [
     category: 'control-plane',
     title: 'one Istio version across clusters',
     severity: 'warning',
-    disruptive: false,
     scope: 'mesh',
     hint: 'upgrade the older clusters (eastwest apply with the spec\'s istio.version); keep skew within one minor version during an upgrade',
-    docs: DOCS('istio-version-skew'),
     run: async (ctx) => {
       const versions = new Map([...ctx.snapshots.values()].flatMap((s) => (s.istiod?.image ? [[s.cluster, versionOf(s.istiod.image)!] as [string, string]] : [])));
       const distinct = [...new Set(versions.values())];
@@ -102,10 +97,8 @@ export const DOCTOR_CHECKS: Check<DoctorContext>[] = [
     category: 'trust',
     title: 'every cluster publishes the mesh\'s root',
     severity: 'error',
-    disruptive: false,
     scope: 'mesh',
     hint: 'each cluster\'s cacerts must chain to one root: eastwest apply from the checkout that holds the mesh\'s CA (eastwest status shows each root)',
-    docs: DOCS('same-root'),
     run: async (ctx) => {
       const findings: Findings = [];
       const roots = new Map<string, string>();
@@ -133,10 +126,8 @@ export const DOCTOR_CHECKS: Check<DoctorContext>[] = [
     category: 'network',
     title: 'the east-west gateway runs, in the cluster\'s network, with an address',
     severity: 'error',
-    disruptive: false,
     scope: 'cluster',
     hint: 'eastwest apply installs it; kubectl -n istio-system describe deploy/istio-eastwestgateway and its Service tell why',
-    docs: DOCS('gateway-ready'),
     run: async (ctx, cluster) => {
       const s = snapshotOf(ctx, cluster);
       const want = ctx.spec.clusters.find((c) => c.name === cluster)!;
@@ -158,10 +149,8 @@ export const DOCTOR_CHECKS: Check<DoctorContext>[] = [
     category: 'network',
     title: 'one Gateway passes 15443 through (AUTO_PASSTHROUGH) on the east-west gateway',
     severity: 'error',
-    disruptive: false,
     scope: 'cluster',
     hint: `eastwest apply makes Gateway/${ISTIO_NAMESPACE}/${CROSS_NETWORK_GATEWAY}; remove other Gateways that claim port ${CROSS_NETWORK_PORT} on the east-west gateway`,
-    docs: DOCS('cross-network-gateway'),
     run: async (ctx, cluster) => {
       const s = snapshotOf(ctx, cluster);
       type GatewaySpec = { selector?: Record<string, string>; servers?: { port?: { number?: number }; tls?: { mode?: string }; hosts?: string[] }[] };
@@ -180,10 +169,8 @@ export const DOCTOR_CHECKS: Check<DoctorContext>[] = [
     category: 'network',
     title: 'every other cluster routes to this gateway\'s address on 15443',
     severity: 'error',
-    disruptive: false,
     scope: 'mesh',
     hint: 'eastwest apply rewrites the routes with the gateway\'s current address',
-    docs: DOCS('peers-route-to-gateway'),
     run: async (ctx) => {
       const findings: Findings = [];
       const address = new Map(ctx.spec.clusters.map((c) => [c.name, c.eastWestGateway.address ?? ctx.snapshots.get(c.name)?.gatewayService?.address]));
@@ -209,10 +196,8 @@ export const DOCTOR_CHECKS: Check<DoctorContext>[] = [
     category: 'routing',
     title: 'every route through a remote gateway uses Istio mTLS (ISTIO_MUTUAL)',
     severity: 'error',
-    disruptive: false,
     scope: 'cluster',
     hint: 'a DestinationRule for the host with trafficPolicy.tls.mode ISTIO_MUTUAL (and the outbound_ SNI of the remote service): eastwest apply makes it',
-    docs: DOCS('remote-routes-mtls'),
     run: async (ctx, cluster) => {
       const s = snapshotOf(ctx, cluster);
       const findings: Findings = [];
@@ -238,10 +223,8 @@ export const DOCTOR_CHECKS: Check<DoctorContext>[] = [
     category: 'routing',
     title: 'no object eastwest did not make overrides its hosts',
     severity: 'warning',
-    disruptive: false,
     scope: 'cluster',
     hint: 'remove it, or make it agree with eastwest\'s (mTLS ISTIO_MUTUAL, outlier detection for failover); Istio merges DestinationRules of one host unpredictably',
-    docs: DOCS('foreign-overrides'),
     run: async (ctx, cluster) => {
       const s = snapshotOf(ctx, cluster);
       const hosts = new Set([...s.serviceEntries.filter(ours).flatMap((se) => spec$<{ hosts?: string[] }>(se).hosts ?? []), ...ctx.spec.services.map((svc) => clusterLocalHost(svc))]);
@@ -266,10 +249,8 @@ export const DOCTOR_CHECKS: Check<DoctorContext>[] = [
     category: 'routing',
     title: 'services served by several clusters fail over (outlier detection set)',
     severity: 'error',
-    disruptive: false,
     scope: 'cluster',
     hint: 'locality failover needs outlierDetection in the DestinationRule of the host: eastwest apply sets it',
-    docs: DOCS('failover-outlier-detection'),
     applies: (ctx) => ctx.spec.services.some((svc) => svc.clusters.length > 1),
     run: async (ctx, cluster) => {
       const s = snapshotOf(ctx, cluster);
@@ -291,10 +272,8 @@ export const DOCTOR_CHECKS: Check<DoctorContext>[] = [
     category: 'policy',
     title: 'mTLS is STRICT mesh-wide and nothing loosens it',
     severity: 'error',
-    disruptive: false,
     scope: 'cluster',
     hint: 'a PeerAuthentication "default" in istio-system with mtls.mode STRICT (eastwest apply); remove PERMISSIVE or DISABLE PeerAuthentications',
-    docs: DOCS('strict-mtls'),
     applies: (ctx) => ctx.spec.policy.mtls === 'STRICT',
     run: async (ctx, cluster) => {
       const s = snapshotOf(ctx, cluster);
@@ -313,3 +292,5 @@ export const DOCTOR_CHECKS: Check<DoctorContext>[] = [
     },
   },
 ];
+
+export const DOCTOR_CHECKS: Check<DoctorContext>[] = DEFINITIONS.map((c) => ({ ...c, disruptive: false, docs: DOCS(c.id) }));
