@@ -1,6 +1,7 @@
 // The sync controller at scale, in-cluster as examples/lab.yaml runs it, on a 3-cluster lab (us, eu, ap):
 // N ServiceExports (Services without pods, valid exports) spread over the three clusters and created at
-// once → time until every cluster has all N clusterset ServiceEntries; each acting controller's memory
+// once → time until every cluster has converged: all N clusterset ServiceEntries and ServiceImports, and
+// Valid=True on each of its exports (polled every second, so a figure is up to ~1 s late); each acting controller's memory
 // (idle, and its peak from the kernel's high-water mark); the US client sidecar's configuration size
 // (config_dump bytes) before, with the imports unscoped (the default, as in the MCS API: every namespace
 // may use them) and scoped (every export annotated eastwest.dev/export-to=".": its own namespace only);
@@ -10,7 +11,7 @@ import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
-import { loadKubeConfig } from '../src/k8s/client.ts';
+import { KubeClient, loadKubeConfig } from '../src/k8s/client.ts';
 import { podExec } from '../src/k8s/pod-exec.ts';
 import { LAB_KUBECONFIG } from '../src/lab/lab-state.ts';
 import { readyPod } from '../src/verify/mesh-probes.ts';
@@ -35,18 +36,39 @@ function threeClusterSpec(): string {
   return file;
 }
 
-const wait = async (check: () => Promise<boolean>, limit: number) => {
+const wait = async (check: () => Promise<boolean>, limit: number, everyMs = 3000) => {
   const started = performance.now();
   while ((performance.now() - started) / 1000 < limit) {
     if (await check().catch(() => false)) return Math.round((performance.now() - started) / 100) / 10;
-    await new Promise((r) => setTimeout(r, 3000)); // the polls are LISTs of thousands: not too often
+    await new Promise((r) => setTimeout(r, everyMs)); // the polls are LISTs of thousands: not too often
   }
   return Number.POSITIVE_INFINITY;
 };
 
+const clients = new Map<string, KubeClient>();
+const clientOf = (cluster: string) => {
+  let c = clients.get(cluster);
+  if (!c) clients.set(cluster, (c = new KubeClient(loadKubeConfig(ctx(cluster), LAB_KUBECONFIG, 60), { cluster })));
+  return c;
+};
+
 async function importedCount(cluster: string): Promise<number> {
-  const r = await kubectl(ctx(cluster), ['get', 'serviceentries', '-n', 'bulk', '-l', 'app.kubernetes.io/managed-by=eastwest-sync', '-o', 'name'], { okCodes: [0, 1], timeoutMs: 120_000 });
-  return r.stdout.split('\n').filter(Boolean).length;
+  return (await clientOf(cluster).list('networking.istio.io/v1', 'ServiceEntry', 'bulk', 'app.kubernetes.io/managed-by=eastwest-sync')).length;
+}
+
+/**
+ * Converged in one cluster as the issue counts it: the route (the clusterset ServiceEntry) and the
+ * ServiceImport for every name, and Valid=True on every export made there.
+ */
+async function converged(cluster: string, names: number, exportsHere: number): Promise<boolean> {
+  const c = clientOf(cluster);
+  const [entries, imports, exports] = await Promise.all([
+    c.list('networking.istio.io/v1', 'ServiceEntry', 'bulk', 'app.kubernetes.io/managed-by=eastwest-sync'),
+    c.list('multicluster.x-k8s.io/v1alpha1', 'ServiceImport', 'bulk'),
+    c.list('multicluster.x-k8s.io/v1alpha1', 'ServiceExport', 'bulk'),
+  ]);
+  const valid = exports.filter((e) => ((e as { status?: { conditions?: { type: string; status: string }[] } }).status?.conditions ?? []).some((x) => x.type === 'Valid' && x.status === 'True'));
+  return entries.length === names && imports.length === names && valid.length === exportsHere;
 }
 
 /** The US client sidecar's config_dump: its size, and how many clusterset services it holds a cluster for. */
@@ -93,7 +115,10 @@ export async function syncScaleBenchmark(count = 1000): Promise<Record<string, n
     await new Promise((r) => setTimeout(r, 10_000)); // settled after the start
     const idle = Object.fromEntries(await Promise.all(CLUSTERS.map(async (c) => [c, (await controllerMemory(c)).rss] as const)));
     const before = await configDump();
-    const perCluster = new Map<string, string[]>(CLUSTERS.map((c) => [c, ['apiVersion: v1\nkind: Namespace\nmetadata: {name: bulk}\n']]));
+    // The namespace first everywhere: a cluster's controller creates it as soon as another cluster exports
+    // into it, and a kubectl apply that finds it made meanwhile fails (AlreadyExists).
+    await Promise.all(CLUSTERS.map((c) => kubectl(ctx(c), ['apply', '-f', '-'], { input: 'apiVersion: v1\nkind: Namespace\nmetadata: {name: bulk}\n' })));
+    const perCluster = new Map<string, string[]>(CLUSTERS.map((c) => [c, []]));
     for (let i = 0; i < count; i++) {
       const docs = perCluster.get(CLUSTERS[i % CLUSTERS.length]!)!;
       // Each Service itself is kept to its namespace, so that the sidecar figures show the imports alone.
@@ -105,7 +130,8 @@ export async function syncScaleBenchmark(count = 1000): Promise<Record<string, n
       await kubectl(ctx(c), ['apply', '-f', '-'], { input: perCluster.get(c)!.join('---\n'), timeoutMs: 900_000 });
       return (performance.now() - creating) / 1000;
     }));
-    const convergeWait = await wait(async () => (await Promise.all(CLUSTERS.map(importedCount))).every((n) => n === count), 1800);
+    const exportsIn = (c: string) => Array.from({ length: count }, (_, i) => i).filter((i) => CLUSTERS[i % CLUSTERS.length] === c).length;
+    const convergeWait = await wait(async () => (await Promise.all(CLUSTERS.map((c) => converged(c, count, exportsIn(c))))).every(Boolean), 1800, 1000);
     const converge = Math.round((performance.now() - creating) / 100) / 10;
     // The default scope (every namespace): once istiod's push reaches the client's sidecar, it has every
     // import. Each US import is a remote one or a local one, so all `count` names are there.

@@ -22,6 +22,15 @@ export interface ServiceExportObject extends KubernetesObject {
 export type WatchState = 'connecting' | 'live' | 'stale';
 
 /**
+ * What changed in a cluster: an object of an exported name (its ServiceExport, its Service, one of its
+ * EndpointSlices), the east-west gateway's Service (its address), or the watch's state.
+ */
+export type WatchChange =
+  | { cluster: string; type: 'name'; namespace: string; name: string }
+  | { cluster: string; type: 'gateway' }
+  | { cluster: string; type: 'state' };
+
+/**
  * client-node's Watch, for informers that a restart may give up on: a watch begun in an earlier
  * generation (the restart stopped its informer while the response headers were awaited) is aborted as
  * soon as they come, and its informer is never given it (the promise stays pending, holding no socket).
@@ -75,12 +84,12 @@ export class ClusterWatch {
   private stopped = false;
   private backoffMs = 1000;
   private lastGateway: string | undefined;
-  private readonly onChange: () => void;
+  private readonly onChange: (change: WatchChange) => void;
   private readonly reporter: Reporter;
   private readonly kubeconfig: KubeconfigSource | undefined;
   private readonly requestTimeoutSeconds: number;
 
-  constructor(cluster: ClusterSpec, options: { kubeconfig: KubeconfigSource | undefined; requestTimeoutSeconds: number; onChange: () => void; reporter: Reporter }) {
+  constructor(cluster: ClusterSpec, options: { kubeconfig: KubeconfigSource | undefined; requestTimeoutSeconds: number; onChange: (change: WatchChange) => void; reporter: Reporter }) {
     this.cluster = cluster;
     this.kubeconfig = options.kubeconfig;
     this.requestTimeoutSeconds = options.requestTimeoutSeconds;
@@ -97,7 +106,7 @@ export class ClusterWatch {
       this.state = state;
       this.since = new Date();
       this.say(state === 'stale' ? `stale (${error ?? 'not answering'}); its last-known exports stay routed` : state === 'live' ? 'watching' : 'connecting', state === 'stale' ? 'warn' : 'info');
-      this.onChange();
+      this.onChange({ cluster: this.cluster.name, type: 'state' });
     }
     this.lastError = error;
   }
@@ -190,8 +199,24 @@ export class ClusterWatch {
     this.exports = informer<ServiceExportObject>(`/apis/${MCS_GROUP}/v1alpha1/serviceexports`, listing('exports', () => objects.list(`${MCS_GROUP}/v1alpha1`, 'ServiceExport')));
     this.services = informer<V1Service>('/api/v1/services', listing('services', () => core.listServiceForAllNamespaces()));
     this.slices = informer<V1EndpointSlice>('/apis/discovery.k8s.io/v1/endpointslices', listing('slices', () => discovery.listEndpointSliceForAllNamespaces()));
+    const cluster = this.cluster.name;
+    const changeOf = (which: 'export' | 'service' | 'slice', o: KubernetesObject): WatchChange | undefined => {
+      const namespace = o.metadata?.namespace;
+      const name = which === 'slice' ? o.metadata?.labels?.['kubernetes.io/service-name'] : o.metadata?.name;
+      if (!namespace || !name) return undefined;
+      if (which === 'service' && namespace === ISTIO_NAMESPACE && name === EASTWEST_GATEWAY_RELEASE) return { cluster, type: 'gateway' };
+      return { cluster, type: 'name', namespace, name };
+    };
+    const kinds: ['export' | 'service' | 'slice', Cached<KubernetesObject>][] = [['export', this.exports as Cached<KubernetesObject>], ['service', this.services as Cached<KubernetesObject>], ['slice', this.slices as Cached<KubernetesObject>]];
+    for (const [which, informer] of kinds) {
+      for (const verb of ['add', 'update', 'delete'] as const) {
+        informer.on(verb, (o: KubernetesObject) => {
+          const change = changeOf(which, o);
+          if (change) this.onChange(change);
+        });
+      }
+    }
     for (const informer of this.informers()) {
-      for (const verb of ['add', 'update', 'delete'] as const) informer.on(verb, () => this.onChange());
       informer.on('error', (error?: unknown) => {
         // What a stopped informer's watch or list reports is not this cluster's failure (its watch's end
         // never reaches here: SupersededWatch; its list ends as Superseded).
@@ -268,7 +293,7 @@ export class ClusterWatch {
           this.backoffMs = 1000;
           this.answeredAgain = false;
           this.setState('live');
-          this.onChange();
+          this.onChange({ cluster: this.cluster.name, type: 'state' });
         } else {
           this.restartRequested = true;
           this.restartPending ??= new Error('list or watch failed');
@@ -314,6 +339,10 @@ export class ClusterWatch {
   /** ServiceExports as last seen (kept while stale). */
   serviceExports(): ServiceExportObject[] {
     return [...(this.exports?.list() ?? [])];
+  }
+
+  serviceExport(namespace: string, name: string): ServiceExportObject | undefined {
+    return this.exports?.get(name, namespace);
   }
 
   service(namespace: string, name: string): V1Service | undefined {

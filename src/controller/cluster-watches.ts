@@ -5,15 +5,15 @@
 import type { Reporter } from '../core/reporter.ts';
 import type { KubeconfigSource } from '../k8s/kubeconfig.ts';
 import type { MeshSpec } from '../spec/schema.ts';
-import { ClusterWatch } from './cluster-watch.ts';
+import { ClusterWatch, type WatchChange } from './cluster-watch.ts';
 
 export class ClusterWatches {
   readonly watches: ClusterWatch[];
-  private readonly listeners = new Set<() => void>();
+  private readonly listeners = new Set<(change: WatchChange) => void>();
 
   constructor(spec: MeshSpec, options: { kubeconfig: KubeconfigSource | undefined; requestTimeoutSeconds: number; reporter: Reporter }) {
-    const onChange = () => {
-      for (const listener of this.listeners) listener();
+    const onChange = (change: WatchChange) => {
+      for (const listener of this.listeners) listener(change);
     };
     this.watches = spec.clusters.map((c) => new ClusterWatch(c, { ...options, onChange }));
   }
@@ -23,7 +23,7 @@ export class ClusterWatches {
   }
 
   /** Calls `listener` on every change in any cluster (and state change of a watch); returns its removal. */
-  subscribe(listener: () => void): () => void {
+  subscribe(listener: (change: WatchChange) => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
   }

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ownedObjects, ownedSelector } from '../../src/apply/prune.ts';
-import { ClusterWatch } from '../../src/controller/cluster-watch.ts';
+import { ClusterWatch, type WatchChange } from '../../src/controller/cluster-watch.ts';
 import { EastwestError, EXIT } from '../../src/core/errors.ts';
 import { RecordingReporter } from '../../src/core/reporter.ts';
 import { connect, openEngine } from '../../src/engine/context.ts';
@@ -535,10 +535,15 @@ describe('cluster watch', () => {
   });
 
   function watch(context: string, kubeconfig: KubeconfigSource, requestTimeoutSeconds: number) {
-    const changes = { count: 0 };
+    const changes = { count: 0, seen: [] as WatchChange[] };
     const reporter = new RecordingReporter();
     const cluster: ClusterSpec = { name: `us-${context}`, context, network: 'net-us', region: 'us', eastWestGateway: {} };
-    const w = new ClusterWatch(cluster, { kubeconfig, requestTimeoutSeconds, reporter, onChange: () => changes.count++ });
+    const w = new ClusterWatch(cluster, {
+      kubeconfig, requestTimeoutSeconds, reporter, onChange: (change) => {
+        changes.count++;
+        changes.seen.push(change);
+      },
+    });
     watches.push(w);
     return { w, changes, reporter };
   }
@@ -559,6 +564,9 @@ describe('cluster watch', () => {
     await client.apply({ apiVersion: 'v1', kind: 'Service', metadata: { name: 'hello', namespace: NS }, spec: { ports: [{ name: 'http', port: 80 }] } });
     expect(await until(5, () => names(w).includes('hello') && w.service(NS, 'hello') !== undefined)).toBe(true);
     expect(changes.count).toBeGreaterThan(seen);
+    // Each change names the exported name it concerns (the sync controller's work-queue key).
+    expect(changes.seen).toContainEqual({ cluster: `us-${CONTEXT}`, type: 'name', namespace: NS, name: 'hello' });
+    expect(changes.seen).toContainEqual({ cluster: `us-${CONTEXT}`, type: 'state' });
     expect(Date.now() - started).toBeLessThan(5000);
 
     const beforeDelete = changes.count;

@@ -1,0 +1,411 @@
+// The sync controller's reconcile per key, against fake clusters (views of exports as a cache holds them,
+// writers that keep objects in memory) and a fake clock: what each key writes, where, and when it is
+// queued again.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { beforeEach, describe, expect, it } from 'vitest';
+import type { KubeObject } from '../../src/k8s/object.ts';
+import { objectRef } from '../../src/k8s/object.ts';
+import type { ProbeAnswer } from '../../src/mcs/export-readiness.ts';
+import type { ClusterExport } from '../../src/mcs/imports.ts';
+import { clusterKey, keyOfObject, type LiveCondition, nameKey, SyncReconciler, type SyncView, type SyncWriter } from '../../src/controller/sync-reconciler.ts';
+import type { Clock } from '../../src/controller/work-queue.ts';
+import { decodeMeshSpec } from '../../src/spec/decode.ts';
+
+const spec = decodeMeshSpec(readFileSync(join(import.meta.dirname, '../../examples/lab.yaml'), 'utf8'), 'lab.yaml').document.spec;
+const OURS = 'eastwest-sync';
+const gateways: Record<string, string> = { us: '198.18.2.1', eu: '198.18.2.17' };
+
+class FakeClock implements Clock {
+  t = Date.parse('2026-11-27T10:00:00Z');
+  now = () => this.t;
+  after() {
+    return () => undefined;
+  }
+}
+
+/** One cluster: its exports (with status) and what is written there. */
+class FakeCluster implements SyncView, SyncWriter {
+  readonly cluster;
+  exports = new Map<string, { e: ClusterExport; conditions: LiveCondition[] }>();
+  objects = new Map<string, KubeObject>();
+  namespaces = new Set<string>();
+  live = true;
+  listed = true;
+  gateway: string | undefined;
+  failNext = false;
+  calls = { converge: 0, write: 0, delete: 0, status: 0, writtenRefs: [] as string[], deletedRefs: [] as string[] };
+
+  constructor(name: string) {
+    this.cluster = spec.clusters.find((c) => c.name === name)!;
+    this.gateway = gateways[name];
+  }
+
+  export(name: string, options: { ready?: number; port?: number; createdAt?: string; namespace?: string } = {}) {
+    const namespace = options.namespace ?? 'shop';
+    this.exports.set(nameKey(namespace, name), {
+      e: {
+        cluster: this.cluster.name,
+        namespace,
+        name,
+        createdAt: options.createdAt ?? '2026-11-27T09:00:00.000Z',
+        service: { ports: [{ name: 'http', port: options.port ?? 80, protocol: 'HTTP', targetPort: 8080 }], selector: { app: name } },
+        readyEndpoints: options.ready ?? 1,
+        accepted: true,
+      },
+      conditions: [],
+    });
+  }
+
+  writable = () => this.live;
+  synced = () => this.listed;
+  exportOf = (namespace: string, name: string) => this.exports.get(nameKey(namespace, name))?.e;
+  exportKeys = () => [...this.exports.keys()];
+  exportConditions = (namespace: string, name: string) => this.exports.get(nameKey(namespace, name))?.conditions;
+  gatewayAddress = () => this.gateway;
+
+  private maybeFail() {
+    if (this.failNext) {
+      this.failNext = false;
+      throw new Error(`${this.cluster.name}: timeout`);
+    }
+  }
+
+  async ensureNamespaces(names: readonly string[]) {
+    this.maybeFail();
+    for (const n of names) this.namespaces.add(n);
+  }
+
+  private isOurs = (o: KubeObject | undefined) => o?.metadata.labels?.['app.kubernetes.io/managed-by'] === OURS;
+
+  async converge(desired: readonly KubeObject[], prune: boolean) {
+    this.maybeFail();
+    this.calls.converge++;
+    const ours: KubeObject[] = [];
+    const foreign: string[] = [];
+    let changes = 0;
+    for (const o of desired) {
+      if (o.kind === 'Namespace') {
+        this.namespaces.add(o.metadata.name);
+        continue;
+      }
+      const live = this.objects.get(objectRef(o));
+      if (live && !this.isOurs(live)) {
+        foreign.push(objectRef(o));
+        continue;
+      }
+      if (JSON.stringify(live) !== JSON.stringify(o)) changes++;
+      this.objects.set(objectRef(o), o);
+      ours.push(o);
+    }
+    if (prune) {
+      const wanted = new Set(desired.map(objectRef));
+      for (const [ref, o] of this.objects) if (this.isOurs(o) && !wanted.has(ref)) (this.objects.delete(ref), changes++);
+    }
+    return { ours, foreign, changes };
+  }
+
+  async write(known: readonly KubeObject[], fresh: readonly KubeObject[]) {
+    this.maybeFail();
+    this.calls.write++;
+    const foreign: string[] = [];
+    for (const o of known) (this.objects.set(objectRef(o), o), this.calls.writtenRefs.push(objectRef(o)));
+    for (const o of fresh) {
+      const live = this.objects.get(objectRef(o));
+      if (live && !this.isOurs(live)) {
+        foreign.push(objectRef(o));
+        continue;
+      }
+      this.objects.set(objectRef(o), o);
+      this.calls.writtenRefs.push(objectRef(o));
+    }
+    return { foreign };
+  }
+
+  async deleteOwned(objects: readonly KubeObject[]) {
+    this.maybeFail();
+    this.calls.delete++;
+    for (const o of objects) {
+      if (this.isOurs(this.objects.get(objectRef(o)))) {
+        this.objects.delete(objectRef(o));
+        this.calls.deletedRefs.push(objectRef(o));
+      }
+    }
+  }
+
+  async patchExportStatus(namespace: string, name: string, conditions: LiveCondition[]) {
+    this.maybeFail();
+    this.calls.status++;
+    const x = this.exports.get(nameKey(namespace, name));
+    if (x) x.conditions = conditions;
+  }
+
+  kinds(key: string): string[] {
+    return [...this.objects.values()].filter((o) => keyOfObject(o) === key).map((o) => `${o.kind}/${o.metadata.name}`).sort();
+  }
+
+  condition(key: string, type: string) {
+    return this.exports.get(key)?.conditions.find((c) => c.type === type);
+  }
+}
+
+let us: FakeCluster;
+let eu: FakeCluster;
+let clock: FakeClock;
+let queued: { key: string; ms: number }[];
+let failed: string[];
+let said: string[];
+let probeAnswer: ProbeAnswer;
+let probes: number;
+let r: SyncReconciler;
+
+const make = (writes: FakeCluster[] = [us, eu]) => new SyncReconciler({
+  spec,
+  views: [us, eu],
+  writer: (c) => writes.find((x) => x.cluster.name === c),
+  probe: async () => {
+    probes++;
+    return probeAnswer;
+  },
+  clock,
+  requeue: (key, ms) => queued.push({ key, ms: ms ?? 0 }),
+  clusterFailed: (c) => failed.push(c),
+  say: (m) => said.push(m),
+});
+
+const HELLO = nameKey('shop', 'hello');
+
+beforeEach(() => {
+  us = new FakeCluster('us');
+  eu = new FakeCluster('eu');
+  clock = new FakeClock();
+  queued = [];
+  failed = [];
+  said = [];
+  probeAnswer = { answer: 'passes', identity: 'spiffe://corp.local/ns/shop/sa/hello' };
+  probes = 0;
+  r = make();
+});
+
+const fullPasses = async () => {
+  await r.reconcile(clusterKey('us'));
+  await r.reconcile(clusterKey('eu'));
+  queued = [];
+};
+
+describe('sync reconcile: a name', () => {
+  it('an export in eu: us gets the ServiceEntry, a WorkloadEntry to eu\'s gateway, the DestinationRule and the ServiceImport; eu its own ServiceEntry, no WorkloadEntry', async () => {
+    eu.export('hello');
+    await fullPasses();
+    expect(us.kinds(HELLO)).toEqual(['DestinationRule/hello-clusterset', 'ServiceEntry/hello-clusterset', 'ServiceImport/hello', 'WorkloadEntry/hello-clusterset-eu']);
+    expect(eu.kinds(HELLO)).toEqual(['DestinationRule/hello-clusterset', 'ServiceEntry/hello-clusterset', 'ServiceImport/hello']);
+    const we = us.objects.get('WorkloadEntry/shop/hello-clusterset-eu') as KubeObject & { spec: { address: string; network: string } };
+    expect(we.spec).toMatchObject({ address: gateways.eu, network: 'eu-net' });
+    expect(us.namespaces.has('shop')).toBe(true);
+  });
+
+  it('a name key before a cluster\'s full pass leaves that cluster alone (the full pass writes it); the full pass queues every known name', async () => {
+    eu.export('hello');
+    await r.reconcile(HELLO);
+    expect(us.objects.size).toBe(0);
+    expect(eu.objects.size).toBe(0);
+    await r.reconcile(clusterKey('us'));
+    expect(us.kinds(HELLO)).toHaveLength(4);
+    expect(queued.map((q) => q.key)).toContain(HELLO);
+  });
+
+  it('the same name reconciled again writes nothing: only what changed is written', async () => {
+    eu.export('hello');
+    await fullPasses();
+    await r.reconcile(HELLO);
+    const before = { ...us.calls, writtenRefs: [...us.calls.writtenRefs] };
+    await r.reconcile(HELLO);
+    expect(us.calls.write).toBe(before.write);
+    expect(us.calls.writtenRefs).toEqual(before.writtenRefs);
+  });
+
+  it('a change of one name writes only that name\'s changed objects', async () => {
+    eu.export('hello');
+    eu.export('other');
+    await fullPasses();
+    eu.export('hello', { ready: 3 }); // the WorkloadEntry's weight in us
+    await r.reconcile(HELLO);
+    expect(us.calls.writtenRefs).toEqual(['WorkloadEntry/shop/hello-clusterset-eu']);
+  });
+
+  it('a new export after the full pass is written by its name key alone (no full pass)', async () => {
+    await fullPasses();
+    eu.export('hello');
+    await r.reconcile(HELLO);
+    expect(us.kinds(HELLO)).toHaveLength(4);
+    expect(us.calls.converge).toBe(1);
+  });
+
+  it('unexported: the name\'s objects are deleted in the clusters that import it; other names are left', async () => {
+    eu.export('hello');
+    eu.export('other');
+    await fullPasses();
+    us.exports.clear();
+    eu.exports.delete(HELLO);
+    await r.reconcile(HELLO);
+    expect(us.kinds(HELLO)).toEqual([]);
+    expect(us.kinds(nameKey('shop', 'other'))).toHaveLength(4);
+  });
+
+  it('nothing is pruned while a cluster has not been listed (its exports are unknown)', async () => {
+    eu.export('hello');
+    await fullPasses();
+    eu.exports.delete(HELLO);
+    eu.listed = false;
+    await r.reconcile(HELLO);
+    expect(us.kinds(HELLO)).toHaveLength(4);
+  });
+
+  it('the exporting cluster keeps its own ServiceEntry while requests drain, then it goes', async () => {
+    eu.export('hello');
+    await fullPasses();
+    eu.exports.delete(HELLO);
+    await r.reconcile(HELLO);
+    expect(us.kinds(HELLO)).toEqual([]); // nobody routes to eu any more
+    expect(eu.kinds(HELLO)).toContain('ServiceEntry/hello-clusterset');
+    expect(queued).toContainEqual({ key: HELLO, ms: 5050 });
+    clock.t += 5000;
+    await r.reconcile(HELLO);
+    expect(eu.kinds(HELLO)).toEqual([]);
+  });
+
+  it('an object of that name that is not eastwest\'s is left as it is, said, and never deleted', async () => {
+    await fullPasses();
+    const user: KubeObject = { apiVersion: 'networking.istio.io/v1', kind: 'DestinationRule', metadata: { name: 'hello-clusterset', namespace: 'shop', labels: { owner: 'someone' } }, spec: { host: 'x' } };
+    us.objects.set(objectRef(user), user);
+    eu.export('hello');
+    await r.reconcile(HELLO);
+    expect(us.objects.get(objectRef(user))).toBe(user);
+    expect(said.some((m) => /DestinationRule\/shop\/hello-clusterset exists and is not managed by eastwest sync/.test(m))).toBe(true);
+    eu.exports.delete(HELLO);
+    await r.reconcile(HELLO);
+    expect(us.objects.get(objectRef(user))).toBe(user);
+  });
+
+  it('a cluster that fails is reported and left by later name keys until its full pass; the other cluster is written', async () => {
+    await fullPasses();
+    eu.export('hello');
+    us.failNext = true;
+    await r.reconcile(HELLO);
+    expect(failed).toEqual(['us']);
+    expect(eu.kinds(HELLO)).toHaveLength(3);
+    eu.export('again');
+    await r.reconcile(nameKey('shop', 'again'));
+    expect(us.kinds(nameKey('shop', 'again'))).toEqual([]);
+    await r.reconcile(clusterKey('us'));
+    expect(us.kinds(HELLO)).toHaveLength(4);
+    expect(us.kinds(nameKey('shop', 'again'))).toHaveLength(4);
+  });
+
+  it('a cluster that does not answer is not written (its last-known exports stay routed elsewhere)', async () => {
+    eu.export('hello');
+    await fullPasses();
+    us.live = false;
+    eu.export('hello', { ready: 2 });
+    await r.reconcile(HELLO);
+    expect(us.calls.write).toBe(0);
+  });
+
+  it('a full pass that fails throws (the queue tries it again) and leaves name keys out of that cluster', async () => {
+    eu.export('hello');
+    us.failNext = true;
+    await expect(r.reconcile(clusterKey('us'))).rejects.toThrow(/timeout/);
+    expect(r.fresh('us', 1e9)).toBe(false);
+    await r.reconcile(HELLO);
+    expect(us.objects.size).toBe(0);
+  });
+
+  it('a controller that writes only us never writes eu (each cluster\'s controller writes its own)', async () => {
+    r = make([us]);
+    eu.export('hello');
+    await r.reconcile(clusterKey('us'));
+    await r.reconcile(clusterKey('eu'));
+    await r.reconcile(HELLO);
+    expect(us.kinds(HELLO)).toHaveLength(4);
+    expect(eu.objects.size).toBe(0);
+    expect(eu.calls.status).toBe(0);
+  });
+});
+
+describe('sync reconcile: status', () => {
+  it('the exporting cluster\'s export gets Valid=True and Ready=True GatewayServes (its gateway asked), with the identity that answered', async () => {
+    eu.export('hello');
+    await fullPasses();
+    await r.reconcile(HELLO);
+    expect(eu.condition(HELLO, 'Valid')).toMatchObject({ status: 'True' });
+    expect(eu.condition(HELLO, 'Ready')).toMatchObject({ status: 'True', reason: 'GatewayServes', message: expect.stringContaining('spiffe://corp.local/ns/shop/sa/hello') });
+    expect(eu.condition(HELLO, 'Ready')!.lastTransitionTime).toBe('2026-11-27T10:00:00.000Z');
+  });
+
+  it('an unchanged status is not patched again, and a settled Ready is not probed again', async () => {
+    eu.export('hello');
+    await fullPasses();
+    await r.reconcile(HELLO);
+    const [patches, asked] = [eu.calls.status, probes];
+    await r.reconcile(HELLO);
+    expect(eu.calls.status).toBe(patches);
+    expect(probes).toBe(asked);
+  });
+
+  it('a gateway still learning the name: Ready=False GatewayLearning, asked again every 100 ms for 30 passes, then every second', async () => {
+    probeAnswer = { answer: 'refuses', detail: 'closed without a TLS answer' };
+    eu.export('hello');
+    await fullPasses();
+    for (let i = 0; i < 31; i++) {
+      await r.reconcile(HELLO);
+      clock.t += 100;
+    }
+    expect(eu.condition(HELLO, 'Ready')).toMatchObject({ status: 'False', reason: 'GatewayLearning' });
+    const retries = queued.filter((q) => q.key === HELLO).map((q) => q.ms);
+    expect(retries.slice(0, 30).every((ms) => ms === 100)).toBe(true);
+    expect(retries[30]).toBe(1000);
+    probeAnswer = { answer: 'passes', identity: 'spiffe://corp.local/ns/shop/sa/hello' };
+    await r.reconcile(HELLO);
+    expect(eu.condition(HELLO, 'Ready')).toMatchObject({ status: 'True', reason: 'GatewayServes' });
+  });
+
+  it('no ready endpoint: Ready=False NoReadyEndpoints, no probe, no retry', async () => {
+    eu.export('hello', { ready: 0 });
+    await fullPasses();
+    await r.reconcile(HELLO);
+    expect(eu.condition(HELLO, 'Ready')).toMatchObject({ status: 'False', reason: 'NoReadyEndpoints' });
+    expect(probes).toBe(0);
+    expect(queued.filter((q) => q.key === HELLO)).toEqual([]);
+  });
+
+  it('the same name exported with other ports by a later cluster: that one gets Conflict and Ready=False NotServed; the oldest is served', async () => {
+    eu.export('hello', { createdAt: '2026-11-27T08:00:00.000Z' });
+    us.export('hello', { port: 81, createdAt: '2026-11-27T09:00:00.000Z' });
+    await fullPasses();
+    await r.reconcile(HELLO);
+    expect(us.condition(HELLO, 'Conflict')).toMatchObject({ status: 'True' });
+    expect(us.condition(HELLO, 'Ready')).toMatchObject({ status: 'False', reason: 'NotServed' });
+    expect(eu.condition(HELLO, 'Ready')).toMatchObject({ status: 'True' });
+    // us does not serve it: it routes to eu.
+    expect(us.kinds(HELLO)).toContain('WorkloadEntry/hello-clusterset-eu');
+  });
+});
+
+describe('sync reconcile: keys', () => {
+  it('knownKeys: every name exported anywhere and every name written (to prune), sorted', async () => {
+    eu.export('b');
+    us.export('a');
+    await fullPasses();
+    eu.exports.clear();
+    expect(r.knownKeys()).toEqual(['shop/a', 'shop/b']);
+  });
+
+  it('a full pass is fresh until its age passes the limit', async () => {
+    await fullPasses();
+    expect(r.fresh('us', 1000)).toBe(true);
+    clock.t += 1001;
+    expect(r.fresh('us', 1000)).toBe(false);
+    r.forgetCluster('us');
+    expect(r.fresh('us', 1e9)).toBe(false);
+  });
+});
