@@ -22,8 +22,9 @@ const CLUSTERS = ['us', 'eu', 'ap'] as const;
 const ctx = (c: string) => `lab-${c}`;
 
 function eastwest(args: string[]): void {
-  const r = spawnSync(process.execPath, [join(root, 'bin/eastwest.js'), ...args], { stdio: ['ignore', 'ignore', 'inherit'], timeout: 1800_000 });
-  if (r.status !== 0) throw new Error(`eastwest ${args.join(' ')} failed (exit ${r.status})`);
+  const r = spawnSync(process.execPath, [join(root, 'bin/eastwest.js'), ...args], { stdio: ['ignore', 'pipe', 'inherit'], timeout: 1800_000, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+  // Its result (stdout) says which cluster failed and why.
+  if (r.status !== 0) throw new Error(`eastwest ${args.join(' ')} failed (exit ${r.status}):\n${r.stdout}`);
 }
 
 /** examples/lab.yaml with a third cluster, its PKI beside it in a temporary directory. */

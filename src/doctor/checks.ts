@@ -8,7 +8,10 @@ import { clusterLocalHost, GATEWAY_OF_LABEL } from '../render/federation-service
 import { EASTWEST_GATEWAY_LABEL, EASTWEST_GATEWAY_RELEASE, ISTIO_NAMESPACE } from '../render/helm-releases.ts';
 import { CROSS_NETWORK_GATEWAY, CROSS_NETWORK_PORT, NETWORK_LABEL } from '../render/mesh-objects.ts';
 import { SYNC_MANAGED_BY } from '../mcs/imports.ts';
-import { rootFingerprint } from '../pki/trust-plan.ts';
+import { X509Certificate } from 'node:crypto';
+import { isSignedBy } from '../pki/ca.ts';
+import { certificatesIn, fingerprint, rootFingerprint } from '../pki/trust-plan.ts';
+import { SYNC_CONTROLLER, SYNC_LEASE, SYNC_NAMESPACE } from '../render/sync-controller.ts';
 import type { MeshSpec } from '../spec/schema.ts';
 import type { ClusterSnapshot } from './snapshot.ts';
 
@@ -34,6 +37,41 @@ function snapshotOf(ctx: DoctorContext, cluster: string | undefined): ClusterSna
 }
 
 const versionOf = (image: string | undefined) => image?.split(':').at(-1);
+
+/** The mesh's root: the local CA's when this checkout has it, else the root most clusters publish. */
+function meshRoot(ctx: DoctorContext): { pem: string; fingerprint: string; source: string } | undefined {
+  if (ctx.localRootPem) {
+    const fp = rootFingerprint(ctx.localRootPem);
+    return fp ? { pem: certificatesIn(ctx.localRootPem)![0]!, fingerprint: fp, source: 'the local CA' } : undefined;
+  }
+  const byFp = new Map<string, { pem: string; count: number }>();
+  for (const s of ctx.snapshots.values()) {
+    const fp = s.rootCertPem ? rootFingerprint(s.rootCertPem) : undefined;
+    if (!fp) continue;
+    const seen = byFp.get(fp) ?? { pem: certificatesIn(s.rootCertPem!)![0]!, count: 0 };
+    seen.count++;
+    byFp.set(fp, seen);
+  }
+  const best = [...byFp].sort((a, b) => b[1].count - a[1].count || a[0].localeCompare(b[0]))[0];
+  return best ? { pem: best[1].pem, fingerprint: best[0], source: 'most clusters' } : undefined;
+}
+
+const DAY_MS = 86_400_000;
+/** Intermediates that expire within this many days are named (a rotation takes planning). */
+export const INTERMEDIATE_WARNING_DAYS = 30;
+
+/** Namespaces of the spec's services that run in `cluster`. */
+const serviceNamespaces = (ctx: DoctorContext, cluster: string) => new Set(ctx.spec.services.filter((svc) => svc.clusters.includes(cluster)).map((svc) => svc.namespace));
+
+/** Whether a Sidecar egress entry (`<namespace>/<host>`) lets workloads in `from` see `host` defined in `namespace`. */
+function egressSees(entry: string, from: string, namespace: string, host: string): boolean {
+  const slash = entry.indexOf('/');
+  const ns = slash < 0 ? '*' : entry.slice(0, slash);
+  const name = slash < 0 ? entry : entry.slice(slash + 1);
+  const nsOk = ns === '*' || ns === namespace || (ns === '.' && namespace === from);
+  const hostOk = name === '*' || name === host || (name.startsWith('*.') && host.endsWith(name.slice(1)));
+  return nsOk && hostOk;
+}
 
 /** doctor only reads: no check changes a cluster, and each is explained at its README anchor (#check-<id>). */
 const DEFINITIONS: Omit<Check<DoctorContext>, 'disruptive' | 'docs'>[] = [
@@ -268,6 +306,184 @@ const DEFINITIONS: Omit<Check<DoctorContext>, 'disruptive' | 'docs'>[] = [
     },
   },
   {
+    id: 'proxy-certificates',
+    category: 'trust',
+    title: 'the east-west gateway\'s proxy holds a chain to the mesh\'s root, its intermediate not expiring soon',
+    severity: 'error',
+    scope: 'cluster',
+    hint: 'its istiod signs with the cluster\'s cacerts: `eastwest apply` from the checkout that holds the mesh\'s CA; proxies take the new chain when they renew (restart them to take it now); a rotation of intermediates is planned before they expire',
+    run: async (ctx, cluster) => {
+      const s = snapshotOf(ctx, cluster);
+      const p = s.gatewayProxy;
+      if (!p) return { findings: [] }; // no running gateway pod: gateway-ready names it
+      const object = { kind: 'Pod', namespace: ISTIO_NAMESPACE, name: p.pod };
+      if (!p.chainPem) return { findings: [{ object, severity: 'warning', message: `its proxy's certificates could not be read (${p.error ?? 'no answer'})`, hint: 'doctor reads them through port-forward to the proxy\'s admin port (15000): the read role grants pods/portforward; a proxy that holds no certificate yet has not reached its istiod' }] };
+      const certs = certificatesIn(p.chainPem);
+      if (!certs) return { findings: [{ object, message: 'its proxy holds a certificate chain that cannot be read as certificates' }] };
+      const findings: Findings = [];
+      const now = Date.now();
+      const root = meshRoot(ctx);
+      const figures: Record<string, string | number> = {};
+      for (const pem of certs) {
+        const cert = new X509Certificate(pem);
+        if (!cert.ca || (root && fingerprint(pem) === root.fingerprint)) continue;
+        const days = Math.floor((new Date(cert.validTo).getTime() - now) / DAY_MS);
+        figures['intermediateDaysLeft'] = days;
+        if (days < 0) findings.push({ object, field: 'certificate chain', message: `the intermediate ${cert.subject.replace(/\n/g, ', ')} expired on ${new Date(cert.validTo).toISOString().slice(0, 10)}: its workload certificates are refused everywhere` });
+        else if (days < INTERMEDIATE_WARNING_DAYS) findings.push({ object, field: 'certificate chain', severity: 'warning', message: `the intermediate ${cert.subject.replace(/\n/g, ', ')} expires in ${days} day(s) (${new Date(cert.validTo).toISOString().slice(0, 10)})`, hint: 'rotate the intermediates before then (eastwest ca rotate --intermediates, or ca init --rotate and apply)' });
+      }
+      for (let i = 0; i + 1 < certs.length; i++) {
+        let ok = false;
+        try {
+          ok = isSignedBy(certs[i]!, certs[i + 1]!, new Date(now));
+        } catch {
+          ok = false;
+        }
+        if (!ok) {
+          findings.push({ object, field: 'certificate chain', message: `its chain is broken or expired at certificate ${i + 1} of ${certs.length}: peers refuse its mTLS` });
+          break;
+        }
+      }
+      const top = certs.at(-1)!;
+      if (root && fingerprint(top) !== root.fingerprint) {
+        let fromRoot = false;
+        try {
+          fromRoot = isSignedBy(top, root.pem, new Date(now));
+        } catch {
+          fromRoot = false;
+        }
+        if (!fromRoot) findings.push({ object, field: 'certificate chain', message: `its proxy holds a chain that does not lead to the mesh's root (${root.source}, ${root.fingerprint.slice(0, 30)}…): every other cluster refuses its mTLS` });
+      }
+      return { figures, findings };
+    },
+  },
+  {
+    id: 'service-endpoints',
+    category: 'routing',
+    title: 'every spec service has ready endpoints in each of its clusters',
+    severity: 'error',
+    scope: 'cluster',
+    hint: 'its pods are not ready: kubectl -n <namespace> get deploy,pods -l app=<service> and describe them; callers here fail over to another region meanwhile',
+    applies: (ctx) => ctx.spec.services.length > 0,
+    run: async (ctx, cluster) => {
+      const s = snapshotOf(ctx, cluster);
+      const findings: Findings = [];
+      const figures: Record<string, number> = {};
+      for (const svc of ctx.spec.services.filter((x) => x.clusters.includes(cluster!))) {
+        const key = `${svc.namespace}/${svc.name}`;
+        const ready = s.serviceEndpoints[key];
+        const others = svc.clusters.filter((c) => c !== cluster);
+        const object = { kind: 'Service', namespace: svc.namespace, name: svc.name };
+        if (ready === undefined) findings.push({ object, message: `the spec runs ${svc.name} here, but it has no EndpointSlice (no Service, or nothing to select)${others.length ? `: callers here are sent to ${others.join(', ')}` : ''}` });
+        else {
+          figures[key] = ready;
+          if (ready === 0) findings.push({ object, field: 'endpoints', message: `no ready endpoint of ${svc.name} in ${cluster}${others.length ? `: callers here fail over to ${others.join(', ')}, and ${others.join(', ')} cannot fail over here` : ': every call fails'}`, hint: `kubectl -n ${svc.namespace} get deploy,pods -l app=${svc.name}; scale it up or find why its pods are not ready` });
+        }
+      }
+      return { figures, findings };
+    },
+  },
+  {
+    id: 'sidecar-scope',
+    category: 'routing',
+    title: 'no Sidecar eastwest did not make hides its hosts from the services\' namespaces',
+    severity: 'error',
+    scope: 'cluster',
+    hint: 'add the hosts to the Sidecar\'s egress (e.g. "<namespace>/*" or "*/*.mesh.local"), or remove it: a proxy has no route for a host its Sidecar does not list',
+    run: async (ctx, cluster) => {
+      const s = snapshotOf(ctx, cluster);
+      const namespaces = serviceNamespaces(ctx, cluster!);
+      // eastwest's hosts, each with the namespace that defines it.
+      const hosts = [
+        ...s.serviceEntries.filter(ours).flatMap((se) => (spec$<{ hosts?: string[] }>(se).hosts ?? []).map((h) => ({ host: h, namespace: se.metadata.namespace ?? '' }))),
+        ...ctx.spec.services.map((svc) => ({ host: clusterLocalHost(svc), namespace: svc.namespace })),
+      ];
+      const findings: Findings = [];
+      type SidecarSpec = { workloadSelector?: unknown; egress?: { hosts?: string[] }[] };
+      for (const sc of s.sidecars.filter((x) => !ours(x))) {
+        const ns = sc.metadata.namespace ?? '';
+        const meshWide = ns === ISTIO_NAMESPACE && !spec$<SidecarSpec>(sc).workloadSelector;
+        const affected = meshWide ? [...namespaces] : namespaces.has(ns) ? [ns] : [];
+        const egress = spec$<SidecarSpec>(sc).egress;
+        if (!egress || affected.length === 0) continue;
+        const entries = egress.flatMap((e) => e.hosts ?? []);
+        const hidden = [...new Set(hosts.filter((h) => affected.some((from) => !entries.some((e) => egressSees(e, from, h.namespace, h.host)))).map((h) => h.host))].sort();
+        if (hidden.length) findings.push({ object: ref(sc), field: 'spec.egress[].hosts', message: `hides ${hidden.slice(0, 3).join(', ')}${hidden.length > 3 ? ` and ${hidden.length - 3} more` : ''} from ${meshWide ? 'every namespace' : `namespace ${ns}`}${spec$<SidecarSpec>(sc).workloadSelector ? ' (the workloads it selects)' : ''}: their proxies have no route there` });
+      }
+      return { findings };
+    },
+  },
+  {
+    id: 'authorization-policies',
+    category: 'policy',
+    title: 'no AuthorizationPolicy eastwest did not make denies or allows beyond the spec',
+    severity: 'error',
+    scope: 'cluster',
+    hint: 'put the rule in the spec\'s policy.authorization (eastwest applies it in every cluster) and remove the hand-made one',
+    run: async (ctx, cluster) => {
+      const s = snapshotOf(ctx, cluster);
+      const namespaces = serviceNamespaces(ctx, cluster!);
+      const findings: Findings = [];
+      type Ap = { selector?: unknown; action?: string; rules?: unknown[]; provider?: unknown };
+      for (const ap of s.authorizationPolicies.filter((x) => !ours(x))) {
+        const ns = ap.metadata.namespace ?? '';
+        const meshWide = ns === ISTIO_NAMESPACE;
+        if (!meshWide && !namespaces.has(ns)) continue;
+        const p = spec$<Ap>(ap);
+        const action = p.action ?? 'ALLOW';
+        const where = p.selector ? `the workloads it selects in ${meshWide ? 'every namespace' : `namespace ${ns}`}` : meshWide ? 'every workload in the mesh' : `every workload in namespace ${ns}`;
+        if (action === 'DENY') findings.push({ object: ref(ap), field: 'spec.action', message: `denies ${p.rules?.length ? 'requests matching its rules' : 'every request'} to ${where}: the spec's authorization does not` });
+        else if (action === 'ALLOW' && !p.rules?.length) findings.push({ object: ref(ap), field: 'spec.rules', message: `allows nothing: every request to ${where} is refused` });
+        else if (action === 'ALLOW') findings.push({ object: ref(ap), field: 'spec.rules', severity: 'warning', message: `allows callers to ${where} that the spec's authorization may not name` });
+        else if (action === 'CUSTOM') findings.push({ object: ref(ap), field: 'spec.action', severity: 'warning', message: `sends requests to ${where} to an external authorizer: they fail when it does not answer` });
+      }
+      return { findings };
+    },
+  },
+  {
+    id: 'sync-controller',
+    category: 'sync',
+    title: 'the in-cluster sync controller runs and one replica holds its lease',
+    severity: 'error',
+    scope: 'cluster',
+    hint: `eastwest apply installs it; kubectl -n ${SYNC_NAMESPACE} describe deploy/${SYNC_CONTROLLER} and its logs tell why it does not run`,
+    applies: (ctx) => ctx.spec.sync.inCluster,
+    run: async (ctx, cluster) => {
+      const s = snapshotOf(ctx, cluster);
+      const deployment = { kind: 'Deployment', namespace: SYNC_NAMESPACE, name: SYNC_CONTROLLER };
+      const d = s.sync?.deployment;
+      if (!d) return { findings: [{ object: deployment, message: 'not installed: exports in this cluster are not routed anywhere' }] };
+      const findings: Findings = [];
+      if (d.ready < 1) findings.push({ object: deployment, field: 'status.readyReplicas', message: `no ready replica (${d.ready}/${d.desired}): new exports here are not routed, and what this cluster imports is not kept up to date` });
+      const lease = s.sync?.lease;
+      const renewed = lease?.renewTime ? Date.parse(lease.renewTime) : undefined;
+      const stale = renewed === undefined || Date.now() - renewed > ((lease?.durationSeconds ?? 15) + 10) * 1000;
+      if (d.ready >= 1 && (!lease?.holder || stale)) findings.push({ object: { kind: 'Lease', namespace: SYNC_NAMESPACE, name: SYNC_LEASE }, field: 'spec.renewTime', message: lease?.holder ? `held by ${lease.holder} but not renewed since ${lease.renewTime ?? 'ever'}: no replica acts` : 'no replica holds it: none acts' });
+      return { figures: { ready: `${d.ready}/${d.desired}`, ...(lease?.holder ? { holder: lease.holder } : {}) }, findings };
+    },
+  },
+  {
+    id: 'service-exports',
+    category: 'sync',
+    title: 'ServiceExports are valid and without conflict',
+    severity: 'warning',
+    scope: 'cluster',
+    hint: 'its conditions say why (kubectl get serviceexport -o yaml): a Service that does not exist, ports that differ from the other clusters\' export of the name, an unusable eastwest.dev/export-to',
+    run: async (ctx, cluster) => {
+      const s = snapshotOf(ctx, cluster);
+      const findings: Findings = [];
+      type Status = { status?: { conditions?: { type: string; status: string; reason?: string; message?: string }[] } };
+      for (const e of s.serviceExports) {
+        const conditions = (e as Status).status?.conditions ?? [];
+        const invalid = conditions.find((c) => c.type === 'Valid' && c.status === 'False');
+        const conflict = conditions.find((c) => c.type === 'Conflict' && c.status === 'True');
+        const bad = invalid ?? conflict;
+        if (bad) findings.push({ object: ref({ ...e, kind: 'ServiceExport' }), field: `status.conditions[${bad.type}]`, message: `${bad.type === 'Valid' ? 'not valid' : 'in conflict'} (${bad.reason ?? '?'}): ${bad.message ?? ''}`.trim() });
+      }
+      return { figures: { exports: s.serviceExports.length }, findings };
+    },
+  },
+  {
     id: 'strict-mtls',
     category: 'policy',
     title: 'mTLS is STRICT mesh-wide and nothing loosens it',
@@ -286,7 +502,9 @@ const DEFINITIONS: Omit<Check<DoctorContext>, 'disruptive' | 'docs'>[] = [
         if (meshWide.includes(p) && findings.length > 0) continue;
         const modes = [spec$<Pa>(p).mtls?.mode, ...Object.values(spec$<Pa>(p).portLevelMtls ?? {}).map((m) => m.mode)];
         const loose = modes.find((m) => m === 'PERMISSIVE' || m === 'DISABLE');
-        if (loose) findings.push({ object: ref(p), field: 'spec.mtls.mode', message: `${loose}: ${p.metadata.namespace === ISTIO_NAMESPACE && !spec$<Pa>(p).selector ? 'mesh-wide' : `in namespace ${p.metadata.namespace}`}, plaintext is accepted`, severity: 'warning' });
+        // Where the spec's services run it is weaker than the spec: an error; elsewhere a warning.
+        const weakens = serviceNamespaces(ctx, cluster!).has(p.metadata.namespace ?? '') || p.metadata.namespace === ISTIO_NAMESPACE;
+        if (loose) findings.push({ object: ref(p), field: 'spec.mtls.mode', message: `${loose}: ${p.metadata.namespace === ISTIO_NAMESPACE && !spec$<Pa>(p).selector ? 'mesh-wide' : `in namespace ${p.metadata.namespace}`}, plaintext is accepted${weakens ? ' where the spec says STRICT' : ''}`, severity: weakens ? 'error' : 'warning' });
       }
       return { findings };
     },

@@ -31,7 +31,7 @@ export async function doctorMesh(options: DoctorOptions, reporter: Reporter): Pr
   const local = await readPki(pkiDirectory(engine.decoded), []).catch(() => undefined);
   const until = started + (options.waitSeconds ?? 0) * 1000;
   for (let round = 1; ; round++) {
-    const reads = await fanOut(engine.selected.filter((c) => engine.connected.has(c.name)), 'read', (c) => readSnapshot(engine.connected.get(c.name)!.client, c.name), classifier(engine.requestTimeoutSeconds));
+    const reads = await fanOut(engine.selected.filter((c) => engine.connected.has(c.name)), 'read', (c) => readSnapshot(engine.connected.get(c.name)!.client, c.name, engine.spec), classifier(engine.requestTimeoutSeconds));
     const snapshots = new Map<string, ClusterSnapshot>(reads.flatMap((r) => (r.ok ? [[r.cluster, r.value] as [string, ClusterSnapshot]] : [])));
     const why = (name: string) => {
       const failed = [...engine.connections, ...reads].find((r) => r.cluster === name && !r.ok);

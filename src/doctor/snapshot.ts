@@ -2,9 +2,14 @@
 // plane and east-west gateway as installed, the root istiod publishes, and the routing and policy objects
 // of every namespace. Read once per cluster; the checks (checks.ts) are pure functions of it and the spec.
 import { parse } from 'yaml';
+import { mapLimit } from '../core/fan-out.ts';
 import type { KubeClient } from '../k8s/client.ts';
 import type { KubeObject } from '../k8s/object.ts';
-import { EASTWEST_GATEWAY_RELEASE, ISTIO_NAMESPACE } from '../render/helm-releases.ts';
+import { podHttpGet } from '../k8s/port-forward.ts';
+import { MCS_VERSION } from '../mcs/imports.ts';
+import { EASTWEST_GATEWAY_LABEL, EASTWEST_GATEWAY_RELEASE, ISTIO_NAMESPACE } from '../render/helm-releases.ts';
+import { SYNC_CONTROLLER, SYNC_LEASE, SYNC_NAMESPACE } from '../render/sync-controller.ts';
+import type { MeshSpec } from '../spec/schema.ts';
 
 export interface WorkloadShape {
   ready: number;
@@ -30,6 +35,18 @@ export interface ClusterSnapshot {
   destinationRules: KubeObject[];
   virtualServices: KubeObject[];
   peerAuthentications: KubeObject[];
+  authorizationPolicies: KubeObject[];
+  sidecars: KubeObject[];
+  /** Ready endpoints of each spec service this cluster runs (`<namespace>/<name>`); absent: no EndpointSlice. */
+  serviceEndpoints: Record<string, number>;
+  /** The in-cluster sync controller, when the spec runs it. */
+  sync?: { deployment?: WorkloadShape; lease?: { holder?: string; renewTime?: string; durationSeconds?: number } };
+  serviceExports: KubeObject[];
+  /**
+   * The certificate chain an east-west gateway proxy holds (its Envoy's `default` secret, read through
+   * port-forward to its admin port: certificates only, Envoy redacts the key), or why it could not be read.
+   */
+  gatewayProxy?: { pod: string; chainPem?: string; error?: string };
 }
 
 interface DeploymentShape {
@@ -50,9 +67,49 @@ function workload(object: KubeObject | undefined): WorkloadShape | undefined {
   };
 }
 
-export async function readSnapshot(client: KubeClient, cluster: string): Promise<ClusterSnapshot> {
+/** Envoy's admin port in every Istio proxy. */
+const ENVOY_ADMIN_PORT = 15000;
+
+interface SecretDump {
+  configs?: { name?: string; secret?: { tls_certificate?: { certificate_chain?: { inline_bytes?: string } } } }[];
+}
+
+/** The certificate chain a gateway pod's proxy holds, read through port-forward (certificates only). */
+async function gatewayChain(client: KubeClient, timeoutMs: number): Promise<ClusterSnapshot['gatewayProxy']> {
+  const selector = Object.entries(EASTWEST_GATEWAY_LABEL).map(([k, v]) => `${k}=${v}`).join(',');
+  const pods = await client.list('v1', 'Pod', ISTIO_NAMESPACE, selector);
+  const pod = pods.find((p) => (p as { status?: { phase?: string } }).status?.phase === 'Running');
+  if (!pod) return undefined;
+  try {
+    const r = await podHttpGet(client.config, ISTIO_NAMESPACE, pod.metadata.name, ENVOY_ADMIN_PORT, '/config_dump?resource=dynamic_active_secrets', timeoutMs);
+    if (r.status !== 200) return { pod: pod.metadata.name, error: `its admin endpoint answered ${r.status}` };
+    const dump = JSON.parse(r.body) as SecretDump;
+    const bytes = dump.configs?.find((c) => c.name === 'default')?.secret?.tls_certificate?.certificate_chain?.inline_bytes;
+    return bytes ? { pod: pod.metadata.name, chainPem: Buffer.from(bytes, 'base64').toString('utf8') } : { pod: pod.metadata.name, error: 'it holds no workload certificate yet' };
+  } catch (error) {
+    return { pod: pod.metadata.name, error: (error as Error).message };
+  }
+}
+
+export async function readSnapshot(client: KubeClient, cluster: string, spec?: MeshSpec): Promise<ClusterSnapshot> {
   const at = (kind: string, name: string, apiVersion = 'v1') => client.read({ apiVersion, kind, metadata: { name, namespace: ISTIO_NAMESPACE } });
   const istio = (kind: string) => client.list('networking.istio.io/v1', kind);
+  const services = (spec?.services ?? []).filter((svc) => svc.clusters.includes(cluster));
+  const inCluster = spec?.sync.inCluster === true;
+  // Everything at once: the proxy's port-forward is the slowest read.
+  const more = Promise.all([
+    mapLimit(services, 8, async (svc) => {
+      const slices = await client.list('discovery.k8s.io/v1', 'EndpointSlice', svc.namespace, `kubernetes.io/service-name=${svc.name}`);
+      type Slice = { endpoints?: { conditions?: { ready?: boolean } }[] };
+      return [`${svc.namespace}/${svc.name}`, slices.length ? slices.reduce((n, sl) => n + ((sl as Slice).endpoints ?? []).filter((e) => e.conditions?.ready !== false).length, 0) : undefined] as const;
+    }),
+    inCluster ? client.read({ apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: SYNC_CONTROLLER, namespace: SYNC_NAMESPACE } }) : Promise.resolve(undefined),
+    inCluster ? client.read({ apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name: SYNC_LEASE, namespace: SYNC_NAMESPACE } }) : Promise.resolve(undefined),
+    client.list(MCS_VERSION, 'ServiceExport'),
+    client.list('security.istio.io/v1', 'AuthorizationPolicy'),
+    client.list('networking.istio.io/v1', 'Sidecar'),
+    gatewayChain(client, Math.min(5000, client.requestTimeoutSeconds * 1000)),
+  ]);
   const [istiod, meshCm, namespace, gateway, gatewayService, rootCm, gateways, serviceEntries, workloadEntries, destinationRules, virtualServices, peerAuthentications] = await Promise.all([
     at('Deployment', 'istiod', 'apps/v1'),
     at('ConfigMap', 'istio'),
@@ -67,6 +124,8 @@ export async function readSnapshot(client: KubeClient, cluster: string): Promise
     istio('VirtualService'),
     client.list('security.istio.io/v1', 'PeerAuthentication'),
   ]);
+  const [endpoints, syncDeployment, lease, serviceExports, authorizationPolicies, sidecars, gatewayProxy] = await more;
+  const leaseSpec = (lease as { spec?: { holderIdentity?: string; renewTime?: string; leaseDurationSeconds?: number } } | undefined)?.spec;
   const mesh = (meshCm as { data?: { mesh?: string } } | undefined)?.data?.mesh;
   const meshConfig = mesh ? (parse(mesh) as { trustDomain?: string; defaultConfig?: { meshId?: string } } | null) : undefined;
   const svc = gatewayService as { spec?: { type?: string; loadBalancerIP?: string }; status?: { loadBalancer?: { ingress?: { ip?: string; hostname?: string }[] } } } | undefined;
@@ -86,5 +145,11 @@ export async function readSnapshot(client: KubeClient, cluster: string): Promise
     destinationRules,
     virtualServices,
     peerAuthentications,
+    authorizationPolicies,
+    sidecars,
+    serviceEndpoints: Object.fromEntries(endpoints.filter(([, n]) => n !== undefined)) as Record<string, number>,
+    ...(inCluster ? { sync: { ...(syncDeployment ? { deployment: workload(syncDeployment)! } : {}), ...(leaseSpec ? { lease: { ...(leaseSpec.holderIdentity ? { holder: leaseSpec.holderIdentity } : {}), ...(leaseSpec.renewTime ? { renewTime: leaseSpec.renewTime } : {}), ...(leaseSpec.leaseDurationSeconds ? { durationSeconds: leaseSpec.leaseDurationSeconds } : {}) } } : {}) } } : {}),
+    serviceExports,
+    ...(gatewayProxy ? { gatewayProxy } : {}),
   };
 }

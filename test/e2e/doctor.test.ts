@@ -1,5 +1,7 @@
-// doctor on the live lab mesh: healthy after apply; then faults made as a user would make them (kubectl),
-// one at a time, each named by doctor with its cluster and object, and gone once put back; run as a user
+// doctor on the live lab mesh: healthy after apply; then eleven faults made as a user would make them
+// (kubectl) — in the control plane, the network, routing, policy and the sync controller, four of them
+// objects eastwest did not make — one at a time, each named by doctor with its cluster and object, and
+// gone once put back; run as a user
 // bound only to the read role (made from `doctor --print-rbac`); with lab-eu's API frozen, us is still
 // diagnosed and the exit code is 3.
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -23,6 +25,12 @@ interface Finding { check: string; severity: string; cluster?: string; object?: 
 const named = (f: Finding) => `${f.check} ${f.cluster ?? '-'} ${f.object ? `${f.object.kind}/${f.object.namespace ? `${f.object.namespace}/` : ''}${f.object.name}` : '-'}`;
 
 let reader = '';
+
+/** Scaled back as a user would, and waited for. */
+async function rollBack(context: string, namespace: string, name: string, replicas: number): Promise<void> {
+  await kubectl(context, ['scale', '-n', namespace, `deploy/${name}`, '--replicas', String(replicas)]);
+  await kubectl(context, ['rollout', 'status', '-n', namespace, `deploy/${name}`, '--timeout=180s'], { timeoutMs: 190_000 });
+}
 async function doctor(args: string[] = []): Promise<{ code: number | null; findings: Finding[]; seconds: number; checks: { id: string; cluster?: string; status: string }[] }> {
   const run = await runCli(['doctor', '-f', spec, '--kubeconfig', reader, '-o', 'json', ...args]);
   expect(run.stderr).not.toMatch(/forbidden/i);
@@ -100,6 +108,51 @@ describe('doctor on the live mesh, as a read-only user', () => {
       // Put back as a user would: eastwest apply.
       undo: async () => applyMesh({ file: spec, kubeconfig: LAB_KUBECONFIG, helm: await helm(), timeoutSeconds: 300 }, silentReporter),
       expected: 'cross-network-gateway us Gateway/istio-system/cross-network-gateway',
+    },
+    {
+      what: 'istiod of eu scaled to zero',
+      make: async () => {
+        await kubectl('lab-eu', ['scale', '-n', 'istio-system', 'deploy/istiod', '--replicas', '0']);
+        await kubectl('lab-eu', ['wait', '-n', 'istio-system', '--for=delete', 'pod', '-l', 'app=istiod', '--timeout=60s'], { okCodes: [0, 1], timeoutMs: 70_000 });
+      },
+      undo: () => rollBack('lab-eu', 'istio-system', 'istiod', 1),
+      expected: 'istiod-ready eu Deployment/istio-system/istiod',
+    },
+    {
+      what: 'a hand-made deny-all AuthorizationPolicy in echo in us',
+      make: () => kubectl('lab-us', ['apply', '-f', '-'], { input: 'apiVersion: security.istio.io/v1\nkind: AuthorizationPolicy\nmetadata: {name: deny-all, namespace: echo}\nspec: {action: DENY, rules: [{}]}\n' }),
+      undo: () => kubectl('lab-us', ['delete', 'authorizationpolicy', '-n', 'echo', 'deny-all', '--ignore-not-found']),
+      expected: 'authorization-policies us AuthorizationPolicy/echo/deny-all',
+    },
+    {
+      what: 'a hand-made Sidecar in echo in us that sees only istio-system',
+      make: () => kubectl('lab-us', ['apply', '-f', '-'], { input: 'apiVersion: networking.istio.io/v1\nkind: Sidecar\nmetadata: {name: default, namespace: echo}\nspec: {egress: [{hosts: ["istio-system/*"]}]}\n' }),
+      undo: () => kubectl('lab-us', ['delete', 'sidecar', '-n', 'echo', 'default', '--ignore-not-found']),
+      expected: 'sidecar-scope us Sidecar/echo/default',
+    },
+    {
+      what: 'a hand-made PERMISSIVE PeerAuthentication in echo in eu',
+      make: () => kubectl('lab-eu', ['apply', '-f', '-'], { input: 'apiVersion: security.istio.io/v1\nkind: PeerAuthentication\nmetadata: {name: legacy, namespace: echo}\nspec: {mtls: {mode: PERMISSIVE}}\n' }),
+      undo: () => kubectl('lab-eu', ['delete', 'peerauthentication', '-n', 'echo', 'legacy', '--ignore-not-found']),
+      expected: 'strict-mtls eu PeerAuthentication/echo/legacy',
+    },
+    {
+      what: 'echo in eu scaled to zero',
+      make: async () => {
+        await kubectl('lab-eu', ['scale', '-n', 'echo', 'deploy/echo', '--replicas', '0']);
+        await kubectl('lab-eu', ['wait', '-n', 'echo', '--for=delete', 'pod', '-l', 'app=echo', '--timeout=60s'], { okCodes: [0, 1], timeoutMs: 70_000 });
+      },
+      undo: () => rollBack('lab-eu', 'echo', 'echo', 1),
+      expected: 'service-endpoints eu Service/echo/echo',
+    },
+    {
+      what: 'the sync controller of eu scaled to zero',
+      make: async () => {
+        await kubectl('lab-eu', ['scale', '-n', 'eastwest-system', 'deploy/eastwest-sync', '--replicas', '0']);
+        await kubectl('lab-eu', ['wait', '-n', 'eastwest-system', '--for=delete', 'pod', '-l', 'app.kubernetes.io/name=eastwest-sync', '--timeout=60s'], { okCodes: [0, 1], timeoutMs: 70_000 });
+      },
+      undo: () => rollBack('lab-eu', 'eastwest-system', 'eastwest-sync', 2),
+      expected: 'sync-controller eu Deployment/eastwest-system/eastwest-sync',
     },
   ];
   for (const fault of faults) {

@@ -19,6 +19,9 @@ const spec = decodeMeshSpec(readFileSync(join(import.meta.dirname, '../../exampl
 const ADDRESSES = new Map([['us', '198.18.2.1'], ['eu', '198.18.2.17']]);
 let rootPem = '';
 let otherRootPem = '';
+/** Each cluster's chain as its istiod hands it to proxies (its intermediate, then the root). */
+let chains: Map<string, string>;
+let otherChain = '';
 let healthy: Map<string, ClusterSnapshot>;
 
 function snapshotFrom(objects: KubeObject[], cluster: string): ClusterSnapshot {
@@ -38,13 +41,22 @@ function snapshotFrom(objects: KubeObject[], cluster: string): ClusterSnapshot {
     destinationRules: of('DestinationRule'),
     virtualServices: of('VirtualService'),
     peerAuthentications: of('PeerAuthentication'),
+    authorizationPolicies: of('AuthorizationPolicy'),
+    sidecars: of('Sidecar'),
+    serviceEndpoints: Object.fromEntries(spec.services.filter((svc) => svc.clusters.includes(cluster)).map((svc) => [`${svc.namespace}/${svc.name}`, 1])),
+    serviceExports: [],
+    ...(spec.sync.inCluster ? { sync: { deployment: { ready: 1, desired: 2, env: {}, podLabels: {} }, lease: { holder: 'eastwest-sync-abc', renewTime: new Date().toISOString(), durationSeconds: 15 } } } : {}),
+    gatewayProxy: { pod: 'istio-eastwestgateway-abc', chainPem: chains.get(cluster)! },
   };
 }
 
 beforeAll(async () => {
   const pki = (await ensurePki({ directory: mkdtempSync(join(tmpdir(), 'doctor-')), clusters: ['us', 'eu'], keyAlgorithm: 'ECDSA-P256', rootValidityDays: 3650, intermediateValidityDays: 1825, organization: 'doctor' })).bundle;
-  rootPem = pki.rootCertPem;
-  otherRootPem = (await ensurePki({ directory: mkdtempSync(join(tmpdir(), 'doctor-other-')), clusters: ['us'], keyAlgorithm: 'ECDSA-P256', rootValidityDays: 3650, intermediateValidityDays: 1825, organization: 'other' })).bundle.rootCertPem;
+  rootPem = pki.rootCertPem!;
+  chains = new Map([...pki.cacerts].map(([c, certs]) => [c, certs['cert-chain.pem']]));
+  const other = (await ensurePki({ directory: mkdtempSync(join(tmpdir(), 'doctor-other-')), clusters: ['us'], keyAlgorithm: 'ECDSA-P256', rootValidityDays: 3650, intermediateValidityDays: 1825, organization: 'other' })).bundle;
+  otherRootPem = other.rootCertPem!;
+  otherChain = other.cacerts.get('us')!['cert-chain.pem'];
   const addons = { prometheus: await istioAddonObjects('prometheus'), kiali: await istioAddonObjects('kiali'), dashboards: await istioDashboards() };
   healthy = new Map(renderMesh({ spec, pki, addons, gatewayAddresses: ADDRESSES }).map((r) => [r.cluster.name, snapshotFrom([...r.preInstall, ...r.postInstall].map((s) => s.object), r.cluster.name)]));
 });
@@ -98,6 +110,14 @@ describe('doctor names the object at fault, the cluster and the fix', () => {
     ['a foreign VirtualService for echo.eu.mesh.local', 'us', (s) => s.virtualServices.push({ apiVersion: 'networking.istio.io/v1', kind: 'VirtualService', metadata: { name: 'canary', namespace: 'echo' }, spec: { hosts: ['echo.eu.mesh.local'], http: [] } } as KubeObject), 'foreign-overrides us VirtualService/echo/canary'],
     ['outlier detection removed from the locality rule', 'eu', (s) => s.destinationRules.filter((d) => (d as any).spec.host === 'echo.echo.svc.cluster.local').forEach((d) => delete (d as any).spec.trafficPolicy.outlierDetection), 'failover-outlier-detection eu DestinationRule/echo/echo-locality'],
     ['mesh-wide mTLS made PERMISSIVE', 'us', (s) => ((s.peerAuthentications[0] as any).spec.mtls.mode = 'PERMISSIVE'), 'strict-mtls us PeerAuthentication/istio-system/default'],
+    ['the gateway proxy holding a chain from another root', 'eu', (s) => (s.gatewayProxy!.chainPem = otherChain), 'proxy-certificates eu Pod/istio-system/istio-eastwestgateway-abc'],
+    ['echo with no ready endpoint in eu', 'eu', (s) => (s.serviceEndpoints['echo/echo'] = 0), 'service-endpoints eu Service/echo/echo'],
+    ['echo\'s Service gone in us', 'us', (s) => delete s.serviceEndpoints['echo/echo'], 'service-endpoints us Service/echo/echo'],
+    ['a hand-made deny-all AuthorizationPolicy in echo', 'us', (s) => s.authorizationPolicies.push({ apiVersion: 'security.istio.io/v1', kind: 'AuthorizationPolicy', metadata: { name: 'deny-all', namespace: 'echo' }, spec: { action: 'DENY', rules: [{}] } } as KubeObject), 'authorization-policies us AuthorizationPolicy/echo/deny-all'],
+    ['a hand-made allow-nothing AuthorizationPolicy mesh-wide', 'eu', (s) => s.authorizationPolicies.push({ apiVersion: 'security.istio.io/v1', kind: 'AuthorizationPolicy', metadata: { name: 'lockdown', namespace: 'istio-system' }, spec: {} } as KubeObject), 'authorization-policies eu AuthorizationPolicy/istio-system/lockdown'],
+    ['a Sidecar that keeps echo\'s namespace to itself', 'us', (s) => s.sidecars.push({ apiVersion: 'networking.istio.io/v1', kind: 'Sidecar', metadata: { name: 'default', namespace: 'echo' }, spec: { egress: [{ hosts: ['./echo.echo.svc.cluster.local', 'istio-system/*'] }] } } as KubeObject), 'sidecar-scope us Sidecar/echo/default'],
+    ['the sync controller at zero', 'eu', (s) => (s.sync!.deployment!.ready = 0), 'sync-controller eu Deployment/eastwest-system/eastwest-sync'],
+    ['the sync lease not renewed', 'us', (s) => (s.sync!.lease!.renewTime = new Date(Date.now() - 60_000).toISOString()), 'sync-controller us Lease/eastwest-system/eastwest-sync'],
     ['a namespace PeerAuthentication that disables mTLS', 'eu', (s) => s.peerAuthentications.push({ apiVersion: 'security.istio.io/v1', kind: 'PeerAuthentication', metadata: { name: 'legacy', namespace: 'echo' }, spec: { mtls: { mode: 'DISABLE' } } } as KubeObject), 'strict-mtls eu PeerAuthentication/echo/legacy'],
   ];
   for (const [what, cluster, change, expected] of cases) {
@@ -116,7 +136,8 @@ describe('doctor names the object at fault, the cluster and the fix', () => {
   });
   it('a checkout whose CA is not the one the clusters publish: every cluster is named (the local CA is the mesh\'s)', async () => {
     const found = problems(await doctor(new Map(healthy), { localRootPem: otherRootPem }));
-    expect(found.map(named).sort()).toEqual(['same-root eu ConfigMap/istio-system/istio-ca-root-cert', 'same-root us ConfigMap/istio-system/istio-ca-root-cert']);
+    // Both publish another root, and both gateways' proxies hold chains to it.
+    expect(found.map(named).sort()).toEqual(['proxy-certificates eu Pod/istio-system/istio-eastwestgateway-abc', 'proxy-certificates us Pod/istio-system/istio-eastwestgateway-abc', 'same-root eu ConfigMap/istio-system/istio-ca-root-cert', 'same-root us ConfigMap/istio-system/istio-ca-root-cert']);
   });
   it('a foreign DestinationRule that only adds a policy is a warning; one that changes the TLS mode an error', async () => {
     const add = (tls?: object) => withFault('eu', (s) => s.destinationRules.push({ apiVersion: 'networking.istio.io/v1', kind: 'DestinationRule', metadata: { name: 'team-echo', namespace: 'echo' }, spec: { host: 'echo.echo.svc.cluster.local', trafficPolicy: { connectionPool: { tcp: { maxConnections: 10 } }, ...(tls ? { tls } : {}) } } } as KubeObject));
@@ -127,6 +148,37 @@ describe('doctor names the object at fault, the cluster and the fix', () => {
   it('a mesh-wide PERMISSIVE is named once', async () => {
     const found = problems(await doctor(withFault('us', (s) => ((s.peerAuthentications[0] as any).spec.mtls.mode = 'PERMISSIVE'))));
     expect(found.map(named)).toEqual(['strict-mtls us PeerAuthentication/istio-system/default']);
+  });
+  it('a Sidecar that lists eastwest\'s namespaces, or one in a namespace without spec services, is no finding', async () => {
+    const add = (namespace: string, hosts: string[]) => withFault('us', (s) => s.sidecars.push({ apiVersion: 'networking.istio.io/v1', kind: 'Sidecar', metadata: { name: 'default', namespace }, spec: { egress: [{ hosts }] } } as KubeObject));
+    expect(problems(await doctor(add('echo', ['./*', 'istio-system/*'])))).toEqual([]);
+    expect(problems(await doctor(add('echo', ['*/*'])))).toEqual([]);
+    expect(problems(await doctor(add('elsewhere', ['./*'])))).toEqual([]);
+  });
+  it('a hand-made ALLOW policy with rules is a warning; one in a namespace without spec services is no finding', async () => {
+    const add = (namespace: string) => withFault('eu', (s) => s.authorizationPolicies.push({ apiVersion: 'security.istio.io/v1', kind: 'AuthorizationPolicy', metadata: { name: 'extra', namespace }, spec: { action: 'ALLOW', rules: [{ from: [{ source: { namespaces: ['x'] } }] }] } } as KubeObject));
+    expect(problems(await doctor(add('echo'))).map((f) => `${f.check} ${f.severity}`)).toEqual(['authorization-policies warning']);
+    expect(problems(await doctor(add('elsewhere')))).toEqual([]);
+  });
+  it('PERMISSIVE in a namespace without spec services is a warning; where they run an error', async () => {
+    const add = (namespace: string) => withFault('eu', (s) => s.peerAuthentications.push({ apiVersion: 'security.istio.io/v1', kind: 'PeerAuthentication', metadata: { name: 'legacy', namespace }, spec: { mtls: { mode: 'PERMISSIVE' } } } as KubeObject));
+    expect(problems(await doctor(add('elsewhere'))).map((f) => f.severity)).toEqual(['warning']);
+    expect(problems(await doctor(add('echo'))).map((f) => f.severity)).toEqual(['error']);
+  });
+  it('an export in conflict is a warning naming it', async () => {
+    const found = problems(await doctor(withFault('us', (s) => s.serviceExports.push({ apiVersion: 'multicluster.x-k8s.io/v1alpha1', kind: 'ServiceExport', metadata: { name: 'hello', namespace: 'shop' }, status: { conditions: [{ type: 'Valid', status: 'True' }, { type: 'Conflict', status: 'True', reason: 'PortConflict', message: 'ports differ from eu\'s' }] } } as KubeObject))));
+    expect(found.map((f) => `${named(f)} ${f.severity}`)).toEqual(['service-exports us ServiceExport/shop/hello warning']);
+  });
+  it('an intermediate that expires within 30 days is a warning with the days left', async () => {
+    const soon = (await ensurePki({ directory: mkdtempSync(join(tmpdir(), 'doctor-soon-')), clusters: ['eu'], keyAlgorithm: 'ECDSA-P256', rootValidityDays: 3650, intermediateValidityDays: 10, organization: 'doctor' })).bundle;
+    const found = problems(await doctor(withFault('eu', (s) => (s.gatewayProxy!.chainPem = soon.cacerts.get('eu')!['cert-chain.pem'])), { localRootPem: soon.rootCertPem! }));
+    const expiring = found.filter((f) => f.check === 'proxy-certificates' && f.cluster === 'eu');
+    expect(expiring.map((f) => `${named(f)} ${f.severity}`)).toEqual(['proxy-certificates eu Pod/istio-system/istio-eastwestgateway-abc warning']);
+    expect(expiring[0]!.message).toMatch(/expires in (9|10) day/);
+  });
+  it('proxy certificates that cannot be read are a warning, not an error', async () => {
+    const found = problems(await doctor(withFault('us', (s) => (s.gatewayProxy = { pod: 'gw', error: 'port-forward refused' }))));
+    expect(found.map((f) => `${named(f)} ${f.severity}`)).toEqual(['proxy-certificates us Pod/istio-system/gw warning']);
   });
   it('istiod versions that differ: a warning with both versions', async () => {
     const found = problems(await doctor(withFault('eu', (s) => (s.istiod!.image = 'lab.eastwest.dev/istio/pilot:1.30.3'))));
