@@ -125,8 +125,8 @@ const scenarios: Scenario[] = [
         process.kill(pid, 'SIGCONT');
         frozen = undefined;
       }
-      const result = JSON.parse(run.stdout || '{}') as { checks?: { id: string; ok: boolean }[] };
-      const crossOk = result.checks?.find((c) => c.id === 'cross-cluster-via-gateway')?.ok === true;
+      const result = JSON.parse(run.stdout || '{}') as { pairs?: { check: string; from: string; to: string; ok: boolean }[] };
+      const crossOk = result.pairs?.some((p) => p.check === 'cross-cluster-via-gateway' && p.from === 'us' && p.to === 'eu' && p.ok) === true;
       return { held: run.code === 3 && run.seconds < 30 && crossOk, figure: run.seconds, note: `exit ${run.code}, us→eu answered: ${crossOk}` };
     },
   },

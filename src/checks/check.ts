@@ -52,6 +52,8 @@ export interface CheckResult {
 export interface CheckOutput {
   findings: (Omit<Finding, 'check' | 'severity'> & { severity?: Severity })[];
   figures?: Record<string, number | string>;
+  /** Why the check does not apply to this cluster (its result is `skipped`). */
+  skipped?: string;
 }
 
 export interface Check<C> {

@@ -19,7 +19,7 @@ export interface RunOptions<C> {
   onResult?: (result: CheckResult) => void;
   /** Called as a check starts (per cluster, or once for a mesh check). */
   onStart?: (check: Check<C>, cluster: string | undefined) => void;
-  /** How many read-only checks run at once (default 8); disruptive ones always run one at a time. */
+  /** How many read-only checks run at once (default 8); disruptive ones always run one at a time. With 1, a cluster check also runs in one cluster at a time. */
   concurrency?: number;
   /** Injected for tests. */
   now?: () => number;
@@ -74,6 +74,7 @@ export async function runChecks<C>(checks: readonly Check<C>[], options: RunOpti
         const severity = f.severity ?? check.severity;
         return { ...f, check: check.id, severity, ...(cluster !== undefined && f.cluster === undefined ? { cluster } : {}), ...(f.hint === undefined && severity !== 'info' ? { hint: check.hint } : {}) };
       });
+      if (output.skipped !== undefined) return { ...base, status: 'skipped', seconds: seconds(), figures: { ...output.figures, skipped: output.skipped }, findings };
       return { ...base, status: statusOf(findings), seconds: seconds(), ...(output.figures ? { figures: output.figures } : {}), findings };
     } catch (error) {
       const unreachable = error instanceof DeadlineExceeded ? options.deadlineIsUnreachable !== false : (options.unreachable?.(error) ?? false);
@@ -93,7 +94,9 @@ export async function runChecks<C>(checks: readonly Check<C>[], options: RunOpti
   /** One check everywhere it runs; with --wait, failures are tried again until they pass or time is up. */
   const everywhere = async (check: Check<C>): Promise<CheckResult[]> => {
     const targets = check.scope === 'mesh' ? [undefined] : options.clusters.map((c) => c.name);
-    const results = await Promise.all(targets.map((cluster) => once(check, cluster)));
+    // A disruptive check (scaling a service to zero, say) and any check of a run one at a time go one
+    // cluster at a time: at once in every cluster they would undo each other's proof.
+    const results = check.disruptive || options.concurrency === 1 ? await mapLimit(targets, 1, (cluster) => once(check, cluster)) : await Promise.all(targets.map((cluster) => once(check, cluster)));
     const until = now() + (options.waitSeconds ?? 0) * 1000;
     while (results.some((r) => r.status === 'failed') && now() < until) {
       await sleep(Math.min(2000, Math.max(0, until - now())));

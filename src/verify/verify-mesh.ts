@@ -14,9 +14,23 @@ import type { Category, Check, CheckStatus, Finding } from '../checks/check.ts';
 import { observabilityCheck } from './observability-check.ts';
 import { curlFromClient, eastWestGatewayPod, envoyClusterCounters, envoyClusterEndpoints, readyPod, scaleDeployment, waitDeploymentReady } from './mesh-probes.ts';
 
+/** What one check proved between two clusters (from the client in `from` to `to`). */
+export interface VerifyPair {
+  check: string;
+  from: string;
+  to: string;
+  ok: boolean;
+  figures: Record<string, number | string>;
+  detail: string;
+}
+
 /** One of verify's checks as it ran: the runner's result (status, findings) with verify's view of it. */
 export interface VerifyCheckResult {
   id: string;
+  /** The cluster it ran from (a check run from every cluster); absent for a check of the whole mesh. */
+  cluster?: string;
+  /** What it proved per ordered pair of clusters, when it proves something between two. */
+  pairs?: VerifyPair[];
   description: string;
   category: Category;
   status: CheckStatus;
@@ -43,6 +57,14 @@ interface Context {
   timeoutMs: number;
 }
 
+interface Outcome {
+  ok: boolean;
+  figures: Record<string, number | string>;
+  detail?: string;
+  /** Per other cluster: what was proved from this one to it. */
+  pairs?: { to: string; ok: boolean; figures: Record<string, number | string>; detail: string }[];
+}
+
 /** A verify check as written below; made a Check of the runner (src/checks) by `asCheck`. */
 interface VerifyCheck {
   id: string;
@@ -52,14 +74,18 @@ interface VerifyCheck {
   hint: string;
   /** The check changes the cluster (and puts it back): it runs after every check that does not. */
   disruptive: boolean;
+  /** `cluster`: run from every verified cluster in turn (ctx.from); `mesh`: once. */
+  scope: 'cluster' | 'mesh';
   applies: (ctx: Context) => boolean;
-  run: (ctx: Context) => Promise<{ ok: boolean; figures: Record<string, number | string>; detail?: string }>;
+  /** For a check run from every cluster: why it does not apply from ctx.from (skipped there). */
+  skipFrom?: (ctx: Context) => string | undefined;
+  run: (ctx: Context) => Promise<Outcome>;
 }
 
 /**
- * A verify check as the runner's: it proves something between the first verified cluster and the others
- * (scope `mesh`); a failure is an error finding, what it saw when it passed an info one; what it throws is
- * classified as any cluster failure (a timeout makes it unreachable).
+ * A verify check as the runner's. One run from every cluster proves what it proves from that cluster to
+ * each other one: each ordered pair is a finding with its peer and figures (info when proved, an error
+ * when not); what it throws is classified as any cluster failure (a timeout makes it unreachable).
  */
 function asCheck(check: VerifyCheck): Check<Context> {
   return {
@@ -68,19 +94,25 @@ function asCheck(check: VerifyCheck): Check<Context> {
     title: check.description,
     severity: 'error',
     disruptive: check.disruptive,
-    scope: 'mesh',
+    scope: check.scope,
     hint: check.hint,
     docs: '#what-verify-checks',
     applies: check.applies,
-    run: async (ctx) => {
-      let outcome;
+    run: async (ctx, cluster) => {
+      const here = cluster === undefined ? ctx : { ...ctx, from: ctx.clusters.find((c) => c.name === cluster)! };
+      const skip = check.skipFrom?.(here);
+      if (skip) return { skipped: skip, findings: [] };
+      let outcome: Outcome;
       try {
-        outcome = await check.run(ctx);
+        outcome = await check.run(here);
       } catch (error) {
-        throw clusterError(ctx.from.name, error, ctx.timeoutMs / 1000, check.id);
+        throw clusterError(here.from.name, error, ctx.timeoutMs / 1000, check.id);
       }
-      const finding = { cluster: ctx.from.name, message: outcome.detail ?? (outcome.ok ? 'passed' : `${check.id} failed`) };
-      return { figures: outcome.figures, findings: [outcome.ok ? { ...finding, severity: 'info' as const } : finding] };
+      const pairs = (outcome.pairs ?? []).map((p) => ({ cluster: here.from.name, peer: p.to, figures: p.figures, message: p.detail, ...(p.ok ? { severity: 'info' as const } : {}) }));
+      const finding = { cluster: here.from.name, message: outcome.detail ?? (outcome.ok ? 'passed' : `${check.id} failed`) };
+      // A failure that no pair explains is a finding of its own.
+      const unexplained = !outcome.ok && !outcome.pairs?.some((p) => !p.ok);
+      return { figures: outcome.figures, findings: pairs.length && !unexplained ? pairs : [...pairs, outcome.ok ? { ...finding, severity: 'info' as const } : finding] };
     },
   };
 }
@@ -93,15 +125,18 @@ const remotes = (ctx: Context) => ctx.clusters.filter((c) => c.name !== ctx.from
 const checks: VerifyCheck[] = [
   {
     id: 'cross-cluster-via-gateway',
-    description: 'from the first cluster, <svc>.<cluster>.mesh.local answers from that cluster, through its east-west gateway',
+    description: 'from every cluster, <svc>.<cluster>.mesh.local of every other one answers from that cluster, through its east-west gateway',
     category: 'routing',
     hint: "the remote name must route to that cluster's east-west gateway on 15443 (ServiceEntry + DestinationRule with ISTIO_MUTUAL and the outbound_ SNI): eastwest diff, then the gateway's Service address",
     disruptive: false,
-    applies: (ctx) => ctx.spec.federation.mode === 'service-entry' && remotes(ctx).length > 0,
+    scope: 'cluster',
+    applies: (ctx) => ctx.spec.federation.mode === 'service-entry' && ctx.service.clusters.filter((c) => ctx.clusters.some((x) => x.name === c)).length > 1,
+    skipFrom: (ctx) => (remotes(ctx).length === 0 ? `no other verified cluster serves ${ctx.service.name}` : undefined),
     run: async (ctx) => {
       const figures: Record<string, number | string> = {};
       let ok = true;
       const details: string[] = [];
+      const pairs: NonNullable<Outcome['pairs']> = [];
       for (const remote of remotes(ctx)) {
         // A remote cluster whose API cannot be reached still answers through its data plane; only its
         // gateway's counters cannot be read then.
@@ -137,41 +172,56 @@ const checks: VerifyCheck[] = [
           figures[`${remote.name}.gatewaySniActive`] = after.cxActive;
         } else figures[`${remote.name}.gatewayCounters`] = 'unavailable (cluster unreachable)';
         const crossed = clientAfter.rqTotal - clientBefore.rqTotal >= answered && clientAfter.hosts.every((h) => h.endsWith(':15443')) && (!remoteConfig || after.cxTotal > 0);
+        const pairFigures = Object.fromEntries(Object.entries(figures).filter(([k]) => k.startsWith(`${remote.name}.`)).map(([k, v]) => [k.slice(remote.name.length + 1), v]));
         if (answered !== bodies.length || !crossed) {
           ok = false;
-          details.push(`${url}: ${bodies.map((b, i) => b || `<failed: curl exit ${exitCodes[i]}${exitCodes[i] === 6 ? ', name not resolved: is DNS capture on in this pod?' : ''}>`).join(' | ')}; via gateway: ${crossed}`);
-        } else details.push(`${url} → ${bodies[0]}`);
+          const detail = `${url}: ${bodies.map((b, i) => b || `<failed: curl exit ${exitCodes[i]}${exitCodes[i] === 6 ? ', name not resolved: is DNS capture on in this pod?' : ''}>`).join(' | ')}; via gateway: ${crossed}`;
+          details.push(detail);
+          pairs.push({ to: remote.name, ok: false, figures: pairFigures, detail: `${ctx.from.name} → ${remote.name}: ${detail}` });
+        } else {
+          details.push(`${url} → ${bodies[0]}`);
+          pairs.push({ to: remote.name, ok: true, figures: pairFigures, detail: `${ctx.from.name} → ${remote.name}: ${url} → ${bodies[0]}` });
+        }
       }
-      return { ok, figures, detail: details.join('; ') };
+      return { ok, figures, detail: details.join('; '), pairs };
     },
   },
   {
     id: 'endpoint-discovery',
-    description: 'the first cluster\'s client knows the other clusters\' endpoints of <svc>, as their east-west gateway on 15443 with their region',
+    description: 'every cluster\'s client knows the other clusters\' endpoints of <svc>, as their east-west gateway on 15443 with their region',
     category: 'routing',
     hint: "each istiod needs a remote secret of every other cluster and the gateways their network label: eastwest diff; istiod's logs name a remote secret it cannot use",
     disruptive: false,
-    applies: (ctx) => ctx.spec.federation.mode === 'endpoint-discovery' && remotes(ctx).length > 0,
+    scope: 'cluster',
+    applies: (ctx) => ctx.spec.federation.mode === 'endpoint-discovery' && ctx.service.clusters.filter((c) => ctx.clusters.some((x) => x.name === c)).length > 1,
+    skipFrom: (ctx) => (remotes(ctx).length === 0 ? `no other verified cluster serves ${ctx.service.name}` : undefined),
     run: async (ctx) => {
       const config = ctx.configs.get(ctx.from.name)!;
       const pod = await readyPod(config, DEMO_NAMESPACE, 'app=client');
       const endpoints = await envoyClusterEndpoints(config, DEMO_NAMESPACE, pod, `outbound|${ctx.service.ports[0]!.number}||${clusterLocalHost(ctx.service)}`);
-      const remoteRegions = remotes(ctx).map((c) => c.region);
-      const viaGateway = endpoints.filter((e) => e.address.endsWith(':15443') && remoteRegions.includes(e.region));
+      const viaGateway = endpoints.filter((e) => e.address.endsWith(':15443'));
       const local = endpoints.filter((e) => e.region === ctx.from.region);
+      const pairs = remotes(ctx).map((remote) => {
+        const seen = viaGateway.filter((e) => e.region === remote.region);
+        const ok = seen.length > 0 && seen.every((e) => e.priority > 0);
+        return { to: remote.name, ok, figures: { viaGateway: seen.map((e) => `${e.address}(p${e.priority})`).join(' ') || 'none' }, detail: `${ctx.from.name} → ${remote.name}: ${ok ? `${remote.name}'s gateway ${seen.map((e) => e.address).join(', ')} at lower priority` : seen.length ? `${remote.name}'s gateway at priority 0 (not preferred less than local)` : `no endpoint of ${remote.name} (its gateway on 15443)`}` };
+      });
       return {
-        ok: viaGateway.length >= remoteRegions.length && local.every((e) => e.priority === 0) && viaGateway.every((e) => e.priority > 0),
+        ok: pairs.every((p) => p.ok) && local.every((e) => e.priority === 0),
         figures: { localEndpoints: local.length, remoteViaGateway: viaGateway.map((e) => `${e.address}(${e.region},p${e.priority})`).join(' ') || 'none' },
+        pairs,
       };
     },
   },
   {
     id: 'local-preference',
-    description: 'N requests from the first cluster to <svc>.<ns>.svc.cluster.local are answered in its own region',
+    description: 'in every cluster, N requests to <svc>.<ns>.svc.cluster.local are answered in its own region',
     category: 'routing',
     hint: "locality load balancing needs outlier detection in the DestinationRule and the nodes' topology labels (region/zone)",
     disruptive: false,
-    applies: (ctx) => ctx.service.clusters.includes(ctx.from.name),
+    scope: 'cluster',
+    applies: (ctx) => ctx.clusters.some((c) => ctx.service.clusters.includes(c.name)),
+    skipFrom: (ctx) => (ctx.service.clusters.includes(ctx.from.name) ? undefined : `the spec does not run ${ctx.service.name} in ${ctx.from.name}`),
     run: async (ctx) => {
       const { bodies, latenciesMs } = await curlFromClient(ctx.configs.get(ctx.from.name)!, 'client', `http://${clusterLocalHost(ctx.service)}/`, ctx.requests);
       const local = bodies.filter((b) => regionOf(b) === ctx.from.region).length;
@@ -191,6 +241,7 @@ const checks: VerifyCheck[] = [
     category: 'observability',
     hint: 'Prometheus must scrape istiod, the sidecars and the gateways, and federate the other clusters: eastwest traffic shows what each Prometheus answers',
     disruptive: false,
+    scope: 'mesh',
     applies: (ctx) => ctx.spec.observability.prometheus,
     run: (ctx) => observabilityCheck({ ...ctx.spec, clusters: ctx.clusters }, ctx.configs, ctx.service, ctx.from.name, ctx.timeoutMs),
   },
@@ -200,6 +251,7 @@ const checks: VerifyCheck[] = [
     category: 'sync',
     hint: "the in-cluster sync controller's Deployment and Lease in eastwest-system: kubectl -n eastwest-system logs deploy/eastwest-sync",
     disruptive: false,
+    scope: 'mesh',
     applies: (ctx) => ctx.spec.sync.inCluster,
     run: async (ctx) => {
       const figures: Record<string, number | string> = {};
@@ -240,6 +292,7 @@ const checks: VerifyCheck[] = [
     category: 'policy',
     hint: 'a mesh-wide PeerAuthentication in istio-system with mtls.mode STRICT: eastwest diff',
     disruptive: false,
+    scope: 'mesh',
     applies: (ctx) => ctx.spec.policy.mtls === 'STRICT' && ctx.service.clusters.includes(ctx.from.name),
     run: async (ctx) => {
       const results: Record<string, number | string> = {};
@@ -259,11 +312,13 @@ const checks: VerifyCheck[] = [
   },
   {
     id: 'failover',
-    description: 'with the first cluster\'s <svc> scaled to zero, requests are answered by another region; then restored',
+    description: 'in every cluster in turn, with its <svc> scaled to zero, requests are answered by another region; then restored',
     category: 'routing',
     hint: "failover needs outlier detection and the other region's endpoints (a WorkloadEntry of its gateway, or endpoint discovery): eastwest diff",
     disruptive: true,
-    applies: (ctx) => ctx.service.clusters.includes(ctx.from.name) && remotes(ctx).length > 0,
+    scope: 'cluster',
+    applies: (ctx) => ctx.service.clusters.filter((c) => ctx.clusters.some((x) => x.name === c)).length > 1,
+    skipFrom: (ctx) => (!ctx.service.clusters.includes(ctx.from.name) ? `the spec does not run ${ctx.service.name} in ${ctx.from.name}` : remotes(ctx).length === 0 ? `no other verified cluster serves ${ctx.service.name}` : undefined),
     run: async (ctx) => {
       const config = ctx.configs.get(ctx.from.name)!;
       const before = await scaleDeployment(config, ctx.service.namespace, ctx.service.name, 0);
@@ -287,8 +342,10 @@ const checks: VerifyCheck[] = [
         await waitDeploymentReady(config, ctx.service.namespace, ctx.service.name, 180);
       }
       const restoredAfter = Math.round((Date.now() - started) / 100) / 10;
+      const to = remotes(ctx).find((c) => c.region === answeredBy);
       return {
         ok: answeredBy !== undefined,
+        ...(to ? { pairs: [{ to: to.name, ok: true, figures: { failoverSeconds: answeredAfter! }, detail: `${ctx.from.name} → ${to.name}: with ${ctx.from.name}'s ${ctx.service.name} at zero, ${to.name} answered after ${answeredAfter} s` }] } : {}),
         figures: { failoverSeconds: answeredAfter ?? 'never', answeredBy: answeredBy ?? 'none', restoredReplicas: before, restoredAfterSeconds: restoredAfter },
         detail: answeredBy ? `with ${ctx.from.name}'s ${ctx.service.name} at zero, ${answeredBy} answered after ${answeredAfter} s; ${before} replica(s) restored` : `with ${ctx.from.name}'s ${ctx.service.name} at zero, no other region answered within 120 s`,
       };
@@ -302,6 +359,8 @@ export interface VerifyResult {
   selected: string[];
   clusters: ClusterOutcome<{ kubernetesVersion: string }>[];
   checks: VerifyCheckResult[];
+  /** Every ordered pair of clusters a check proved something between (from → to), with its figures. */
+  pairs: VerifyPair[];
   seconds: number;
 }
 
@@ -331,12 +390,12 @@ export async function verifyMesh(options: VerifyOptions, reporter: Reporter): Pr
   if (!service || !spec.demo.enabled) {
     const message = 'set demo.enabled: true and export echo in namespace echo';
     clusters = await outcomes();
-    return { ok: false, selected, clusters, checks: [{ id: 'demo-workload', description: 'verify needs the demo workload', category: 'routing', status: 'failed', ok: false, figures: {}, detail: message, findings: [{ check: 'demo-workload', severity: 'error', message }], seconds: 0 }], seconds: elapsed() };
+    return { ok: false, selected, clusters, pairs: [], checks: [{ id: 'demo-workload', description: 'verify needs the demo workload', category: 'routing', status: 'failed', ok: false, figures: {}, detail: message, findings: [{ check: 'demo-workload', severity: 'error', message }], seconds: 0 }], seconds: elapsed() };
   }
   // Checks run from the first reachable verified cluster; those of unreachable clusters are reported, not hidden.
   // Only the verified clusters are connected to (openEngine without peers), so no check reaches past them.
   const from = engine.selected.find((c) => configs.has(c.name));
-  if (!from) return { ok: false, selected, clusters: await outcomes(), checks: [], seconds: elapsed() };
+  if (!from) return { ok: false, selected, clusters: await outcomes(), checks: [], pairs: [], seconds: elapsed() };
   const ctx: Context = { spec, clusters: engine.selected, configs, service, from, requests: options.requests ?? 200, timeoutMs: engine.requestTimeoutSeconds * 1000 };
   const description = new Map(checks.map((c) => [c.id, c.description]));
   const ran = await runChecks(checks.map(asCheck), {
@@ -354,10 +413,12 @@ export async function verifyMesh(options: VerifyOptions, reporter: Reporter): Pr
   });
   const results: VerifyCheckResult[] = ran.map((r) => ({
     id: r.id,
+    ...(r.cluster !== undefined ? { cluster: r.cluster } : {}),
+    ...(r.findings.some((f) => f.peer) ? { pairs: r.findings.filter((f) => f.peer && f.cluster).map((f) => ({ check: r.id, from: f.cluster!, to: f.peer!, ok: f.severity === 'info', figures: f.figures ?? {}, detail: f.message })) } : {}),
     description: description.get(r.id) ?? r.id,
     category: r.category,
     status: r.status,
-    ok: r.status === 'passed',
+    ok: r.status === 'passed' || r.status === 'skipped',
     figures: r.figures ?? {},
     ...(r.findings.length ? { detail: r.findings.map((f) => `${f.message}${f.severity !== 'info' && f.hint ? ` (hint: ${f.hint})` : ''}`).join('; ') } : {}),
     findings: r.findings,
@@ -365,5 +426,6 @@ export async function verifyMesh(options: VerifyOptions, reporter: Reporter): Pr
     seconds: r.seconds,
   }));
   clusters = await outcomes();
-  return { ok: results.every((r) => r.ok) && clusters.every((c) => c.ok), selected, clusters, checks: results, seconds: elapsed() };
+  const pairs = results.flatMap((r) => r.pairs ?? []);
+  return { ok: results.every((r) => r.ok) && clusters.every((c) => c.ok), selected, clusters, checks: results, pairs, seconds: elapsed() };
 }

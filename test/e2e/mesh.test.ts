@@ -66,10 +66,19 @@ describe('eastwest apply + verify in the lab', () => {
     log(`apply converged in ${result.seconds} s; gateways ${result.clusters.map((c) => (c.ok ? `${c.cluster}=${c.value.gatewayAddress}` : c.cluster)).join(' ')}`);
     const verified = await verifyGreen(serviceEntrySpec);
     log(`apply start → verify green: ${Math.round((Date.now() - started) / 1000)} s`);
-    expect(verified.checks.map((c) => [c.id, c.ok])).toEqual([['cross-cluster-via-gateway', true], ['local-preference', true], ['observability', true], ['sync-controller', true], ['strict-mtls', true], ['failover', true]]);
-    const cross = verified.checks.find((c) => c.id === 'cross-cluster-via-gateway')!;
+    // Checks between clusters run from each cluster: every ordered pair is proved.
+    expect(verified.checks.map((c) => [c.id, c.cluster ?? '-', c.ok])).toEqual([
+      ['cross-cluster-via-gateway', 'us', true], ['cross-cluster-via-gateway', 'eu', true], ['local-preference', 'us', true], ['local-preference', 'eu', true],
+      ['observability', '-', true], ['sync-controller', '-', true], ['strict-mtls', '-', true], ['failover', 'us', true], ['failover', 'eu', true],
+    ]);
+    const cross = verified.checks.find((c) => c.id === 'cross-cluster-via-gateway' && c.cluster === 'us')!;
     expect(cross.figures['eu.answered']).toBe('5/5');
     expect(cross.figures['eu.gatewayEndpoints']).toMatch(/^198\.18\.2\.\d+:15443$/);
+    expect(verified.checks.find((c) => c.id === 'cross-cluster-via-gateway' && c.cluster === 'eu')!.figures['us.answered']).toBe('5/5');
+    expect(verified.pairs.map((p) => `${p.check} ${p.from}→${p.to} ${p.ok}`).sort()).toEqual([
+      'cross-cluster-via-gateway eu→us true', 'cross-cluster-via-gateway us→eu true', 'failover eu→us true', 'failover us→eu true',
+    ]);
+    expect(verified.pairs.find((p) => p.check === 'cross-cluster-via-gateway' && p.from === 'eu')!.figures).toMatchObject({ answered: '5/5' });
     expect(verified.ok).toBe(true);
   });
 
@@ -97,7 +106,11 @@ describe('eastwest apply + verify in the lab', () => {
       await new Promise((r) => setTimeout(r, 3000)); // istiod picks up the remote cluster asynchronously
       verified = await verifyGreen(endpointDiscoverySpec);
     }
-    expect(verified.checks.map((c) => [c.id, c.ok])).toEqual([['endpoint-discovery', true], ['local-preference', true], ['observability', true], ['strict-mtls', true], ['failover', true]]);
+    expect(verified.checks.map((c) => [c.id, c.cluster ?? '-', c.ok])).toEqual([
+      ['endpoint-discovery', 'us', true], ['endpoint-discovery', 'eu', true], ['local-preference', 'us', true], ['local-preference', 'eu', true],
+      ['observability', '-', true], ['strict-mtls', '-', true], ['failover', 'us', true], ['failover', 'eu', true],
+    ]);
+    expect(verified.pairs.filter((p) => p.check === 'endpoint-discovery').map((p) => `${p.from}→${p.to} ${p.ok}`).sort()).toEqual(['eu→us true', 'us→eu true']);
     // With echo down in every cluster, no gateway sends to another in this mode either.
     await noGatewayLoop(['http://echo.echo.svc.cluster.local/']);
     // Back to the guide's mode: the remote secrets are pruned.

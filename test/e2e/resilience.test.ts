@@ -54,7 +54,10 @@ describe('resilience', () => {
       expect(verify.code).toBe(3);
       const v = JSON.parse(verify.stdout);
       expect(v.clusters.find((c: { cluster: string }) => c.cluster === 'eu')).toMatchObject({ ok: false, unreachable: true });
-      expect(v.checks.find((c: { id: string }) => c.id === 'cross-cluster-via-gateway')).toMatchObject({ ok: true, figures: { 'eu.answered': '5/5' } });
+      expect(v.checks.find((c: { id: string; cluster?: string }) => c.id === 'cross-cluster-via-gateway' && c.cluster === 'us')).toMatchObject({ ok: true, figures: { 'eu.answered': '5/5' } });
+      // From eu nothing could be proved: its checks say unreachable, none is passed.
+      expect(v.checks.filter((c: { cluster?: string }) => c.cluster === 'eu').map((c: { status: string }) => c.status)).toEqual(expect.arrayContaining(['unreachable']));
+      expect(v.pairs).toContainEqual(expect.objectContaining({ check: 'cross-cluster-via-gateway', from: 'us', to: 'eu', ok: true }));
 
       const apply = await runCli(['apply', '-f', spec, '--clusters', 'us', '-o', 'json']);
       log(`apply --clusters us with eu frozen: exit ${apply.code} in ${apply.seconds} s`);

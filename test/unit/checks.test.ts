@@ -30,6 +30,36 @@ describe('running checks', () => {
     expect(results[1]!.findings).toEqual([{ check: 'per-cluster', severity: 'error', cluster: 'eu', object: { kind: 'Namespace', name: 'istio-system' }, field: 'metadata.labels', message: 'no network label', hint: 'fix per-cluster' }]);
   });
 
+  it('a cluster where the check does not apply is skipped, with why; skipped is no failure', async () => {
+    const results = await runChecks([check('from-here', async (_c, cluster) => (cluster === 'eu' ? { skipped: 'the spec does not run echo in eu', findings: [] } : { findings: [] }))], { ctx: { label: '' }, clusters: two, deadlineSeconds: 5 });
+    expect(results.map((r) => `${r.cluster}=${r.status}`)).toEqual(['us=passed', 'eu=skipped']);
+    expect(results[1]!.figures).toEqual({ skipped: 'the spec does not run echo in eu' });
+    expect(exitCodeOf(results)).toBe(0);
+  });
+
+  it('a disruptive cluster check runs in one cluster at a time (scaling to zero everywhere at once would leave nothing to fail over to); so does every check with concurrency 1', async () => {
+    for (const [extra, concurrency] of [[{ disruptive: true }, 8], [{}, 1]] as const) {
+      let inFlight = 0;
+      let most = 0;
+      await runChecks([check('one-at-a-time', async () => {
+        most = Math.max(most, ++inFlight);
+        await new Promise((r) => setTimeout(r, 20));
+        inFlight--;
+        return { findings: [] };
+      }, extra)], { ctx: { label: '' }, clusters: two, deadlineSeconds: 5, concurrency });
+      expect(most).toBe(1);
+    }
+    let most = 0;
+    let inFlight = 0;
+    await runChecks([check('together', async () => {
+      most = Math.max(most, ++inFlight);
+      await new Promise((r) => setTimeout(r, 20));
+      inFlight--;
+      return { findings: [] };
+    })], { ctx: { label: '' }, clusters: two, deadlineSeconds: 5 });
+    expect(most).toBe(2);
+  });
+
   it('an unreachable cluster is a result of its own (not run, exit 3); the other cluster is checked in full', async () => {
     const ran: string[] = [];
     const results = await runChecks([check('a', async (_c, cluster) => {

@@ -15,6 +15,7 @@ describe('verify: the table', () => {
       { id: 'local-preference', description: '', category: 'routing', status: 'passed', ok: true, figures: { requests: 20, localShare: 100 }, detail: '20/20 answered in us', findings: [], seconds: 0.8 },
       { id: 'failover', description: '', category: 'routing', status: 'failed', ok: false, figures: {}, detail: 'no other region answered', findings: [], seconds: 120.3 },
     ],
+    pairs: [],
     seconds: 131.9,
   };
   const table = verificationTable(result, GLYPHS);
@@ -22,6 +23,17 @@ describe('verify: the table', () => {
   it('every check with its figures and how long it took', () => {
     expect(table).toMatch(/local-preference +requests=20 localShare=100 \(0\.8 s\)/);
     expect(table).toMatch(/failover +\(120\.3 s\)\n +no other region answered/);
+  });
+
+  it('a check run from every cluster is labelled with it; every ordered pair is summed up', () => {
+    const pairs: VerifyResult['pairs'] = [
+      { check: 'cross-cluster-via-gateway', from: 'us', to: 'eu', ok: true, figures: { answered: '5/5' }, detail: '' },
+      { check: 'cross-cluster-via-gateway', from: 'eu', to: 'us', ok: false, figures: { answered: '0/5' }, detail: '' },
+      { check: 'failover', from: 'eu', to: 'us', ok: true, figures: {}, detail: '' },
+    ];
+    const t = verificationTable({ ...result, checks: [{ ...result.checks[0]!, cluster: 'eu' }], pairs }, GLYPHS);
+    expect(t).toMatch(/local-preference @eu +requests=20/);
+    expect(t).toContain(`pairs: ${GLYPHS.ok} us → eu (cross-cluster-via-gateway); ${GLYPHS.fail} eu → us (cross-cluster-via-gateway failed, failover)`);
   });
 
   it('an unreachable cluster first, with its hint; the verdict and total time last', () => {

@@ -9,11 +9,22 @@ import { printRbac, printRbacOption } from '../print-rbac.ts';
 
 export function verificationTable(result: VerifyResult, style: Style = GLYPHS): string {
   const lines = result.clusters.filter((c) => !c.ok).map((c) => (c.ok ? '' : `${style.fail} ${c.cluster} ${c.unreachable ? 'unreachable' : 'failed'} [${c.step}]: ${c.error}${c.hint ? `\n    hint: ${c.hint}` : ''}`));
-  const width = Math.max(...result.checks.map((c) => c.id.length), 5);
+  const label = (c: VerifyResult['checks'][number]) => `${c.id}${c.cluster ? ` @${c.cluster}` : ''}`;
+  const width = Math.max(...result.checks.map((c) => label(c).length), 5);
   for (const check of result.checks) {
     const figures = Object.entries(check.figures).map(([k, v]) => `${k}=${v}`).join(' ');
-    lines.push(`${check.ok ? style.ok : style.fail} ${check.id.padEnd(width)}  ${figures}${figures ? ' ' : ''}(${check.seconds} s)${check.detail ? `\n  ${' '.repeat(width)}  ${check.detail}` : ''}`);
+    lines.push(`${check.ok ? style.ok : style.fail} ${label(check).padEnd(width)}  ${figures}${figures ? ' ' : ''}(${check.seconds} s)${check.detail ? `\n  ${' '.repeat(width)}  ${check.detail}` : ''}`);
   }
+  // Every ordered pair of clusters, and whether each check between them proved it.
+  const pairs = new Map<string, { ok: boolean; checks: string[] }>();
+  for (const p of result.pairs) {
+    const key = `${p.from} → ${p.to}`;
+    const seen = pairs.get(key) ?? { ok: true, checks: [] };
+    seen.ok &&= p.ok;
+    seen.checks.push(`${p.check}${p.ok ? '' : ' failed'}`);
+    pairs.set(key, seen);
+  }
+  if (pairs.size) lines.push(`pairs: ${[...pairs].map(([k, v]) => `${v.ok ? style.ok : style.fail} ${k} (${v.checks.join(', ')})`).join('; ')}`);
   lines.push(`${result.ok ? 'verified' : 'verification failed'} in ${result.seconds} s`);
   return lines.join('\n');
 }
