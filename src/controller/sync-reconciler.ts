@@ -60,8 +60,11 @@ export interface SyncWriter {
    * this controller's of `desired`.
    */
   converge(desired: readonly KubeObject[], prune: boolean): Promise<{ ours: KubeObject[]; foreign: string[]; changes: number }>;
-  /** Writes objects known to be ours; `fresh` ones may exist already and not be ours: those are left and returned. */
-  write(known: readonly KubeObject[], fresh: readonly KubeObject[]): Promise<{ foreign: string[] }>;
+  /**
+   * Writes objects known to be ours; `fresh` ones may exist already and not be ours: those are left and
+   * returned (`foreignKnown`: refs the last full pass found someone else's).
+   */
+  write(known: readonly KubeObject[], fresh: readonly KubeObject[], foreignKnown?: ReadonlySet<string>): Promise<{ foreign: string[] }>;
   /** Deletes each of `objects` that is still ours. */
   deleteOwned(objects: readonly KubeObject[]): Promise<void>;
   patchExportStatus(namespace: string, name: string, conditions: LiveCondition[]): Promise<void>;
@@ -91,6 +94,8 @@ interface Remembered {
 interface ClusterMemory {
   byKey: Map<string, Map<string, Remembered>>;
   namespaces: Set<string>;
+  /** Objects the full pass found of the same name as a desired one and not this controller's. */
+  foreign: Set<string>;
   fullAt: number;
 }
 
@@ -246,7 +251,7 @@ export class SyncReconciler {
     const gone = mayPrune ? [...applied.entries()].filter(([ref]) => !prints.has(ref)).map(([, a]) => a.object) : [];
     if (changed.length === 0 && gone.length === 0) return;
     const [{ foreign }] = await Promise.all([
-      changed.length ? writer.write(known, fresh) : Promise.resolve({ foreign: [] as string[] }),
+      changed.length ? writer.write(known, fresh, memory.foreign) : Promise.resolve({ foreign: [] as string[] }),
       gone.length ? writer.deleteOwned(gone) : Promise.resolve(),
     ]);
     for (const ref of foreign) this.o.say(`${key}: ${ref} exists and is not managed by eastwest sync; left as it is`, 'warn');
@@ -342,7 +347,7 @@ export class SyncReconciler {
       m.set(objectRef(o), { fingerprint: fingerprint(o), object: o });
     }
     const namespaces = new Set(desired.filter((o) => o.kind === 'Namespace').map((o) => o.metadata.name));
-    this.memory.set(cluster, { byKey, namespaces, fullAt: started });
+    this.memory.set(cluster, { byKey, namespaces, foreign: new Set(foreign), fullAt: started });
     for (const k of all) this.o.requeue(k);
   }
 }

@@ -5,8 +5,8 @@ import { CustomObjectsApi, PatchStrategy, setHeaderOptions } from '@kubernetes/c
 import { listOwned } from '../apply/prune.ts';
 import { mapLimit } from '../core/fan-out.ts';
 import type { KubeClient } from '../k8s/client.ts';
-import { httpStatusOf } from '../k8s/cluster-error.ts';
-import type { KubeObject } from '../k8s/object.ts';
+import { ClusterError, httpStatusOf } from '../k8s/cluster-error.ts';
+import { objectRef, type KubeObject } from '../k8s/object.ts';
 import { applyChangeSet, CONCURRENCY, planObjects, undesired, type Stage } from '../k8s/resource-manager.ts';
 import { MESH_LABEL } from '../k8s/ownership.ts';
 import { MCS_GROUP, SYNC_MANAGED_BY } from '../mcs/imports.ts';
@@ -23,6 +23,9 @@ export const syncSelector = (meshID: string) => `app.kubernetes.io/managed-by=${
 
 /** The imports do not depend on each other (their namespaces are made before): written all at once. */
 const oneStage = (o: KubeObject): Stage => (o.kind === 'Namespace' ? 'namespaces' : 'workloads');
+
+/** The HTTP status behind a failed request (the client wraps API errors in a ClusterError). */
+const statusOf = (error: unknown) => (error instanceof ClusterError ? httpStatusOf(error.cause) : httpStatusOf(error));
 
 const ours = (o: KubeObject | undefined) => o?.metadata.labels?.['app.kubernetes.io/managed-by'] === SYNC_MANAGED_BY;
 
@@ -56,7 +59,7 @@ export class KubeSyncWriter implements SyncWriter {
     const [, owned, plan] = await Promise.all([
       this.ensureNamespaces(desired.filter((o) => o.kind === 'Namespace').map((o) => o.metadata.name)),
       prune ? listOwned(this.client, SYNC_KINDS, syncSelector(this.meshID)) : Promise.resolve([]),
-      planObjects(this.client, wanted, syncSelector(this.meshID), { listAll: true }),
+      planObjects(this.client, wanted, syncSelector(this.meshID), { listAll: true, noDryRun: true }),
     ]);
     const foreign = plan.filter((p) => p.action !== 'created' && p.liveManagedBy !== SYNC_MANAGED_BY);
     const planned = plan.filter((p) => !foreign.includes(p));
@@ -65,22 +68,33 @@ export class KubeSyncWriter implements SyncWriter {
     return { ours: planned.map((p) => p.object), foreign: foreign.map((p) => p.ref), changes: changes.filter((c) => c.action !== 'unchanged').length };
   }
 
-  async write(known: readonly KubeObject[], fresh: readonly KubeObject[]): Promise<{ foreign: string[] }> {
+  async write(known: readonly KubeObject[], fresh: readonly KubeObject[], foreignKnown: ReadonlySet<string> = new Set()): Promise<{ foreign: string[] }> {
     this.mayWrite();
     const foreign: string[] = [];
+    const refOf = (o: KubeObject) => `${o.kind}/${o.metadata.namespace}/${o.metadata.name}`;
     await mapLimit([...known.map((o) => [o, false] as const), ...fresh.map((o) => [o, true] as const)], CONCURRENCY, async ([object, isFresh]) => {
       if (!isFresh) {
         await this.client.patch(object);
         return;
       }
-      // A new name may already be someone else's object (a user's, another MCS implementation's): read
-      // first, and left alone unless it carries the controller's label.
-      const live = await this.client.read(object);
-      if (live && !ours(live)) {
-        foreign.push(`${object.kind}/${object.metadata.namespace}/${object.metadata.name}`);
+      // A new name may already be someone else's object (a user's, another MCS implementation's). Those
+      // the last full pass listed are known; one made since is found by applying without taking fields
+      // from another manager: its values conflict (409), and it is left alone unless it carries the
+      // controller's label. One request for a new name, not a read and a write.
+      if (foreignKnown.has(objectRef(object))) {
+        foreign.push(refOf(object));
         return;
       }
-      await this.client.patch(object);
+      try {
+        await this.client.patch(object, { force: false });
+      } catch (error) {
+        if (statusOf(error) !== 409) throw error;
+        if (!ours(await this.client.read(object))) {
+          foreign.push(refOf(object));
+          return;
+        }
+        await this.client.patch(object);
+      }
     });
     return { foreign };
   }

@@ -79,6 +79,11 @@ const hashOf = (o: KubeObject | undefined) => o?.metadata.annotations?.[CONTENT_
 export interface LookupOptions {
   listAll?: boolean;
   get?: boolean;
+  /**
+   * No dry run for a suspect: it is planned `configured` (applied) without the fields that differ. For a
+   * caller that reports no field differences (the sync controller): one request per changed object, not two.
+   */
+  noDryRun?: boolean;
 }
 
 /**
@@ -129,6 +134,7 @@ export async function planObjects(client: KubeClient, desired: readonly KubeObje
     const { metadata: _m, ...content } = object;
     const suspect = hashOf(current) !== hashOf(object) || subsetDifferences(content, current).length > 0 || subsetDifferences({ labels: object.metadata.labels ?? {}, annotations: object.metadata.annotations ?? {} }, current.metadata).length > 0;
     if (!suspect) return { ref: objectRef(object), object, action: 'unchanged', ...whose };
+    if (options.noDryRun) return { ref: objectRef(object), object, action: 'configured', ...whose };
     const dryRun = await client.patch(object, { dryRun: true }).catch((error: unknown) => {
       // The kind is not served yet (a CRD that an earlier step of the same apply installs).
       if (error instanceof ClusterError && isNotFound(error.cause)) return undefined;

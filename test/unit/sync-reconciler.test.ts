@@ -105,9 +105,12 @@ class FakeCluster implements SyncView, SyncWriter {
     return { ours, foreign, changes };
   }
 
-  async write(known: readonly KubeObject[], fresh: readonly KubeObject[]) {
+  lastForeignKnown: ReadonlySet<string> | undefined;
+
+  async write(known: readonly KubeObject[], fresh: readonly KubeObject[], foreignKnown?: ReadonlySet<string>) {
     this.maybeFail();
     this.calls.write++;
+    this.lastForeignKnown = foreignKnown;
     const foreign: string[] = [];
     for (const o of known) (this.objects.set(objectRef(o), o), this.calls.writtenRefs.push(objectRef(o)));
     for (const o of fresh) {
@@ -285,6 +288,23 @@ describe('sync reconcile: a name', () => {
     eu.exports.delete(HELLO);
     await r.reconcile(HELLO);
     expect(us.objects.get(objectRef(user))).toBe(user);
+  });
+
+  it('what the full pass found of another owner is handed to the writer of a new name (no request needed to skip it)', async () => {
+    const user: KubeObject = { apiVersion: 'networking.istio.io/v1', kind: 'ServiceEntry', metadata: { name: 'hello-clusterset', namespace: 'shop' }, spec: { hosts: ['mine'] } };
+    us.objects.set(objectRef(user), user);
+    eu.export('other');
+    eu.exports.get(nameKey('shop', 'other'))!.e.name = 'other';
+    // The user's object has the name a future export of hello would need: not desired yet, so not foreign yet.
+    await fullPasses();
+    expect(us.lastForeignKnown).toBeUndefined();
+    eu.export('hello');
+    await r.reconcile(clusterKey('us')); // now desired: the full pass finds it someone else's
+    await r.reconcile(HELLO);
+    expect(us.objects.get(objectRef(user))).toBe(user);
+    eu.export('hello', { ready: 2 });
+    await r.reconcile(HELLO);
+    expect([...(us.lastForeignKnown ?? [])]).toEqual(['ServiceEntry/shop/hello-clusterset']);
   });
 
   it('a cluster that fails is reported and left by later name keys until its full pass; the other cluster is written', async () => {
