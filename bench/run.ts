@@ -20,6 +20,18 @@ if (process.getuid?.() === 0 && !process.argv.includes('--render-only')) {
   const applySeconds = eastwest(['apply', '-f', 'examples/lab.yaml']);
   print('lab: with Istio and the demo applied, 20 s window', { applySeconds, ...(await idleUsage(20)) });
   print('latency: 1,000 sequential requests from the US client', await latency(1000));
+  const timed = (args: string[]) => {
+    const started = Date.now();
+    const r = spawnSync(process.execPath, ['bin/eastwest.js', ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], maxBuffer: 64 * 1024 * 1024 });
+    return { wall: Math.round((Date.now() - started) / 100) / 10, code: r.status, out: JSON.parse(r.stdout || '{}') as { seconds?: number; findings?: unknown[]; pairs?: { ok: boolean }[] } };
+  };
+  const doctorRuns = [timed(['doctor', '-f', 'examples/lab.yaml', '-o', 'json']), timed(['doctor', '-f', 'examples/lab.yaml', '-o', 'json'])];
+  const verifyRun = timed(['verify', '-f', 'examples/lab.yaml', '--requests', '20', '-o', 'json']);
+  print('doctor and verify on the healthy 2-cluster lab', {
+    doctorSeconds: doctorRuns.map((d) => `${d.out.seconds} (process ${d.wall}, exit ${d.code}, ${d.out.findings?.length ?? '?'} findings)`).join('; '),
+    doctorTarget: '< 10 s',
+    verify2ClustersSeconds: `${verifyRun.out.seconds} (process ${verifyRun.wall}, exit ${verifyRun.code}, ${(verifyRun.out.pairs ?? []).filter((p) => p.ok).length} pair results proved)`,
+  });
   const { diffBenchmark } = await import('./diff-bench.ts');
   const { buildHelm } = await import('../src/lab/build/go-components.ts');
   const { readLabVersions } = await import('../src/sources/lab-versions.ts');

@@ -1,4 +1,5 @@
-// The sync controller at scale, in-cluster as examples/lab.yaml runs it, on a 3-cluster lab (us, eu, ap):
+// verify on a 3-cluster lab (us, eu, ap): its time and the ordered pairs it proved (6). Then the sync
+// controller at scale, in-cluster as examples/lab.yaml runs it, on that lab:
 // N ServiceExports (Services without pods, valid exports) spread over the three clusters and created at
 // once → time until every cluster has converged: all N clusterset ServiceEntries and ServiceImports, and
 // Valid=True on each of its exports (polled every second, so a figure is up to ~1 s late); each acting controller's memory
@@ -114,6 +115,12 @@ export async function syncScaleBenchmark(count = 1000): Promise<Record<string, n
       await wait(async () => (await kubectl(ctx(c), ['get', 'lease', '-n', 'eastwest-system', 'eastwest-sync', '-o', 'jsonpath={.spec.holderIdentity}'], { okCodes: [0, 1] })).stdout.trim() !== '', 180);
     }
     await new Promise((r) => setTimeout(r, 10_000)); // settled after the start
+    // verify on three clusters: every ordered pair (6) proved, and how long it takes.
+    const verifyStarted = performance.now();
+    const verifyRun = spawnSync(process.execPath, [join(root, 'bin/eastwest.js'), 'verify', '-f', spec, '--requests', '20', '-o', 'json'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 1800_000, maxBuffer: 64 * 1024 * 1024 });
+    const verifySeconds = Math.round((performance.now() - verifyStarted) / 100) / 10;
+    const verified = JSON.parse(verifyRun.stdout || '{}') as { ok?: boolean; pairs?: { check: string; from: string; to: string; ok: boolean }[] };
+    const crossPairs = (verified.pairs ?? []).filter((p) => p.check === 'cross-cluster-via-gateway');
     const idle = Object.fromEntries(await Promise.all(CLUSTERS.map(async (c) => [c, (await controllerMemory(c)).rss] as const)));
     const before = await configDump();
     // The namespace first everywhere: a cluster's controller creates it as soon as another cluster exports
@@ -151,6 +158,7 @@ export async function syncScaleBenchmark(count = 1000): Promise<Record<string, n
     const gone = Math.round((performance.now() - deleting) / 100) / 10;
     return {
       clusters: CLUSTERS.length,
+      verify3ClustersSeconds: `${verifySeconds} (exit ${verifyRun.status}, ${crossPairs.filter((p) => p.ok).length}/${CLUSTERS.length * (CLUSTERS.length - 1)} ordered pairs proved: ${crossPairs.map((p) => `${p.from}→${p.to}${p.ok ? '' : ' failed'}`).join(' ')})`,
       exports: `${count} (${Math.ceil(count / 3)} per cluster)`,
       kubectlApplySeconds: Math.round(Math.max(...applied) * 10) / 10,
       convergeSeconds: Number.isFinite(convergeWait) ? converge : 'did not converge in 30 min',

@@ -3,10 +3,11 @@
 //   under it → its import (pure: src/mcs/imports.ts) → in each cluster this controller writes, the
 //   name's objects written, those no longer desired deleted, the export's status (Valid / Conflict /
 //   Ready) patched. Only what changed since the last write is written (a fingerprint per object).
-// - a cluster key (`cluster:<name>`): a full pass of one cluster — every desired object listed and
-//   compared with the cluster, what is owned and not desired pruned — at the start, when a cluster comes
-//   back, after a failed write there and every few minutes (it finds what others changed meanwhile). Name
-//   keys leave a cluster alone until its full pass has run; afterwards every name is queued once.
+// - a cluster key (`cluster:<name>`): a full pass of one cluster — what it holds listed (one request per
+//   kind) and compared with what is desired, no write — at the start, when a cluster comes back, after a
+//   failed write there and every few minutes (it finds what others changed meanwhile). Name keys leave a
+//   cluster alone until its full pass has run; afterwards every name is queued, and they write what differs
+//   (progress is kept per name: a pass cut short never starts over from nothing).
 // Reads come from the clusters' caches (SyncView), writes go through SyncWriter; both, the gateway probe
 // and the clock are injected: the unit tests run it against fakes.
 import { createHash } from 'node:crypto';
@@ -55,11 +56,11 @@ export interface SyncWriter {
   /** Creates the namespaces that do not exist (an existing one is never changed). */
   ensureNamespaces(names: readonly string[]): Promise<void>;
   /**
-   * Makes the cluster's sync objects `desired` (objects of others with those names are left alone and
-   * reported as foreign; with `prune` what is owned and not desired is deleted). `ours`: what is now
-   * this controller's of `desired`.
+   * What the cluster holds of `desired` (one list per kind, no write): `matching`, this controller's
+   * objects that are as desired; `foreign`, refs of same-named objects of others; `stale`, this
+   * controller's objects that are not desired.
    */
-  converge(desired: readonly KubeObject[], prune: boolean): Promise<{ ours: KubeObject[]; foreign: string[]; changes: number }>;
+  inventory(desired: readonly KubeObject[]): Promise<{ matching: KubeObject[]; foreign: string[]; stale: KubeObject[] }>;
   /**
    * Writes objects known to be ours; `fresh` ones may exist already and not be ours: those are left and
    * returned (`foreignKnown`: refs the last full pass found someone else's).
@@ -317,37 +318,39 @@ export class SyncReconciler {
     return condition;
   }
 
-  /** One cluster's full pass: every desired object compared with the cluster; then every name is queued. */
+  /**
+   * One cluster's full pass: what it holds is listed (one request per kind) and compared with what is
+   * desired; the objects already as desired are remembered, every name is queued, and the name keys
+   * write the rest — small writes whose progress is kept, so a pass cut short (a lost lease, a slow API
+   * server) is never started over from nothing.
+   */
   private async fullPass(cluster: string): Promise<void> {
     const view = this.o.views.find((v) => v.cluster.name === cluster);
     const writer = this.o.writer(cluster);
     if (!view || !writer || !view.writable()) return; // queued again when it answers
-    // Name keys leave this cluster alone meanwhile; what they would have written is in this pass or queued after it.
-    this.memory.delete(cluster);
     const started = this.o.clock.now();
     const all = this.knownKeys().filter((k) => !isClusterKey(k));
     const imports = all.flatMap((k) => {
       const slash = k.indexOf('/');
       return this.resolveName(k.slice(0, slash), k.slice(slash + 1)).imports;
     });
-    const desired = importObjects(this.o.spec, view.cluster, this.withDraining(cluster, imports), this.gateways());
-    const mayPrune = this.mayPrune();
+    const desired = importObjects(this.o.spec, view.cluster, this.withDraining(cluster, imports), this.gateways()).filter((o) => o.kind !== 'Namespace');
     // A failure throws: the queue tries this cluster's full pass again with back-off.
-    const { ours, foreign, changes } = await writer.converge(desired, mayPrune);
+    const { matching, foreign, stale } = await writer.inventory(desired);
     for (const ref of foreign) this.o.say(`${cluster}: ${ref} exists and is not managed by eastwest sync; left as it is`, 'warn');
-    if (changes > 0) this.o.say(`${cluster}: full pass over ${imports.length} imported service(s): ${changes} change(s)`);
-    // Until every cluster was listed once, what an unlisted one exports is unknown: no pruning, and a
-    // cluster's state change runs the full pass again (name keys leave the cluster until one could prune).
-    if (!mayPrune) return;
     const byKey = new Map<string, Map<string, Remembered>>();
-    for (const o of ours) {
+    const remember = (o: KubeObject, print: string) => {
       const k = keyOfObject(o);
       let m = byKey.get(k);
       if (!m) byKey.set(k, (m = new Map()));
-      m.set(objectRef(o), { fingerprint: fingerprint(o), object: o });
-    }
-    const namespaces = new Set(desired.filter((o) => o.kind === 'Namespace').map((o) => o.metadata.name));
-    this.memory.set(cluster, { byKey, namespaces, foreign: new Set(foreign), fullAt: started });
-    for (const k of all) this.o.requeue(k);
+      m.set(objectRef(o), { fingerprint: print, object: o });
+    };
+    for (const o of matching) remember(o, fingerprint(o));
+    // What is owned and not desired is remembered as written (it is, by this controller): its name key
+    // deletes it, once every cluster has been listed.
+    for (const o of stale) remember(o, 'stale');
+    this.memory.set(cluster, { byKey, namespaces: new Set(), foreign: new Set(foreign), fullAt: started });
+    for (const k of new Set([...all, ...byKey.keys()])) this.o.requeue(k);
+    if (stale.length || desired.length > matching.length + foreign.length) this.o.say(`${cluster}: full pass over ${imports.length} imported service(s): ${desired.length - matching.length - foreign.length} to write, ${stale.length} to delete`);
   }
 }

@@ -7,7 +7,7 @@ import { mapLimit } from '../core/fan-out.ts';
 import type { KubeClient } from '../k8s/client.ts';
 import { ClusterError, httpStatusOf } from '../k8s/cluster-error.ts';
 import { objectRef, type KubeObject } from '../k8s/object.ts';
-import { applyChangeSet, CONCURRENCY, planObjects, undesired, type Stage } from '../k8s/resource-manager.ts';
+import { CONCURRENCY, planObjects, undesired } from '../k8s/resource-manager.ts';
 import { MESH_LABEL } from '../k8s/ownership.ts';
 import { MCS_GROUP, SYNC_MANAGED_BY } from '../mcs/imports.ts';
 import type { LiveCondition, SyncWriter } from './sync-reconciler.ts';
@@ -21,15 +21,32 @@ export const SYNC_KINDS = [
 
 export const syncSelector = (meshID: string) => `app.kubernetes.io/managed-by=${SYNC_MANAGED_BY},${MESH_LABEL}=${meshID}`;
 
-/** The imports do not depend on each other (their namespaces are made before): written all at once. */
-const oneStage = (o: KubeObject): Stage => (o.kind === 'Namespace' ? 'namespaces' : 'workloads');
-
 /** The HTTP status behind a failed request (the client wraps API errors in a ClusterError). */
 const statusOf = (error: unknown) => (error instanceof ClusterError ? httpStatusOf(error.cause) : httpStatusOf(error));
 
 const ours = (o: KubeObject | undefined) => o?.metadata.labels?.['app.kubernetes.io/managed-by'] === SYNC_MANAGED_BY;
 
+/** At most `n` at once; the others wait their turn here rather than in an overloaded API server (where they would pass their deadline). */
+export function limiter(n: number): <T>(task: () => Promise<T>) => Promise<T> {
+  let running = 0;
+  const waiting: (() => void)[] = [];
+  return async (task) => {
+    if (running >= n) await new Promise<void>((r) => waiting.push(r));
+    running++;
+    try {
+      return await task();
+    } finally {
+      running--;
+      waiting.shift()?.();
+    }
+  };
+}
+
+/** Requests in flight to one cluster from one controller, across its workers. */
+export const WRITES_IN_FLIGHT = 12;
+
 export class KubeSyncWriter implements SyncWriter {
+  private readonly limit = limiter(WRITES_IN_FLIGHT);
   private readonly client: KubeClient;
   private readonly meshID: string;
   private readonly mayWrite: () => void;
@@ -43,29 +60,25 @@ export class KubeSyncWriter implements SyncWriter {
     // Created only where they do not exist: the controller's role may create namespaces, not change them.
     await mapLimit(names, 8, async (name) => {
       const ns: KubeObject = { apiVersion: 'v1', kind: 'Namespace', metadata: { name, labels: { 'app.kubernetes.io/managed-by': SYNC_MANAGED_BY, [MESH_LABEL]: this.meshID } } };
-      if (await this.client.read(ns)) return;
+      if (await this.limit(() => this.client.read(ns))) return;
       this.mayWrite();
       // 409: made meanwhile (by a user, or the previous acting replica).
-      await this.client.call(`create Namespace/${name}`, () => this.client.objects.create(ns as never).catch((error: unknown) => {
+      await this.limit(() => this.client.call(`create Namespace/${name}`, () => this.client.objects.create(ns as never).catch((error: unknown) => {
         if (httpStatusOf(error) === 409) return undefined;
         throw error;
-      }));
+      })));
     });
   }
 
-  async converge(desired: readonly KubeObject[], prune: boolean): Promise<{ ours: KubeObject[]; foreign: string[]; changes: number }> {
-    const wanted = desired.filter((o) => o.kind !== 'Namespace');
+  async inventory(desired: readonly KubeObject[]): Promise<{ matching: KubeObject[]; foreign: string[]; stale: KubeObject[] }> {
     // Every object of these kinds is listed (one request per kind): thousands of imports need no GET each.
-    const [, owned, plan] = await Promise.all([
-      this.ensureNamespaces(desired.filter((o) => o.kind === 'Namespace').map((o) => o.metadata.name)),
-      prune ? listOwned(this.client, SYNC_KINDS, syncSelector(this.meshID)) : Promise.resolve([]),
-      planObjects(this.client, wanted, syncSelector(this.meshID), { listAll: true, noDryRun: true }),
+    const [owned, plan] = await Promise.all([
+      this.limit(() => listOwned(this.client, SYNC_KINDS, syncSelector(this.meshID))),
+      this.limit(() => planObjects(this.client, desired, syncSelector(this.meshID), { listAll: true, noDryRun: true })),
     ]);
     const foreign = plan.filter((p) => p.action !== 'created' && p.liveManagedBy !== SYNC_MANAGED_BY);
-    const planned = plan.filter((p) => !foreign.includes(p));
-    this.mayWrite();
-    const changes = await applyChangeSet(this.client, planned, prune ? undesired(owned, wanted) : [], { stages: oneStage });
-    return { ours: planned.map((p) => p.object), foreign: foreign.map((p) => p.ref), changes: changes.filter((c) => c.action !== 'unchanged').length };
+    const matching = plan.filter((p) => p.action === 'unchanged' && p.liveManagedBy === SYNC_MANAGED_BY).map((p) => p.object);
+    return { matching, foreign: foreign.map((p) => p.ref), stale: undesired(owned, desired) };
   }
 
   async write(known: readonly KubeObject[], fresh: readonly KubeObject[], foreignKnown: ReadonlySet<string> = new Set()): Promise<{ foreign: string[] }> {
@@ -74,7 +87,7 @@ export class KubeSyncWriter implements SyncWriter {
     const refOf = (o: KubeObject) => `${o.kind}/${o.metadata.namespace}/${o.metadata.name}`;
     await mapLimit([...known.map((o) => [o, false] as const), ...fresh.map((o) => [o, true] as const)], CONCURRENCY, async ([object, isFresh]) => {
       if (!isFresh) {
-        await this.client.patch(object);
+        await this.limit(() => this.client.patch(object));
         return;
       }
       // A new name may already be someone else's object (a user's, another MCS implementation's). Those
@@ -86,14 +99,14 @@ export class KubeSyncWriter implements SyncWriter {
         return;
       }
       try {
-        await this.client.patch(object, { force: false });
+        await this.limit(() => this.client.patch(object, { force: false }));
       } catch (error) {
         if (statusOf(error) !== 409) throw error;
-        if (!ours(await this.client.read(object))) {
+        if (!ours(await this.limit(() => this.client.read(object)))) {
           foreign.push(refOf(object));
           return;
         }
-        await this.client.patch(object);
+        await this.limit(() => this.client.patch(object));
       }
     });
     return { foreign };
@@ -103,16 +116,16 @@ export class KubeSyncWriter implements SyncWriter {
     this.mayWrite();
     await mapLimit(objects, CONCURRENCY, async (o) => {
       // Deleted only if it is still ours (a user may have replaced it meanwhile).
-      if (ours(await this.client.read(o))) await this.client.delete(o);
+      if (ours(await this.limit(() => this.client.read(o)))) await this.limit(() => this.client.delete(o));
     });
   }
 
   async patchExportStatus(namespace: string, name: string, conditions: LiveCondition[]): Promise<void> {
     this.mayWrite();
     const custom = this.client.config.makeApiClient(CustomObjectsApi);
-    await this.client.call(`status of ServiceExport/${namespace}/${name}`, () => custom.patchNamespacedCustomObjectStatus(
+    await this.limit(() => this.client.call(`status of ServiceExport/${namespace}/${name}`, () => custom.patchNamespacedCustomObjectStatus(
       { group: MCS_GROUP, version: 'v1alpha1', namespace, plural: 'serviceexports', name, body: { status: { conditions } } },
       setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
-    ), () => undefined);
+    ), () => undefined));
   }
 }

@@ -201,6 +201,8 @@ export function startSync(options: SyncOptions, spec: MeshSpec, reporter: Report
         queue.add(clusterKey(w.cluster.name));
       }
       for (const x of needFullPass()) queue.add(clusterKey(x.cluster.name));
+      // A peer back (its caches listed again; pruning may be allowed now): every name again.
+      if (w?.state === 'live') for (const k of reconciler.knownKeys()) queue.add(k);
     }
   };
   const unsubscribe = set.subscribe(onChange);
