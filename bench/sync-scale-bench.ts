@@ -106,7 +106,9 @@ async function controllerMemory(cluster: string): Promise<{ rss: number; peak: n
   return { rss: 0, peak: 0 };
 }
 
-export async function syncScaleBenchmark(count = 1000): Promise<Record<string, number | string>> {
+/** `sizes: false` leaves out the sidecar configuration sizes (scoped and unscoped: minutes of istiod pushes). */
+export async function syncScaleBenchmark(count = 1000, options: { sizes?: boolean } = {}): Promise<Record<string, number | string>> {
+  const sizes = options.sizes ?? true;
   eastwest(['lab', 'up', '--clusters', CLUSTERS.join(',')]);
   const spec = threeClusterSpec();
   try {
@@ -143,14 +145,18 @@ export async function syncScaleBenchmark(count = 1000): Promise<Record<string, n
     const converge = Math.round((performance.now() - creating) / 100) / 10;
     // The default scope (every namespace): once istiod's push reaches the client's sidecar, it has every
     // import. Each US import is a remote one or a local one, so all `count` names are there.
-    await wait(async () => (await configDump()).clustersetClusters === count, 600);
-    const unscoped = await configDump();
-    // Scoped: every export kept to its own namespace (bulk): the client (namespace echo) sees none.
-    await Promise.all(CLUSTERS.map((c) => kubectl(ctx(c), ['annotate', '--overwrite', 'serviceexports', '--all', '-n', 'bulk', 'eastwest.dev/export-to=.'], { timeoutMs: 900_000 })));
-    const ownOnly = async () => (await kubectl('lab-us', ['get', 'serviceentries', '-n', 'bulk', '-o', 'jsonpath={range .items[*]}{.spec.exportTo}{"\\n"}{end}'], { timeoutMs: 120_000 })).stdout.split('\n').filter((l) => l === '[".","istio-system"]').length === count;
-    await wait(ownOnly, 1800);
-    await wait(async () => (await configDump()).clustersetClusters === 0, 600);
-    const scoped = await configDump();
+    let unscoped = before;
+    let scoped = before;
+    if (sizes) {
+      await wait(async () => (await configDump()).clustersetClusters === count, 600);
+      unscoped = await configDump();
+      // Scoped: every export kept to its own namespace (bulk): the client (namespace echo) sees none.
+      await Promise.all(CLUSTERS.map((c) => kubectl(ctx(c), ['annotate', '--overwrite', 'serviceexports', '--all', '-n', 'bulk', 'eastwest.dev/export-to=.'], { timeoutMs: 900_000 })));
+      const ownOnly = async () => (await kubectl('lab-us', ['get', 'serviceentries', '-n', 'bulk', '-o', 'jsonpath={range .items[*]}{.spec.exportTo}{"\\n"}{end}'], { timeoutMs: 120_000 })).stdout.split('\n').filter((l) => l === '[".","istio-system"]').length === count;
+      await wait(ownOnly, 1800);
+      await wait(async () => (await configDump()).clustersetClusters === 0, 600);
+      scoped = await configDump();
+    }
     const memory = Object.fromEntries(await Promise.all(CLUSTERS.map(async (c) => [c, await controllerMemory(c)] as const)));
     const deleting = performance.now();
     await Promise.all(CLUSTERS.map((c) => kubectl(ctx(c), ['delete', 'serviceexports', '-n', 'bulk', '--all', '--wait=false'], { timeoutMs: 900_000 })));
@@ -168,9 +174,11 @@ export async function syncScaleBenchmark(count = 1000): Promise<Record<string, n
       controllerIdleMiB: CLUSTERS.map((c) => `${c} ${idle[c]}`).join(', '),
       controllerPeakMiB: CLUSTERS.map((c) => `${c} ${memory[c]!.peak}`).join(', '),
       controllerAfterMiB: CLUSTERS.map((c) => `${c} ${memory[c]!.rss}`).join(', '),
-      clientConfigDumpBeforeKiB: Math.round(before.bytes / 1024),
-      clientConfigDumpUnscopedKiB: `${Math.round(unscoped.bytes / 1024)} (${unscoped.clustersetClusters} clusterset clusters; the default)`,
-      clientConfigDumpScopedKiB: `${Math.round(scoped.bytes / 1024)} (${scoped.clustersetClusters} clusterset clusters; export-to ".")`,
+      ...(sizes ? {
+        clientConfigDumpBeforeKiB: Math.round(before.bytes / 1024),
+        clientConfigDumpUnscopedKiB: `${Math.round(unscoped.bytes / 1024)} (${unscoped.clustersetClusters} clusterset clusters; the default)`,
+        clientConfigDumpScopedKiB: `${Math.round(scoped.bytes / 1024)} (${scoped.clustersetClusters} clusterset clusters; export-to ".")`,
+      } : {}),
     };
   } finally {
     for (const c of CLUSTERS) await kubectl(ctx(c), ['delete', 'namespace', 'bulk', '--ignore-not-found', '--wait=false']).catch(() => undefined);
