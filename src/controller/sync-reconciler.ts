@@ -82,6 +82,8 @@ export interface ReconcilerOptions {
   requeue: (key: string, ms?: number) => void;
   /** A cluster's write failed: its full pass is queued with back-off (name keys leave it meanwhile). */
   clusterFailed: (cluster: string, error: unknown) => void;
+  /** Whether an error means the cluster failed (no answer, credentials refused) rather than one name's objects (default: every error). */
+  isClusterFailure?: (error: unknown) => boolean;
   say: (message: string, level?: 'info' | 'warn') => void;
   /** How long a name no longer served keeps its own cluster's ServiceEntry (in-flight requests drain). */
   drainMs?: number;
@@ -132,6 +134,12 @@ export class SyncReconciler {
     return m !== undefined && this.o.clock.now() - m.fullAt <= maxAgeMs;
   }
 
+  /** How long ago the cluster's full pass ran; undefined: none since the last failure there. */
+  age(cluster: string): number | undefined {
+    const m = this.memory.get(cluster);
+    return m === undefined ? undefined : this.o.clock.now() - m.fullAt;
+  }
+
   /** Forget a cluster's writes (a failure there): name keys leave it until its next full pass. */
   forgetCluster(cluster: string): void {
     this.memory.delete(cluster);
@@ -176,9 +184,9 @@ export class SyncReconciler {
     const drainMs = this.o.drainMs ?? DRAIN_MS;
     const at = this.o.clock.now();
     for (const cluster of before?.clusters ?? []) {
-      if (now?.clusters.includes(cluster)) continue;
+      if (now?.clusters.includes(cluster) || !this.o.writer(cluster)) continue;
       const mine = this.drainingOf(cluster);
-      if (mine.has(key)) continue;
+      if ((mine.get(key)?.until ?? 0) > at) continue;
       mine.set(key, { service: { ...before!, clusters: [cluster] }, until: at + drainMs });
       this.o.requeue(key, drainMs + 50);
     }
@@ -219,6 +227,7 @@ export class SyncReconciler {
     const { imports, statuses } = this.resolveName(namespace, name);
     const gateways = this.gateways();
     const mayPrune = this.mayPrune();
+    const refused: unknown[] = [];
     await Promise.all(this.o.views.map(async (view) => {
       const cluster = view.cluster.name;
       const writer = this.o.writer(cluster);
@@ -231,10 +240,19 @@ export class SyncReconciler {
         await this.writeName(writer, memory, key, desired, mayPrune);
         await this.writeStatus(view, writer, namespace, name, statuses, imports);
       } catch (error) {
-        this.memory.delete(cluster);
-        this.o.clusterFailed(cluster, error);
+        if (this.o.isClusterFailure?.(error) ?? true) {
+          // The cluster does not answer (or refuses the controller): its full pass runs again with back-off.
+          this.memory.delete(cluster);
+          this.o.clusterFailed(cluster, error);
+        } else {
+          // This name's objects were refused (a webhook, a namespace terminating): only this name is tried
+          // again, with its own back-off; the cluster's other names go on.
+          memory.byKey.delete(key);
+          refused.push(error);
+        }
       }
     }));
+    if (refused.length) throw refused[0];
   }
 
   private async writeName(writer: SyncWriter, memory: ClusterMemory, key: string, desired: readonly KubeObject[], mayPrune: boolean): Promise<void> {

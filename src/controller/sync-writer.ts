@@ -31,13 +31,15 @@ export function limiter(n: number): <T>(task: () => Promise<T>) => Promise<T> {
   let running = 0;
   const waiting: (() => void)[] = [];
   return async (task) => {
+    // A slot freed is handed to the next waiter directly (never taken by a newcomer in between).
     if (running >= n) await new Promise<void>((r) => waiting.push(r));
-    running++;
+    else running++;
     try {
       return await task();
     } finally {
-      running--;
-      waiting.shift()?.();
+      const next = waiting.shift();
+      if (next) next();
+      else running--;
     }
   };
 }
@@ -86,15 +88,12 @@ export class KubeSyncWriter implements SyncWriter {
     const foreign: string[] = [];
     const refOf = (o: KubeObject) => `${o.kind}/${o.metadata.namespace}/${o.metadata.name}`;
     await mapLimit([...known.map((o) => [o, false] as const), ...fresh.map((o) => [o, true] as const)], CONCURRENCY, async ([object, isFresh]) => {
-      if (!isFresh) {
-        await this.limit(() => this.client.patch(object));
-        return;
-      }
-      // A new name may already be someone else's object (a user's, another MCS implementation's). Those
-      // the last full pass listed are known; one made since is found by applying without taking fields
-      // from another manager: its values conflict (409), and it is left alone unless it carries the
-      // controller's label. One request for a new name, not a read and a write.
-      if (foreignKnown.has(objectRef(object))) {
+      // Any object may be someone else's by now: a new name's may exist already (a user's, another MCS
+      // implementation's), and one written before may have been deleted and made again by a user. Those
+      // the last full pass listed are known; any other is found by applying without taking fields from
+      // another manager: its values conflict (409), and it is left alone unless it carries the
+      // controller's label. One request per object, not a read and a write.
+      if (isFresh && foreignKnown.has(objectRef(object))) {
         foreign.push(refOf(object));
         return;
       }
@@ -115,8 +114,17 @@ export class KubeSyncWriter implements SyncWriter {
   async deleteOwned(objects: readonly KubeObject[]): Promise<void> {
     this.mayWrite();
     await mapLimit(objects, CONCURRENCY, async (o) => {
-      // Deleted only if it is still ours (a user may have replaced it meanwhile).
-      if (ours(await this.limit(() => this.client.read(o)))) await this.limit(() => this.client.delete(o));
+      // Deleted only if it is still ours (a user may have replaced it meanwhile): the object read is the
+      // one deleted (its uid a precondition), so one made again in between is never.
+      const live = await this.limit(() => this.client.read(o));
+      const uid = (live?.metadata as { uid?: string } | undefined)?.uid;
+      if (!ours(live) || !uid) return;
+      await this.limit(() => this.client.call(`delete ${o.kind}/${o.metadata.name}`, async () => {
+        await this.client.objects.delete(o as never, undefined, undefined, undefined, undefined, undefined, { preconditions: { uid } });
+      }, () => undefined)).catch((error: unknown) => {
+        if (statusOf(error) === 409) return; // replaced meanwhile: not ours to delete
+        throw error;
+      });
     });
   }
 

@@ -4,7 +4,7 @@
 // (src/controller/sync-reconciler.ts) with its own field manager and ownership label, pruning what is no
 // longer exported. ServiceExport conditions say Valid / Conflict / Ready and why.
 import type { Reporter } from '../core/reporter.ts';
-import { clusterError } from '../k8s/cluster-error.ts';
+import { ClusterError, clusterError, httpStatusOf } from '../k8s/cluster-error.ts';
 import type { KubeObject } from '../k8s/object.ts';
 import { EXPORT_TO_ANNOTATION, istioProtocol, parseExportTo, SYNC_MANAGED_BY, type ClusterExport } from '../mcs/imports.ts';
 import { MESH_LABEL } from '../k8s/ownership.ts';
@@ -179,6 +179,12 @@ export function startSync(options: SyncOptions, spec: MeshSpec, reporter: Report
     probe: async (address, host, port) => probeGateway({ address, sni: passthroughSni(host, port), timeoutMs: Math.min(1500, options.requestTimeoutSeconds * 1000) }),
     clock,
     requeue: (key, ms) => (ms ? queue.addAfter(key, ms) : queue.add(key)),
+    // No answer, or the controller's credentials refused: the cluster failed. Any other refusal is one
+    // name's (a webhook, a terminating namespace): that name alone is tried again.
+    isClusterFailure: (error) => {
+      const failure = clusterError('', error, options.requestTimeoutSeconds);
+      return failure instanceof ClusterError && (failure.unreachable || failure.kind === 'unauthorized' || failure.kind === 'forbidden' || (httpStatusOf(failure.cause) ?? 0) >= 500);
+    },
     clusterFailed: (cluster, error) => {
       const wait = clusterBackoff.when(clusterKey(cluster));
       say(`${cluster}: write failed: ${clusterError(cluster, error, options.requestTimeoutSeconds).message}; its full pass again in ${wait / 1000} s`, 'warn');
@@ -229,8 +235,12 @@ export function startSync(options: SyncOptions, spec: MeshSpec, reporter: Report
     publishing = publishing.then(publishStatus).catch((error: unknown) => say(`sync: status: ${(error as Error).message}`, 'warn'));
   };
   const tick = setInterval(() => {
-    // The periodic full pass needs no event: objects others changed or deleted are found by it.
-    for (const w of needFullPass()) if (w.state === 'live') queue.add(clusterKey(w.cluster.name));
+    // The periodic full pass needs no event: objects others changed or deleted are found by it. A
+    // cluster without one (it failed) is queued by its back-off, not here.
+    for (const w of watches) {
+      const age = reconciler.age(w.cluster.name);
+      if (writes(w) && w.state === 'live' && age !== undefined && age > FULL_PASS_MS) queue.add(clusterKey(w.cluster.name));
+    }
     publish();
   }, 5000);
   tick.unref();

@@ -394,20 +394,26 @@ const DEFINITIONS: Omit<Check<DoctorContext>, 'disruptive' | 'docs'>[] = [
       const s = snapshotOf(ctx, cluster);
       const namespaces = serviceNamespaces(ctx, cluster!);
       // eastwest's hosts, each with the namespace that defines it.
+      // eastwest's hosts, each with the namespace that defines it and the namespaces it is exported to.
+      type Se = { hosts?: string[]; exportTo?: string[] };
       const hosts = [
-        ...s.serviceEntries.filter(ours).flatMap((se) => (spec$<{ hosts?: string[] }>(se).hosts ?? []).map((h) => ({ host: h, namespace: se.metadata.namespace ?? '' }))),
-        ...ctx.spec.services.map((svc) => ({ host: clusterLocalHost(svc), namespace: svc.namespace })),
+        ...s.serviceEntries.filter(ours).flatMap((se) => (spec$<Se>(se).hosts ?? []).map((h) => ({ host: h, namespace: se.metadata.namespace ?? '', exportTo: spec$<Se>(se).exportTo ?? ['*'] }))),
+        ...ctx.spec.services.map((svc) => ({ host: clusterLocalHost(svc), namespace: svc.namespace, exportTo: ['*'] })),
       ];
+      const visibleIn = (h: (typeof hosts)[number], from: string) => h.exportTo.includes('*') || h.exportTo.includes(from) || (h.exportTo.includes('.') && h.namespace === from);
       const findings: Findings = [];
       type SidecarSpec = { workloadSelector?: unknown; egress?: { hosts?: string[] }[] };
+      // A namespace with a Sidecar of its own (without a selector) uses it instead of the root namespace's.
+      const ownSidecar = new Set(s.sidecars.filter((x) => x.metadata.namespace !== ISTIO_NAMESPACE && !spec$<SidecarSpec>(x).workloadSelector).map((x) => x.metadata.namespace ?? ''));
       for (const sc of s.sidecars.filter((x) => !ours(x))) {
         const ns = sc.metadata.namespace ?? '';
         const meshWide = ns === ISTIO_NAMESPACE && !spec$<SidecarSpec>(sc).workloadSelector;
-        const affected = meshWide ? [...namespaces] : namespaces.has(ns) ? [ns] : [];
+        const affected = meshWide ? [...namespaces].filter((n) => !ownSidecar.has(n)) : namespaces.has(ns) ? [ns] : [];
         const egress = spec$<SidecarSpec>(sc).egress;
         if (!egress || affected.length === 0) continue;
         const entries = egress.flatMap((e) => e.hosts ?? []);
-        const hidden = [...new Set(hosts.filter((h) => affected.some((from) => !entries.some((e) => egressSees(e, from, h.namespace, h.host)))).map((h) => h.host))].sort();
+        // Only what the namespace could see without the Sidecar counts (a host exported elsewhere is not hidden by it).
+        const hidden = [...new Set(hosts.filter((h) => affected.some((from) => visibleIn(h, from) && !entries.some((e) => egressSees(e, from, h.namespace, h.host)))).map((h) => h.host))].sort();
         if (hidden.length) findings.push({ object: ref(sc), field: 'spec.egress[].hosts', message: `hides ${hidden.slice(0, 3).join(', ')}${hidden.length > 3 ? ` and ${hidden.length - 3} more` : ''} from ${meshWide ? 'every namespace' : `namespace ${ns}`}${spec$<SidecarSpec>(sc).workloadSelector ? ' (the workloads it selects)' : ''}: their proxies have no route there` });
       }
       return { findings };
@@ -425,6 +431,8 @@ const DEFINITIONS: Omit<Check<DoctorContext>, 'disruptive' | 'docs'>[] = [
       const namespaces = serviceNamespaces(ctx, cluster!);
       const findings: Findings = [];
       type Ap = { selector?: unknown; action?: string; rules?: unknown[]; provider?: unknown };
+      // Namespaces where eastwest applies the spec's ALLOW policies (its authorization matrix).
+      const specAllows = new Set(s.authorizationPolicies.filter((x) => ours(x) && (spec$<Ap>(x).action ?? 'ALLOW') === 'ALLOW').map((x) => x.metadata.namespace ?? ''));
       for (const ap of s.authorizationPolicies.filter((x) => !ours(x))) {
         const ns = ap.metadata.namespace ?? '';
         const meshWide = ns === ISTIO_NAMESPACE;
@@ -432,8 +440,11 @@ const DEFINITIONS: Omit<Check<DoctorContext>, 'disruptive' | 'docs'>[] = [
         const p = spec$<Ap>(ap);
         const action = p.action ?? 'ALLOW';
         const where = p.selector ? `the workloads it selects in ${meshWide ? 'every namespace' : `namespace ${ns}`}` : meshWide ? 'every workload in the mesh' : `every workload in namespace ${ns}`;
-        if (action === 'DENY') findings.push({ object: ref(ap), field: 'spec.action', message: `denies ${p.rules?.length ? 'requests matching its rules' : 'every request'} to ${where}: the spec's authorization does not` });
-        else if (action === 'ALLOW' && !p.rules?.length) findings.push({ object: ref(ap), field: 'spec.rules', message: `allows nothing: every request to ${where} is refused` });
+        // Istio: a DENY without rules never matches; an ALLOW without rules allows nothing, which refuses
+        // only what no other ALLOW policy allows; any ALLOW makes the workloads it applies to refuse the callers it does not name.
+        if (action === 'DENY' && p.rules?.length) findings.push({ object: ref(ap), field: 'spec.action', message: `denies requests matching its rules to ${where}: the spec's authorization does not` });
+        else if (action === 'ALLOW' && !p.rules?.length) findings.push({ object: ref(ap), field: 'spec.rules', severity: 'warning', message: `allows nothing: ${where} refuse every request that no other ALLOW policy allows` });
+        else if (action === 'ALLOW' && !meshWide && !specAllows.has(ns)) findings.push({ object: ref(ap), field: 'spec.rules', message: `an ALLOW policy where the spec allows every caller: ${where} now refuse every caller it does not name` });
         else if (action === 'ALLOW') findings.push({ object: ref(ap), field: 'spec.rules', severity: 'warning', message: `allows callers to ${where} that the spec's authorization may not name` });
         else if (action === 'CUSTOM') findings.push({ object: ref(ap), field: 'spec.action', severity: 'warning', message: `sends requests to ${where} to an external authorizer: they fail when it does not answer` });
       }
@@ -498,8 +509,9 @@ const DEFINITIONS: Omit<Check<DoctorContext>, 'disruptive' | 'docs'>[] = [
       const findings: Findings = [];
       if (!meshWide.some((p) => spec$<Pa>(p).mtls?.mode === 'STRICT')) findings.push({ object: { kind: 'PeerAuthentication', namespace: ISTIO_NAMESPACE, name: meshWide[0]?.metadata.name ?? 'default' }, field: 'spec.mtls.mode', message: meshWide.length ? `mesh-wide mode ${spec$<Pa>(meshWide[0]!).mtls?.mode ?? 'UNSET'}, not STRICT: plaintext is accepted` : 'no mesh-wide PeerAuthentication: plaintext is accepted' });
       for (const p of s.peerAuthentications) {
-        // The mesh-wide one that is not STRICT is named above already.
-        if (meshWide.includes(p) && findings.length > 0) continue;
+        // The mesh-wide one that is not STRICT is named above already; eastwest's own (a scrape port
+        // left PERMISSIVE for Prometheus) are as the spec makes them.
+        if ((meshWide.includes(p) && findings.length > 0) || (ours(p) && !meshWide.includes(p))) continue;
         const modes = [spec$<Pa>(p).mtls?.mode, ...Object.values(spec$<Pa>(p).portLevelMtls ?? {}).map((m) => m.mode)];
         const loose = modes.find((m) => m === 'PERMISSIVE' || m === 'DISABLE');
         // Where the spec's services run it is weaker than the spec: an error; elsewhere a warning.

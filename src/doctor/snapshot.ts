@@ -110,6 +110,8 @@ export async function readSnapshot(client: KubeClient, cluster: string, spec?: M
     client.list('networking.istio.io/v1', 'Sidecar'),
     gatewayChain(client, Math.min(5000, client.requestTimeoutSeconds * 1000)),
   ]);
+  // Its failure is the cluster's (awaited below), never an unhandled rejection meanwhile.
+  more.catch(() => undefined);
   const [istiod, meshCm, namespace, gateway, gatewayService, rootCm, gateways, serviceEntries, workloadEntries, destinationRules, virtualServices, peerAuthentications] = await Promise.all([
     at('Deployment', 'istiod', 'apps/v1'),
     at('ConfigMap', 'istio'),

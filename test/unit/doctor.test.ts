@@ -114,7 +114,7 @@ describe('doctor names the object at fault, the cluster and the fix', () => {
     ['echo with no ready endpoint in eu', 'eu', (s) => (s.serviceEndpoints['echo/echo'] = 0), 'service-endpoints eu Service/echo/echo'],
     ['echo\'s Service gone in us', 'us', (s) => delete s.serviceEndpoints['echo/echo'], 'service-endpoints us Service/echo/echo'],
     ['a hand-made deny-all AuthorizationPolicy in echo', 'us', (s) => s.authorizationPolicies.push({ apiVersion: 'security.istio.io/v1', kind: 'AuthorizationPolicy', metadata: { name: 'deny-all', namespace: 'echo' }, spec: { action: 'DENY', rules: [{}] } } as KubeObject), 'authorization-policies us AuthorizationPolicy/echo/deny-all'],
-    ['a hand-made allow-nothing AuthorizationPolicy mesh-wide', 'eu', (s) => s.authorizationPolicies.push({ apiVersion: 'security.istio.io/v1', kind: 'AuthorizationPolicy', metadata: { name: 'lockdown', namespace: 'istio-system' }, spec: {} } as KubeObject), 'authorization-policies eu AuthorizationPolicy/istio-system/lockdown'],
+    ['a hand-made mesh-wide DENY with rules', 'eu', (s) => s.authorizationPolicies.push({ apiVersion: 'security.istio.io/v1', kind: 'AuthorizationPolicy', metadata: { name: 'lockdown', namespace: 'istio-system' }, spec: { action: 'DENY', rules: [{ from: [{ source: { notNamespaces: ['istio-system'] } }] }] } } as KubeObject), 'authorization-policies eu AuthorizationPolicy/istio-system/lockdown'],
     ['a Sidecar that keeps echo\'s namespace to itself', 'us', (s) => s.sidecars.push({ apiVersion: 'networking.istio.io/v1', kind: 'Sidecar', metadata: { name: 'default', namespace: 'echo' }, spec: { egress: [{ hosts: ['./echo.echo.svc.cluster.local', 'istio-system/*'] }] } } as KubeObject), 'sidecar-scope us Sidecar/echo/default'],
     ['the sync controller at zero', 'eu', (s) => (s.sync!.deployment!.ready = 0), 'sync-controller eu Deployment/eastwest-system/eastwest-sync'],
     ['the sync lease not renewed', 'us', (s) => (s.sync!.lease!.renewTime = new Date(Date.now() - 60_000).toISOString()), 'sync-controller us Lease/eastwest-system/eastwest-sync'],
@@ -154,6 +154,28 @@ describe('doctor names the object at fault, the cluster and the fix', () => {
     expect(problems(await doctor(add('echo', ['./*', 'istio-system/*'])))).toEqual([]);
     expect(problems(await doctor(add('echo', ['*/*'])))).toEqual([]);
     expect(problems(await doctor(add('elsewhere', ['./*'])))).toEqual([]);
+  });
+  it('Istio\'s semantics: a DENY without rules never matches (no finding); an ALLOW without rules refuses only what no other ALLOW allows (a warning)', async () => {
+    const add = (spec: object) => withFault('us', (s) => s.authorizationPolicies.push({ apiVersion: 'security.istio.io/v1', kind: 'AuthorizationPolicy', metadata: { name: 'x', namespace: 'echo' }, spec } as KubeObject));
+    expect(problems(await doctor(add({ action: 'DENY' })))).toEqual([]);
+    expect(problems(await doctor(add({}))).map((f) => `${f.check} ${f.severity}`)).toEqual(['authorization-policies warning']);
+  });
+  it('a Sidecar judged only for hosts its namespace could see (exportTo), and a root Sidecar not for a namespace with its own', async () => {
+    const hidden = (extra: (s: ClusterSnapshot) => void) => withFault('us', (s) => {
+      s.serviceEntries.push({ apiVersion: 'networking.istio.io/v1', kind: 'ServiceEntry', metadata: { name: 'private', namespace: 'monitoring', labels: { 'app.kubernetes.io/managed-by': 'eastwest' } }, spec: { hosts: ['private.eu.mesh.local'], exportTo: ['.'] } } as KubeObject);
+      extra(s);
+    });
+    const sidecar = (namespace: string, hosts: string[]) => ({ apiVersion: 'networking.istio.io/v1', kind: 'Sidecar', metadata: { name: 'default', namespace }, spec: { egress: [{ hosts }] } } as KubeObject);
+    expect(problems(await doctor(hidden((s) => s.sidecars.push(sidecar('echo', ['./*', 'istio-system/*'])))))).toEqual([]);
+    // The root Sidecar hides echo's hosts, but echo has its own that sees them.
+    expect(problems(await doctor(hidden((s) => s.sidecars.push(sidecar('istio-system', ['istio-system/*']), sidecar('echo', ['./*', 'istio-system/*'])))))).toEqual([]);
+  });
+  it('a hand-made ALLOW with rules where the spec allows every caller is an error (the workloads refuse everyone else)', async () => {
+    const found = problems(await doctor(withFault('eu', (s) => {
+      s.authorizationPolicies = s.authorizationPolicies.filter((a) => a.metadata.namespace !== 'echo');
+      s.authorizationPolicies.push({ apiVersion: 'security.istio.io/v1', kind: 'AuthorizationPolicy', metadata: { name: 'only-x', namespace: 'echo' }, spec: { action: 'ALLOW', rules: [{ from: [{ source: { namespaces: ['x'] } }] }] } } as KubeObject);
+    })));
+    expect(found.map((f) => `${named(f)} ${f.severity}`)).toEqual(['authorization-policies eu AuthorizationPolicy/echo/only-x error']);
   });
   it('a hand-made ALLOW policy with rules is a warning; one in a namespace without spec services is no finding', async () => {
     const add = (namespace: string) => withFault('eu', (s) => s.authorizationPolicies.push({ apiVersion: 'security.istio.io/v1', kind: 'AuthorizationPolicy', metadata: { name: 'extra', namespace }, spec: { action: 'ALLOW', rules: [{ from: [{ source: { namespaces: ['x'] } }] }] } } as KubeObject));

@@ -64,10 +64,12 @@ class FakeCluster implements SyncView, SyncWriter {
   exportConditions = (namespace: string, name: string) => this.exports.get(nameKey(namespace, name))?.conditions;
   gatewayAddress = () => this.gateway;
 
+  maybeFailWith = 'timeout';
+
   private maybeFail() {
     if (this.failNext) {
       this.failNext = false;
-      throw new Error(`${this.cluster.name}: timeout`);
+      throw new Error(`${this.cluster.name}: ${this.maybeFailWith}`);
     }
   }
 
@@ -151,7 +153,8 @@ let probeAnswer: ProbeAnswer;
 let probes: number;
 let r: SyncReconciler;
 
-const make = (writes: FakeCluster[] = [us, eu]) => new SyncReconciler({
+const make = (writes: FakeCluster[] = [us, eu], isClusterFailure?: (error: unknown) => boolean) => new SyncReconciler({
+  ...(isClusterFailure ? { isClusterFailure } : {}),
   spec,
   views: [us, eu],
   writer: (c) => writes.find((x) => x.cluster.name === c),
@@ -347,6 +350,22 @@ describe('sync reconcile: a name', () => {
     await settle();
     expect(us.kinds(HELLO)).toHaveLength(4);
     expect(us.kinds(nameKey('shop', 'again'))).toHaveLength(4);
+  });
+
+  it('one name\'s objects refused (not the cluster): that name throws (its own back-off), the cluster keeps its memory and its other names are written', async () => {
+    r = make([us, eu], (error) => /timeout/.test(String(error)) && !/webhook/.test(String(error)));
+    await fullPasses();
+    eu.export('hello');
+    us.failNext = true;
+    us.maybeFailWith = 'admission webhook denied the request';
+    await expect(r.reconcile(HELLO)).rejects.toThrow(/webhook/);
+    expect(failed).toEqual([]);
+    expect(r.age('us')).toBeDefined();
+    eu.export('other');
+    await r.reconcile(nameKey('shop', 'other'));
+    expect(us.kinds(nameKey('shop', 'other'))).toHaveLength(4);
+    await r.reconcile(HELLO); // tried again: written
+    expect(us.kinds(HELLO)).toHaveLength(4);
   });
 
   it('a cluster that does not answer is not written (its last-known exports stay routed elsewhere)', async () => {
