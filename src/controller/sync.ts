@@ -95,14 +95,6 @@ export function exportFrom(watch: Pick<ClusterWatch, 'cluster' | 'service' | 'en
   };
 }
 
-/** What every cluster exports now, from the watches' caches (a stale cluster's last-known exports count). */
-export function collectExports(watches: readonly Pick<ClusterWatch, 'cluster' | 'service' | 'endpoints' | 'serviceExports'>[]): ClusterExport[] {
-  return watches.flatMap((w) => w.serviceExports().flatMap((e) => {
-    const x = exportFrom(w, e);
-    return x ? [x] : [];
-  }));
-}
-
 /**
  * Whether other clusters may route to an export: Valid=True, and Ready=True once its controller writes
  * Ready (a controller of an earlier version writes none: Valid=True is its acceptance).

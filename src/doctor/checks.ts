@@ -393,7 +393,6 @@ const DEFINITIONS: Omit<Check<DoctorContext>, 'disruptive' | 'docs'>[] = [
     run: async (ctx, cluster) => {
       const s = snapshotOf(ctx, cluster);
       const namespaces = serviceNamespaces(ctx, cluster!);
-      // eastwest's hosts, each with the namespace that defines it.
       // eastwest's hosts, each with the namespace that defines it and the namespaces it is exported to.
       type Se = { hosts?: string[]; exportTo?: string[] };
       const hosts = [

@@ -26,6 +26,12 @@ const named = (f: Finding) => `${f.check} ${f.cluster ?? '-'} ${f.object ? `${f.
 
 let reader = '';
 
+/** Scaled to zero as a user would, and waited for until its pods are gone. */
+async function scaleToZero(context: string, namespace: string, name: string, podSelector: string): Promise<void> {
+  await kubectl(context, ['scale', '-n', namespace, `deploy/${name}`, '--replicas', '0']);
+  await kubectl(context, ['wait', '-n', namespace, '--for=delete', 'pod', '-l', podSelector, '--timeout=60s'], { okCodes: [0, 1], timeoutMs: 70_000 });
+}
+
 /** Scaled back as a user would, and waited for. */
 async function rollBack(context: string, namespace: string, name: string, replicas: number): Promise<void> {
   await kubectl(context, ['scale', '-n', namespace, `deploy/${name}`, '--replicas', String(replicas)]);
@@ -80,14 +86,8 @@ describe('doctor on the live mesh, as a read-only user', () => {
     },
     {
       what: 'the east-west gateway of eu scaled to zero',
-      make: async () => {
-        await kubectl('lab-eu', ['scale', '-n', 'istio-system', 'deploy/istio-eastwestgateway', '--replicas', '0']);
-        await kubectl('lab-eu', ['wait', '-n', 'istio-system', '--for=delete', 'pod', '-l', 'istio=eastwestgateway', '--timeout=60s'], { okCodes: [0, 1], timeoutMs: 70_000 });
-      },
-      undo: async () => {
-        await kubectl('lab-eu', ['scale', '-n', 'istio-system', 'deploy/istio-eastwestgateway', '--replicas', '1']);
-        await kubectl('lab-eu', ['rollout', 'status', '-n', 'istio-system', 'deploy/istio-eastwestgateway', '--timeout=120s'], { timeoutMs: 130_000 });
-      },
+      make: () => scaleToZero('lab-eu', 'istio-system', 'istio-eastwestgateway', 'istio=eastwestgateway'),
+      undo: () => rollBack('lab-eu', 'istio-system', 'istio-eastwestgateway', 1),
       expected: 'gateway-ready eu Deployment/istio-system/istio-eastwestgateway',
     },
     {
@@ -111,10 +111,7 @@ describe('doctor on the live mesh, as a read-only user', () => {
     },
     {
       what: 'istiod of eu scaled to zero',
-      make: async () => {
-        await kubectl('lab-eu', ['scale', '-n', 'istio-system', 'deploy/istiod', '--replicas', '0']);
-        await kubectl('lab-eu', ['wait', '-n', 'istio-system', '--for=delete', 'pod', '-l', 'app=istiod', '--timeout=60s'], { okCodes: [0, 1], timeoutMs: 70_000 });
-      },
+      make: () => scaleToZero('lab-eu', 'istio-system', 'istiod', 'app=istiod'),
       undo: () => rollBack('lab-eu', 'istio-system', 'istiod', 1),
       expected: 'istiod-ready eu Deployment/istio-system/istiod',
     },
@@ -138,19 +135,13 @@ describe('doctor on the live mesh, as a read-only user', () => {
     },
     {
       what: 'echo in eu scaled to zero',
-      make: async () => {
-        await kubectl('lab-eu', ['scale', '-n', 'echo', 'deploy/echo', '--replicas', '0']);
-        await kubectl('lab-eu', ['wait', '-n', 'echo', '--for=delete', 'pod', '-l', 'app=echo', '--timeout=60s'], { okCodes: [0, 1], timeoutMs: 70_000 });
-      },
+      make: () => scaleToZero('lab-eu', 'echo', 'echo', 'app=echo'),
       undo: () => rollBack('lab-eu', 'echo', 'echo', 1),
       expected: 'service-endpoints eu Service/echo/echo',
     },
     {
       what: 'the sync controller of eu scaled to zero',
-      make: async () => {
-        await kubectl('lab-eu', ['scale', '-n', 'eastwest-system', 'deploy/eastwest-sync', '--replicas', '0']);
-        await kubectl('lab-eu', ['wait', '-n', 'eastwest-system', '--for=delete', 'pod', '-l', 'app.kubernetes.io/name=eastwest-sync', '--timeout=60s'], { okCodes: [0, 1], timeoutMs: 70_000 });
-      },
+      make: () => scaleToZero('lab-eu', 'eastwest-system', 'eastwest-sync', 'app.kubernetes.io/name=eastwest-sync'),
       undo: () => rollBack('lab-eu', 'eastwest-system', 'eastwest-sync', 2),
       expected: 'sync-controller eu Deployment/eastwest-system/eastwest-sync',
     },

@@ -9,7 +9,7 @@ import 'reflect-metadata';
 import * as x509 from '@peculiar/x509';
 import { passthroughSni, probeGateway } from '../../src/controller/gateway-probe.ts';
 import { needsProbe, readyCondition, UNCONFIRMED_AFTER_MS, UNREACHABLE_UNCONFIRMED_AFTER_MS } from '../../src/mcs/export-readiness.ts';
-import { collectExports } from '../../src/controller/sync.ts';
+import { exportFrom } from '../../src/controller/sync.ts';
 import { decodeMeshSpec } from '../../src/spec/decode.ts';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -138,15 +138,14 @@ describe('the Ready condition (readyCondition, needsProbe)', () => {
   });
 });
 
-describe('whether other clusters may route to an export (collectExports: accepted)', () => {
+describe('whether other clusters may route to an export (exportFrom: accepted)', () => {
   const spec = decodeMeshSpec(readFileSync(join(import.meta.dirname, '../../examples/lab.yaml'), 'utf8'), 'lab.yaml').document.spec;
   const eu = spec.clusters.find((c) => c.name === 'eu')!;
-  const accepted = (conditions: { type: string; status: string }[]) => collectExports([{
+  const accepted = (conditions: { type: string; status: string }[]) => exportFrom({
     cluster: eu,
-    serviceExports: () => [{ metadata: { namespace: 'shop', name: 'hello', creationTimestamp: '2026-11-25T10:00:00Z' }, status: { conditions } }],
     service: () => ({ spec: { selector: { app: 'hello' }, ports: [{ name: 'http', port: 80, targetPort: 8080 }] } }),
     endpoints: () => ({ ready: 1, ports: {} }),
-  } as never])[0]!.accepted;
+  } as never, { metadata: { namespace: 'shop', name: 'hello', creationTimestamp: '2026-11-25T10:00:00Z' }, status: { conditions } } as never)!.accepted;
   it('no status yet: not routed', () => expect(accepted([])).toBe(false));
   it('Valid=True and Ready=False (its gateway learning): not routed', () => expect(accepted([{ type: 'Valid', status: 'True' }, { type: 'Ready', status: 'False' }])).toBe(false));
   it('Valid=True and Ready=True: routed', () => expect(accepted([{ type: 'Valid', status: 'True' }, { type: 'Ready', status: 'True' }])).toBe(true));

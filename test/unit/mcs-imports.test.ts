@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { clustersetHost, importObjects, importScope, istioProtocol, parseExportTo, resolveExports, type ClusterExport } from '../../src/mcs/imports.ts';
 import { decodeMeshSpec } from '../../src/spec/decode.ts';
-import { collectExports } from '../../src/controller/sync.ts';
+import { exportFrom } from '../../src/controller/sync.ts';
 
 const spec = decodeMeshSpec(readFileSync(join(import.meta.dirname, '../../examples/lab.yaml'), 'utf8'), 'lab.yaml').document.spec;
 const us = spec.clusters.find((c) => c.name === 'us')!;
@@ -201,7 +201,9 @@ describe('readiness: what the EndpointSlices say', () => {
   });
 });
 
-describe('what the controller reads from a cluster (collectExports)', () => {
+describe('what the controller reads from a cluster (exportFrom)', () => {
+  /** The one export a cluster's caches hold, as the controller reads it. */
+  const read = (w: { serviceExports: () => object[] }) => [exportFrom(w as never, w.serviceExports()[0] as never)];
   const watch = (service: object | undefined, endpoints: { ready: number | undefined; ports: Record<string, number> }, annotations: Record<string, string> = {}) => ({
     cluster: eu,
     serviceExports: () => [{ metadata: { namespace: 'shop', name: 'hello', creationTimestamp: '2026-11-25T10:00:00Z', annotations } }],
@@ -210,22 +212,22 @@ describe('what the controller reads from a cluster (collectExports)', () => {
   });
   const svc = (targetPort: number | string) => ({ spec: { selector: { app: 'hello' }, ports: [{ name: 'http', port: 80, targetPort }] } });
   it('a named targetPort is resolved from the EndpointSlices (the pods\' port behind that Service port)', () => {
-    const [e] = collectExports([watch(svc('web'), { ready: 1, ports: { http: 8080 } }) as never]);
+    const [e] = read(watch(svc('web'), { ready: 1, ports: { http: 8080 } }));
     expect(e!.service!.ports).toEqual([{ name: 'http', port: 80, protocol: 'HTTP', targetPort: 8080 }]);
     expect(e!.readyEndpoints).toBe(1);
   });
   it('a named targetPort with no endpoint yet: left out (Istio matches the port by name)', () => {
-    const [e] = collectExports([watch(svc('web'), { ready: 0, ports: {} }) as never]);
+    const [e] = read(watch(svc('web'), { ready: 0, ports: {} }));
     expect(e!.service!.ports[0]!.targetPort).toBeUndefined();
     expect(e!.readyEndpoints).toBe(0);
   });
   it('a numeric targetPort is kept as the Service says; readiness unknown stays unknown', () => {
-    const [e] = collectExports([watch(svc(9090), { ready: undefined, ports: { http: 1234 } }) as never]);
+    const [e] = read(watch(svc(9090), { ready: undefined, ports: { http: 1234 } }));
     expect(e!.service!.ports[0]!.targetPort).toBe(9090);
     expect('readyEndpoints' in e!).toBe(false);
   });
   it('no Service: the export is carried without one (Valid=False later); its annotation is parsed', () => {
-    const [e] = collectExports([watch(undefined, { ready: undefined, ports: {} }, { 'eastwest.dev/export-to': 'echo' }) as never]);
+    const [e] = read(watch(undefined, { ready: undefined, ports: {} }, { 'eastwest.dev/export-to': 'echo' }));
     expect(e!.service).toBeUndefined();
     expect(e!.exportTo).toEqual(['echo']);
   });
