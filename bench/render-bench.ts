@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ensurePki } from '../src/pki/store.ts';
 import { renderedFiles } from '../src/render/output-files.ts';
-import { renderMesh } from '../src/render/render-mesh.ts';
+import { renderMesh } from '../src/components/render-mesh.ts';
 import { meshDocumentSchema } from '../src/spec/schema.ts';
 
 export async function renderBenchmark(services = 1000, clusters = ['us', 'eu', 'ap']): Promise<Record<string, number | string>> {

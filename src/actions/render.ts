@@ -3,7 +3,7 @@ import { loadRenderAddons } from '../engine/render-addons.ts';
 import type { Reporter } from '../core/reporter.ts';
 import { renderedFiles, type OutputFile } from '../render/output-files.ts';
 import type { PendingAddress } from '../render/federation-service-entry.ts';
-import { renderMesh } from '../render/render-mesh.ts';
+import { renderMesh } from '../components/render-mesh.ts';
 import { observabilityWarnings } from '../render/observability-releases.ts';
 import { loadMeshSpec } from '../spec/load-file.ts';
 import { localCaBundle } from './ensure-ca.ts';

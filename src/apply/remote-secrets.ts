@@ -4,49 +4,10 @@
 import type { KubeConfig } from '@kubernetes/client-node';
 import { readFileSync } from 'node:fs';
 import { EastwestError } from '../core/errors.ts';
-import { stringify } from 'yaml';
 import type { KubeClient } from '../k8s/client.ts';
 import { ClusterError } from '../k8s/cluster-error.ts';
 import { pollUntil } from '../util/poll.ts';
-import type { KubeObject } from '../k8s/object.ts';
-import { ISTIO_NAMESPACE } from '../render/helm-releases.ts';
-
-export const READER_SERVICE_ACCOUNT = 'istio-reader-service-account';
-export const READER_TOKEN_SECRET = 'istio-reader-service-account-token';
-
-export function readerTokenSecret(): KubeObject {
-  return {
-    apiVersion: 'v1',
-    kind: 'Secret',
-    metadata: { name: READER_TOKEN_SECRET, namespace: ISTIO_NAMESPACE, annotations: { 'kubernetes.io/service-account.name': READER_SERVICE_ACCOUNT } },
-    type: 'kubernetes.io/service-account-token',
-  };
-}
-
-/** A kubeconfig for cluster `name` with a bearer token (pure). Its cluster, context and user are all `name`. */
-export function tokenKubeconfig(name: string, server: string, caData: string, token: string): string {
-  return stringify({
-    apiVersion: 'v1',
-    kind: 'Config',
-    clusters: [{ name, cluster: { server, 'certificate-authority-data': caData } }],
-    contexts: [{ name, context: { cluster: name, user: name } }],
-    users: [{ name, user: { token } }],
-    'current-context': name,
-    preferences: {},
-  });
-}
-
-/** The remote secret for cluster `name` (pure). */
-export function remoteSecret(name: string, server: string, caData: string, token: string): KubeObject {
-  const kubeconfig = tokenKubeconfig(name, server, caData, token);
-  return {
-    apiVersion: 'v1',
-    kind: 'Secret',
-    metadata: { name: `istio-remote-secret-${name}`, namespace: ISTIO_NAMESPACE, labels: { 'istio/multiCluster': 'true' }, annotations: { 'networking.istio.io/cluster': name } },
-    type: 'Opaque',
-    stringData: { [name]: kubeconfig },
-  };
-}
+import { ISTIO_READER, type ReaderTokenSource } from '../render/remote-secrets.ts';
 
 /** Server and CA of a context, as the other clusters must use them. */
 export function serverOf(config: KubeConfig): { server: string; caData: string } {
@@ -59,14 +20,6 @@ export function serverOf(config: KubeConfig): { server: string; caData: string }
   }
   return { server: cluster.server, caData };
 }
-
-/** Which reader token: its Secret, and what must exist before it (its namespace, its account). */
-export interface ReaderTokenSource {
-  secret: KubeObject;
-  prerequisites: KubeObject[];
-}
-
-export const ISTIO_READER: ReaderTokenSource = { secret: readerTokenSecret(), prerequisites: [] };
 
 /**
  * A reader service account's token (Istio's by default). With `create`, its prerequisites and token Secret

@@ -3,28 +3,25 @@
 // Secret values masked), extra (owned, no longer desired) — plus Helm values; and a cross-cluster view
 // of mesh-scoped security objects that differ between clusters, whoever made them. An unreachable
 // cluster is reported as such; its gateway's last-known address keeps the others' desired state stable.
-import { loadRenderAddons } from '../engine/render-addons.ts';
 import { createHash } from 'node:crypto';
-import type { Reporter } from '../core/reporter.ts';
-import { CACERTS_REF, meshCa } from '../engine/mesh-ca.ts';
-import { fanOut, mapLimit, type ClusterOutcome } from '../core/fan-out.ts';
+import { readReaders, syncImageFor } from '../apply/live-input.ts';
 import { deployedRelease, releaseDifferences } from '../apply/helm.ts';
-import { meshObjects, REMOTE_SECRET_PREFIX } from '../apply/mesh-objects.ts';
-import { syncLiveInput } from '../apply/apply-mesh.ts';
-import { KIALI_SECRET_REF_PREFIX, kialiOn } from '../apply/kiali-objects.ts';
-import { keptOwned } from '../apply/kept-objects.ts';
-import { grafanaAdminRef, grafanaOn } from '../apply/grafana-admin.ts';
-import { syncLiveObjectsKept } from '../apply/sync-objects.ts';
-import { MCS_CRD_NAMES, mcsCrds } from '../mcs/crds.ts';
-import { ownedObjects, ownedSelector } from '../apply/prune.ts';
+import { listOwned, ownedSelector } from '../apply/prune.ts';
+import type { LiveInput } from '../components/component.ts';
+import { planCluster, pruneSet, readersNeeded } from '../components/plan.ts';
+import { pruneKinds } from '../components/registry.ts';
+import { fanOut, mapLimit, type ClusterOutcome } from '../core/fan-out.ts';
+import type { Reporter } from '../core/reporter.ts';
 import { classifier, openEngine, type EngineContext, type EngineOptions } from '../engine/context.ts';
 import { addressMap, knownGatewayAddresses, type GatewayAddress } from '../engine/gateway-addresses.ts';
+import { meshCa } from '../engine/mesh-ca.ts';
+import { loadRenderAddons } from '../engine/render-addons.ts';
 import { objectRef, type KubeObject } from '../k8s/object.ts';
-import { planObjects, undesired } from '../k8s/resource-manager.ts';
+import { planObjects } from '../k8s/resource-manager.ts';
 import { ISTIO_NAMESPACE } from '../render/helm-releases.ts';
-import { renderMesh } from '../render/render-mesh.ts';
+import { CACERTS_REF } from '../render/mesh-objects.ts';
 import { canonicalJson } from '../util/canonical-json.ts';
-import { fieldDifferences, type FieldDifference } from '../util/field-diff.ts';
+import type { FieldDifference } from '../util/field-diff.ts';
 
 export interface ObjectDrift {
   ref: string;
@@ -71,12 +68,15 @@ export async function diffWith(ctx: EngineContext, options: { helm: string }, re
   for (const g of gateways.filter((g) => g.source === 'last-known')) {
     reporter.report({ level: 'info', code: 'last-known-address', message: `${g.cluster} is unreachable: its east-west gateway's last-known address ${g.address} is used` });
   }
-  const rendered = new Map(renderMesh({ spec, pki: bundle, gatewayAddresses: addressMap(gateways), addons: await loadRenderAddons(spec) }).map((r) => [r.cluster.name, r]));
+  const addons = await loadRenderAddons(spec, { ensured: true });
+  // Objects derived from live tokens are compared by presence, except those whose content matters (the
+  // sync controller's Deployment restarts when its access changes): their readers' tokens are read, never made.
+  const live: LiveInput = {
+    readers: await readReaders(ctx, readersNeeded(spec, { diff: 'content' }), false, reporter),
+    ...(spec.sync.inCluster ? { syncImage: syncImageFor(spec, reporter) } : {}),
+  };
   const helmTimeoutMs = (ctx.requestTimeoutSeconds * 3 + 5) * 1000;
-  // The sync controller's access and Deployment, from the peers' reader tokens (only read).
-  const syncInput = await syncLiveInput(ctx, true, reporter);
-  // apply creates the MCS CRDs where absent when it can have them (or must: an in-cluster controller).
-  const crdsExpected = spec.sync.inCluster || (await mcsCrds().then(() => true, () => false));
+  const selector = ownedSelector(spec.meshID);
 
   const clusters = await fanOut(ctx.selected, 'diff', async (cluster) => {
     const connection = ctx.connected.get(cluster.name);
@@ -85,15 +85,14 @@ export async function diffWith(ctx: EngineContext, options: { helm: string }, re
       throw Object.assign(new Error(failed?.error ?? 'not connected'), { skipped: true });
     }
     const { client } = connection;
-    const r = rendered.get(cluster.name)!;
-    // Objects routing to a gateway whose address nobody knows are what apply leaves alone: not compared.
-    const pendingRefs = new Set(r.pending.map((p) => p.object));
-    const desired = [...r.preInstall.map((s) => s.object), ...meshObjects(spec, cluster, r, new Map(), syncInput)].filter((o) => !pendingRefs.has(objectRef(o)));
-    const syncUnknown = syncLiveObjectsKept(spec, desired);
-    const [planned, owned, releases] = await Promise.all([
-      planObjects(client, desired, ownedSelector(spec.meshID)),
-      ownedObjects(client, spec.meshID),
-      mapLimit(r.releases, 3, async (release) => ({ release, deployed: await deployedRelease({ binary: options.helm, kubeconfig: ctx.kubeconfig, context: ctx.contextOf(cluster.name), timeoutMs: helmTimeoutMs, cluster: cluster.name }, release.release, release.namespace) })),
+    // apply's plan, not written: the same objects, the same kept ones, the same prune set.
+    const plan = planCluster({ spec, pki: bundle, gatewayAddresses: addressMap(gateways), addons }, cluster, live);
+    const desired = [...plan.preInstall, ...plan.postInstall];
+    const [planned, owned, releases, ensured] = await Promise.all([
+      planObjects(client, desired, selector),
+      listOwned(client, pruneKinds(), selector),
+      mapLimit(plan.releases, 3, async (release) => ({ release, deployed: await deployedRelease({ binary: options.helm, kubeconfig: ctx.kubeconfig, context: ctx.contextOf(cluster.name), timeoutMs: helmTimeoutMs, cluster: cluster.name }, release.release, release.namespace) })),
+      mapLimit(plan.ensured, 4, async (e) => ({ e, present: Boolean(await client.read(e.target)) })),
     ]);
     const drift: ObjectDrift[] = [];
     // cacerts apply could not make without the root key: missing, or not what the mesh needs.
@@ -103,24 +102,12 @@ export async function diffWith(ctx: EngineContext, options: { helm: string }, re
       if (p.action === 'created') drift.push({ ref: p.ref, state: 'missing' });
       else if (p.action === 'configured') drift.push({ ref: p.ref, state: 'changed', ...(p.fields ? { fields: p.fields } : {}) });
     }
-    // Remote secrets are made from live tokens at apply time: desired when the mode wants them.
-    // diff reads no peer's token: every peer of the spec keeps its Secrets; a removed peer's are extra, as apply prunes them.
-    const kept = keptOwned(spec, { remotePeers: new Map(), kialiPeers: new Map(), syncKept: syncUnknown, cacertsMissing: r.cacertsMissing, pending: pendingRefs });
-    const keep = owned.filter((o) => kept(objectRef(o)));
-    for (const extra of undesired(owned, [...desired, ...keep]).filter((o) => !pendingRefs.has(objectRef(o)))) drift.push({ ref: objectRef(extra), state: 'extra' });
-    // Secrets apply makes from live input (a peer's token for Istio's remote secrets and Kiali's view of
-    // it, Grafana's generated password) are compared by presence.
-    const perPeer = (wanted: boolean, prefix: string) => (wanted ? spec.clusters.filter((c) => c.name !== cluster.name).map((other) => `${prefix}${other.name}`) : []);
-    const liveMade = [
-      ...perPeer(spec.federation.mode === 'endpoint-discovery', REMOTE_SECRET_PREFIX),
-      ...(grafanaOn(spec) ? [grafanaAdminRef(spec)] : []),
-      ...perPeer(kialiOn(spec), KIALI_SECRET_REF_PREFIX),
-    ];
-    for (const ref of liveMade) if (!owned.some((o) => objectRef(o) === ref)) drift.push({ ref, state: 'missing' });
-    // The MCS API's CRDs: apply creates them where absent.
-    for (const name of crdsExpected ? MCS_CRD_NAMES : []) {
-      if (!(await client.read({ apiVersion: 'apiextensions.k8s.io/v1', kind: 'CustomResourceDefinition', metadata: { name } }))) drift.push({ ref: `CustomResourceDefinition/${name}`, state: 'missing' });
-    }
+    // What apply would prune: owned, neither desired nor kept (a removed peer's remote secret is extra here).
+    for (const extra of pruneSet(plan, owned)) drift.push({ ref: objectRef(extra), state: 'extra' });
+    // Objects derived from a token (a peer's remote secret, Kiali's view of it) are compared by presence.
+    for (const ref of plan.presence) if (!owned.some((o) => objectRef(o) === ref)) drift.push({ ref, state: 'missing' });
+    // What apply creates where absent, when it can have it (or must).
+    for (const { e, present } of ensured) if (!present && (e.make || e.unavailable?.fatal)) drift.push({ ref: e.ref, state: 'missing' });
     for (const { release, deployed } of releases) {
       const ref = `HelmRelease/${release.namespace}/${release.release}`;
       if (!deployed) drift.push({ ref, state: 'missing' });
@@ -129,7 +116,7 @@ export async function diffWith(ctx: EngineContext, options: { helm: string }, re
         if (fields.length) drift.push({ ref, state: 'changed', fields });
       }
     }
-    return { drift, objects: desired.length + r.releases.length };
+    return { drift, objects: desired.length + plan.releases.length };
   }, classifier(ctx.requestTimeoutSeconds));
   // A cluster that could not be connected keeps the connect step's classification (unreachable or not).
   const outcomes = clusters.map((c) => (c.ok ? c : ctx.connections.find((x) => x.cluster === c.cluster && !x.ok) ?? c)) as DiffResult['clusters'];

@@ -37,7 +37,6 @@ export interface MeshCa {
 export type CaMode = 'apply' | 'plan' | 'diff';
 
 const CACERTS_KEYS = ['ca-cert.pem', 'ca-key.pem', 'root-cert.pem', 'cert-chain.pem'] as const;
-export const CACERTS_REF = `Secret/${ISTIO_NAMESPACE}/cacerts`;
 
 /** A cluster's live cacerts, decoded (undefined when it has none). */
 export function decodeCacerts(secret: { data?: Record<string, string> } | undefined): LiveCacerts {

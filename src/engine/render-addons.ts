@@ -1,11 +1,20 @@
 // Upstream files some renders need (render itself does no I/O), from the pinned istio.io/istio module in
-// Go's module cache: the lab's Prometheus and Kiali (samples/addons), and Istio's Grafana dashboards.
+// Go's module cache: the lab's Prometheus and Kiali (samples/addons), and Istio's Grafana dashboards;
+// for apply and diff, the MCS API's CRDs from sigs.k8s.io/mcs-api.
 import { EastwestError } from '../core/errors.ts';
+import { mcsCrds } from '../mcs/crds.ts';
 import { istioAddonObjects, istioDashboards } from '../sources/upstream-sources.ts';
 import type { RenderAddons } from '../render/render-mesh.ts';
 import type { MeshSpec } from '../spec/schema.ts';
 
-export async function loadRenderAddons(spec: MeshSpec): Promise<RenderAddons> {
+/** With `ensured`, also what apply creates where absent (the MCS CRDs, or why they cannot be had). */
+export async function loadRenderAddons(spec: MeshSpec, options: { ensured?: boolean } = {}): Promise<RenderAddons> {
+  const rendered = await renderAddons(spec);
+  if (!options.ensured) return rendered;
+  return { ...rendered, mcsCrds: await mcsCrds().catch((error: unknown) => (error instanceof Error ? error : new Error(String(error)))) };
+}
+
+async function renderAddons(spec: MeshSpec): Promise<RenderAddons> {
   if (!spec.observability.prometheus) return {};
   if (spec.profile !== 'lab') {
     if (!spec.observability.grafana) return {};

@@ -47,7 +47,8 @@ function imageValues(spec: MeshSpec): Record<string, unknown> {
   };
 }
 
-export function helmReleases(spec: MeshSpec, cluster: ClusterSpec): HelmRelease[] {
+/** istio-base and istiod (the istio-core component's releases). */
+export function istioReleases(spec: MeshSpec, cluster: ClusterSpec): HelmRelease[] {
   const base: HelmRelease = {
     release: 'istio-base',
     namespace: ISTIO_NAMESPACE,
@@ -80,6 +81,11 @@ export function helmReleases(spec: MeshSpec, cluster: ClusterSpec): HelmRelease[
     chart: chartRef(spec, 'istiod'),
     values: deepMerge(istiodValues, spec.helmValues.istiod),
   };
+  return [base, istiod];
+}
+
+/** The east-west gateway: Istio's gateway chart with networkGateway. */
+export function eastWestGatewayRelease(spec: MeshSpec, cluster: ClusterSpec): HelmRelease {
 
   const gatewayValues: Record<string, unknown> = {
     name: EASTWEST_GATEWAY_RELEASE,
@@ -92,11 +98,15 @@ export function helmReleases(spec: MeshSpec, cluster: ClusterSpec): HelmRelease[
         : {}),
     },
   };
-  const gateway: HelmRelease = {
+  return {
     release: EASTWEST_GATEWAY_RELEASE,
     namespace: ISTIO_NAMESPACE,
     chart: chartRef(spec, 'gateway'),
     values: deepMerge(spec.profile === 'lab' ? deepMerge(gatewayValues, LAB_GATEWAY_VALUES) : gatewayValues, spec.helmValues.gateway),
   };
-  return [base, istiod, gateway, ...observabilityReleases(spec, cluster)];
+}
+
+/** Every release of a cluster, in install order. */
+export function helmReleases(spec: MeshSpec, cluster: ClusterSpec): HelmRelease[] {
+  return [...istioReleases(spec, cluster), eastWestGatewayRelease(spec, cluster), ...observabilityReleases(spec, cluster)];
 }

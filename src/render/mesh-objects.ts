@@ -8,6 +8,8 @@ import { EASTWEST_GATEWAY_LABEL, ISTIO_NAMESPACE } from './helm-releases.ts';
 export const NETWORK_LABEL = 'topology.istio.io/network';
 export const CROSS_NETWORK_GATEWAY = 'cross-network-gateway';
 export const CROSS_NETWORK_PORT = 15443;
+/** A literal: helm-releases.ts comes back to this module (through observability and federation-service-entry), so ISTIO_NAMESPACE may not be set when this line runs. */
+export const CACERTS_REF = 'Secret/istio-system/cacerts';
 
 export function istioSystemNamespace(cluster: ClusterSpec): KubeObject {
   return { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ISTIO_NAMESPACE, labels: { [NETWORK_LABEL]: cluster.network } } };

@@ -353,6 +353,9 @@ const checks: VerifyCheck[] = [
   },
 ];
 
+/** The ids of verify's checks (what a component names among its checks). */
+export const VERIFY_CHECK_IDS: readonly string[] = checks.map((c) => c.id);
+
 export interface VerifyResult {
   ok: boolean;
   /** The clusters verified (--clusters, or all of the spec's). */

@@ -11,7 +11,7 @@ import { DOCTOR_CHECKS, type DoctorContext } from '../../src/doctor/checks.ts';
 import type { ClusterSnapshot } from '../../src/doctor/snapshot.ts';
 import type { KubeObject } from '../../src/k8s/object.ts';
 import { ensurePki } from '../../src/pki/store.ts';
-import { renderMesh } from '../../src/render/render-mesh.ts';
+import { renderMesh } from '../../src/components/render-mesh.ts';
 import { istioAddonObjects, istioDashboards } from '../../src/sources/upstream-sources.ts';
 import { decodeMeshSpec } from '../../src/spec/decode.ts';
 

@@ -10,7 +10,7 @@ import { helmBinary } from '../../src/apply/helm.ts';
 import { SUPPORTED_KUBERNETES } from '../../src/engine/context.ts';
 import { ensurePki, type PkiBundle } from '../../src/pki/store.ts';
 import { CROSS_NETWORK_PORT } from '../../src/render/mesh-objects.ts';
-import { renderMesh } from '../../src/render/render-mesh.ts';
+import { renderMesh } from '../../src/components/render-mesh.ts';
 import { syncControllerDeployment } from '../../src/render/sync-controller.ts';
 import { decodeMeshSpec } from '../../src/spec/decode.ts';
 import { FIELD_NOTES, currentFieldTable, fieldRows, fieldTable, markdownCell, replaceFieldTable } from '../../src/spec/field-table.ts';

@@ -9,7 +9,8 @@ import type { KubeObject } from '../../src/k8s/object.ts';
 import { istioAddonObjects, istioCrdFile, istioDashboards } from '../../src/sources/upstream-sources.ts';
 import { ensurePki, type PkiBundle } from '../../src/pki/store.ts';
 import { renderedFiles, type OutputFile } from '../../src/render/output-files.ts';
-import { renderMesh, type RenderAddons } from '../../src/render/render-mesh.ts';
+import { type RenderAddons } from '../../src/render/render-mesh.ts';
+import { renderMesh } from '../../src/components/render-mesh.ts';
 import { decodeMeshSpec } from '../../src/spec/decode.ts';
 import type { MeshSpec } from '../../src/spec/schema.ts';
 

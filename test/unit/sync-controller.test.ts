@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, sep } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { syncLiveObjects } from '../../src/apply/sync-objects.ts';
+import { syncLiveObjects } from '../../src/components/sync-controller.ts';
 import { leaseAction } from '../../src/controller/leader-election.ts';
 import { eastwestImageTag, productionPackageDirs, projectFiles, projectRoot } from '../../src/lab/images/eastwest-image.ts';
 import { controllerSpecYaml, syncAccessSecret, syncControllerDeployment, syncControllerRbac, syncReaderObjects } from '../../src/render/sync-controller.ts';
@@ -14,6 +14,7 @@ import { decodeMeshSpec } from '../../src/spec/decode.ts';
 const spec = decodeMeshSpec(readFileSync(join(import.meta.dirname, '../../examples/lab.yaml'), 'utf8'), 'lab.yaml').document.spec;
 const us = spec.clusters.find((c) => c.name === 'us')!;
 const peers = new Map([['eu', { server: 'https://198.18.0.20:6443', caData: 'Q0E=', token: 'eu-reader-token' }]]);
+const live = (syncImage: string, known: ReadonlyMap<string, { server: string; caData: string; token: string }>) => ({ readers: { sync: known }, syncImage });
 type Rule = { apiGroups: string[]; resources: string[]; verbs: string[]; resourceNames?: string[] };
 const rulesOf = (objects: { kind: string; metadata: { name: string; namespace?: string } }[], kind: string, namespace?: string) =>
   (objects.find((o) => o.kind === kind && o.metadata.namespace === namespace) as unknown as { rules: Rule[] }).rules;
@@ -58,8 +59,8 @@ describe('in-cluster sync controller: access and Deployment', () => {
     expect(kubeconfig.clusters.find((c: { name: string }) => c.name === 'eu').cluster.server).toBe('https://198.18.0.20:6443');
   });
   it('no access and no Deployment while a peer\'s token is unknown (apply leaves them as they are)', () => {
-    expect(syncLiveObjects(spec, us, { image: 'x', peers: new Map() })).toBeUndefined();
-    expect(syncLiveObjects(spec, us, { image: 'x', peers })!.map((o) => o.kind)).toEqual(['Secret', 'Deployment']);
+    expect(syncLiveObjects(spec, us, live('x', new Map()))).toEqual([]);
+    expect(syncLiveObjects(spec, us, live('x', peers)).map((o) => o.kind)).toEqual(['Secret', 'Deployment']);
   });
   it('the Deployment: replicas from the spec, writes only its cluster, leader election, non-root, read-only root, no sidecar', () => {
     const deployment = syncControllerDeployment(spec, us, { image: 'img:1', specYaml: 'x', accessHash: 'h' }) as any;
@@ -72,10 +73,10 @@ describe('in-cluster sync controller: access and Deployment', () => {
     expect(deployment.spec.template.metadata.annotations['sidecar.istio.io/inject']).toBe('false');
   });
   it('a new reader token (or spec) rolls the pods: the template changes', () => {
-    const hashOf = (token: string) => (syncLiveObjects(spec, us, { image: 'x', peers: new Map([['eu', { ...peers.get('eu')!, token }]]) })!.find((o) => o.kind === 'Deployment') as any).spec.template.metadata.annotations['eastwest.dev/config-hash'];
+    const hashOf = (token: string) => (syncLiveObjects(spec, us, live('x', new Map([['eu', { ...peers.get('eu')!, token }]]))).find((o) => o.kind === 'Deployment') as any).spec.template.metadata.annotations['eastwest.dev/config-hash'];
     expect(hashOf('a')).not.toBe(hashOf('b'));
     // Another API server address for a peer rolls them too; the image alone is the container's, not the hash's.
-    const withServer = (server: string, image = 'x') => (syncLiveObjects(spec, us, { image, peers: new Map([['eu', { ...peers.get('eu')!, server }]]) })!.find((o) => o.kind === 'Deployment') as any).spec.template.metadata.annotations['eastwest.dev/config-hash'];
+    const withServer = (server: string, image = 'x') => (syncLiveObjects(spec, us, live(image, new Map([['eu', { ...peers.get('eu')!, server }]]))).find((o) => o.kind === 'Deployment') as any).spec.template.metadata.annotations['eastwest.dev/config-hash'];
     expect(withServer('https://198.18.0.20:6443')).not.toBe(withServer('https://198.18.0.21:6443'));
     expect(withServer('https://198.18.0.20:6443', 'y')).toBe(withServer('https://198.18.0.20:6443', 'x'));
   });
@@ -84,7 +85,7 @@ describe('in-cluster sync controller: access and Deployment', () => {
     expect(again).toEqual(spec);
   });
   it('the token never shows in the Deployment (only a hash of it)', () => {
-    const objects = syncLiveObjects(spec, us, { image: 'x', peers })!;
+    const objects = syncLiveObjects(spec, us, live('x', peers));
     expect(JSON.stringify(objects.find((o) => o.kind === 'Deployment'))).not.toContain('eu-reader-token');
   });
 });
