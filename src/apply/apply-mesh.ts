@@ -14,6 +14,7 @@ import type { Reporter } from '../core/reporter.ts';
 import { classifier, connectionView, openEngine, type EngineContext, type EngineOptions } from '../engine/context.ts';
 import { addressMap, knownGatewayAddresses, type GatewayAddress } from '../engine/gateway-addresses.ts';
 import { meshCa, type MeshCaView } from '../engine/mesh-ca.ts';
+import { providerChartDirectory } from '../engine/provider.ts';
 import { loadRenderAddons } from '../engine/render-addons.ts';
 import type { KubeClient } from '../k8s/client.ts';
 import { waitDeploymentReady, waitStatefulSetReady } from '../k8s/deployments.ts';
@@ -22,7 +23,6 @@ import { applyChangeSet, planObjects, type ChangeSetEntry, type PlannedObject } 
 import type { HelmRelease } from '../render/helm-releases.ts';
 import { observabilityWarnings } from '../render/observability-releases.ts';
 import type { RenderInput } from '../render/render-mesh.ts';
-import { istioChartsDir } from '../sources/upstream-sources.ts';
 import type { ClusterSpec } from '../spec/schema.ts';
 import { canonicalJson } from '../util/canonical-json.ts';
 import { checkIstioVersion, istiodChartVersions } from './chart-versions.ts';
@@ -59,11 +59,9 @@ export interface ApplyResult {
   seconds: number;
 }
 
-const LAB_CHARTS = 'lab://istio-charts';
-
+/** A chart directory: a registered provider's (lab://istio-charts/<chart>), or a path relative to the spec file. */
 async function resolveChartDirectory(specFile: string, path: string): Promise<string> {
-  if (path.startsWith(`${LAB_CHARTS}/`)) return `${await istioChartsDir()}/${path.slice(LAB_CHARTS.length + 1)}`;
-  return resolve(dirname(specFile), path);
+  return (await providerChartDirectory(path)) ?? resolve(dirname(specFile), path);
 }
 
 const seconds = (started: number) => Math.round((Date.now() - started) / 100) / 10;

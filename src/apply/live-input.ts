@@ -4,14 +4,14 @@
 import type { Reporter } from '../core/reporter.ts';
 import type { PeerAccess, ReaderId } from '../components/component.ts';
 import type { EngineContext } from '../engine/context.ts';
+import { providerOf } from '../engine/provider.ts';
 import type { ReaderTokenSource } from '../render/remote-secrets.ts';
-import { readLabEastwestImage } from '../sources/lab-state-files.ts';
 import type { MeshSpec } from '../spec/schema.ts';
 import { readerToken, serverOf } from './remote-secrets.ts';
 
-/** The controller's image: the spec's, or in the lab the one `lab up` loaded (lab state, not this install's files). */
+/** The controller's image: the spec's, or its profile's provider's (the lab's: what `lab up` loaded, not this install's files). */
 export function syncImage(spec: MeshSpec): string | undefined {
-  return spec.sync.image ?? (spec.profile === 'lab' ? readLabEastwestImage() : undefined);
+  return spec.sync.image ?? providerOf(spec.profile)?.syncImage?.();
 }
 
 /** The sync image, saying so when the lab has not recorded one (its derived objects then stay as they are). */

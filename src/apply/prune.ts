@@ -1,9 +1,9 @@
 // What eastwest owns in a cluster (by label), of the kinds its components may prune; the resource
 // manager deletes the ones no longer desired. Objects without the ownership label are never touched.
+import { MANAGED_BY_LABEL, MANAGED_BY_VALUE, MESH_LABEL } from '../core/vocabulary.ts';
 import { pruneKinds } from '../components/registry.ts';
 import type { KubeClient } from '../k8s/client.ts';
 import type { KubeObject } from '../k8s/object.ts';
-import { MANAGED_BY_LABEL, MANAGED_BY_VALUE, MESH_LABEL } from '../k8s/ownership.ts';
 
 export const ownedSelector = (meshID: string) => `${MANAGED_BY_LABEL}=${MANAGED_BY_VALUE},${MESH_LABEL}=${meshID}`;
 

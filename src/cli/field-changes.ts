@@ -1,9 +1,9 @@
 // How field-level changes read, for `diff` and `apply` (dry run or not) alike: one formatter, so the two
 // views cannot drift apart. Pure.
+import { CONTENT_HASH_ANNOTATION } from '../core/vocabulary.ts';
 import type { FieldDifference } from '../util/field-diff.ts';
 import { unifiedDiff } from '../diff/line-diff.ts';
 import { maskValue, type ChangeSetEntry } from '../k8s/resource-manager.ts';
-import { CONTENT_HASH_ANNOTATION } from '../k8s/ownership.ts';
 
 /** The content hash changes whenever anything else does: the human views do not list it. */
 export const CONTENT_HASH_PATH = `metadata.annotations.${CONTENT_HASH_ANNOTATION}`;

@@ -17,6 +17,8 @@ import { registerStatusCommand } from './commands/status.ts';
 import { registerDoctorCommand } from './commands/doctor.ts';
 import { registerSyncCommand } from './commands/sync.ts';
 import { registerTrafficCommand } from './commands/traffic.ts';
+import { registerProvider } from '../engine/provider.ts';
+import { labProvider } from '../lab/provider.ts';
 
 const EXIT_CODES_HELP = `
 Exit codes:
@@ -58,6 +60,8 @@ export function buildProgram(io: Io): Command {
 
 /** Runs the CLI and returns the exit code; only `main` sets it on the process. */
 export async function run(argv: string[], io: Io): Promise<number> {
+  // The offline lab provides clusters, charts and images to specs of its profile.
+  registerProvider(labProvider);
   const program = buildProgram(io);
   const debug = argv.includes('--debug') || Boolean(process.env.EASTWEST_DEBUG);
   try {

@@ -7,10 +7,7 @@ import type { Component, LiveInput } from './component.ts';
 import { noEnsured, staged } from './component.ts';
 import { owned } from '../k8s/ownership.ts';
 import { objectRef, type KubeObject } from '../k8s/object.ts';
-import {
-  SYNC_ACCESS_SECRET, SYNC_CONTROLLER, SYNC_NAMESPACE, controllerSpecYaml, syncAccessSecret, syncControllerDeployment,
-  syncControllerRbac, syncNamespace, syncReaderObjects, syncSpecConfigMap,
-} from '../render/sync-controller.ts';
+import { SYNC_ACCESS_SECRET, SYNC_CONTROLLER, SYNC_NAMESPACE, controllerSpecYaml, syncAccessSecret, syncControllerDeployment, syncControllerRbac, syncNamespace, syncReaderObjects, syncSpecConfigMap } from '../render/sync-controller.ts';
 import type { ReaderTokenSource } from '../render/remote-secrets.ts';
 import type { ClusterSpec, MeshSpec } from '../spec/schema.ts';
 

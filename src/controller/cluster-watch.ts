@@ -4,6 +4,7 @@
 // heartbeat with the request deadline.
 // A cluster whose API stops answering is stale — its last-known exports stay routed elsewhere — and
 // when it answers again its informers start over from a fresh list, so what changed meanwhile converges.
+import { SYNC_FIELD_MANAGER } from '../core/vocabulary.ts';
 import type { KubeconfigSource } from '../k8s/kubeconfig.ts';
 import { CoreV1Api, CustomObjectsApi, DiscoveryV1Api, ListWatch, Watch, type Informer, type KubeConfig, type KubernetesObject, type ObjectCache, type V1EndpointSlice, type V1Service, VersionApi } from '@kubernetes/client-node';
 import type { Reporter } from '../core/reporter.ts';
@@ -11,7 +12,7 @@ import { connect } from '../engine/context.ts';
 import { serviceAddress } from '../engine/gateway-addresses.ts';
 import { ClusterError, clusterError } from '../k8s/cluster-error.ts';
 import { KubeClient } from '../k8s/client.ts';
-import { MCS_GROUP, SYNC_FIELD_MANAGER } from '../mcs/imports.ts';
+import { MCS_GROUP } from '../mcs/imports.ts';
 import { EASTWEST_GATEWAY_RELEASE, ISTIO_NAMESPACE } from '../render/helm-releases.ts';
 import type { ClusterSpec } from '../spec/schema.ts';
 

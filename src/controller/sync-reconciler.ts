@@ -10,10 +10,11 @@
 //   (progress is kept per name: a pass cut short never starts over from nothing).
 // Reads come from the clusters' caches (SyncView), writes go through SyncWriter; both, the gateway probe
 // and the clock are injected: the unit tests run it against fakes.
+import { MCS_SERVICE_LABEL } from '../core/vocabulary.ts';
 import { createHash } from 'node:crypto';
 import type { KubeObject } from '../k8s/object.ts';
 import { objectRef } from '../k8s/object.ts';
-import { clustersetHost, importObjects, MCS_SERVICE_LABEL, resolveExports, type ClusterExport, type Condition, type ExportStatus, type ImportedService } from '../mcs/imports.ts';
+import { clustersetHost, importObjects, resolveExports, type ClusterExport, type Condition, type ExportStatus, type ImportedService } from '../mcs/imports.ts';
 import { needsProbe, readyCondition, type ProbeAnswer } from '../mcs/export-readiness.ts';
 import type { ClusterSpec, MeshSpec } from '../spec/schema.ts';
 import type { Clock } from './work-queue.ts';

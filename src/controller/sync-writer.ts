@@ -1,6 +1,7 @@
 // The sync controller's writes to one cluster, through the engine's client: its own field manager and
 // ownership label; an object of the same name that is not the controller's (a user's, another MCS
 // implementation's) is never changed.
+import { MANAGED_BY_LABEL, MESH_LABEL, SYNC_MANAGED_BY } from '../core/vocabulary.ts';
 import { CustomObjectsApi, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { listOwned } from '../apply/prune.ts';
 import { mapLimit } from '../core/fan-out.ts';
@@ -8,8 +9,8 @@ import type { KubeClient } from '../k8s/client.ts';
 import { ClusterError, httpStatusOf } from '../k8s/cluster-error.ts';
 import { objectRef, type KubeObject } from '../k8s/object.ts';
 import { CONCURRENCY, planObjects, undesired } from '../k8s/resource-manager.ts';
-import { MESH_LABEL } from '../k8s/ownership.ts';
-import { MCS_GROUP, SYNC_MANAGED_BY } from '../mcs/imports.ts';
+
+import { MCS_GROUP } from '../mcs/imports.ts';
 import type { LiveCondition, SyncWriter } from './sync-reconciler.ts';
 
 export const SYNC_KINDS = [
@@ -19,12 +20,12 @@ export const SYNC_KINDS = [
   { apiVersion: `${MCS_GROUP}/v1alpha1`, kind: 'ServiceImport' },
 ];
 
-export const syncSelector = (meshID: string) => `app.kubernetes.io/managed-by=${SYNC_MANAGED_BY},${MESH_LABEL}=${meshID}`;
+export const syncSelector = (meshID: string) => `${MANAGED_BY_LABEL}=${SYNC_MANAGED_BY},${MESH_LABEL}=${meshID}`;
 
 /** The HTTP status behind a failed request (the client wraps API errors in a ClusterError). */
 const statusOf = (error: unknown) => (error instanceof ClusterError ? httpStatusOf(error.cause) : httpStatusOf(error));
 
-const ours = (o: KubeObject | undefined) => o?.metadata.labels?.['app.kubernetes.io/managed-by'] === SYNC_MANAGED_BY;
+const ours = (o: KubeObject | undefined) => o?.metadata.labels?.[MANAGED_BY_LABEL] === SYNC_MANAGED_BY;
 
 /** At most `n` at once; the others wait their turn here rather than in an overloaded API server (where they would pass their deadline). */
 export function limiter(n: number): <T>(task: () => Promise<T>) => Promise<T> {
@@ -61,7 +62,7 @@ export class KubeSyncWriter implements SyncWriter {
   async ensureNamespaces(names: readonly string[]): Promise<void> {
     // Created only where they do not exist: the controller's role may create namespaces, not change them.
     await mapLimit(names, 8, async (name) => {
-      const ns: KubeObject = { apiVersion: 'v1', kind: 'Namespace', metadata: { name, labels: { 'app.kubernetes.io/managed-by': SYNC_MANAGED_BY, [MESH_LABEL]: this.meshID } } };
+      const ns: KubeObject = { apiVersion: 'v1', kind: 'Namespace', metadata: { name, labels: { [MANAGED_BY_LABEL]: SYNC_MANAGED_BY, [MESH_LABEL]: this.meshID } } };
       if (await this.limit(() => this.client.read(ns))) return;
       this.mayWrite();
       // 409: made meanwhile (by a user, or the previous acting replica).

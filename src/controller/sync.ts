@@ -3,11 +3,12 @@
 // desired state computed by the same pure functions (src/mcs/imports.ts) and written per key
 // (src/controller/sync-reconciler.ts) with its own field manager and ownership label, pruning what is no
 // longer exported. ServiceExport conditions say Valid / Conflict / Ready and why.
+import { EXPORT_TO_ANNOTATION, MANAGED_BY_LABEL, MESH_LABEL, SYNC_MANAGED_BY } from '../core/vocabulary.ts';
 import type { Reporter } from '../core/reporter.ts';
 import { ClusterError, clusterError, httpStatusOf } from '../k8s/cluster-error.ts';
 import type { KubeObject } from '../k8s/object.ts';
-import { EXPORT_TO_ANNOTATION, istioProtocol, parseExportTo, SYNC_MANAGED_BY, type ClusterExport } from '../mcs/imports.ts';
-import { MESH_LABEL } from '../k8s/ownership.ts';
+import { istioProtocol, parseExportTo, type ClusterExport } from '../mcs/imports.ts';
+
 import { ISTIO_NAMESPACE } from '../render/helm-releases.ts';
 import { resolveKubeconfig } from '../engine/kubeconfig.ts';
 import type { MeshSpec } from '../spec/schema.ts';
@@ -61,7 +62,7 @@ export function syncStatusConfigMap(spec: MeshSpec, status: PublishedSyncStatus)
   return {
     apiVersion: 'v1',
     kind: 'ConfigMap',
-    metadata: { name: SYNC_STATUS_CONFIGMAP, namespace: ISTIO_NAMESPACE, labels: { 'app.kubernetes.io/managed-by': SYNC_MANAGED_BY, [MESH_LABEL]: spec.meshID } },
+    metadata: { name: SYNC_STATUS_CONFIGMAP, namespace: ISTIO_NAMESPACE, labels: { [MANAGED_BY_LABEL]: SYNC_MANAGED_BY, [MESH_LABEL]: spec.meshID } },
     data: { status: JSON.stringify(status) },
   };
 }

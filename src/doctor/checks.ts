@@ -1,13 +1,14 @@
 // doctor's checks: pure functions of the spec and what each cluster holds (snapshot.ts), each naming the
 // object at fault and the fix. Cluster checks look at one cluster against the spec; mesh checks compare
 // clusters (one root, the gateway address every peer routes to, one Istio version).
+import { EXPORT_TO_ANNOTATION, GATEWAY_OF_LABEL, MANAGED_BY_LABEL, MANAGED_BY_VALUE, NETWORK_LABEL, SYNC_MANAGED_BY } from '../core/vocabulary.ts';
 import type { Check, CheckOutput } from '../checks/check.ts';
 import type { KubeObject } from '../k8s/object.ts';
-import { MANAGED_BY_LABEL, MANAGED_BY_VALUE } from '../k8s/ownership.ts';
-import { clusterLocalHost, GATEWAY_OF_LABEL } from '../render/federation-service-entry.ts';
+
+import { clusterLocalHost } from '../render/federation-service-entry.ts';
 import { EASTWEST_GATEWAY_LABEL, EASTWEST_GATEWAY_RELEASE, ISTIO_NAMESPACE } from '../render/helm-releases.ts';
-import { CROSS_NETWORK_GATEWAY, CROSS_NETWORK_PORT, NETWORK_LABEL } from '../render/mesh-objects.ts';
-import { SYNC_MANAGED_BY } from '../mcs/imports.ts';
+import { CROSS_NETWORK_GATEWAY, CROSS_NETWORK_PORT } from '../render/mesh-objects.ts';
+
 import { X509Certificate } from 'node:crypto';
 import { isSignedBy } from '../pki/ca.ts';
 import { certificatesIn, fingerprint, rootFingerprint } from '../pki/trust-plan.ts';
@@ -478,7 +479,7 @@ const DEFINITIONS: Omit<Check<DoctorContext>, 'disruptive' | 'docs'>[] = [
     title: 'ServiceExports are valid and without conflict',
     severity: 'warning',
     scope: 'cluster',
-    hint: 'its conditions say why (kubectl get serviceexport -o yaml): a Service that does not exist, ports that differ from the other clusters\' export of the name, an unusable eastwest.dev/export-to',
+    hint: `its conditions say why (kubectl get serviceexport -o yaml): a Service that does not exist, ports that differ from the other clusters' export of the name, an unusable ${EXPORT_TO_ANNOTATION}`,
     run: async (ctx, cluster) => {
       const s = snapshotOf(ctx, cluster);
       const findings: Findings = [];

@@ -5,6 +5,7 @@
 //           debug endpoints, proxies' admin, Prometheus): status, traffic, sync status (doctor, dashboard).
 //   probe — read, plus exec in the demo workload's pods and scaling the Deployments it tests: verify.
 //   write — everything (installing Istio needs cluster-admin): apply, diff (it compares Secrets).
+import { ACCESS_LEVEL_LABEL, MANAGED_BY_LABEL, MANAGED_BY_VALUE } from '../core/vocabulary.ts';
 import { AuthorizationV1Api } from '@kubernetes/client-node';
 import { mapLimit } from '../core/fan-out.ts';
 import { ClusterError } from '../k8s/cluster-error.ts';
@@ -58,7 +59,7 @@ export function accessRole(level: AccessLevel): KubeObject {
   return {
     apiVersion: 'rbac.authorization.k8s.io/v1',
     kind: 'ClusterRole',
-    metadata: { name: accessRoleName(level), labels: { 'app.kubernetes.io/managed-by': 'eastwest', 'eastwest.dev/access-level': level } },
+    metadata: { name: accessRoleName(level), labels: { [MANAGED_BY_LABEL]: MANAGED_BY_VALUE, [ACCESS_LEVEL_LABEL]: level } },
     rules: [...accessRules(level).map((r) => ({ ...r })), ...(level === 'write' ? [{ nonResourceURLs: ['*'], verbs: ['*'] }] : [])],
   } as KubeObject;
 }

@@ -2,11 +2,11 @@
 // from the cluster's own Service, or — for a peer that cannot be reached — the last-known address kept
 // in the objects that already route to it in the reachable clusters. A partition never makes a
 // gateway "unknown" (which would rewrite the survivors' routes).
+import { GATEWAY_OF_LABEL, MANAGED_BY_LABEL, MANAGED_BY_VALUE, MESH_LABEL } from '../core/vocabulary.ts';
 import { mapLimit } from '../core/fan-out.ts';
 import type { KubeObject } from '../k8s/object.ts';
 import { EASTWEST_GATEWAY_RELEASE, ISTIO_NAMESPACE } from '../render/helm-releases.ts';
-import { GATEWAY_OF_LABEL } from '../render/federation-service-entry.ts';
-import { MANAGED_BY_LABEL, MANAGED_BY_VALUE, MESH_LABEL } from '../k8s/ownership.ts';
+
 import type { ClusterSpec, MeshSpec } from '../spec/schema.ts';
 import type { Connection } from './context.ts';
 

@@ -1,8 +1,9 @@
 // Talking to one cluster: every request carries a deadline; server-side apply with one field manager;
 // reads, lists, deletes. Failures come out as ClusterErrors (exit 3, with a hint) naming the cluster.
+import { FIELD_MANAGER } from '../core/vocabulary.ts';
 import { KubeConfig, KubernetesObjectApi, PatchStrategy, type KubernetesObject } from '@kubernetes/client-node';
 import { EastwestError, EXIT } from '../core/errors.ts';
-import { FIELD_MANAGER } from './ownership.ts';
+
 import { canonicalJson } from '../util/canonical-json.ts';
 import { clusterError, httpStatusOf } from './cluster-error.ts';
 import type { KubeObject } from './object.ts';

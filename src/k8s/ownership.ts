@@ -1,14 +1,9 @@
 // How eastwest marks what it owns: a label for ownership (pruning only ever touches these), the mesh,
 // and a content hash so identical objects are visibly identical across clusters.
+import { CONTENT_HASH_ANNOTATION, MANAGED_BY_LABEL, MANAGED_BY_VALUE, MESH_LABEL } from '../core/vocabulary.ts';
 import { createHash } from 'node:crypto';
 import type { KubeObject } from './object.ts';
 import { canonicalJson } from '../util/canonical-json.ts';
-
-export const FIELD_MANAGER = 'eastwest';
-export const MANAGED_BY_LABEL = 'app.kubernetes.io/managed-by';
-export const MANAGED_BY_VALUE = 'eastwest';
-export const MESH_LABEL = 'eastwest.dev/mesh';
-export const CONTENT_HASH_ANNOTATION = 'eastwest.dev/content-hash';
 
 /** Adds owner labels and the content hash (of everything but metadata) to a rendered object. */
 export function owned(meshID: string, object: KubeObject): KubeObject {

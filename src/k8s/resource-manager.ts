@@ -2,6 +2,7 @@
 // diff and prune. A server-side apply dry run tells, per object, what apply would do; apply then writes
 // only what drifted, stage by stage with a wait between stages; prune deletes owned objects no longer
 // desired. Secret data never leaves here unmasked.
+import { CONTENT_HASH_ANNOTATION, MANAGED_BY_LABEL } from '../core/vocabulary.ts';
 import { createHash } from 'node:crypto';
 import { mapLimit } from '../core/fan-out.ts';
 import { comparable, fieldDifferences, type FieldDifference } from '../util/field-diff.ts';
@@ -9,7 +10,6 @@ import { pollUntil } from '../util/poll.ts';
 import { isNotFound, type KubeClient } from './client.ts';
 import { ClusterError } from './cluster-error.ts';
 import { objectRef, type KubeObject } from './object.ts';
-import { CONTENT_HASH_ANNOTATION } from './ownership.ts';
 
 /** What apply did (or, in a dry run, would do) to one object; `skipped`: left as it is, with a note why. */
 export type ChangeAction = 'created' | 'configured' | 'unchanged' | 'deleted' | 'skipped';
@@ -129,7 +129,7 @@ export async function planObjects(client: KubeClient, desired: readonly KubeObje
   return mapLimit(desired, CONCURRENCY, async (object) => {
     const current = live.get(objectRef(object));
     if (!current) return classifyChange(object, undefined, undefined);
-    const liveManagedBy = current.metadata.labels?.['app.kubernetes.io/managed-by'];
+    const liveManagedBy = current.metadata.labels?.[MANAGED_BY_LABEL];
     const whose = liveManagedBy === undefined ? {} : { liveManagedBy };
     const { metadata: _m, ...content } = object;
     const suspect = hashOf(current) !== hashOf(object) || subsetDifferences(content, current).length > 0 || subsetDifferences({ labels: object.metadata.labels ?? {}, annotations: object.metadata.annotations ?? {} }, current.metadata).length > 0;

@@ -2,6 +2,7 @@
 // cluster exports (ServiceExport + its Service), per cluster the objects that make
 // <svc>.<ns>.svc.clusterset.local work — served by every exporting cluster, the local one preferred,
 // the others through their east-west gateways — and the ServiceExport conditions (Valid, Conflict).
+import { EXPORT_TO_ANNOTATION, GATEWAY_OF_LABEL, MANAGED_BY_LABEL, MCS_SERVICE_LABEL, MESH_LABEL, SYNC_MANAGED_BY } from '../core/vocabulary.ts';
 import type { KubeObject } from '../k8s/object.ts';
 import { CROSS_NETWORK_PORT } from '../render/mesh-objects.ts';
 import { ISTIO_NAMESPACE } from '../render/helm-releases.ts';
@@ -13,11 +14,7 @@ export const MCS_GROUP = 'multicluster.x-k8s.io';
 export const MCS_VERSION = `${MCS_GROUP}/v1alpha1`;
 export const CLUSTERSET_SUFFIX = 'svc.clusterset.local';
 /** Objects the sync controller owns: a manager of their own, so `apply` never prunes them (and vice versa). */
-export const SYNC_MANAGED_BY = 'eastwest-sync';
-export const SYNC_FIELD_MANAGER = 'eastwest-sync';
-export const MCS_SERVICE_LABEL = 'eastwest.dev/mcs-service';
 /** On a ServiceExport: the namespaces (comma-separated, or "*") whose proxies may use the imported service. */
-export const EXPORT_TO_ANNOTATION = 'eastwest.dev/export-to';
 
 export interface ExportedPort {
   name: string;
@@ -216,7 +213,7 @@ export const IMPORT_OUTLIER_DETECTION = { ...LOCALITY_OUTLIER_DETECTION, interva
 const meta = (spec: MeshSpec, name: string, namespace: string, extra: Record<string, string> = {}) => ({
   name,
   namespace,
-  labels: { 'app.kubernetes.io/managed-by': SYNC_MANAGED_BY, 'eastwest.dev/mesh': spec.meshID, ...extra },
+  labels: { [MANAGED_BY_LABEL]: SYNC_MANAGED_BY, [MESH_LABEL]: spec.meshID, ...extra },
 });
 
 /**
@@ -273,7 +270,7 @@ export function importObjects(spec: MeshSpec, cluster: ClusterSpec, imports: rea
       objects.push({
         apiVersion: 'networking.istio.io/v1',
         kind: 'WorkloadEntry',
-        metadata: meta(spec, `${service.name}-clusterset-${remote.name}`, service.namespace, { [MCS_SERVICE_LABEL]: service.name, 'eastwest.dev/gateway-of': remote.name }),
+        metadata: meta(spec, `${service.name}-clusterset-${remote.name}`, service.namespace, { [MCS_SERVICE_LABEL]: service.name, [GATEWAY_OF_LABEL]: remote.name }),
         spec: {
           address: gateways.get(remote.name)!,
           network: remote.network,
@@ -312,6 +309,6 @@ export function importObjects(spec: MeshSpec, cluster: ClusterSpec, imports: rea
       spec: { type: 'ClusterSetIP', ports: service.ports.map((p) => ({ name: p.name, port: p.port, protocol: p.protocol === 'UDP' ? 'UDP' : 'TCP' })) },
     });
   }
-  const namespaceObjects: KubeObject[] = [...namespaces].sort().map((name) => ({ apiVersion: 'v1', kind: 'Namespace', metadata: { name, labels: { 'app.kubernetes.io/managed-by': SYNC_MANAGED_BY, 'eastwest.dev/mesh': spec.meshID } } }));
+  const namespaceObjects: KubeObject[] = [...namespaces].sort().map((name) => ({ apiVersion: 'v1', kind: 'Namespace', metadata: { name, labels: { [MANAGED_BY_LABEL]: SYNC_MANAGED_BY, [MESH_LABEL]: spec.meshID } } }));
   return [...namespaceObjects, ...objects];
 }

@@ -1,6 +1,7 @@
 // The demo workload (guide's `echo` service and a curl client) in every cluster of a mesh with
 // demo.enabled: namespace echo with sidecar injection, echo answering region=<region> (+ cluster, pod),
 // a `client` Deployment (service account client) and, for the STRICT mTLS check, a pod without sidecar.
+import { INJECTION_LABEL, SIDECAR_INJECT_KEY } from '../core/vocabulary.ts';
 import type { KubeObject } from '../k8s/object.ts';
 import { IMAGES } from '../sources/lab-images.ts';
 import type { ClusterSpec, MeshSpec } from '../spec/schema.ts';
@@ -42,14 +43,14 @@ export function demoObjects(spec: MeshSpec, cluster: ClusterSpec): KubeObject[] 
     containers: [{ name: 'client', image: images.client, imagePullPolicy: pullPolicy, command: images.clientCommand, resources: { requests: { cpu: '5m', memory: '8Mi' } } }],
   });
   const objects: KubeObject[] = [
-    { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns, labels: { 'istio-injection': 'enabled' } } },
+    { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns, labels: { [INJECTION_LABEL]: 'enabled' } } },
     { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'client', namespace: ns } },
     { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'other', namespace: ns } },
     deployment('client', 1, { app: 'client' }, clientPod('client')),
     // Same pod, another identity: authorization by SPIFFE principal must tell them apart.
     deployment('client-other', 1, { app: 'client-other' }, clientPod('other')),
     // No sidecar: its plaintext requests must be refused under STRICT mTLS.
-    deployment('client-plaintext', 1, { app: 'client-plaintext' }, clientPod('other'), { 'sidecar.istio.io/inject': 'false' }),
+    deployment('client-plaintext', 1, { app: 'client-plaintext' }, clientPod('other'), { [SIDECAR_INJECT_KEY]: 'false' }),
   ];
   if (serves) {
     objects.push(

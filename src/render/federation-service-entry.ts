@@ -1,6 +1,7 @@
 // The guide's federation: per remote exported service, a ServiceEntry <svc>.<cluster>.<suffix> whose
 // endpoint is the remote east-west gateway on 15443, and a DestinationRule that originates Istio mTLS
 // with the SNI the remote gateway routes on (outbound_.<port>_._.<svc>.<ns>.svc.cluster.local).
+import { GATEWAY_OF_LABEL, PENDING_ADDRESS_ANNOTATION } from '../core/vocabulary.ts';
 import { isIP } from 'node:net';
 import type { KubeObject } from '../k8s/object.ts';
 import type { ClusterSpec, MeshSpec, ServiceSpec } from '../spec/schema.ts';
@@ -8,9 +9,7 @@ import { CROSS_NETWORK_PORT } from './mesh-objects.ts';
 
 /** Placeholder host for a gateway address not yet known; `.invalid` never resolves (RFC 2606). */
 export const pendingAddress = (cluster: string) => `pending-gateway-address.${cluster}.invalid`;
-export const PENDING_ADDRESS_ANNOTATION = 'eastwest.dev/pending-gateway-address';
 /** On objects that route to another cluster's east-west gateway: that cluster (its last-known address is in them). */
-export const GATEWAY_OF_LABEL = 'eastwest.dev/gateway-of';
 
 export interface PendingAddress {
   /** The cluster whose gateway address is needed. */

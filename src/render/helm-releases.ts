@@ -1,4 +1,5 @@
 // The three Helm releases per cluster (istio/base, istio/istiod, istio/gateway as east-west gateway).
+import { NETWORK_LABEL } from '../core/vocabulary.ts';
 import { isIP } from 'node:net';
 import type { ClusterSpec, MeshSpec } from '../spec/schema.ts';
 import { deepMerge } from '../util/deep-merge.ts';
@@ -90,7 +91,7 @@ export function eastWestGatewayRelease(spec: MeshSpec, cluster: ClusterSpec): He
   const gatewayValues: Record<string, unknown> = {
     name: EASTWEST_GATEWAY_RELEASE,
     networkGateway: cluster.network,
-    labels: { ...EASTWEST_GATEWAY_LABEL, 'topology.istio.io/network': cluster.network },
+    labels: { ...EASTWEST_GATEWAY_LABEL, [NETWORK_LABEL]: cluster.network },
     service: {
       type: spec.eastWestGateway.serviceType,
       ...(cluster.eastWestGateway.address && isIP(cluster.eastWestGateway.address) !== 0

@@ -12,6 +12,7 @@
 //   (labelled kiali.io/multiCluster=true, what Kiali's installers make) mounted where Kiali reads them,
 //   for a `kiali-remote` service account in that peer bound to the same read-only role;
 // - the config's hash in the pod template rolls the pod when the configuration changes.
+import { KIALI_CONFIG_HASH_ANNOTATION, SIDECAR_INJECT_KEY } from '../core/vocabulary.ts';
 import { createHash } from 'node:crypto';
 import { parse, stringify } from 'yaml';
 import type { KubeObject } from '../k8s/object.ts';
@@ -98,10 +99,10 @@ export function labKialiObjects(spec: MeshSpec, cluster: ClusterSpec, upstream: 
     ...asList(podSpec.volumes).filter((v) => asObj(v.secret).secretName !== 'kiali-multi-cluster-secret'),
     ...peers.map((p) => ({ name: kialiRemoteSecretName(p), secret: { secretName: kialiRemoteSecretName(p), optional: true } })),
   ];
-  metadata.labels = { ...withoutChartLabels(KIALI_ADDON, metadata.labels), 'sidecar.istio.io/inject': 'true' };
+  metadata.labels = { ...withoutChartLabels(KIALI_ADDON, metadata.labels), [SIDECAR_INJECT_KEY]: 'true' };
   const annotations = { ...asObj(metadata.annotations) } as Record<string, string>;
   delete annotations['checksum/config'];
-  annotations['eastwest.dev/kiali-config-hash'] = createHash('sha256').update(config).digest('hex').slice(0, 16);
+  annotations[KIALI_CONFIG_HASH_ANNOTATION] = createHash('sha256').update(config).digest('hex').slice(0, 16);
   metadata.annotations = annotations;
   template.metadata = metadata;
 

@@ -13,6 +13,7 @@
 //   Prometheus itself; node, cAdvisor, API-server and service-probe jobs are left out (2 lab cores);
 // - every series carries cluster=<name> (a target label, so local queries see it too, and an external
 //   label for federation); one federation job per other cluster pulls its Istio and Envoy series.
+import { PROMETHEUS_CONFIG_HASH_ANNOTATION, SIDECAR_INJECT_KEY } from '../core/vocabulary.ts';
 import { createHash } from 'node:crypto';
 import { parse, stringify } from 'yaml';
 import type { KubeObject } from '../k8s/object.ts';
@@ -25,7 +26,6 @@ const PROMETHEUS_ADDON: Addon = { name: 'prometheus', renderer: 'src/render/lab-
 
 const KEPT_JOBS = ['kubernetes-pods', 'prometheus'];
 export const LAB_PROMETHEUS_DEPLOYMENT = 'prometheus';
-export const CONFIG_HASH_ANNOTATION = 'eastwest.dev/prometheus-config-hash';
 
 /** Seconds of a Prometheus duration such as 500ms, 15s, 1m (NaN when it is none). */
 export function durationSeconds(duration: string): number {
@@ -76,10 +76,10 @@ export function labPrometheusObjects(spec: MeshSpec, cluster: ClusterSpec, upstr
   podSpec.containers = [server];
   podSpec.terminationGracePeriodSeconds = 30;
   podSpec.securityContext = { runAsUser: 65534, runAsGroup: 65534, runAsNonRoot: true, fsGroup: 65534 };
-  metadata.labels = { ...withoutChartLabels(PROMETHEUS_ADDON, metadata.labels), 'sidecar.istio.io/inject': 'true' };
+  metadata.labels = { ...withoutChartLabels(PROMETHEUS_ADDON, metadata.labels), [SIDECAR_INJECT_KEY]: 'true' };
   metadata.annotations = {
     ...asObj(metadata.annotations),
-    [CONFIG_HASH_ANNOTATION]: createHash('sha256').update(config).digest('hex').slice(0, 16),
+    [PROMETHEUS_CONFIG_HASH_ANNOTATION]: createHash('sha256').update(config).digest('hex').slice(0, 16),
     // Only the server's port goes through the sidecar inbound; the scrapes go out through it.
     'traffic.sidecar.istio.io/includeInboundPorts': String(PROMETHEUS_PORT),
   };

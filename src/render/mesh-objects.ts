@@ -1,11 +1,11 @@
 // Per-cluster objects of the mesh itself: istio-system with its network, the plug-in CA Secret, the
 // cross-network Gateway on 15443, and the namespaces of exported services.
+import { INJECTION_LABEL, NETWORK_LABEL } from '../core/vocabulary.ts';
 import type { KubeObject } from '../k8s/object.ts';
 import type { IstioCacerts } from '../pki/ca.ts';
 import type { ClusterSpec, MeshSpec } from '../spec/schema.ts';
 import { EASTWEST_GATEWAY_LABEL, ISTIO_NAMESPACE } from './helm-releases.ts';
 
-export const NETWORK_LABEL = 'topology.istio.io/network';
 export const CROSS_NETWORK_GATEWAY = 'cross-network-gateway';
 export const CROSS_NETWORK_PORT = 15443;
 /** A literal: helm-releases.ts comes back to this module (through observability and federation-service-entry), so ISTIO_NAMESPACE may not be set when this line runs. */
@@ -18,7 +18,7 @@ export function istioSystemNamespace(cluster: ClusterSpec): KubeObject {
 /** Namespaces of exported services, with sidecar injection, in every cluster (callers live there too). */
 export function serviceNamespaces(spec: MeshSpec): KubeObject[] {
   const names = [...new Set(spec.services.map((s) => s.namespace))].sort();
-  return names.map((name) => ({ apiVersion: 'v1', kind: 'Namespace', metadata: { name, labels: { 'istio-injection': 'enabled' } } }));
+  return names.map((name) => ({ apiVersion: 'v1', kind: 'Namespace', metadata: { name, labels: { [INJECTION_LABEL]: 'enabled' } } }));
 }
 
 export function cacertsSecret(cacerts: IstioCacerts): KubeObject {

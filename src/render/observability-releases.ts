@@ -9,12 +9,13 @@
 // - kiali-server (release `kiali`, as in the guide) in istio-system: deployment.service_type (the guide's
 //   service.type does not exist), Prometheus and Grafana where kube-prometheus-stack serves them, the
 //   cluster's name and trust domain, view-only, the other clusters from labelled Secrets made before it.
+import { SIDECAR_INJECT_KEY, UPSTREAM_ANNOTATION } from '../core/vocabulary.ts';
 import type { KubeObject } from '../k8s/object.ts';
 import type { ClusterSpec, MeshSpec } from '../spec/schema.ts';
 import { OBSERVABILITY_CHART_REPOS } from '../spec/schema.ts';
 import { deepMerge } from '../util/deep-merge.ts';
 import type { ChartRef, HelmRelease } from './helm-releases.ts';
-import { UPSTREAM_ANNOTATION } from './upstream-addon.ts';
+
 import { KIALI_SECRETS_DIR, kialiRemoteSecretName } from './lab-kiali.ts';
 import { federationJobs, KIALI_NAMESPACE, KIALI_RELEASE, KUBE_PROMETHEUS_STACK_RELEASE, peerNames, PROMETHEUS_PORT, prometheusInClusterUrl } from './observability.ts';
 
@@ -87,7 +88,7 @@ export function kubePrometheusStackValues(spec: MeshSpec, cluster: ClusterSpec):
         // Prometheus alone joins the mesh (the namespace is not injected): the other clusters reach it
         // through their east-west gateways with mTLS, and it reaches theirs.
         podMetadata: {
-          labels: { 'sidecar.istio.io/inject': 'true' },
+          labels: { [SIDECAR_INJECT_KEY]: 'true' },
           annotations: { 'traffic.sidecar.istio.io/includeInboundPorts': String(PROMETHEUS_PORT), 'proxy.istio.io/config': '{ "holdApplicationUntilProxyStarts": true }' },
         },
         additionalScrapeConfigs: federationJobs(spec, cluster),

@@ -1,6 +1,7 @@
 // What `istioctl create-remote-secret` makes, without istioctl (pure): a kubeconfig with a reader's token
 // for the source cluster, in a Secret labelled istio/multiCluster=true in every other cluster; and which
 // Secret holds a reader's token.
+import { CLUSTER_ANNOTATION, MULTI_CLUSTER_SECRET_LABEL } from '../core/vocabulary.ts';
 import { stringify } from 'yaml';
 import type { KubeObject } from '../k8s/object.ts';
 import { ISTIO_NAMESPACE } from './helm-releases.ts';
@@ -36,7 +37,7 @@ export function remoteSecret(name: string, server: string, caData: string, token
   return {
     apiVersion: 'v1',
     kind: 'Secret',
-    metadata: { name: `istio-remote-secret-${name}`, namespace: ISTIO_NAMESPACE, labels: { 'istio/multiCluster': 'true' }, annotations: { 'networking.istio.io/cluster': name } },
+    metadata: { name: `istio-remote-secret-${name}`, namespace: ISTIO_NAMESPACE, labels: { [MULTI_CLUSTER_SECRET_LABEL]: 'true' }, annotations: { [CLUSTER_ANNOTATION]: name } },
     type: 'Opaque',
     stringData: { [name]: kubeconfig },
   };

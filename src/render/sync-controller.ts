@@ -3,6 +3,7 @@
 // Lease). Least privilege: the controller may write the kinds the imports are made of, the ServiceExport
 // status, its status ConfigMap and its Lease; the other clusters' controllers read this one with a
 // reader account that may only list and watch ServiceExports and Services.
+import { CONFIG_HASH_ANNOTATION, SIDECAR_INJECT_KEY, SPEC_API_VERSION } from '../core/vocabulary.ts';
 import { createHash } from 'node:crypto';
 import { stringify } from 'yaml';
 import type { KubeObject } from '../k8s/object.ts';
@@ -29,7 +30,7 @@ const hash = (text: string) => createHash('sha256').update(text).digest('hex').s
 
 /** The spec as the controller reads it (decoded, defaults filled in; it holds no key material). */
 export function controllerSpecYaml(spec: MeshSpec, name: string | undefined): string {
-  return stringify({ apiVersion: 'eastwest.dev/v1alpha1', kind: 'Mesh', ...(name ? { metadata: { name } } : {}), spec }, { sortMapEntries: true });
+  return stringify({ apiVersion: SPEC_API_VERSION, kind: 'Mesh', ...(name ? { metadata: { name } } : {}), spec }, { sortMapEntries: true });
 }
 
 type Rule = { apiGroups: string[]; resources: string[]; verbs: string[]; resourceNames?: string[] };
@@ -161,7 +162,7 @@ export function syncControllerDeployment(spec: MeshSpec, cluster: ClusterSpec, i
       template: {
         metadata: {
           labels: podLabels,
-          annotations: { 'sidecar.istio.io/inject': 'false', 'eastwest.dev/config-hash': hash(`${input.specYaml}\n${input.accessHash}`) },
+          annotations: { [SIDECAR_INJECT_KEY]: 'false', [CONFIG_HASH_ANNOTATION]: hash(`${input.specYaml}\n${input.accessHash}`) },
         },
         spec: {
           serviceAccountName: SYNC_CONTROLLER,

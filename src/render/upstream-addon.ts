@@ -2,6 +2,7 @@
 // (samples/addons/<name>.yaml of the pinned istio.io/istio module, read by the caller). Plain-object access
 // to its YAML-made data, a copy of one object by kind, an error that says the module changed, and the
 // marks every object made from it carries.
+import { UPSTREAM_ANNOTATION } from '../core/vocabulary.ts';
 import { EastwestError } from '../core/errors.ts';
 import type { KubeObject } from '../k8s/object.ts';
 
@@ -10,7 +11,6 @@ export const asObj = (v: unknown): Obj => (v && typeof v === 'object' && !Array.
 export const asList = (v: unknown): Obj[] => (Array.isArray(v) ? (v as Obj[]) : []);
 
 /** On objects made from an upstream file: which one. */
-export const UPSTREAM_ANNOTATION = 'eastwest.dev/upstream';
 
 export interface Addon {
   /** samples/addons/<name>.yaml; also the name of its objects. */

@@ -1,6 +1,6 @@
-// Where the lab keeps its state on this machine, and what of it the engine reads: the lab's kubeconfig
-// (a fallback when it alone has the spec's contexts) and the image of eastwest that `lab up` loaded (what
-// the in-cluster sync controller runs in the lab). The lab itself (src/lab) writes them.
+// Where the lab keeps its state on this machine: its kubeconfig (a fallback when it alone has the spec's
+// contexts) and the image of eastwest that `lab up` loaded (what the in-cluster sync controller runs in
+// the lab). The lab writes them; only the lab (its provider, src/lab/provider.ts) reads them.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 

@@ -1,9 +1,10 @@
 // The mesh spec: the only definition of its shape, its defaults and its cross-field rules.
 // Types come from z.infer, JSON Schema from z.toJSONSchema (see scripts/write-json-schema.ts).
+import { EXPORT_TO_ANNOTATION, NETWORK_LABEL, SPEC_API_VERSION } from '../core/vocabulary.ts';
 import { z } from 'zod';
 import { isIP } from 'node:net';
 
-export const API_VERSION = 'eastwest.dev/v1alpha1';
+export const API_VERSION = SPEC_API_VERSION;
 export const KIND = 'Mesh';
 
 /** Istio's port-name convention: `<protocol>[-<suffix>]` (https://istio.io protocol selection). */
@@ -44,7 +45,7 @@ function chartSourceSchema(defaultRepo: string, defaultVersion: string) {
 export const clusterSchema = z.strictObject({
   name: dnsLabel.describe('Cluster name; also the Istio cluster ID (CLUSTER_ID) and the <cluster> in <svc>.<cluster>.mesh.local.'),
   context: z.string().min(1).describe('kubeconfig context used to reach this cluster.'),
-  network: dnsLabel.describe('Istio network of this cluster (topology.istio.io/network); unique per cluster.'),
+  network: dnsLabel.describe(`Istio network of this cluster (${NETWORK_LABEL}); unique per cluster.`),
   region: z.string().min(1).describe('Locality region (topology.kubernetes.io/region of its nodes).'),
   zone: z.string().min(1).optional().describe('Locality zone, if the cluster sits in one zone.'),
   eastWestGateway: z
@@ -175,7 +176,7 @@ export const meshSpecSchema = z.strictObject({
       exportTo: z
         .array(z.union([dnsLabel, z.literal('*'), z.literal('.')]))
         .default(['*'])
-        .describe('Namespaces whose proxies may use an imported service: "*" every namespace (as in Kubernetes and the MCS API), "." (or an empty list) the service\'s own. A ServiceExport\'s annotation eastwest.dev/export-to replaces it for that name.'),
+        .describe(`Namespaces whose proxies may use an imported service: "*" every namespace (as in Kubernetes and the MCS API), "." (or an empty list) the service's own. A ServiceExport's annotation ${EXPORT_TO_ANNOTATION} replaces it for that name.`),
     })
     .prefault({})
     .describe('Services exported with an MCS ServiceExport, routed as <svc>.<ns>.svc.clusterset.local by the sync controller.'),

@@ -3,6 +3,7 @@
 // and the cluster watch. Every assertion reads the API server's state (or a ClusterError's classification),
 // never which calls were made. Everything created lives in namespaces `eastwest-it-<random>`; fake API
 // servers listen on loopback only; the lab's own API servers are never stopped or slowed.
+import { CONTENT_HASH_ANNOTATION, MANAGED_BY_LABEL, MANAGED_BY_VALUE, MESH_LABEL } from '../../src/core/vocabulary.ts';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, connect as tcpConnect, type AddressInfo, type Server, type Socket } from 'node:net';
@@ -22,7 +23,7 @@ import { objectRef, type KubeObject } from '../../src/k8s/object.ts';
 import { applyChangeSet, planObjects, undesired, type PlannedObject } from '../../src/k8s/resource-manager.ts';
 import { LAB_KUBECONFIG } from '../../src/lab/lab-state.ts';
 import { mcsCrds, MCS_CRD_NAMES } from '../../src/mcs/crds.ts';
-import { CONTENT_HASH_ANNOTATION, MANAGED_BY_LABEL, MANAGED_BY_VALUE, MESH_LABEL, owned } from '../../src/k8s/ownership.ts';
+import { owned } from '../../src/k8s/ownership.ts';
 import type { ClusterSpec } from '../../src/spec/schema.ts';
 import { pollUntil, sleep } from '../../src/util/poll.ts';
 

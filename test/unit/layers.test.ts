@@ -56,6 +56,9 @@ describe('layers of src (README: How it is built)', () => {
   it('the lab is reached only from the CLI (it provides clusters and images; nothing else depends on it)', () => {
     expect(imports.filter((i) => i.toFolder === 'lab' && i.fromFolder !== 'cli').map((i) => `${i.from} → ${i.to}`)).toEqual([]);
   });
+  it('only the lab reads the lab\'s state (the engine gets it from the provider the CLI registers)', () => {
+    expect(imports.filter((i) => i.to === 'sources/lab-state-files.ts' && i.fromFolder !== 'lab').map((i) => `${i.from} → ${i.to}`)).toEqual([]);
+  });
   it('the reading finds imports at all: static, dynamic and re-exports (a reader that finds none would pass everything)', () => {
     expect(imports.length).toBeGreaterThan(100);
     expect(crossFolderImports(src).some((i) => i.from === 'cli/main.ts')).toBe(true);

@@ -1,0 +1,45 @@
+// The mesh's vocabulary, in one place: every label, annotation, field manager and API group eastwest
+// writes or reads to tell its objects apart, and Istio's and Kubernetes' well-known keys it sets.
+// test/unit/vocabulary.test.ts fails when one of these keys is spelled out anywhere else in src/.
+
+/** The spec's apiVersion. */
+export const SPEC_API_VERSION = 'eastwest.dev/v1alpha1';
+
+// Ownership: whose an object is, and of which mesh.
+export const MANAGED_BY_LABEL = 'app.kubernetes.io/managed-by';
+/** apply's objects. */
+export const MANAGED_BY_VALUE = 'eastwest';
+/** The sync controller's objects (made from ServiceExports). */
+export const SYNC_MANAGED_BY = 'eastwest-sync';
+export const MESH_LABEL = 'eastwest.dev/mesh';
+
+// Server-side apply field managers.
+export const FIELD_MANAGER = 'eastwest';
+export const SYNC_FIELD_MANAGER = 'eastwest-sync';
+
+// Annotations on what eastwest writes.
+/** Hash of the desired content: an unchanged object costs no request. */
+export const CONTENT_HASH_ANNOTATION = 'eastwest.dev/content-hash';
+/** On a pod template: its configuration changed, so the pods roll. */
+export const CONFIG_HASH_ANNOTATION = 'eastwest.dev/config-hash';
+export const PROMETHEUS_CONFIG_HASH_ANNOTATION = 'eastwest.dev/prometheus-config-hash';
+export const KIALI_CONFIG_HASH_ANNOTATION = 'eastwest.dev/kiali-config-hash';
+/** An object made from an upstream file: which one. */
+export const UPSTREAM_ANNOTATION = 'eastwest.dev/upstream';
+/** A route waiting for the address of that cluster's east-west gateway. */
+export const PENDING_ADDRESS_ANNOTATION = 'eastwest.dev/pending-gateway-address';
+/** Which cluster's east-west gateway a route goes through. */
+export const GATEWAY_OF_LABEL = 'eastwest.dev/gateway-of';
+/** The exported name a sync-made object belongs to. */
+export const MCS_SERVICE_LABEL = 'eastwest.dev/mcs-service';
+/** On a ServiceExport: the namespaces its importers may use it from (replaces sync.exportTo for that name). */
+export const EXPORT_TO_ANNOTATION = 'eastwest.dev/export-to';
+/** On the ClusterRoles `--print-rbac` prints: which access level. */
+export const ACCESS_LEVEL_LABEL = 'eastwest.dev/access-level';
+
+// Istio's and Kubernetes' keys eastwest sets.
+export const NETWORK_LABEL = 'topology.istio.io/network';
+export const INJECTION_LABEL = 'istio-injection';
+export const SIDECAR_INJECT_KEY = 'sidecar.istio.io/inject';
+export const MULTI_CLUSTER_SECRET_LABEL = 'istio/multiCluster';
+export const CLUSTER_ANNOTATION = 'networking.istio.io/cluster';
