@@ -14,6 +14,10 @@ import { ensurePki } from '../../src/pki/store.ts';
 import { renderMesh } from '../../src/components/render-mesh.ts';
 import { istioAddonObjects, istioDashboards } from '../../src/sources/upstream-sources.ts';
 import { decodeMeshSpec } from '../../src/spec/decode.ts';
+import type { MeshSpec } from '../../src/spec/schema.ts';
+import { planCluster, readersNeeded } from '../../src/components/plan.ts';
+import type { RenderAddons } from '../../src/render/render-mesh.ts';
+import type { PkiBundle } from '../../src/pki/store.ts';
 
 const spec = decodeMeshSpec(readFileSync(join(import.meta.dirname, '../../examples/lab.yaml'), 'utf8'), 'lab.yaml').document.spec;
 const ADDRESSES = new Map([['us', '198.18.2.1'], ['eu', '198.18.2.17']]);
@@ -23,8 +27,11 @@ let otherRootPem = '';
 let chains: Map<string, string>;
 let otherChain = '';
 let healthy: Map<string, ClusterSnapshot>;
+let pkiBundle: PkiBundle;
+let renderAddons: RenderAddons;
 
-function snapshotFrom(objects: KubeObject[], cluster: string): ClusterSnapshot {
+function snapshotFrom(objects: KubeObject[], cluster: string, of$: MeshSpec = spec): ClusterSnapshot {
+  const spec = of$;
   const c = spec.clusters.find((x) => x.name === cluster)!;
   const of = (kind: string) => objects.filter((o) => o.kind === kind);
   return {
@@ -58,6 +65,8 @@ beforeAll(async () => {
   otherRootPem = other.rootCertPem!;
   otherChain = other.cacerts.get('us')!['cert-chain.pem'];
   const addons = { prometheus: await istioAddonObjects('prometheus'), kiali: await istioAddonObjects('kiali'), dashboards: await istioDashboards() };
+  pkiBundle = pki;
+  renderAddons = addons;
   healthy = new Map(renderMesh({ spec, pki, addons, gatewayAddresses: ADDRESSES }).map((r) => [r.cluster.name, snapshotFrom([...r.preInstall, ...r.postInstall].map((s) => s.object), r.cluster.name)]));
 });
 
@@ -89,6 +98,27 @@ describe('doctor on a healthy mesh (eastwest\'s own render)', () => {
       expect(c.docs).toBe(`#check-${c.id}`);
       expect(readme, `README anchor for ${c.id}`).toContain(`<a id="check-${c.id}"></a>`);
     }
+  });
+});
+
+describe('doctor raises no false alarm on other shapes of a healthy mesh', () => {
+  const specOf = (file: string) => decodeMeshSpec(readFileSync(join(import.meta.dirname, '../../examples', file), 'utf8'), file).document.spec;
+  const variants: [string, () => MeshSpec][] = [
+    ['endpoint discovery (remote secrets, no ServiceEntries)', () => specOf('lab-endpoint-discovery.yaml')],
+    ['no sync controller, no observability', () => ({ ...spec, sync: { ...spec.sync, inCluster: false }, observability: { ...spec.observability, prometheus: false, kiali: false } })],
+    ['no demo workload', () => ({ ...spec, demo: { ...spec.demo, enabled: false } })],
+  ];
+  it.each(variants)('%s', async (_name, make) => {
+    const variant = make();
+    // What apply leaves in each cluster: the whole plan, every peer's token known.
+    const live = { readers: Object.fromEntries([...readersNeeded(variant)].map(([id]) => [id, new Map(variant.clusters.map((c) => [c.name, { server: `https://${c.name}.example:6443`, caData: 'Q0E=', token: 't' }]))])), syncImage: 'img:1' };
+    const snapshots = new Map(variant.clusters.map((c) => {
+      const plan = planCluster({ spec: variant, pki: pkiBundle, addons: renderAddons, gatewayAddresses: ADDRESSES }, c, live);
+      return [c.name, snapshotFrom([...plan.preInstall, ...plan.postInstall], c.name, variant)];
+    }));
+    const results = await runChecks(DOCTOR_CHECKS, { ctx: { spec: variant, snapshots, localRootPem: rootPem }, clusters: variant.clusters.map((c) => ({ name: c.name, reachable: true, why: 'timeout' })), deadlineSeconds: 5 });
+    expect(problems(results).map(named)).toEqual([]);
+    expect(results.every((r) => r.status === 'passed' || r.status === 'skipped')).toBe(true);
   });
 });
 
