@@ -246,9 +246,11 @@ export class SyncReconciler {
           this.memory.delete(cluster);
           this.o.clusterFailed(cluster, error);
         } else {
-          // This name's objects were refused (a webhook, a namespace terminating): only this name is tried
-          // again, with its own back-off; the cluster's other names go on.
+          // This name's objects were refused (a webhook, a namespace terminating or deleted): only this name
+          // is tried again, with its own back-off; the cluster's other names go on. Its namespace is made
+          // again if it is gone (deleted since this controller made it).
           memory.byKey.delete(key);
+          memory.namespaces.delete(namespace);
           refused.push(error);
         }
       }

@@ -103,6 +103,9 @@ class FakeCluster implements SyncView, SyncWriter {
     this.calls.write++;
     this.lastForeignKnown = foreignKnown;
     const foreign: string[] = [];
+    // As an API server: nothing is made in a namespace that does not exist.
+    const homeless = [...known, ...fresh].find((o) => o.metadata.namespace && !this.namespaces.has(o.metadata.namespace));
+    if (homeless) throw new Error(`namespaces "${homeless.metadata.namespace}" not found`);
     for (const o of known) (this.objects.set(objectRef(o), o), this.calls.writtenRefs.push(objectRef(o)));
     for (const o of fresh) {
       const live = this.objects.get(objectRef(o));
@@ -365,6 +368,22 @@ describe('sync reconcile: a name', () => {
     await r.reconcile(nameKey('shop', 'other'));
     expect(us.kinds(nameKey('shop', 'other'))).toHaveLength(4);
     await r.reconcile(HELLO); // tried again: written
+    expect(us.kinds(HELLO)).toHaveLength(4);
+  });
+
+  it('a namespace deleted in an importing cluster is made again: the name\'s retry writes it, not only the next full pass', async () => {
+    r = make([us, eu], (error) => /timeout/.test(String(error)));
+    await fullPasses();
+    eu.export('hello');
+    await r.reconcile(HELLO);
+    expect(us.kinds(HELLO)).toHaveLength(4);
+    // Someone deletes namespace shop in us (its objects go with it), and the export changes.
+    us.namespaces.delete('shop');
+    for (const ref of [...us.objects.keys()]) if (us.objects.get(ref)!.metadata.namespace === 'shop') us.objects.delete(ref);
+    eu.export('hello', { ready: 2 });
+    await expect(r.reconcile(HELLO)).rejects.toThrow(/not found/);
+    await r.reconcile(HELLO);
+    expect(us.namespaces.has('shop')).toBe(true);
     expect(us.kinds(HELLO)).toHaveLength(4);
   });
 
