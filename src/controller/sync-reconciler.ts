@@ -14,7 +14,7 @@ import { MCS_SERVICE_LABEL } from '../core/vocabulary.ts';
 import { createHash } from 'node:crypto';
 import type { KubeObject } from '../k8s/object.ts';
 import { objectRef } from '../k8s/object.ts';
-import { clustersetHost, importObjects, resolveExports, type ClusterExport, type Condition, type ExportStatus, type ImportedService } from '../mcs/imports.ts';
+import { clustersetHost, clustersetIp, clustersetIps, importObjects, resolveExports, type ClusterExport, type Condition, type ExportStatus, type ImportedService } from '../mcs/imports.ts';
 import { needsProbe, readyCondition, type ProbeAnswer } from '../mcs/export-readiness.ts';
 import type { ClusterSpec, MeshSpec } from '../spec/schema.ts';
 import type { Clock } from './work-queue.ts';
@@ -118,6 +118,9 @@ export class SyncReconciler {
   private readonly memory = new Map<string, ClusterMemory>();
   /** The last import of each name (what its serving clusters were). */
   private readonly lastImport = new Map<string, ImportedService>();
+  private readonly ipMemo = new Map<string, string>();
+  /** The clusterset IP each name was last given (undefined: none, Istio allocates). */
+  private readonly ipGiven = new Map<string, string | undefined>();
   /** Per cluster: names it no longer serves that keep its own ServiceEntry until `until`. */
   private readonly draining = new Map<string, Map<string, { service: ImportedService; until: number }>>();
   /** Per cluster/name: since when its gateway has not passed the name. */
@@ -159,6 +162,27 @@ export class SyncReconciler {
   async reconcile(key: string): Promise<void> {
     if (isClusterKey(key)) await this.fullPass(key.slice(CLUSTER_KEY_PREFIX.length));
     else await this.reconcileName(key);
+  }
+
+  /** Each known name's clusterset IP (hashes remembered: they never change). */
+  private ips(): Map<string, string> {
+    return clustersetIps(this.knownKeys(), (key) => {
+      let ip = this.ipMemo.get(key);
+      if (ip === undefined) this.ipMemo.set(key, (ip = clustersetIp(key)));
+      return ip;
+    });
+  }
+
+  /**
+   * When a name's clusterset IP changes (it got one, or lost it to a name sorting first that hashes to the
+   * same address), the other names of that address are reconciled again: the one sorting first keeps it.
+   */
+  private settleIp(key: string, ips: ReadonlyMap<string, string>): void {
+    const now = ips.get(key);
+    if (this.ipGiven.has(key) && this.ipGiven.get(key) === now) return;
+    this.ipGiven.set(key, now);
+    const mine = this.ipMemo.get(key) ?? clustersetIp(key);
+    for (const other of this.knownKeys()) if (other !== key && (this.ipMemo.get(other) ?? clustersetIp(other)) === mine) this.o.requeue(other);
   }
 
   private gateways(): Map<string, string> {
@@ -227,6 +251,8 @@ export class SyncReconciler {
     const name = key.slice(slash + 1);
     const { imports, statuses } = this.resolveName(namespace, name);
     const gateways = this.gateways();
+    const ips = this.ips();
+    this.settleIp(key, ips);
     const mayPrune = this.mayPrune();
     const refused: unknown[] = [];
     await Promise.all(this.o.views.map(async (view) => {
@@ -236,7 +262,7 @@ export class SyncReconciler {
       // Not written by this controller, not answering, or its full pass has not run yet (it will write this name).
       if (!writer || !view.writable() || !memory) return;
       try {
-        const desired = importObjects(this.o.spec, view.cluster, this.withDraining(cluster, imports, key), gateways)
+        const desired = importObjects(this.o.spec, view.cluster, this.withDraining(cluster, imports, key), gateways, ips)
           .filter((o) => o.kind === 'Namespace' || keyOfObject(o) === key);
         await this.writeName(writer, memory, key, desired, mayPrune);
         await this.writeStatus(view, writer, namespace, name, statuses, imports);
@@ -355,7 +381,7 @@ export class SyncReconciler {
       const slash = k.indexOf('/');
       return this.resolveName(k.slice(0, slash), k.slice(slash + 1)).imports;
     });
-    const desired = importObjects(this.o.spec, view.cluster, this.withDraining(cluster, imports), this.gateways()).filter((o) => o.kind !== 'Namespace');
+    const desired = importObjects(this.o.spec, view.cluster, this.withDraining(cluster, imports), this.gateways(), this.ips()).filter((o) => o.kind !== 'Namespace');
     // A failure throws: the queue tries this cluster's full pass again with back-off.
     const { matching, foreign, stale } = await writer.inventory(desired);
     for (const ref of foreign) this.o.say(`${cluster}: ${ref} exists and is not managed by eastwest sync; left as it is`, 'warn');

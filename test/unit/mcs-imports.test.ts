@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { clustersetHost, importObjects, importScope, istioProtocol, parseExportTo, resolveExports, type ClusterExport } from '../../src/mcs/imports.ts';
+import { clustersetHost, clustersetIp, clustersetIps, importObjects, importScope, istioProtocol, parseExportTo, resolveExports, type ClusterExport } from '../../src/mcs/imports.ts';
 import { decodeMeshSpec } from '../../src/spec/decode.ts';
 import { exportFrom } from '../../src/controller/sync.ts';
 
@@ -280,5 +280,39 @@ describe('routing to a cluster only once its gateway routes the name (its export
     const { imports } = resolveExports([{ ...hello('eu', '2026-11-25T10:00:00Z'), accepted: false }]);
     const inEu = importObjects(spec, eu, imports, gateways);
     expect((inEu.find((o) => o.kind === 'ServiceEntry') as any).spec.workloadSelector.labels).toEqual({ app: 'hello' });
+  });
+});
+
+describe('clusterset IPs', () => {
+  it('a stable class E address per name, outside Istio\'s auto-allocation range (240.240.0.0/16)', () => {
+    const ip = clustersetIp('shop/hello');
+    expect(clustersetIp('shop/hello')).toBe(ip);
+    expect(clustersetIp('shop/other')).not.toBe(ip);
+    for (let i = 0; i < 2000; i++) {
+      const [a, b, c, d] = clustersetIp(`ns-${i}/svc-${i}`).split('.').map(Number) as [number, number, number, number];
+      expect(a).toBeGreaterThanOrEqual(241);
+      expect(a).toBeLessThanOrEqual(254);
+      for (const octet of [b, c, d]) expect(octet >= 0 && octet <= 255).toBe(true);
+    }
+  });
+  it('two names of one address: the one sorting first keeps it, the other gets none (Istio allocates), whatever the order they come in', () => {
+    // These two hash to the same address.
+    expect(clustersetIp('shop/svc-11747')).toBe(clustersetIp('shop/svc-5508'));
+    for (const keys of [['shop/svc-5508', 'shop/svc-11747', 'shop/hello'], ['shop/hello', 'shop/svc-11747', 'shop/svc-5508']]) {
+      const ips = clustersetIps(keys);
+      expect(ips.get('shop/svc-11747')).toBe(clustersetIp('shop/svc-11747'));
+      expect(ips.has('shop/svc-5508')).toBe(false);
+      expect(ips.get('shop/hello')).toBe(clustersetIp('shop/hello'));
+    }
+  });
+  it('the ServiceEntry carries the address (DNS answers as soon as istiod pushes it) and the ServiceImport lists it', () => {
+    const { imports } = resolveExports([hello('eu', '2026-11-25T10:00:00Z')]);
+    const ip = clustersetIp('shop/hello');
+    const objects = importObjects(spec, us, imports, gateways, new Map([['shop/hello', ip]]));
+    expect((objects.find((o) => o.kind === 'ServiceEntry') as any).spec.addresses).toEqual([ip]);
+    expect((objects.find((o) => o.kind === 'ServiceImport') as any).spec.ips).toEqual([ip]);
+    const without = importObjects(spec, us, imports, gateways);
+    expect((without.find((o) => o.kind === 'ServiceEntry') as any).spec.addresses).toBeUndefined();
+    expect((without.find((o) => o.kind === 'ServiceImport') as any).spec.ips).toBeUndefined();
   });
 });

@@ -7,7 +7,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import type { KubeObject } from '../../src/k8s/object.ts';
 import { objectRef } from '../../src/k8s/object.ts';
 import type { ProbeAnswer } from '../../src/mcs/export-readiness.ts';
-import type { ClusterExport } from '../../src/mcs/imports.ts';
+import { clustersetIp, type ClusterExport } from '../../src/mcs/imports.ts';
 import { clusterKey, keyOfObject, type LiveCondition, nameKey, SyncReconciler, type SyncView, type SyncWriter } from '../../src/controller/sync-reconciler.ts';
 import type { Clock } from '../../src/controller/work-queue.ts';
 import { decodeMeshSpec } from '../../src/spec/decode.ts';
@@ -385,6 +385,35 @@ describe('sync reconcile: a name', () => {
     await r.reconcile(HELLO);
     expect(us.namespaces.has('shop')).toBe(true);
     expect(us.kinds(HELLO)).toHaveLength(4);
+  });
+
+  it('every import gets its clusterset IP; a name sorting first that takes the same address later takes it over, and the other is written again without one', async () => {
+    await fullPasses();
+    eu.export('svc-11747');
+    await r.reconcile(nameKey('shop', 'svc-11747'));
+    const seOf = (name: string) => us.objects.get(`ServiceEntry/shop/${name}-clusterset`) as any;
+    expect(seOf('svc-11747').spec.addresses).toEqual([clustersetIp('shop/svc-11747')]);
+    eu.export('svc-5508');
+    queued = [];
+    await r.reconcile(nameKey('shop', 'svc-5508'));
+    expect(seOf('svc-5508').spec.addresses).toBeUndefined();
+    // svc-11747 sorts first ("1" < "5"): it keeps the address, and nothing needs writing again.
+    expect(seOf('svc-11747').spec.addresses).toEqual([clustersetIp('shop/svc-11747')]);
+    // Another order: the one sorting first comes second and takes the address over.
+    eu.exports.clear();
+    for (const c of [us, eu]) c.objects.clear();
+    r = make();
+    await fullPasses();
+    eu.export('svc-5508');
+    await r.reconcile(nameKey('shop', 'svc-5508'));
+    expect(seOf('svc-5508').spec.addresses).toEqual([clustersetIp('shop/svc-5508')]);
+    eu.export('svc-11747');
+    queued = [];
+    await r.reconcile(nameKey('shop', 'svc-11747'));
+    expect(seOf('svc-11747').spec.addresses).toEqual([clustersetIp('shop/svc-11747')]);
+    expect(queued.map((q) => q.key)).toContain(nameKey('shop', 'svc-5508'));
+    await r.reconcile(nameKey('shop', 'svc-5508'));
+    expect(seOf('svc-5508').spec.addresses).toBeUndefined();
   });
 
   it('a cluster that does not answer is not written (its last-known exports stay routed elsewhere)', async () => {
