@@ -15,6 +15,7 @@ import { certificatesIn, fingerprint, rootFingerprint } from '../pki/trust-plan.
 import { SYNC_CONTROLLER, SYNC_LEASE, SYNC_NAMESPACE } from '../render/sync-controller.ts';
 import type { MeshSpec } from '../spec/schema.ts';
 import type { ClusterSnapshot } from './snapshot.ts';
+import { syncProblems } from './proxy-sync.ts';
 
 export interface DoctorContext {
   spec: MeshSpec;
@@ -304,6 +305,30 @@ const DEFINITIONS: Omit<Check<DoctorContext>, 'disruptive' | 'docs'>[] = [
         }
       }
       return { findings };
+    },
+  },
+  {
+    id: 'proxy-xds-sync',
+    category: 'proxies',
+    title: 'every proxy accepted the configuration its istiod sent (no rejected config, none left unacknowledged)',
+    severity: 'error',
+    scope: 'cluster',
+    hint: 'a rejected config leaves the proxy on its previous one: Envoy\'s message says which object (an EnvoyFilter, a port or listener clash between a ServiceEntry and a Service); fix or remove that object. A proxy that stopped acknowledging is stuck or overloaded: its pod\'s istio-proxy logs tell, restarting it resyncs',
+    run: async (ctx, cluster) => {
+      const s = snapshotOf(ctx, cluster);
+      const p = s.proxySync;
+      if (!p) return { findings: [] }; // no running istiod pod: istiod-ready names it
+      if (!p.proxies) return { findings: [{ object: { kind: 'Pod', namespace: ISTIO_NAMESPACE, name: p.pod }, severity: 'warning', message: `istiod's view of its proxies could not be read (${p.error ?? 'no answer'})`, hint: 'doctor reads it through port-forward to istiod\'s debug port (15014): the read role grants pods/portforward' }] };
+      const problems = syncProblems(p.proxies, p.readAt);
+      // EnvoyFilters in the pod's namespace or the root namespace (they apply mesh-wide) are the usual cause.
+      const suspects = (namespace: string) => {
+        const names = (s.envoyFilters ?? []).filter((f) => f.metadata.namespace === namespace || f.metadata.namespace === ISTIO_NAMESPACE).map((f) => `EnvoyFilter/${f.metadata.namespace}/${f.metadata.name}`);
+        return names.length ? ` (EnvoyFilters that may apply to it: ${names.join(', ')})` : '';
+      };
+      const findings: Findings = problems.map((x) => (x.kind === 'rejected'
+        ? { object: { kind: 'Pod', namespace: x.namespace, name: x.pod }, field: x.type, message: `its proxy rejected the ${x.type} istiod sent (it runs on the previous ones): ${x.detail}${suspects(x.namespace)}` }
+        : { object: { kind: 'Pod', namespace: x.namespace, name: x.pod }, field: x.type, severity: 'warning' as const, message: `its proxy has not acknowledged the ${x.type} istiod sent ${x.detail.replace(/^sent /, '')}` }));
+      return { figures: { proxies: p.proxies.length, rejected: problems.filter((x) => x.kind === 'rejected').length, stale: problems.filter((x) => x.kind === 'stale').length }, findings };
     },
   },
   {

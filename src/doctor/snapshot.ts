@@ -6,6 +6,7 @@ import { mapLimit } from '../core/fan-out.ts';
 import type { KubeClient } from '../k8s/client.ts';
 import type { KubeObject } from '../k8s/object.ts';
 import { podHttpGet } from '../k8s/port-forward.ts';
+import { parseSyncz, type ProxySync } from './proxy-sync.ts';
 import { MCS_VERSION } from '../mcs/imports.ts';
 import { EASTWEST_GATEWAY_LABEL, EASTWEST_GATEWAY_RELEASE, ISTIO_NAMESPACE } from '../render/helm-releases.ts';
 import { SYNC_CONTROLLER, SYNC_LEASE, SYNC_NAMESPACE } from '../render/sync-controller.ts';
@@ -37,6 +38,8 @@ export interface ClusterSnapshot {
   peerAuthentications: KubeObject[];
   authorizationPolicies: KubeObject[];
   sidecars: KubeObject[];
+  /** EnvoyFilters (what most often makes a proxy reject its configuration). */
+  envoyFilters?: KubeObject[];
   /** Ready endpoints of each spec service this cluster runs (`<namespace>/<name>`); absent: no EndpointSlice. */
   serviceEndpoints: Record<string, number>;
   /** The in-cluster sync controller, when the spec runs it. */
@@ -47,6 +50,8 @@ export interface ClusterSnapshot {
    * port-forward to its admin port: certificates only, Envoy redacts the key), or why it could not be read.
    */
   gatewayProxy?: { pod: string; chainPem?: string; error?: string };
+  /** What istiod says of the proxies connected to it (its /debug/syncz through port-forward), or why it could not be read. */
+  proxySync?: { pod: string; proxies?: ProxySync[]; error?: string; readAt: number };
 }
 
 interface DeploymentShape {
@@ -91,12 +96,30 @@ async function gatewayChain(client: KubeClient, timeoutMs: number): Promise<Clus
   }
 }
 
+/** istiod's debug port: /debug/syncz (a port-forward reaches it as localhost, which istiod serves). */
+const ISTIOD_DEBUG_PORT = 15014;
+
+/** Every proxy's sync state as one running istiod pod knows it (proxies of another istiod pod are not in it). */
+async function proxySync(client: KubeClient, timeoutMs: number): Promise<ClusterSnapshot['proxySync']> {
+  const pods = await client.list('v1', 'Pod', ISTIO_NAMESPACE, 'app=istiod');
+  const pod = pods.find((p) => (p as { status?: { phase?: string } }).status?.phase === 'Running');
+  if (!pod) return undefined;
+  try {
+    const r = await podHttpGet(client.config, ISTIO_NAMESPACE, pod.metadata.name, ISTIOD_DEBUG_PORT, '/debug/syncz', timeoutMs);
+    if (r.status !== 200) return { pod: pod.metadata.name, error: `its debug endpoint answered ${r.status}`, readAt: Date.now() };
+    const proxies = parseSyncz(r.body);
+    return proxies ? { pod: pod.metadata.name, proxies, readAt: Date.now() } : { pod: pod.metadata.name, error: 'its debug endpoint did not answer with a list of proxies', readAt: Date.now() };
+  } catch (error) {
+    return { pod: pod.metadata.name, error: (error as Error).message, readAt: Date.now() };
+  }
+}
+
 export async function readSnapshot(client: KubeClient, cluster: string, spec?: MeshSpec): Promise<ClusterSnapshot> {
   const at = (kind: string, name: string, apiVersion = 'v1') => client.read({ apiVersion, kind, metadata: { name, namespace: ISTIO_NAMESPACE } });
   const istio = (kind: string) => client.list('networking.istio.io/v1', kind);
   const services = (spec?.services ?? []).filter((svc) => svc.clusters.includes(cluster));
   const inCluster = spec?.sync.inCluster === true;
-  // Everything at once: the proxy's port-forward is the slowest read.
+  // Everything at once: the port-forwards (the gateway's proxy, istiod) are the slowest reads.
   const more = Promise.all([
     mapLimit(services, 8, async (svc) => {
       const slices = await client.list('discovery.k8s.io/v1', 'EndpointSlice', svc.namespace, `kubernetes.io/service-name=${svc.name}`);
@@ -108,7 +131,9 @@ export async function readSnapshot(client: KubeClient, cluster: string, spec?: M
     client.list(MCS_VERSION, 'ServiceExport'),
     client.list('security.istio.io/v1', 'AuthorizationPolicy'),
     client.list('networking.istio.io/v1', 'Sidecar'),
+    client.list('networking.istio.io/v1alpha3', 'EnvoyFilter'),
     gatewayChain(client, Math.min(5000, client.requestTimeoutSeconds * 1000)),
+    proxySync(client, Math.min(5000, client.requestTimeoutSeconds * 1000)),
   ]);
   // Its failure is the cluster's (awaited below), never an unhandled rejection meanwhile.
   more.catch(() => undefined);
@@ -126,7 +151,7 @@ export async function readSnapshot(client: KubeClient, cluster: string, spec?: M
     istio('VirtualService'),
     client.list('security.istio.io/v1', 'PeerAuthentication'),
   ]);
-  const [endpoints, syncDeployment, lease, serviceExports, authorizationPolicies, sidecars, gatewayProxy] = await more;
+  const [endpoints, syncDeployment, lease, serviceExports, authorizationPolicies, sidecars, envoyFilters, gatewayProxy, sync] = await more;
   const leaseSpec = (lease as { spec?: { holderIdentity?: string; renewTime?: string; leaseDurationSeconds?: number } } | undefined)?.spec;
   const mesh = (meshCm as { data?: { mesh?: string } } | undefined)?.data?.mesh;
   const meshConfig = mesh ? (parse(mesh) as { trustDomain?: string; defaultConfig?: { meshId?: string } } | null) : undefined;
@@ -149,9 +174,11 @@ export async function readSnapshot(client: KubeClient, cluster: string, spec?: M
     peerAuthentications,
     authorizationPolicies,
     sidecars,
+    envoyFilters,
     serviceEndpoints: Object.fromEntries(endpoints.filter(([, n]) => n !== undefined)) as Record<string, number>,
     ...(inCluster ? { sync: { ...(syncDeployment ? { deployment: workload(syncDeployment)! } : {}), ...(leaseSpec ? { lease: { ...(leaseSpec.holderIdentity ? { holder: leaseSpec.holderIdentity } : {}), ...(leaseSpec.renewTime ? { renewTime: leaseSpec.renewTime } : {}), ...(leaseSpec.leaseDurationSeconds ? { durationSeconds: leaseSpec.leaseDurationSeconds } : {}) } } : {}) } } : {}),
     serviceExports,
     ...(gatewayProxy ? { gatewayProxy } : {}),
+    ...(sync ? { proxySync: sync } : {}),
   };
 }

@@ -125,6 +125,14 @@ describe('doctor raises no false alarm on other shapes of a healthy mesh', () =>
 describe('doctor names the object at fault, the cluster and the fix', () => {
   const cases: [string, string, (s: ClusterSnapshot) => void, string][] = [
     ['istiod at zero ready replicas', 'eu', (s) => (s.istiod!.ready = 0), 'istiod-ready eu Deployment/istio-system/istiod'],
+    ['a proxy that rejected the clusters istiod sent (an EnvoyFilter)', 'us', (s) => {
+      s.envoyFilters = [{ apiVersion: 'networking.istio.io/v1alpha3', kind: 'EnvoyFilter', metadata: { name: 'bad-timeout', namespace: 'echo' } }];
+      s.proxySync = { pod: 'istiod-1', readAt: Date.now(), proxies: [{ pod: 'client-abc', namespace: 'echo', kind: 'sidecar', types: [{ type: 'clusters', sent: 'n2', acked: 'n1', error: 'Invalid duration: Expected positive duration' }] }] };
+    }, 'proxy-xds-sync us Pod/echo/client-abc'],
+    ['a proxy that has not acknowledged its listeners for a minute', 'eu', (s) => {
+      s.proxySync = { pod: 'istiod-1', readAt: Date.now(), proxies: [{ pod: 'echo-xyz', namespace: 'echo', kind: 'sidecar', types: [{ type: 'listeners', sent: 'n2', acked: 'n1', sentAt: new Date(Date.now() - 60_000).toISOString() }] }] };
+    }, 'proxy-xds-sync eu Pod/echo/echo-xyz'],
+    ['istiod\'s view of its proxies unreadable', 'eu', (s) => (s.proxySync = { pod: 'istiod-1', error: 'port-forward refused', readAt: Date.now() }), 'proxy-xds-sync eu Pod/istio-system/istiod-1'],
     ['istiod not installed', 'us', (s) => delete s.istiod, 'istiod-ready us Deployment/istio-system/istiod'],
     ['another trust domain', 'eu', (s) => (s.meshConfig!.trustDomain = 'cluster.local'), 'mesh-identity eu ConfigMap/istio-system/istio'],
     ['istiod with the wrong cluster name', 'us', (s) => (s.istiod!.env['CLUSTER_ID'] = 'Kubernetes'), 'mesh-identity us Deployment/istio-system/istiod'],
