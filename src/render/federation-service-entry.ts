@@ -9,8 +9,6 @@ import { CROSS_NETWORK_PORT } from './mesh-objects.ts';
 
 /** Placeholder host for a gateway address not yet known; `.invalid` never resolves (RFC 2606). */
 export const pendingAddress = (cluster: string) => `pending-gateway-address.${cluster}.invalid`;
-/** On objects that route to another cluster's east-west gateway: that cluster (its last-known address is in them). */
-
 export interface PendingAddress {
   /** The cluster whose gateway address is needed. */
   gatewayOf: string;

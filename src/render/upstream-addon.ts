@@ -10,8 +10,6 @@ export type Obj = Record<string, unknown>;
 export const asObj = (v: unknown): Obj => (v && typeof v === 'object' && !Array.isArray(v) ? (v as Obj) : {});
 export const asList = (v: unknown): Obj[] => (Array.isArray(v) ? (v as Obj[]) : []);
 
-/** On objects made from an upstream file: which one. */
-
 export interface Addon {
   /** samples/addons/<name>.yaml; also the name of its objects. */
   name: string;
