@@ -1,5 +1,6 @@
 // `npm run bench`: figures, not assertions. Render at scale always; the lab figures when the lab can run
 // (root): idle usage of the two clusters, then apply + latency US→US vs US→EU through the gateway.
+import '../test/register-lab.ts';
 import { spawnSync } from 'node:child_process';
 import { renderBenchmark } from './render-bench.ts';
 

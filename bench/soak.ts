@@ -6,6 +6,7 @@
 //   eu-frozen-verify  lab-eu's API server frozen: verify ends within 30 s with exit 3, us→eu still answered.
 //   export-routable   a ServiceExport (with its Service) made in lab-eu: routable from US within 3 s.
 //   takeover-export   eu's acting sync replica deleted, then an export made: routable from US within 3 s.
+import '../test/register-lab.ts';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { loadKubeConfig } from '../src/k8s/client.ts';

@@ -181,8 +181,13 @@ export class SyncReconciler {
     const now = ips.get(key);
     if (this.ipGiven.has(key) && this.ipGiven.get(key) === now) return;
     this.ipGiven.set(key, now);
+    this.requeueRivals(key);
+  }
+
+  /** Queues the other known names whose hash gives the same address as `key`'s. */
+  private requeueRivals(key: string, ms?: number): void {
     const mine = this.ipMemo.get(key) ?? clustersetIp(key);
-    for (const other of this.knownKeys()) if (other !== key && (this.ipMemo.get(other) ?? clustersetIp(other)) === mine) this.o.requeue(other);
+    for (const other of this.knownKeys()) if (other !== key && (this.ipMemo.get(other) ?? clustersetIp(other)) === mine) this.o.requeue(other, ms);
   }
 
   private gateways(): Map<string, string> {
@@ -253,6 +258,9 @@ export class SyncReconciler {
     const gateways = this.gateways();
     const ips = this.ips();
     this.settleIp(key, ips);
+    // A name no longer exported anywhere gives its address up once it has drained: the names that share
+    // its address are reconciled again then (one of them takes it).
+    if (imports.length === 0) this.requeueRivals(key, (this.o.drainMs ?? DRAIN_MS) + 100);
     const mayPrune = this.mayPrune();
     const refused: unknown[] = [];
     await Promise.all(this.o.views.map(async (view) => {

@@ -106,6 +106,15 @@ function accepted(conditions: readonly { type: string; status: string }[]): bool
 }
 
 /** The clusters of `spec`, watched (started) for a controller; pass them to startSync. */
+/** Whether an API error (or one it wraps) says the namespace is being deleted (a 403 that is not about the controller's rights). */
+export function namespaceTerminating(error: unknown): boolean {
+  for (let e: unknown = error, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
+    const body = (e as { body?: unknown }).body;
+    if ((typeof body === 'string' && /is being terminated/.test(body)) || /is being terminated/.test(String((e as Error).message ?? ''))) return true;
+  }
+  return false;
+}
+
 export function watchMesh(spec: MeshSpec, options: Pick<SyncOptions, 'kubeconfig' | 'requestTimeoutSeconds'>, reporter: Reporter): ClusterWatches {
   const kubeconfig = resolveKubeconfig(spec.clusters.map((c) => c.context), options.kubeconfig);
   const set = new ClusterWatches(spec, { kubeconfig, requestTimeoutSeconds: options.requestTimeoutSeconds, reporter });
@@ -176,6 +185,8 @@ export function startSync(options: SyncOptions, spec: MeshSpec, reporter: Report
     // name's (a webhook, a terminating namespace): that name alone is tried again.
     isClusterFailure: (error) => {
       const failure = clusterError('', error, options.requestTimeoutSeconds);
+      // A namespace being deleted answers 403 too: that refuses one name's objects, not the controller.
+      if (namespaceTerminating(error)) return false;
       return failure instanceof ClusterError && (failure.unreachable || failure.kind === 'unauthorized' || failure.kind === 'forbidden' || (httpStatusOf(failure.cause) ?? 0) >= 500);
     },
     clusterFailed: (cluster, error) => {

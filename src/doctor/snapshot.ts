@@ -99,19 +99,28 @@ async function gatewayChain(client: KubeClient, timeoutMs: number): Promise<Clus
 /** istiod's debug port: /debug/syncz (a port-forward reaches it as localhost, which istiod serves). */
 const ISTIOD_DEBUG_PORT = 15014;
 
-/** Every proxy's sync state as one running istiod pod knows it (proxies of another istiod pod are not in it). */
+/**
+ * Every proxy's sync state, from every running istiod pod (each knows the proxies connected to it). The
+ * time it is judged at is istiod's own (its Date header), so a skewed local clock raises no alarm.
+ */
 async function proxySync(client: KubeClient, timeoutMs: number): Promise<ClusterSnapshot['proxySync']> {
-  const pods = await client.list('v1', 'Pod', ISTIO_NAMESPACE, 'app=istiod');
-  const pod = pods.find((p) => (p as { status?: { phase?: string } }).status?.phase === 'Running');
-  if (!pod) return undefined;
-  try {
-    const r = await podHttpGet(client.config, ISTIO_NAMESPACE, pod.metadata.name, ISTIOD_DEBUG_PORT, '/debug/syncz', timeoutMs);
-    if (r.status !== 200) return { pod: pod.metadata.name, error: `its debug endpoint answered ${r.status}`, readAt: Date.now() };
-    const proxies = parseSyncz(r.body);
-    return proxies ? { pod: pod.metadata.name, proxies, readAt: Date.now() } : { pod: pod.metadata.name, error: 'its debug endpoint did not answer with a list of proxies', readAt: Date.now() };
-  } catch (error) {
-    return { pod: pod.metadata.name, error: (error as Error).message, readAt: Date.now() };
-  }
+  const pods = (await client.list('v1', 'Pod', ISTIO_NAMESPACE, 'app=istiod')).filter((p) => (p as { status?: { phase?: string } }).status?.phase === 'Running');
+  if (!pods.length) return undefined;
+  const reads = await mapLimit(pods, 4, async (pod) => {
+    try {
+      const r = await podHttpGet(client.config, ISTIO_NAMESPACE, pod.metadata.name, ISTIOD_DEBUG_PORT, '/debug/syncz', timeoutMs);
+      const at = r.date ? Date.parse(r.date) : Number.NaN;
+      const readAt = Number.isNaN(at) ? Date.now() : at;
+      if (r.status !== 200) return { pod: pod.metadata.name, error: `its debug endpoint answered ${r.status}`, readAt };
+      const proxies = parseSyncz(r.body);
+      return proxies ? { pod: pod.metadata.name, proxies, readAt } : { pod: pod.metadata.name, error: 'its debug endpoint did not answer with a list of proxies', readAt };
+    } catch (error) {
+      return { pod: pod.metadata.name, error: (error as Error).message, readAt: Date.now() };
+    }
+  });
+  const failed = reads.find((r) => !r.proxies);
+  if (failed) return failed;
+  return { pod: reads.map((r) => r.pod).join(', '), proxies: reads.flatMap((r) => r.proxies ?? []), readAt: Math.max(...reads.map((r) => r.readAt)) };
 }
 
 export async function readSnapshot(client: KubeClient, cluster: string, spec?: MeshSpec): Promise<ClusterSnapshot> {

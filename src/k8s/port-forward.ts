@@ -8,6 +8,8 @@ import { EastwestError, EXIT } from '../core/errors.ts';
 export interface PodHttpResponse {
   status: number;
   body: string;
+  /** The server's Date header (its clock), when it sent one. */
+  date?: string;
 }
 
 export async function podHttpGet(config: KubeConfig, namespace: string, pod: string, port: number, path: string, timeoutMs: number): Promise<PodHttpResponse> {
@@ -34,7 +36,8 @@ export async function podHttpGet(config: KubeConfig, namespace: string, pod: str
   const { port: local } = server.address() as AddressInfo;
   try {
     const response = await fetch(`http://127.0.0.1:${local}${path}`, { signal: AbortSignal.timeout(timeoutMs), headers: { connection: 'close' } });
-    return { status: response.status, body: await response.text() };
+    const date = response.headers.get('date');
+    return { status: response.status, body: await response.text(), ...(date ? { date } : {}) };
   } catch (error) {
     const timedOut = (error as Error).name === 'TimeoutError' || (error as Error).name === 'AbortError';
     throw new EastwestError(timedOut ? 'port-forward-timeout' : 'port-forward-failed', timedOut

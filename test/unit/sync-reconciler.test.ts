@@ -8,6 +8,7 @@ import type { KubeObject } from '../../src/k8s/object.ts';
 import { objectRef } from '../../src/k8s/object.ts';
 import type { ProbeAnswer } from '../../src/mcs/export-readiness.ts';
 import { clustersetIp, type ClusterExport } from '../../src/mcs/imports.ts';
+import { namespaceTerminating } from '../../src/controller/sync.ts';
 import { clusterKey, keyOfObject, type LiveCondition, nameKey, SyncReconciler, type SyncView, type SyncWriter } from '../../src/controller/sync-reconciler.ts';
 import type { Clock } from '../../src/controller/work-queue.ts';
 import { decodeMeshSpec } from '../../src/spec/decode.ts';
@@ -414,6 +415,26 @@ describe('sync reconcile: a name', () => {
     expect(queued.map((q) => q.key)).toContain(nameKey('shop', 'svc-5508'));
     await r.reconcile(nameKey('shop', 'svc-5508'));
     expect(seOf('svc-5508').spec.addresses).toBeUndefined();
+  });
+
+  it('the name holding a shared address is unexported: once it has drained, the other name is reconciled again and takes the address', async () => {
+    await fullPasses();
+    eu.export('svc-11747');
+    eu.export('svc-5508');
+    await r.reconcile(nameKey('shop', 'svc-11747'));
+    await r.reconcile(nameKey('shop', 'svc-5508'));
+    eu.exports.delete(nameKey('shop', 'svc-11747'));
+    queued = [];
+    await r.reconcile(nameKey('shop', 'svc-11747'));
+    const later = queued.filter((q) => q.key === nameKey('shop', 'svc-5508'));
+    expect(later.length).toBeGreaterThan(0);
+    expect(Math.max(...later.map((q) => q.ms))).toBeGreaterThan(0);
+  });
+
+  it('a namespace being deleted refuses one name (403 "is being terminated"), not the controller\'s rights', () => {
+    const apiError = Object.assign(new Error('HTTP-Code: 403'), { code: 403, body: JSON.stringify({ kind: 'Status', reason: 'Forbidden', message: 'serviceentries "hello-clusterset" is forbidden: unable to create new content in namespace shop because it is being terminated' }) });
+    expect(namespaceTerminating(Object.assign(new Error('forbidden (403) during apply'), { cause: apiError }))).toBe(true);
+    expect(namespaceTerminating(Object.assign(new Error('HTTP-Code: 403'), { code: 403, body: JSON.stringify({ reason: 'Forbidden', message: 'User "system:serviceaccount:eastwest-system:eastwest-sync" cannot create resource "serviceentries"' }) }))).toBe(false);
   });
 
   it('a cluster that does not answer is not written (its last-known exports stay routed elsewhere)', async () => {
