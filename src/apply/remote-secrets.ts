@@ -1,6 +1,6 @@
-// Istio's endpoint discovery across clusters, without istioctl: what `istioctl create-remote-secret`
-// makes — a token for istio-reader-service-account in the source cluster, wrapped in a kubeconfig
-// Secret labelled istio/multiCluster=true in every other cluster.
+// What a reader's access to a cluster is made of, read live: its API server address and CA as the other
+// clusters must use them, and the reader's token (made first where apply may write). The Secrets made
+// from them are the components' (src/render/remote-secrets.ts, src/components/).
 import type { KubeConfig } from '@kubernetes/client-node';
 import { readFileSync } from 'node:fs';
 import { EastwestError } from '../core/errors.ts';

@@ -38,12 +38,7 @@ export interface ClusterPlan {
 const byStage = (list: StagedObject[]) =>
   list.sort((a, b) => STAGES.indexOf(a.stage) - STAGES.indexOf(b.stage) || compareObjects(a.object, b.object)).map((s) => s.object);
 
-export const enabledComponents = (spec: MeshSpec, components: readonly Component[] = COMPONENTS) => components.filter((c) => c.enabled(spec));
-
-/** Derived declarations of the enabled components, with the reader each needs. */
-export function derivedOf(spec: MeshSpec, components: readonly Component[] = COMPONENTS): Derived[] {
-  return enabledComponents(spec, components).flatMap((c) => c.derived);
-}
+const enabledComponents = (spec: MeshSpec, components: readonly Component[] = COMPONENTS) => components.filter((c) => c.enabled(spec));
 
 /** The readers whose tokens `phase`'s derived objects need (all phases when absent), filtered by how diff compares them. */
 export function readersNeeded(spec: MeshSpec, options: { phase?: Phase; diff?: Derived['diff'] } = {}, components: readonly Component[] = COMPONENTS): Map<ReaderId, ReaderTokenSource> {
