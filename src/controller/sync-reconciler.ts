@@ -164,30 +164,34 @@ export class SyncReconciler {
     else await this.reconcileName(key);
   }
 
-  /** Each known name's clusterset IP (hashes remembered: they never change). */
-  private ips(): Map<string, string> {
-    return clustersetIps(this.knownKeys(), (key) => {
-      let ip = this.ipMemo.get(key);
-      if (ip === undefined) this.ipMemo.set(key, (ip = clustersetIp(key)));
-      return ip;
-    });
+  /** A name's hashed address (remembered: it never changes). */
+  private readonly hashIp = (key: string): string => {
+    let ip = this.ipMemo.get(key);
+    if (ip === undefined) this.ipMemo.set(key, (ip = clustersetIp(key)));
+    return ip;
+  };
+
+  /** A name's clusterset IP among the `known` names: none when a name sorting first hashes to the same address (as clustersetIps decides). */
+  private ipFor(key: string, known: readonly string[]): string | undefined {
+    if (!known.includes(key)) return undefined; // no longer imported anywhere
+    const mine = this.hashIp(key);
+    return known.some((other) => other < key && this.hashIp(other) === mine) ? undefined : mine;
   }
 
   /**
    * When a name's clusterset IP changes (it got one, or lost it to a name sorting first that hashes to the
    * same address), the other names of that address are reconciled again: the one sorting first keeps it.
    */
-  private settleIp(key: string, ips: ReadonlyMap<string, string>): void {
-    const now = ips.get(key);
-    if (this.ipGiven.has(key) && this.ipGiven.get(key) === now) return;
-    this.ipGiven.set(key, now);
-    this.requeueRivals(key);
+  private settleIp(key: string, ip: string | undefined, known: readonly string[]): void {
+    if (this.ipGiven.has(key) && this.ipGiven.get(key) === ip) return;
+    this.ipGiven.set(key, ip);
+    this.requeueRivals(key, known);
   }
 
   /** Queues the other known names whose hash gives the same address as `key`'s. */
-  private requeueRivals(key: string, ms?: number): void {
-    const mine = this.ipMemo.get(key) ?? clustersetIp(key);
-    for (const other of this.knownKeys()) if (other !== key && (this.ipMemo.get(other) ?? clustersetIp(other)) === mine) this.o.requeue(other, ms);
+  private requeueRivals(key: string, known: readonly string[], ms?: number): void {
+    const mine = this.hashIp(key);
+    for (const other of known) if (other !== key && this.hashIp(other) === mine) this.o.requeue(other, ms);
   }
 
   private gateways(): Map<string, string> {
@@ -256,11 +260,13 @@ export class SyncReconciler {
     const name = key.slice(slash + 1);
     const { imports, statuses } = this.resolveName(namespace, name);
     const gateways = this.gateways();
-    const ips = this.ips();
-    this.settleIp(key, ips);
+    const known = this.knownKeys();
+    const ip = this.ipFor(key, known);
+    const ips = new Map(ip ? [[key, ip]] : []);
+    this.settleIp(key, ip, known);
     // A name no longer exported anywhere gives its address up once it has drained: the names that share
     // its address are reconciled again then (one of them takes it).
-    if (imports.length === 0) this.requeueRivals(key, (this.o.drainMs ?? DRAIN_MS) + 100);
+    if (imports.length === 0) this.requeueRivals(key, known, (this.o.drainMs ?? DRAIN_MS) + 100);
     const mayPrune = this.mayPrune();
     const refused: unknown[] = [];
     await Promise.all(this.o.views.map(async (view) => {
@@ -389,7 +395,7 @@ export class SyncReconciler {
       const slash = k.indexOf('/');
       return this.resolveName(k.slice(0, slash), k.slice(slash + 1)).imports;
     });
-    const desired = importObjects(this.o.spec, view.cluster, this.withDraining(cluster, imports), this.gateways(), this.ips()).filter((o) => o.kind !== 'Namespace');
+    const desired = importObjects(this.o.spec, view.cluster, this.withDraining(cluster, imports), this.gateways(), clustersetIps(this.knownKeys(), this.hashIp)).filter((o) => o.kind !== 'Namespace');
     // A failure throws: the queue tries this cluster's full pass again with back-off.
     const { matching, foreign, stale } = await writer.inventory(desired);
     for (const ref of foreign) this.o.say(`${cluster}: ${ref} exists and is not managed by eastwest sync; left as it is`, 'warn');

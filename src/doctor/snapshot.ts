@@ -72,6 +72,11 @@ function workload(object: KubeObject | undefined): WorkloadShape | undefined {
   };
 }
 
+/** The pods of `selector` in istio-system that run. */
+async function runningPods(client: KubeClient, selector: string): Promise<KubeObject[]> {
+  return (await client.list('v1', 'Pod', ISTIO_NAMESPACE, selector)).filter((p) => (p as { status?: { phase?: string } }).status?.phase === 'Running');
+}
+
 /** Envoy's admin port in every Istio proxy. */
 const ENVOY_ADMIN_PORT = 15000;
 
@@ -82,8 +87,7 @@ interface SecretDump {
 /** The certificate chain a gateway pod's proxy holds, read through port-forward (certificates only). */
 async function gatewayChain(client: KubeClient, timeoutMs: number): Promise<ClusterSnapshot['gatewayProxy']> {
   const selector = Object.entries(EASTWEST_GATEWAY_LABEL).map(([k, v]) => `${k}=${v}`).join(',');
-  const pods = await client.list('v1', 'Pod', ISTIO_NAMESPACE, selector);
-  const pod = pods.find((p) => (p as { status?: { phase?: string } }).status?.phase === 'Running');
+  const [pod] = await runningPods(client, selector);
   if (!pod) return undefined;
   try {
     const r = await podHttpGet(client.config, ISTIO_NAMESPACE, pod.metadata.name, ENVOY_ADMIN_PORT, '/config_dump?resource=dynamic_active_secrets', timeoutMs);
@@ -104,7 +108,7 @@ const ISTIOD_DEBUG_PORT = 15014;
  * time it is judged at is istiod's own (its Date header), so a skewed local clock raises no alarm.
  */
 async function proxySync(client: KubeClient, timeoutMs: number): Promise<ClusterSnapshot['proxySync']> {
-  const pods = (await client.list('v1', 'Pod', ISTIO_NAMESPACE, 'app=istiod')).filter((p) => (p as { status?: { phase?: string } }).status?.phase === 'Running');
+  const pods = await runningPods(client, 'app=istiod');
   if (!pods.length) return undefined;
   const reads = await mapLimit(pods, 4, async (pod) => {
     try {
