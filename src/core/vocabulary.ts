@@ -11,11 +11,14 @@ export const MANAGED_BY_LABEL = 'app.kubernetes.io/managed-by';
 export const MANAGED_BY_VALUE = 'eastwest';
 /** The sync controller's objects (made from ServiceExports). */
 export const SYNC_MANAGED_BY = 'eastwest-sync';
+/** verify's short-lived probes (their own namespace; apply, diff, sync and doctor leave them alone). */
+export const VERIFY_MANAGED_BY = 'eastwest-verify';
 export const MESH_LABEL = 'eastwest.dev/mesh';
 
 // Server-side apply field managers.
 export const FIELD_MANAGER = 'eastwest';
 export const SYNC_FIELD_MANAGER = 'eastwest-sync';
+export const VERIFY_FIELD_MANAGER = 'eastwest-verify';
 
 // Annotations on what eastwest writes.
 /** Hash of the desired content: an unchanged object costs no request. */

@@ -1,7 +1,7 @@
 // doctor's checks: pure functions of the spec and what each cluster holds (snapshot.ts), each naming the
 // object at fault and the fix. Cluster checks look at one cluster against the spec; mesh checks compare
 // clusters (one root, the gateway address every peer routes to, one Istio version).
-import { EXPORT_TO_ANNOTATION, GATEWAY_OF_LABEL, MANAGED_BY_LABEL, MANAGED_BY_VALUE, NETWORK_LABEL, SYNC_MANAGED_BY } from '../core/vocabulary.ts';
+import { EXPORT_TO_ANNOTATION, GATEWAY_OF_LABEL, MANAGED_BY_LABEL, MANAGED_BY_VALUE, NETWORK_LABEL, SYNC_MANAGED_BY, VERIFY_MANAGED_BY } from '../core/vocabulary.ts';
 import type { Check, CheckOutput } from '../checks/check.ts';
 import type { KubeObject } from '../k8s/object.ts';
 
@@ -28,7 +28,8 @@ export interface DoctorContext {
 type Findings = CheckOutput['findings'];
 const DOCS = (id: string) => `#check-${id}`;
 /** Made by eastwest (apply) or its sync controller. */
-const ours = (o: KubeObject) => [MANAGED_BY_VALUE, SYNC_MANAGED_BY].includes(o.metadata.labels?.[MANAGED_BY_LABEL] ?? '');
+// verify's probes (their own namespace, routed as a spec service) are eastwest's too: never foreign.
+const ours = (o: KubeObject) => [MANAGED_BY_VALUE, SYNC_MANAGED_BY, VERIFY_MANAGED_BY].includes(o.metadata.labels?.[MANAGED_BY_LABEL] ?? '');
 const ref = (o: KubeObject) => ({ kind: o.kind, ...(o.metadata.namespace ? { namespace: o.metadata.namespace } : {}), name: o.metadata.name });
 const spec$ = <T>(o: KubeObject) => ((o as unknown as { spec?: T }).spec ?? {}) as T;
 

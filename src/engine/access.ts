@@ -3,7 +3,8 @@
 // each right before anything else, and `--print-rbac` prints the ClusterRole that grants them.
 //   read  — get/list/watch of what eastwest reads (no Secrets) and port-forward to Istio's pods (istiod's
 //           debug endpoints, proxies' admin, Prometheus): status, traffic, sync status (doctor, dashboard).
-//   probe — read, plus exec in the demo workload's pods and scaling the Deployments it tests: verify.
+//   probe — read, plus exec in client pods, scaling the Deployments it tests, and making (then deleting)
+//           its own probe namespace and what it holds: verify.
 //   write — everything (installing Istio needs cluster-admin): apply, diff (it compares Secrets).
 import { ACCESS_LEVEL_LABEL, MANAGED_BY_LABEL, MANAGED_BY_VALUE } from '../core/vocabulary.ts';
 import { AuthorizationV1Api } from '@kubernetes/client-node';
@@ -38,12 +39,20 @@ const READ_RULES: AccessRule[] = [
   { apiGroups: ['admissionregistration.k8s.io'], resources: ['mutatingwebhookconfigurations', 'validatingwebhookconfigurations'], verbs: READ_VERBS },
 ];
 
+const PROBE_WRITE = ['create', 'patch'];
 const PROBE_RULES: AccessRule[] = [
   ...READ_RULES,
-  // curl from the demo client, Envoy's admin stats of a proxy.
+  // curl from a client pod, Envoy's admin stats of a proxy.
   { apiGroups: [''], resources: ['pods/exec'], verbs: ['get', 'create'] },
   // The failover check scales the service's Deployment to zero and back.
   { apiGroups: ['apps'], resources: ['deployments/scale'], verbs: ['get', 'patch', 'update'] },
+  // verify's own probes (without the demo workload): its namespace — removed with everything in it —
+  // and what it holds, routed as a spec service is.
+  { apiGroups: [''], resources: ['namespaces'], verbs: [...PROBE_WRITE, 'delete'] },
+  { apiGroups: [''], resources: ['serviceaccounts', 'services'], verbs: PROBE_WRITE },
+  { apiGroups: ['apps'], resources: ['deployments'], verbs: PROBE_WRITE },
+  { apiGroups: ['networking.istio.io'], resources: ['serviceentries', 'workloadentries', 'destinationrules'], verbs: PROBE_WRITE },
+  { apiGroups: ['security.istio.io'], resources: ['authorizationpolicies'], verbs: PROBE_WRITE },
 ];
 
 const WRITE_RULES: AccessRule[] = [{ apiGroups: ['*'], resources: ['*'], verbs: ['*'] }];

@@ -1,4 +1,4 @@
-// Probes run inside the clusters: curl from the demo client pods, Envoy admin stats of a proxy.
+// Probes run inside the clusters: curl from a client pod (the demo's or verify's own), Envoy admin stats of a proxy.
 import { CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
 export { scaleDeployment, waitDeploymentReady } from '../k8s/deployments.ts';
 import { podExec } from '../k8s/pod-exec.ts';
@@ -7,12 +7,12 @@ export { readyPod };
 import { DEMO_NAMESPACE } from '../render/demo-workload.ts';
 import { EASTWEST_GATEWAY_RELEASE, ISTIO_NAMESPACE } from '../render/helm-releases.ts';
 
-/** `count` sequential requests from a demo client; returns each response body (or "" on failure). */
-export async function curlFromClient(config: KubeConfig, app: string, url: string, count = 1, timeoutSeconds = 5): Promise<{ bodies: string[]; exitCodes: number[]; latenciesMs: number[] }> {
-  const pod = await readyPod(config, DEMO_NAMESPACE, `app=${app}`);
+/** `count` sequential requests from a client (the demo's, or verify's probe client in `namespace`); returns each response body (or "" on failure). */
+export async function curlFromClient(config: KubeConfig, app: string, url: string, count = 1, timeoutSeconds = 5, namespace = DEMO_NAMESPACE): Promise<{ bodies: string[]; exitCodes: number[]; latenciesMs: number[] }> {
+  const pod = await readyPod(config, namespace, `app=${app}`);
   // One exec for all requests: a shell loop in the client container, one line per request.
   const script = `i=0; while [ $i -lt ${count} ]; do out=$(curl -s -m ${timeoutSeconds} -w ' |%{http_code}|%{time_total}' ${url}); echo "$?|$out" | tr -d '\\n'; echo; i=$((i+1)); done`;
-  const result = await podExec(config, DEMO_NAMESPACE, pod, 'client', ['sh', '-c', script], (count * timeoutSeconds + 30) * 1000);
+  const result = await podExec(config, namespace, pod, 'client', ['sh', '-c', script], (count * timeoutSeconds + 30) * 1000);
   const bodies: string[] = [];
   const exitCodes: number[] = [];
   const latenciesMs: number[] = [];

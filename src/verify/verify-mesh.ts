@@ -10,8 +10,11 @@ import { DEMO_NAMESPACE } from '../render/demo-workload.ts';
 import { clusterLocalHost, istioSni, remoteHost } from '../render/federation-service-entry.ts';
 import type { ClusterSpec, MeshSpec, ServiceSpec } from '../spec/schema.ts';
 import { runChecks } from '../checks/run-checks.ts';
-import type { Category, Check, CheckStatus, Finding } from '../checks/check.ts';
+import type { Category, Check, CheckResult, CheckStatus, Finding } from '../checks/check.ts';
 import { observabilityCheck } from './observability-check.ts';
+import { knownGatewayAddresses } from '../engine/gateway-addresses.ts';
+import { deployProbes, removeProbes, type ProbeRemoval, type ProbeSetup } from './probe-lifecycle.ts';
+import { PROBE_NAMESPACE, probeService } from './probe-workload.ts';
 import { curlFromClient, eastWestGatewayPod, envoyClusterCounters, envoyClusterEndpoints, readyPod, scaleDeployment, waitDeploymentReady } from './mesh-probes.ts';
 
 /** What one check proved between two clusters (from the client in `from` to `to`). */
@@ -51,6 +54,8 @@ interface Context {
   clusters: ClusterSpec[];
   configs: Map<string, KubeConfig>;
   service: ServiceSpec;
+  /** The namespace of the clients (and of the service): the demo's, or verify's own probes'. */
+  namespace: string;
   from: ClusterSpec;
   requests: number;
   /** Deadline of one request to a cluster (a Prometheus query included). */
@@ -146,22 +151,22 @@ const checks: VerifyCheck[] = [
         const noCounters = { cxTotal: 0, cxActive: 0, rqTotal: 0, hosts: [] as string[] };
         const before = remoteConfig && gateway ? await envoyClusterCounters(remoteConfig, 'istio-system', gateway, sniCluster) : noCounters;
         const fromConfig = ctx.configs.get(ctx.from.name)!;
-        const clientPod = await readyPod(fromConfig, DEMO_NAMESPACE, 'app=client');
+        const clientPod = await readyPod(fromConfig, ctx.namespace, 'app=client');
         const hostCluster = `outbound|${ctx.service.ports[0]!.number}||${remoteHost(ctx.spec, ctx.service, remote.name)}`;
-        const clientBefore = await envoyClusterCounters(fromConfig, DEMO_NAMESPACE, clientPod, hostCluster);
+        const clientBefore = await envoyClusterCounters(fromConfig, ctx.namespace, clientPod, hostCluster);
         const url = `http://${remoteHost(ctx.spec, ctx.service, remote.name)}/`;
         // Configuration reaches proxies a moment after apply (xDS, DNS name table): wait for a first answer.
         const waitStarted = Date.now();
         let first = '';
         while (Date.now() - waitStarted < 90_000) {
-          first = (await curlFromClient(fromConfig, 'client', url, 1, 3)).bodies[0] ?? '';
+          first = (await curlFromClient(fromConfig, 'client', url, 1, 3, ctx.namespace)).bodies[0] ?? '';
           if (regionOf(first) === remote.region) break;
           await new Promise((r) => setTimeout(r, 1000));
         }
         figures[`${remote.name}.firstAnswerAfterSeconds`] = Math.round((Date.now() - waitStarted) / 100) / 10;
-        const { bodies, exitCodes } = await curlFromClient(fromConfig, 'client', url, 5);
+        const { bodies, exitCodes } = await curlFromClient(fromConfig, 'client', url, 5, 5, ctx.namespace);
         const after = remoteConfig && gateway ? await envoyClusterCounters(remoteConfig, 'istio-system', gateway, sniCluster) : noCounters;
-        const clientAfter = await envoyClusterCounters(fromConfig, DEMO_NAMESPACE, clientPod, hostCluster);
+        const clientAfter = await envoyClusterCounters(fromConfig, ctx.namespace, clientPod, hostCluster);
         const answered = bodies.filter((b) => regionOf(b) === remote.region).length;
         figures[`${remote.name}.answered`] = `${answered}/${bodies.length}`;
         figures[`${remote.name}.clientRequestsToGateway`] = clientAfter.rqTotal - clientBefore.rqTotal;
@@ -197,8 +202,8 @@ const checks: VerifyCheck[] = [
     skipFrom: (ctx) => (remotes(ctx).length === 0 ? `no other verified cluster serves ${ctx.service.name}` : undefined),
     run: async (ctx) => {
       const config = ctx.configs.get(ctx.from.name)!;
-      const pod = await readyPod(config, DEMO_NAMESPACE, 'app=client');
-      const endpoints = await envoyClusterEndpoints(config, DEMO_NAMESPACE, pod, `outbound|${ctx.service.ports[0]!.number}||${clusterLocalHost(ctx.service)}`);
+      const pod = await readyPod(config, ctx.namespace, 'app=client');
+      const endpoints = await envoyClusterEndpoints(config, ctx.namespace, pod, `outbound|${ctx.service.ports[0]!.number}||${clusterLocalHost(ctx.service)}`);
       const viaGateway = endpoints.filter((e) => e.address.endsWith(':15443'));
       const local = endpoints.filter((e) => e.region === ctx.from.region);
       const pairs = remotes(ctx).map((remote) => {
@@ -223,7 +228,7 @@ const checks: VerifyCheck[] = [
     applies: (ctx) => ctx.clusters.some((c) => ctx.service.clusters.includes(c.name)),
     skipFrom: (ctx) => (ctx.service.clusters.includes(ctx.from.name) ? undefined : `the spec does not run ${ctx.service.name} in ${ctx.from.name}`),
     run: async (ctx) => {
-      const { bodies, latenciesMs } = await curlFromClient(ctx.configs.get(ctx.from.name)!, 'client', `http://${clusterLocalHost(ctx.service)}/`, ctx.requests);
+      const { bodies, latenciesMs } = await curlFromClient(ctx.configs.get(ctx.from.name)!, 'client', `http://${clusterLocalHost(ctx.service)}/`, ctx.requests, 5, ctx.namespace);
       const local = bodies.filter((b) => regionOf(b) === ctx.from.region).length;
       const failed = bodies.filter((b) => b === '').length;
       const share = Math.round((local / Math.max(bodies.length, 1)) * 10_000) / 100;
@@ -303,7 +308,7 @@ const checks: VerifyCheck[] = [
           results[`${cluster.name}.curlExit`] = 'skipped (cluster unreachable)';
           continue;
         }
-        const { bodies, exitCodes } = await curlFromClient(config, 'client-plaintext', `http://${clusterLocalHost(ctx.service)}/`, 1, 5);
+        const { bodies, exitCodes } = await curlFromClient(config, 'client-plaintext', `http://${clusterLocalHost(ctx.service)}/`, 1, 5, ctx.namespace);
         results[`${cluster.name}.curlExit`] = exitCodes[0] ?? -1;
         if (bodies[0]) ok = false;
       }
@@ -328,7 +333,7 @@ const checks: VerifyCheck[] = [
       let answeredAfter: number | undefined;
       try {
         while (Date.now() - started < 120_000) {
-          const { bodies } = await curlFromClient(config, 'client', `http://${clusterLocalHost(ctx.service)}/`, 1, 3);
+          const { bodies } = await curlFromClient(config, 'client', `http://${clusterLocalHost(ctx.service)}/`, 1, 3, ctx.namespace);
           const region = regionOf(bodies[0] ?? '');
           if (region && region !== ctx.from.region) {
             answeredBy = region;
@@ -356,11 +361,23 @@ const checks: VerifyCheck[] = [
 /** The ids of verify's checks (what a component names among its checks). */
 export const VERIFY_CHECK_IDS: readonly string[] = checks.map((c) => c.id);
 
+/** What verify proved the mesh with: the demo workload, or its own short-lived probes. */
+export interface VerifyWorkload {
+  mode: 'demo' | 'own';
+  namespace: string;
+  service: string;
+  /** Own probes: how long deploying them took per cluster, and what failed there. */
+  setup?: ProbeSetup[];
+  /** Own probes: their removal per cluster (the namespace gone, or why not). */
+  removal?: ProbeRemoval[];
+}
+
 export interface VerifyResult {
   ok: boolean;
   /** The clusters verified (--clusters, or all of the spec's). */
   selected: string[];
   clusters: ClusterOutcome<{ kubernetesVersion: string }>[];
+  workload?: VerifyWorkload;
   checks: VerifyCheckResult[];
   /** Every ordered pair of clusters a check proved something between (from → to), with its figures. */
   pairs: VerifyPair[];
@@ -370,8 +387,25 @@ export interface VerifyResult {
 /** How long after the first cluster answered the checks wait for the others. */
 const LATE_AFTER_MS = 3000;
 
+/** `auto`: the demo workload when the spec has it (demo on, echo exported), else verify's own probes. */
+export type ProbeMode = 'auto' | 'demo' | 'own';
+export const PROBE_MODES: readonly ProbeMode[] = ['auto', 'demo', 'own'];
+
 export interface VerifyOptions extends EngineOptions {
   requests?: number;
+  probes?: ProbeMode;
+}
+
+/** The demo's service verify proves the mesh with, when the spec has the demo on and exports echo. */
+export function demoService(spec: MeshSpec): ServiceSpec | undefined {
+  if (!spec.demo.enabled) return undefined;
+  return spec.services.find((s) => s.name === 'echo' && s.namespace === DEMO_NAMESPACE);
+}
+
+/** A result of verify's own steps (deploying and removing its probes) in the shape of a check's. */
+function stepResult(id: string, description: string, seconds: number, problems: { cluster: string; message: string }[], figures: Record<string, number | string>, hint: string): VerifyCheckResult {
+  const findings: Finding[] = problems.map((p) => ({ check: id, severity: 'error', cluster: p.cluster, message: p.message, hint }));
+  return { id, description, category: 'routing', status: findings.length ? 'failed' : 'passed', ok: findings.length === 0, figures, ...(findings.length ? { detail: problems.map((p) => `${p.cluster}: ${p.message}`).join('; ') } : {}), findings, seconds };
 }
 
 export async function verifyMesh(options: VerifyOptions, reporter: Reporter): Promise<VerifyResult> {
@@ -389,31 +423,61 @@ export async function verifyMesh(options: VerifyOptions, reporter: Reporter): Pr
   const selected = engine.selected.map((c) => c.name);
   const configs = new Map([...engine.connected].map(([name, c]) => [name, c.client.config]));
   const elapsed = () => Math.round((Date.now() - started) / 100) / 10;
-  const service = spec.services.find((s) => s.name === 'echo' && s.namespace === DEMO_NAMESPACE) ?? spec.services[0];
-  if (!service || !spec.demo.enabled) {
-    const message = 'set demo.enabled: true and export echo in namespace echo';
+  const mode = options.probes ?? 'auto';
+  const demo = demoService(spec);
+  if (mode === 'demo' && !demo) {
+    const message = 'verify --probes demo needs the demo workload: set demo.enabled: true and export echo in namespace echo (or run verify without --probes demo: it deploys its own probes)';
     clusters = await outcomes();
     return { ok: false, selected, clusters, pairs: [], checks: [{ id: 'demo-workload', description: 'verify needs the demo workload', category: 'routing', status: 'failed', ok: false, figures: {}, detail: message, findings: [{ check: 'demo-workload', severity: 'error', message }], seconds: 0 }], seconds: elapsed() };
   }
+  const own = mode === 'own' || !demo;
+  const service = own ? probeService(selected) : demo!;
+  const workload: VerifyWorkload = { mode: own ? 'own' : 'demo', namespace: service.namespace, service: service.name };
   // Checks run from the first reachable verified cluster; those of unreachable clusters are reported, not hidden.
   // Only the verified clusters are connected to (openEngine without peers), so no check reaches past them.
   const from = engine.selected.find((c) => configs.has(c.name));
-  if (!from) return { ok: false, selected, clusters: await outcomes(), checks: [], pairs: [], seconds: elapsed() };
-  const ctx: Context = { spec, clusters: engine.selected, configs, service, from, requests: options.requests ?? 200, timeoutMs: engine.requestTimeoutSeconds * 1000 };
+  if (!from) return { ok: false, selected, clusters: await outcomes(), workload, checks: [], pairs: [], seconds: elapsed() };
+  const steps: VerifyCheckResult[] = [];
+  const clients = new Map([...engine.connected].map(([name, c]) => [name, c.client]));
+  if (own) {
+    reporter.report({ level: 'info', code: 'verify', message: `• deploying verify's probes (namespace ${PROBE_NAMESPACE}) in ${[...clients.keys()].join(', ')} …` });
+    const stepStarted = Date.now();
+    const addresses = new Map((await knownGatewayAddresses(spec, engine.connected)).flatMap((g) => (g.address ? [[g.cluster, g.address] as const] : [])));
+    workload.setup = await deployProbes(spec, clients, engine.selected, addresses);
+    const problems = workload.setup.flatMap((s) => [
+      ...(s.ok ? [] : [{ cluster: s.cluster, message: `probes not deployed: ${s.error}` }]),
+      ...(s.pendingGateways.length ? [{ cluster: s.cluster, message: `no address known for the east-west gateway of ${s.pendingGateways.join(', ')}: the probe's routes there are pending` }] : []),
+    ]);
+    steps.push(stepResult('probe-workload', `verify's own probes (namespace ${PROBE_NAMESPACE}: a server and clients per cluster, routed as a spec service)`, Math.round((Date.now() - stepStarted) / 100) / 10, problems,
+      Object.fromEntries(workload.setup.map((s) => [`${s.cluster}.setupSeconds`, s.seconds])), `kubectl -n ${PROBE_NAMESPACE} get pods,events tells why; the east-west gateway needs an address (eastwest status)`));
+  }
+  const ctx: Context = { spec, clusters: engine.selected, configs, service, namespace: service.namespace, from, requests: options.requests ?? 200, timeoutMs: engine.requestTimeoutSeconds * 1000 };
   const description = new Map(checks.map((c) => [c.id, c.description]));
-  const ran = await runChecks(checks.map(asCheck), {
-    ctx,
-    clusters: engine.selected.map((c) => ({ name: c.name, reachable: configs.has(c.name) })),
-    // One check's own waits stay within this: a first answer (90 s) per remote cluster, a failover (120 s) and its restore (180 s).
-    deadlineSeconds: 360 + 120 * Math.max(0, engine.selected.length - 1),
-    // A check past it failed (its cluster answered: it is the check that did not finish).
-    deadlineIsUnreachable: false,
-    // One at a time, as a user would run them: a check's requests never count in another's figures.
-    concurrency: 1,
-    unreachable: (error) => (error as { unreachable?: unknown }).unreachable === true,
-    onStart: (check) => reporter.report({ level: 'info', code: 'verify', message: `• ${check.id} …` }),
-    onResult: (r) => reporter.report({ level: 'info', code: 'verify', message: `${r.status === 'passed' ? '✓' : '×'} ${r.id} (${r.seconds} s)` }),
-  });
+  let ran: CheckResult[] = [];
+  try {
+    ran = await runChecks(checks.map(asCheck), {
+      ctx,
+      clusters: engine.selected.map((c) => ({ name: c.name, reachable: configs.has(c.name) })),
+      // One check's own waits stay within this: a first answer (90 s) per remote cluster, a failover (120 s) and its restore (180 s).
+      deadlineSeconds: 360 + 120 * Math.max(0, engine.selected.length - 1),
+      // A check past it failed (its cluster answered: it is the check that did not finish).
+      deadlineIsUnreachable: false,
+      // One at a time, as a user would run them: a check's requests never count in another's figures.
+      concurrency: 1,
+      unreachable: (error) => (error as { unreachable?: unknown }).unreachable === true,
+      onStart: (check) => reporter.report({ level: 'info', code: 'verify', message: `• ${check.id} …` }),
+      onResult: (r) => reporter.report({ level: 'info', code: 'verify', message: `${r.status === 'passed' ? '✓' : '×'} ${r.id} (${r.seconds} s)` }),
+    });
+  } finally {
+    if (own) {
+      reporter.report({ level: 'info', code: 'verify', message: `• removing verify's probes …` });
+      const stepStarted = Date.now();
+      workload.removal = await removeProbes(clients);
+      steps.push(stepResult('probe-cleanup', `verify's probes removed (namespace ${PROBE_NAMESPACE} gone from every cluster)`, Math.round((Date.now() - stepStarted) / 100) / 10,
+        workload.removal.filter((r) => !r.gone).map((r) => ({ cluster: r.cluster, message: r.error ?? `namespace ${PROBE_NAMESPACE} left behind` })),
+        Object.fromEntries(workload.removal.map((r) => [`${r.cluster}.removedSeconds`, r.seconds])), `kubectl delete namespace ${PROBE_NAMESPACE} (only verify's objects live there)`));
+    }
+  }
   const results: VerifyCheckResult[] = ran.map((r) => ({
     id: r.id,
     ...(r.cluster !== undefined ? { cluster: r.cluster } : {}),
@@ -428,7 +492,8 @@ export async function verifyMesh(options: VerifyOptions, reporter: Reporter): Pr
     ...(r.status === 'unreachable' ? { unreachable: true } : {}),
     seconds: r.seconds,
   }));
+  const all = [...steps.filter((s) => s.id === 'probe-workload'), ...results, ...steps.filter((s) => s.id === 'probe-cleanup')];
   clusters = await outcomes();
   const pairs = results.flatMap((r) => r.pairs ?? []);
-  return { ok: results.every((r) => r.ok) && clusters.every((c) => c.ok), selected, clusters, checks: results, pairs, seconds: elapsed() };
+  return { ok: all.every((r) => r.ok) && clusters.every((c) => c.ok), selected, clusters, workload, checks: all, pairs, seconds: elapsed() };
 }

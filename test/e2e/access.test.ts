@@ -2,7 +2,8 @@
 // the printed ClusterRoles, reached with their own tokens) run the commands of their level — read:
 // status, traffic, sync status; probe: verify — and are told what they lack for the others, before
 // anything is read or changed.
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { parse, stringify } from 'yaml';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -108,5 +109,30 @@ describe('access levels: read and probe users made from --print-rbac', () => {
     log(`verify as the prober: exit ${run.code} in ${run.seconds} s`);
     expect(run.stderr).not.toMatch(/forbidden/i);
     expect(run.code).toBe(0);
+  });
+
+  it('probe, demo off: verify proves every ordered pair with its own probes, leaves the demo alone and no namespace behind', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'eastwest-no-demo-'));
+    const document = parse(readFileSync(spec, 'utf8')) as { spec: { demo: { enabled: boolean } } };
+    document.spec.demo.enabled = false;
+    const noDemo = join(dir, 'mesh.yaml');
+    writeFileSync(noDemo, stringify(document));
+    const echoBefore = (await kubectl('lab-us', ['-n', 'echo', 'get', 'deployment', 'echo', '-o', 'jsonpath={.metadata.generation}'])).stdout;
+    const run = await runCli(['verify', '-f', noDemo, '--kubeconfig', prober, '--requests', '50', '-o', 'json']);
+    const result = JSON.parse(run.stdout || '{}') as { workload?: { mode: string; setup?: { cluster: string; seconds: number }[]; removal?: { cluster: string; seconds: number; gone: boolean }[] }; pairs?: { check: string; from: string; to: string; ok: boolean }[]; checks?: { id: string; ok: boolean; seconds: number; detail?: string }[] };
+    log(`verify with its own probes as the prober: exit ${run.code} in ${run.seconds} s; setup ${JSON.stringify(result.workload?.setup?.map((x) => [x.cluster, x.seconds]))}, removal ${JSON.stringify(result.workload?.removal?.map((x) => [x.cluster, x.seconds]))}; ${(result.checks ?? []).map((c) => `${c.id} ${c.ok ? 'ok' : 'FAILED'} ${c.seconds} s`).join(', ')}`);
+    expect(run.stderr).not.toMatch(/forbidden/i);
+    expect(run.code, (result.checks ?? []).filter((c) => !c.ok).map((c) => `${c.id}: ${c.detail}`).join('\n')).toBe(0);
+    expect(result.workload?.mode).toBe('own');
+    for (const [from, to] of [['us', 'eu'], ['eu', 'us']]) {
+      for (const check of ['cross-cluster-via-gateway', 'failover']) expect(result.pairs?.find((p) => p.check === check && p.from === from && p.to === to)?.ok, `${check} ${from} → ${to}`).toBe(true);
+    }
+    expect(result.checks?.map((c) => c.id)).toEqual(expect.arrayContaining(['probe-workload', 'local-preference', 'strict-mtls', 'probe-cleanup']));
+    for (const context of CONTEXTS) {
+      const left = await kubectl(context, ['get', 'namespace', 'eastwest-verify', '--ignore-not-found', '-o', 'name']);
+      expect(left.stdout.trim(), `${context}: namespace left behind`).toBe('');
+    }
+    // The demo was not what verify used: its echo was never scaled.
+    expect((await kubectl('lab-us', ['-n', 'echo', 'get', 'deployment', 'echo', '-o', 'jsonpath={.metadata.generation}'])).stdout).toBe(echoBefore);
   });
 });

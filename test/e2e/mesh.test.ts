@@ -113,6 +113,13 @@ describe('eastwest apply + verify in the lab', () => {
     expect(verified.pairs.filter((p) => p.check === 'endpoint-discovery').map((p) => `${p.from}→${p.to} ${p.ok}`).sort()).toEqual(['eu→us true', 'us→eu true']);
     // With echo down in every cluster, no gateway sends to another in this mode either.
     await noGatewayLoop(['http://echo.echo.svc.cluster.local/']);
+    // verify's own probes in this mode: one namespace of the same name in each cluster, found by endpoint discovery.
+    const own = await verifyMesh({ file: endpointDiscoverySpec, kubeconfig: LAB_KUBECONFIG, requests: 50, probes: 'own' }, silentReporter);
+    for (const check of own.checks) log(`own probes: ${check.ok ? 'ok  ' : 'FAIL'} ${check.id} ${JSON.stringify(check.figures)} ${check.detail ?? ''}`);
+    expect(own.workload?.mode).toBe('own');
+    expect(own.checks.filter((c) => !c.ok).map((c) => `${c.id}: ${c.detail}`)).toEqual([]);
+    expect(own.pairs.filter((p) => p.ok).map((p) => `${p.check} ${p.from}→${p.to}`).sort()).toEqual(['endpoint-discovery eu→us', 'endpoint-discovery us→eu', 'failover eu→us', 'failover us→eu']);
+    expect(own.workload?.removal?.every((r) => r.gone)).toBe(true);
     // Back to the guide's mode: the remote secrets are pruned.
     const back = await apply(serviceEntrySpec);
     expect(changed(back)).toEqual(expect.arrayContaining(['us:deleted:Secret/istio-system/istio-remote-secret-eu']));

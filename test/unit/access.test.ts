@@ -15,10 +15,13 @@ describe('access levels', () => {
     expect(read.filter((r) => /^(create|update|patch|delete|deletecollection|\*) /.test(r) && !r.includes('pods/portforward'))).toEqual([]);
     for (const right of ['list serviceentries.networking.istio.io', 'watch serviceexports.multicluster.x-k8s.io', 'get leases.coordination.k8s.io', 'list endpointslices.discovery.k8s.io', 'create pods/portforward', 'get configmaps']) expect(read).toContain(right);
   });
-  it('probe is read plus exec in pods and scaling Deployments, nothing else', () => {
+  it('probe is read plus exec in pods, scaling Deployments and making its own probes (never Secrets, never deleting but its namespace), nothing else', () => {
     const read = granted('read');
     const extra = [...granted('probe')].filter((r) => !read.has(r)).sort();
-    expect(extra).toEqual(['create pods/exec', 'get deployments/scale.apps', 'get pods/exec', 'patch deployments/scale.apps', 'update deployments/scale.apps']);
+    const probes = ['serviceaccounts', 'services', 'deployments.apps', 'serviceentries.networking.istio.io', 'workloadentries.networking.istio.io', 'destinationrules.networking.istio.io', 'authorizationpolicies.security.istio.io', 'namespaces']
+      .flatMap((r) => [`create ${r}`, `patch ${r}`]);
+    expect(extra).toEqual(['create pods/exec', 'get deployments/scale.apps', 'get pods/exec', 'patch deployments/scale.apps', 'update deployments/scale.apps', ...probes, 'delete namespaces'].sort());
+    expect(extra.filter((r) => /secrets|^\*|^delete (?!namespaces$)|deletecollection/.test(r))).toEqual([]);
   });
   it('write is everything (installing Istio needs cluster-admin), reviewed as one right', () => {
     expect(accessRights('write')).toEqual([{ group: '*', resource: '*', verb: '*' }]);

@@ -18,6 +18,7 @@ import type { MeshSpec } from '../../src/spec/schema.ts';
 import { planCluster, readersNeeded } from '../../src/components/plan.ts';
 import type { RenderAddons } from '../../src/render/render-mesh.ts';
 import type { PkiBundle } from '../../src/pki/store.ts';
+import { probeObjects } from '../../src/verify/probe-workload.ts';
 
 const spec = decodeMeshSpec(readFileSync(join(import.meta.dirname, '../../examples/lab.yaml'), 'utf8'), 'lab.yaml').document.spec;
 const ADDRESSES = new Map([['us', '198.18.2.1'], ['eu', '198.18.2.17']]);
@@ -90,6 +91,15 @@ describe('doctor on a healthy mesh (eastwest\'s own render)', () => {
     expect(problems(results)).toEqual([]);
     expect(results.every((r) => r.status === 'passed')).toBe(true);
     expect(new Set(results.map((r) => r.id))).toEqual(new Set(DOCTOR_CHECKS.map((c) => c.id)));
+  });
+  it("verify's own probes beside the mesh (a running verify): no finding, they are eastwest's", async () => {
+    const withProbes = new Map([...healthy].map(([name]) => {
+      const rendered = renderMesh({ spec, pki: pkiBundle, addons: renderAddons, gatewayAddresses: ADDRESSES }).find((r) => r.cluster.name === name)!;
+      const probes = probeObjects(spec, rendered.cluster, ['us', 'eu'], ADDRESSES).objects;
+      return [name, snapshotFrom([...[...rendered.preInstall, ...rendered.postInstall].map((x) => x.object), ...probes], name)];
+    }));
+    expect(withProbes.get('us')!.authorizationPolicies.some((p) => p.metadata.namespace === 'eastwest-verify')).toBe(true);
+    expect(problems(await doctor(withProbes))).toEqual([]);
   });
   it('every check has a category, a hint and a README anchor', () => {
     const readme = readFileSync(join(import.meta.dirname, '../../README.md'), 'utf8');

@@ -1,14 +1,16 @@
 import type { Command } from 'commander';
 import { Option } from 'commander';
 import { EXIT } from '../../core/errors.ts';
-import { verifyMesh, type VerifyResult } from '../../verify/verify-mesh.ts';
+import { PROBE_MODES, verifyMesh, type ProbeMode, type VerifyResult } from '../../verify/verify-mesh.ts';
 import { GLYPHS, printResult, stderrReporter, type Io, type OutputFormat, type Style } from '../output.ts';
 import { integerFlag } from '../flags.ts';
 import { clustersOption, contextsOption, formatOption, kubeconfigOption, requestTimeoutOption, specOption } from './options.ts';
 import { printRbac, printRbacOption } from '../print-rbac.ts';
 
 export function verificationTable(result: VerifyResult, style: Style = GLYPHS): string {
-  const lines = result.clusters.filter((c) => !c.ok).map((c) => (c.ok ? '' : `${style.fail} ${c.cluster} ${c.unreachable ? 'unreachable' : 'failed'} [${c.step}]: ${c.error}${c.hint ? `\n    hint: ${c.hint}` : ''}`));
+  const w = result.workload;
+  const lines: string[] = w ? [`proved with ${w.mode === 'own' ? `verify's own probes (namespace ${w.namespace}, removed afterwards)` : `the demo workload (${w.service}.${w.namespace})`}`] : [];
+  lines.push(...result.clusters.filter((c) => !c.ok).map((c) => (c.ok ? '' : `${style.fail} ${c.cluster} ${c.unreachable ? 'unreachable' : 'failed'} [${c.step}]: ${c.error}${c.hint ? `\n    hint: ${c.hint}` : ''}`)));
   const label = (c: VerifyResult['checks'][number]) => `${c.id}${c.cluster ? ` @${c.cluster}` : ''}`;
   const width = Math.max(...result.checks.map((c) => label(c).length), 5);
   for (const check of result.checks) {
@@ -38,13 +40,14 @@ export function registerVerifyCommand(program: Command, io: Io): void {
     .addOption(kubeconfigOption())
     .addOption(contextsOption())
     .addOption(clustersOption('verify; checks between two clusters need both'))
+    .addOption(new Option('--probes <mode>', "what to prove the mesh with: demo (the spec's demo workload), own (verify deploys short-lived probes in namespace eastwest-verify, routed as a spec service, and removes them), auto (demo when the spec has it, else own)").choices([...PROBE_MODES]).default('auto'))
     .addOption(new Option('--requests <n>', 'requests for the local-preference check').argParser(integerFlag('--requests', 1, 100_000)).default(200))
     .addOption(requestTimeoutOption())
     .addOption(formatOption())
-    .addHelpText('after', '\nWith --clusters, checks run from the first of them (in spec order) and only between them; the others are not contacted.\nExamples:\n  eastwest verify -f examples/lab.yaml\n  eastwest verify -f mesh.yaml --clusters us,eu -o json')
-    .action(async (opts: { printRbac?: boolean; file: string; kubeconfig?: string; context?: Record<string, string>; clusters?: string[]; requests: number; requestTimeout: number; output: OutputFormat }) => {
+    .addHelpText('after', '\nWith --clusters, checks run from the first of them (in spec order) and only between them; the others are not contacted.\nExamples:\n  eastwest verify -f examples/lab.yaml\n  eastwest verify -f mesh.yaml --clusters us,eu -o json\n  eastwest verify -f mesh.yaml --probes own')
+    .action(async (opts: { printRbac?: boolean; file: string; kubeconfig?: string; context?: Record<string, string>; clusters?: string[]; requests: number; probes: ProbeMode; requestTimeout: number; output: OutputFormat }) => {
       if (opts.printRbac) return printRbac(io, 'verify', 'probe', opts.output);
-      const result = await verifyMesh({ file: opts.file, kubeconfig: opts.kubeconfig, contexts: opts.context, clusters: opts.clusters, requests: opts.requests, requestTimeoutSeconds: opts.requestTimeout }, stderrReporter(io));
+      const result = await verifyMesh({ file: opts.file, kubeconfig: opts.kubeconfig, contexts: opts.context, clusters: opts.clusters, requests: opts.requests, probes: opts.probes, requestTimeoutSeconds: opts.requestTimeout }, stderrReporter(io));
       printResult(io, opts.output, result, () => verificationTable(result, io.style));
       io.exitCode = result.ok ? EXIT.ok : result.clusters.some((c) => !c.ok) || result.checks.some((c) => c.unreachable) ? EXIT.clusterError : EXIT.failed;
     });
