@@ -67,6 +67,8 @@ export interface Check<C> {
   disruptive: boolean;
   /** `cluster`: run once per cluster; `mesh`: once, comparing clusters. */
   scope: 'cluster' | 'mesh';
+  /** It reads what the other checks did (their requests in the metrics): run after all of them, disruptive ones included. */
+  last?: boolean;
   /** The general fix, shown when a finding has no hint of its own. */
   hint: string;
   /** The README anchor that explains it (`#check-<id>`). */

@@ -39,8 +39,9 @@ export function statusOf(findings: readonly Finding[]): CheckStatus {
 }
 
 /** Disruptive checks after every other one, each group in its given order. */
-export function checkOrder<T extends { disruptive: boolean }>(checks: readonly T[]): T[] {
-  return [...checks.filter((c) => !c.disruptive), ...checks.filter((c) => c.disruptive)];
+export function checkOrder<T extends { disruptive: boolean; last?: boolean }>(checks: readonly T[]): T[] {
+  const rest = checks.filter((c) => !c.last);
+  return [...rest.filter((c) => !c.disruptive), ...rest.filter((c) => c.disruptive), ...checks.filter((c) => c.last)];
 }
 
 export async function runChecks<C>(checks: readonly Check<C>[], options: RunOptions<C>): Promise<CheckResult[]> {
@@ -106,10 +107,12 @@ export async function runChecks<C>(checks: readonly Check<C>[], options: RunOpti
     return results;
   };
 
-  const quiet = applicable.filter((c) => !c.disruptive);
-  const disruptive = applicable.filter((c) => c.disruptive);
+  const quiet = applicable.filter((c) => !c.disruptive && !c.last);
+  const disruptive = applicable.filter((c) => c.disruptive && !c.last);
   const results = (await mapLimit(quiet, options.concurrency ?? 8, everywhere)).flat();
   for (const check of disruptive) results.push(...(await everywhere(check)));
+  // Checks that read what the others did, once all of them are done.
+  results.push(...(await mapLimit(applicable.filter((c) => c.last), options.concurrency ?? 8, everywhere)).flat());
   return results;
 }
 

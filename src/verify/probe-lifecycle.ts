@@ -19,6 +19,8 @@ export interface ProbeSetup {
   error?: string;
   /** Routes left pending: the gateway address of these clusters was not known. */
   pendingGateways: string[];
+  /** A namespace left by an earlier (killed) run was removed first. */
+  leftoverRemoved: boolean;
 }
 
 export interface ProbeRemoval {
@@ -32,15 +34,16 @@ export interface ProbeRemoval {
 const namespaceRef = (): KubeObject => ({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: PROBE_NAMESPACE } });
 const round = (ms: number) => Math.round(ms / 100) / 10;
 
-/** Deletes verify's namespace (never one that is not verify's) and waits until it is gone. */
-async function removeNamespace(client: KubeClient, deadlineSeconds: number): Promise<boolean> {
+/** Deletes verify's namespace (never one that is not verify's) and waits until it is gone; `existed`: there was one. */
+async function removeNamespace(client: KubeClient, deadlineSeconds: number): Promise<{ gone: boolean; existed: boolean }> {
   const live = await client.read(namespaceRef());
-  if (!live) return true;
+  if (!live) return { gone: true, existed: false };
   if (live.metadata.labels?.[MANAGED_BY_LABEL] !== VERIFY_MANAGED_BY) {
     throw new Error(`namespace ${PROBE_NAMESPACE} exists and is not verify's (no ${MANAGED_BY_LABEL}=${VERIFY_MANAGED_BY}): verify will not touch it; remove or rename it, or run verify with the demo workload`);
   }
   if (!(live.metadata as { deletionTimestamp?: string }).deletionTimestamp) await client.delete(namespaceRef());
-  return (await pollUntil(deadlineSeconds, 500, async () => ((await client.read(namespaceRef())) ? undefined : true))) === true;
+  const gone = (await pollUntil(deadlineSeconds, 500, async () => ((await client.read(namespaceRef())) ? undefined : true))) === true;
+  return { gone, existed: true };
 }
 
 /**
@@ -54,16 +57,19 @@ export async function deployProbes(spec: MeshSpec, clients: ReadonlyMap<string, 
     const client = new KubeClient(clients.get(cluster.name)!.config, { fieldManager: VERIFY_FIELD_MANAGER, cluster: cluster.name });
     const { objects, pending } = probeObjects(spec, cluster, names, gatewayAddresses);
     const pendingGateways = [...new Set(pending.map((p) => p.gatewayOf))].sort();
+    let leftoverRemoved = false;
     try {
-      if (!(await removeNamespace(client, 120))) throw new Error(`a namespace ${PROBE_NAMESPACE} left by an earlier run is still terminating after 120 s`);
+      const leftover = await removeNamespace(client, 120);
+      if (!leftover.gone) throw new Error(`a namespace ${PROBE_NAMESPACE} left by an earlier run is still terminating after 120 s`);
+      leftoverRemoved = leftover.existed;
       const [namespace, ...rest] = objects;
       await client.patch(namespace!);
       await mapLimit(rest, 8, (object) => client.patch(object));
       const deployments = rest.filter((o) => o.kind === 'Deployment').map((o) => o.metadata.name);
       await Promise.all(deployments.map((name) => waitDeploymentReady(client.config, PROBE_NAMESPACE, name, readySeconds)));
-      return { cluster: cluster.name, ok: true, seconds: round(Date.now() - started), pendingGateways };
+      return { cluster: cluster.name, ok: true, seconds: round(Date.now() - started), pendingGateways, leftoverRemoved };
     } catch (error) {
-      return { cluster: cluster.name, ok: false, seconds: round(Date.now() - started), error: (error as Error).message, pendingGateways };
+      return { cluster: cluster.name, ok: false, seconds: round(Date.now() - started), error: (error as Error).message, pendingGateways, leftoverRemoved };
     }
   });
 }
@@ -74,7 +80,7 @@ export async function removeProbes(clients: ReadonlyMap<string, KubeClient>, dea
     const started = Date.now();
     const client = new KubeClient(base.config, { fieldManager: VERIFY_FIELD_MANAGER, cluster });
     try {
-      const gone = await removeNamespace(client, deadlineSeconds);
+      const { gone } = await removeNamespace(client, deadlineSeconds);
       return { cluster, gone, seconds: round(Date.now() - started), ...(gone ? {} : { error: `namespace ${PROBE_NAMESPACE} still terminating after ${deadlineSeconds} s` }) };
     } catch (error) {
       return { cluster, gone: false, seconds: round(Date.now() - started), error: (error as Error).message };

@@ -81,6 +81,8 @@ interface VerifyCheck {
   disruptive: boolean;
   /** `cluster`: run from every verified cluster in turn (ctx.from); `mesh`: once. */
   scope: 'cluster' | 'mesh';
+  /** It reads what the other checks did: run after all of them. */
+  last?: boolean;
   applies: (ctx: Context) => boolean;
   /** For a check run from every cluster: why it does not apply from ctx.from (skipped there). */
   skipFrom?: (ctx: Context) => string | undefined;
@@ -100,6 +102,7 @@ function asCheck(check: VerifyCheck): Check<Context> {
     severity: 'error',
     disruptive: check.disruptive,
     scope: check.scope,
+    ...(check.last ? { last: true } : {}),
     hint: check.hint,
     docs: '#what-verify-checks',
     applies: check.applies,
@@ -247,6 +250,9 @@ const checks: VerifyCheck[] = [
     hint: 'Prometheus must scrape istiod, the sidecars and the gateways, and federate the other clusters: eastwest traffic shows what each Prometheus answers',
     disruptive: false,
     scope: 'mesh',
+    // The cross-cluster path shows in the numbers once requests crossed: in endpoint-discovery mode only
+    // failover sends any (the shared name stays local otherwise), so this runs after every other check.
+    last: true,
     applies: (ctx) => ctx.spec.observability.prometheus,
     run: (ctx) => observabilityCheck({ ...ctx.spec, clusters: ctx.clusters }, ctx.configs, ctx.service, ctx.from.name, ctx.timeoutMs),
   },
@@ -449,7 +455,7 @@ export async function verifyMesh(options: VerifyOptions, reporter: Reporter): Pr
       ...(s.pendingGateways.length ? [{ cluster: s.cluster, message: `no address known for the east-west gateway of ${s.pendingGateways.join(', ')}: the probe's routes there are pending` }] : []),
     ]);
     steps.push(stepResult('probe-workload', `verify's own probes (namespace ${PROBE_NAMESPACE}: a server and clients per cluster, routed as a spec service)`, Math.round((Date.now() - stepStarted) / 100) / 10, problems,
-      Object.fromEntries(workload.setup.map((s) => [`${s.cluster}.setupSeconds`, s.seconds])), `kubectl -n ${PROBE_NAMESPACE} get pods,events tells why; the east-west gateway needs an address (eastwest status)`));
+      Object.fromEntries(workload.setup.flatMap((s) => [[`${s.cluster}.setupSeconds`, s.seconds], ...(s.leftoverRemoved ? [[`${s.cluster}.leftoverRemoved`, 'yes']] : [])])), `kubectl -n ${PROBE_NAMESPACE} get pods,events tells why; the east-west gateway needs an address (eastwest status)`));
   }
   const ctx: Context = { spec, clusters: engine.selected, configs, service, namespace: service.namespace, from, requests: options.requests ?? 200, timeoutMs: engine.requestTimeoutSeconds * 1000 };
   const description = new Map(checks.map((c) => [c.id, c.description]));

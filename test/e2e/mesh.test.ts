@@ -69,7 +69,7 @@ describe('eastwest apply + verify in the lab', () => {
     // Checks between clusters run from each cluster: every ordered pair is proved.
     expect(verified.checks.map((c) => [c.id, c.cluster ?? '-', c.ok])).toEqual([
       ['cross-cluster-via-gateway', 'us', true], ['cross-cluster-via-gateway', 'eu', true], ['local-preference', 'us', true], ['local-preference', 'eu', true],
-      ['observability', '-', true], ['sync-controller', '-', true], ['strict-mtls', '-', true], ['failover', 'us', true], ['failover', 'eu', true],
+      ['sync-controller', '-', true], ['strict-mtls', '-', true], ['failover', 'us', true], ['failover', 'eu', true], ['observability', '-', true],
     ]);
     const cross = verified.checks.find((c) => c.id === 'cross-cluster-via-gateway' && c.cluster === 'us')!;
     expect(cross.figures['eu.answered']).toBe('5/5');
@@ -108,7 +108,7 @@ describe('eastwest apply + verify in the lab', () => {
     }
     expect(verified.checks.map((c) => [c.id, c.cluster ?? '-', c.ok])).toEqual([
       ['endpoint-discovery', 'us', true], ['endpoint-discovery', 'eu', true], ['local-preference', 'us', true], ['local-preference', 'eu', true],
-      ['observability', '-', true], ['strict-mtls', '-', true], ['failover', 'us', true], ['failover', 'eu', true],
+      ['strict-mtls', '-', true], ['failover', 'us', true], ['failover', 'eu', true], ['observability', '-', true],
     ]);
     expect(verified.pairs.filter((p) => p.check === 'endpoint-discovery').map((p) => `${p.from}→${p.to} ${p.ok}`).sort()).toEqual(['eu→us true', 'us→eu true']);
     // With echo down in every cluster, no gateway sends to another in this mode either.

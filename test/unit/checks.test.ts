@@ -137,12 +137,17 @@ describe('running checks', () => {
     }, { scope: 'mesh', ...extra });
     await runChecks([mark('scale', { disruptive: true }), mark('read'), mark('off', { applies: () => false }), mark('probe', { disruptive: true })], { ctx: { label: '' }, clusters: two, deadlineSeconds: 5 });
     expect(order).toEqual(['read', 'scale', 'probe']);
+    order.length = 0;
+    await runChecks([mark('metrics', { last: true }), mark('scale', { disruptive: true }), mark('read')], { ctx: { label: '' }, clusters: two, deadlineSeconds: 5 });
+    expect(order).toEqual(['read', 'scale', 'metrics']);
     expect(checkOrder([{ id: 'a', disruptive: true }, { id: 'b', disruptive: false }]).map((c) => c.id)).toEqual(['b', 'a']);
     // verify runs its checks in this order too (failover scales the service to zero and back: last).
     const list = [{ id: 'a', disruptive: false }, { id: 'scale', disruptive: true }, { id: 'b', disruptive: false }, { id: 'restart', disruptive: true }, { id: 'c', disruptive: false }];
     expect(checkOrder(list).map((c) => c.id)).toEqual(['a', 'b', 'c', 'scale', 'restart']);
     expect(checkOrder([{ id: 'x', disruptive: false }, { id: 'y', disruptive: false }]).map((c) => c.id)).toEqual(['x', 'y']);
     expect(checkOrder([])).toEqual([]);
+    // A check that reads what the others did (requests in the metrics) runs after all of them, disruptive ones too.
+    expect(checkOrder([{ id: 'metrics', disruptive: false, last: true }, ...list]).map((c) => c.id)).toEqual(['a', 'b', 'c', 'scale', 'restart', 'metrics']);
   });
 
   it('results stream as each check ends', async () => {
