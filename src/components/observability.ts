@@ -101,5 +101,5 @@ export const observability: Component = {
     if (kialiOn(spec) && spec.profile === 'lab') waits.push({ kind: 'Deployment', namespace: KIALI_NAMESPACE, name: LAB_KIALI_DEPLOYMENT });
     return waits;
   },
-  checks: ['observability'],
+  checks: ['observability', 'prometheus-targets'],
 };

@@ -44,5 +44,11 @@ export const ACCESS_LEVEL_LABEL = 'eastwest.dev/access-level';
 export const NETWORK_LABEL = 'topology.istio.io/network';
 export const INJECTION_LABEL = 'istio-injection';
 export const SIDECAR_INJECT_KEY = 'sidecar.istio.io/inject';
+/** On a pod: the sidecar injected into it (set by Istio's injector). */
+export const SIDECAR_STATUS_ANNOTATION = 'sidecar.istio.io/status';
+/** On a pod: its proxy's own ProxyConfig (YAML), over the mesh's defaultConfig. */
+export const PROXY_CONFIG_ANNOTATION = 'proxy.istio.io/config';
+/** Proxy metadata that turns on the sidecar's DNS proxy (what resolves names only Istio knows). */
+export const DNS_CAPTURE_KEY = 'ISTIO_META_DNS_CAPTURE';
 export const MULTI_CLUSTER_SECRET_LABEL = 'istio/multiCluster';
 export const CLUSTER_ANNOTATION = 'networking.istio.io/cluster';

@@ -1,7 +1,7 @@
 // doctor's checks: pure functions of the spec and what each cluster holds (snapshot.ts), each naming the
 // object at fault and the fix. Cluster checks look at one cluster against the spec; mesh checks compare
 // clusters (one root, the gateway address every peer routes to, one Istio version).
-import { EXPORT_TO_ANNOTATION, GATEWAY_OF_LABEL, MANAGED_BY_LABEL, MANAGED_BY_VALUE, NETWORK_LABEL, SYNC_MANAGED_BY, VERIFY_MANAGED_BY } from '../core/vocabulary.ts';
+import { DNS_CAPTURE_KEY, EXPORT_TO_ANNOTATION, GATEWAY_OF_LABEL, PROXY_CONFIG_ANNOTATION, MANAGED_BY_LABEL, MANAGED_BY_VALUE, NETWORK_LABEL, SYNC_MANAGED_BY, VERIFY_MANAGED_BY } from '../core/vocabulary.ts';
 import type { Check, CheckOutput } from '../checks/check.ts';
 import type { KubeObject } from '../k8s/object.ts';
 
@@ -13,6 +13,7 @@ import { X509Certificate } from 'node:crypto';
 import { isSignedBy } from '../pki/ca.ts';
 import { certificatesIn, fingerprint, rootFingerprint } from '../pki/trust-plan.ts';
 import { SYNC_CONTROLLER, SYNC_LEASE, SYNC_NAMESPACE } from '../render/sync-controller.ts';
+import { prometheusLocation } from '../render/observability.ts';
 import type { MeshSpec } from '../spec/schema.ts';
 import type { ClusterSnapshot } from './snapshot.ts';
 import { syncProblems } from './proxy-sync.ts';
@@ -65,6 +66,17 @@ export const INTERMEDIATE_WARNING_DAYS = 30;
 
 /** Namespaces of the spec's services that run in `cluster`. */
 const serviceNamespaces = (ctx: DoctorContext, cluster: string) => new Set(ctx.spec.services.filter((svc) => svc.clusters.includes(cluster)).map((svc) => svc.namespace));
+
+/**
+ * Names that resolve in a pod of `s`'s cluster only through the sidecar's DNS proxy: the hosts of the
+ * ServiceEntries eastwest made (another cluster's <svc>.<cluster>.mesh.local, clusterset names), and in
+ * endpoint-discovery mode the spec's services this cluster does not run (no Service here for kube-dns).
+ */
+function remoteOnlyNames(ctx: DoctorContext, s: ClusterSnapshot): string[] {
+  const hosts = s.serviceEntries.filter((se) => ours(se)).flatMap((se) => spec$<{ hosts?: string[] }>(se).hosts ?? []);
+  const elsewhere = ctx.spec.federation.mode === 'endpoint-discovery' ? ctx.spec.services.filter((svc) => !svc.clusters.includes(s.cluster)).map((svc) => clusterLocalHost(svc)) : [];
+  return [...new Set([...hosts, ...elsewhere])].sort();
+}
 
 /** Whether a Sidecar egress entry (`<namespace>/<host>`) lets workloads in `from` see `host` defined in `namespace`. */
 function egressSees(entry: string, from: string, namespace: string, host: string): boolean {
@@ -411,6 +423,40 @@ const DEFINITIONS: Omit<Check<DoctorContext>, 'disruptive' | 'docs'>[] = [
     },
   },
   {
+    id: 'remote-name-dns',
+    category: 'routing',
+    title: "names only Istio knows (another cluster's <svc>.<cluster>.mesh.local, clusterset names, services not run here) resolve in pods: the sidecar DNS proxy is on",
+    severity: 'error',
+    scope: 'cluster',
+    hint: `eastwest apply sets meshConfig.defaultConfig.proxyMetadata.${DNS_CAPTURE_KEY}: "true"; remove what turns it off (a pod's ${PROXY_CONFIG_ANNOTATION} annotation, a ProxyConfig's environmentVariables); pods take it when they restart`,
+    run: async (ctx, cluster) => {
+      const s = snapshotOf(ctx, cluster);
+      const names = remoteOnlyNames(ctx, s);
+      if (names.length === 0) return { figures: { names: 0 }, findings: [] };
+      const findings: Findings = [];
+      const example = `${names[0]}${names.length > 1 ? ` and ${names.length - 1} more` : ''}`;
+      if (s.meshConfig && s.meshConfig.dnsCapture !== 'true') {
+        findings.push({ object: { kind: 'ConfigMap', namespace: ISTIO_NAMESPACE, name: 'istio' }, field: `data.mesh: defaultConfig.proxyMetadata.${DNS_CAPTURE_KEY}`, message: `the mesh's proxies do not capture DNS (${DNS_CAPTURE_KEY}=${s.meshConfig.dnsCapture ?? 'unset'}): ${example} do not resolve in pods (curl: could not resolve host)`, hint: `eastwest apply (it installs istiod with ${DNS_CAPTURE_KEY}: "true"), then restart the workloads` });
+      }
+      const mine = serviceNamespaces(ctx, cluster!);
+      const callers = new Set([...ctx.spec.services.map((svc) => svc.namespace), ISTIO_NAMESPACE]);
+      for (const o of s.dnsOverrides ?? []) {
+        if (o.dnsCapture === 'true') continue;
+        const meshWide = o.object.kind === 'ProxyConfig' && o.object.namespace === ISTIO_NAMESPACE;
+        const where = meshWide ? 'every proxy of the mesh' : o.object.kind === 'Pod' ? `pod ${o.object.name}${o.owner ? ` (${o.owner})` : ''}` : `the proxies of namespace ${o.object.namespace}`;
+        findings.push({
+          object: o.object,
+          field: o.object.kind === 'Pod' ? `metadata.annotations[${PROXY_CONFIG_ANNOTATION}]` : `spec.environmentVariables.${DNS_CAPTURE_KEY}`,
+          message: `turns the DNS proxy off for ${where} (${DNS_CAPTURE_KEY}=${o.dnsCapture}): ${example} do not resolve there`,
+          // Where the spec's services (and their callers) live it breaks them: an error; elsewhere a warning.
+          severity: meshWide || callers.has(o.object.namespace) || mine.has(o.object.namespace) ? 'error' : 'warning',
+          hint: o.object.kind === 'Pod' ? `remove ${DNS_CAPTURE_KEY} from the ${PROXY_CONFIG_ANNOTATION} annotation of the pod template that made it${o.owner ? ` (${o.owner}: its Deployment's)` : ''}, or set it to "true"; the pods take it when they restart` : `remove ${DNS_CAPTURE_KEY} from its environmentVariables (or set it to "true"); pods take it when they restart`,
+        });
+      }
+      return { figures: { names: names.length }, findings };
+    },
+  },
+  {
     id: 'sidecar-scope',
     category: 'routing',
     title: 'no Sidecar eastwest did not make hides its hosts from the services\' namespaces',
@@ -497,6 +543,37 @@ const DEFINITIONS: Omit<Check<DoctorContext>, 'disruptive' | 'docs'>[] = [
       const stale = renewed === undefined || Date.now() - renewed > ((lease?.durationSeconds ?? 15) + 10) * 1000;
       if (d.ready >= 1 && (!lease?.holder || stale)) findings.push({ object: { kind: 'Lease', namespace: SYNC_NAMESPACE, name: SYNC_LEASE }, field: 'spec.renewTime', message: lease?.holder ? `held by ${lease.holder} but not renewed since ${lease.renewTime ?? 'ever'}: no replica acts` : 'no replica holds it: none acts' });
       return { figures: { ready: `${d.ready}/${d.desired}`, ...(lease?.holder ? { holder: lease.holder } : {}) }, findings };
+    },
+  },
+  {
+    id: 'prometheus-targets',
+    category: 'observability',
+    title: "the cluster's Prometheus is ready and scrapes the mesh: istiod, the gateways, the sidecars of the spec's namespaces and the other clusters' Prometheus (federation) are up",
+    severity: 'error',
+    scope: 'cluster',
+    hint: 'eastwest apply installs it; its targets page (port-forward to 9090, /targets) says why a target is down: a pod not answering on its metrics port, the other cluster\'s Prometheus not reachable through the east-west gateways',
+    applies: (ctx) => ctx.spec.observability.prometheus,
+    run: async (ctx, cluster) => {
+      const s = snapshotOf(ctx, cluster);
+      const location = prometheusLocation(ctx.spec);
+      const service = { kind: 'Service', namespace: location.namespace, name: location.service };
+      const p = s.prometheus;
+      if (!p) return { findings: [{ object: service, message: 'not read' }] };
+      if (!p.pod) return { findings: [{ object: service, message: `no ready Prometheus: ${p.error ?? 'none found'} (no metrics here, and the other clusters lose this one's series)`, hint: `kubectl -n ${location.namespace} get pods -l ${Object.entries(location.selector).map(([k, v]) => `${k}=${v}`).join(',')} and describe them; eastwest apply installs it` }] };
+      if (p.error) return { findings: [{ object: { kind: 'Pod', namespace: location.namespace, name: p.pod }, message: `could not be asked: ${p.error}`, severity: 'warning' }] };
+      const mesh = new Set([...ctx.spec.services.map((svc) => svc.namespace), ISTIO_NAMESPACE]);
+      const findings: Findings = [];
+      for (const t of p.down ?? []) {
+        // The other clusters' own targets (federated) are theirs to report.
+        if (t.cluster && t.cluster !== cluster) continue;
+        const federation = t.job.startsWith('federate-');
+        if (federation) {
+          findings.push({ object: service, field: `scrape job ${t.job}`, message: `${t.job} is down (${t.instance}): this Prometheus has no series of ${t.job.slice('federate-'.length)}, so the traffic between clusters shows only from this side`, hint: `${t.job.slice('federate-'.length)}'s Prometheus must be ready and reachable through the east-west gateways (eastwest doctor there; eastwest traffic shows what each Prometheus answers)` });
+        } else if (t.pod && t.namespace && mesh.has(t.namespace)) {
+          findings.push({ object: { kind: 'Pod', namespace: t.namespace, name: t.pod }, field: `scrape job ${t.job}`, message: `scraped and down (${t.instance}): its proxy's metrics (requests, connections through the gateways) are missing`, hint: `kubectl -n ${t.namespace} describe pod ${t.pod}; its metrics port (15020 for Istio's proxies) must answer` });
+        }
+      }
+      return { figures: { targets: p.targets ?? 0, down: (p.down ?? []).filter((t) => !t.cluster || t.cluster === cluster).length }, findings };
     },
   },
   {

@@ -11,6 +11,8 @@ import { MCS_VERSION } from '../mcs/imports.ts';
 import { EASTWEST_GATEWAY_LABEL, EASTWEST_GATEWAY_RELEASE, ISTIO_NAMESPACE } from '../render/helm-releases.ts';
 import { SYNC_CONTROLLER, SYNC_LEASE, SYNC_NAMESPACE } from '../render/sync-controller.ts';
 import type { MeshSpec } from '../spec/schema.ts';
+import { DNS_CAPTURE_KEY, PROXY_CONFIG_ANNOTATION, SIDECAR_STATUS_ANNOTATION } from '../core/vocabulary.ts';
+import { instantQuery, prometheusTarget, type PrometheusTarget } from '../observability/prometheus-query.ts';
 
 export interface WorkloadShape {
   ready: number;
@@ -23,8 +25,15 @@ export interface WorkloadShape {
 export interface ClusterSnapshot {
   cluster: string;
   istiod?: WorkloadShape;
-  /** The `istio` ConfigMap's mesh config: what istiod was installed with. */
-  meshConfig?: { trustDomain?: string; meshId?: string };
+  /** The `istio` ConfigMap's mesh config: what istiod was installed with (dnsCapture: its defaultConfig's ISTIO_META_DNS_CAPTURE). */
+  meshConfig?: { trustDomain?: string; meshId?: string; dnsCapture?: string };
+  /**
+   * What overrides the mesh's proxy DNS setting: running pods with a sidecar whose own proxy config
+   * (annotation) sets ISTIO_META_DNS_CAPTURE, and ProxyConfig objects that set it. Absent: not read.
+   */
+  dnsOverrides?: { object: { kind: string; namespace: string; name: string }; owner?: string; dnsCapture: string }[];
+  /** The cluster's Prometheus (with observability on): its pod and the targets it scrapes that are down, or why it could not be asked. */
+  prometheus?: { pod?: string; targets?: number; down?: { job: string; instance: string; namespace?: string; pod?: string; cluster?: string }[]; error?: string };
   istioSystemLabels?: Record<string, string>;
   gateway?: WorkloadShape;
   /** The gateway Service's address as its load balancer (or the spec) gives it; undefined: none. */
@@ -127,6 +136,60 @@ async function proxySync(client: KubeClient, timeoutMs: number): Promise<Cluster
   return { pod: reads.map((r) => r.pod).join(', '), proxies: reads.flatMap((r) => r.proxies ?? []), readAt: Math.max(...reads.map((r) => r.readAt)) };
 }
 
+interface PodShape {
+  metadata: { name: string; namespace?: string; annotations?: Record<string, string>; ownerReferences?: { kind: string; name: string }[] };
+  status?: { phase?: string };
+}
+
+/** A YAML value's ISTIO_META_DNS_CAPTURE under `path` (proxyMetadata or environmentVariables), as a string. */
+function dnsCaptureIn(yaml: string | undefined, key: 'proxyMetadata'): string | undefined {
+  if (!yaml) return undefined;
+  try {
+    const value = (parse(yaml) as Record<string, Record<string, unknown> | undefined> | null)?.[key]?.[DNS_CAPTURE_KEY];
+    return value === undefined ? undefined : String(value);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Pods with a sidecar whose own proxy config sets DNS capture, and ProxyConfigs that set it. */
+async function dnsOverrides(client: KubeClient): Promise<NonNullable<ClusterSnapshot['dnsOverrides']>> {
+  const [pods, proxyConfigs] = await Promise.all([client.list('v1', 'Pod'), client.list('networking.istio.io/v1beta1', 'ProxyConfig')]);
+  const out: NonNullable<ClusterSnapshot['dnsOverrides']> = [];
+  for (const pod of pods as unknown as PodShape[]) {
+    const annotations = pod.metadata.annotations ?? {};
+    if (pod.status?.phase !== 'Running' || !annotations[SIDECAR_STATUS_ANNOTATION]) continue;
+    const dnsCapture = dnsCaptureIn(annotations[PROXY_CONFIG_ANNOTATION], 'proxyMetadata');
+    const owner = pod.metadata.ownerReferences?.[0];
+    if (dnsCapture !== undefined) out.push({ object: { kind: 'Pod', namespace: pod.metadata.namespace ?? '', name: pod.metadata.name }, ...(owner ? { owner: `${owner.kind}/${owner.name}` } : {}), dnsCapture });
+  }
+  for (const pc of proxyConfigs) {
+    const value = (pc as unknown as { spec?: { environmentVariables?: Record<string, string> } }).spec?.environmentVariables?.[DNS_CAPTURE_KEY];
+    if (value !== undefined) out.push({ object: { kind: 'ProxyConfig', namespace: pc.metadata.namespace ?? '', name: pc.metadata.name }, dnsCapture: String(value) });
+  }
+  return out;
+}
+
+/** The cluster's Prometheus: every target it scrapes that is down (`up == 0`), through port-forward. */
+async function prometheusHealth(client: KubeClient, spec: MeshSpec, timeoutMs: number): Promise<NonNullable<ClusterSnapshot['prometheus']>> {
+  let target: PrometheusTarget;
+  try {
+    target = await prometheusTarget(client.config, spec, timeoutMs);
+  } catch (error) {
+    return { error: (error as Error).message };
+  }
+  try {
+    const [all, down] = await Promise.all([instantQuery(target, 'count(up)'), instantQuery(target, 'up == 0')]);
+    return {
+      pod: target.pod,
+      targets: all[0]?.value ?? 0,
+      down: down.map((s) => ({ job: s.labels.job ?? '', instance: s.labels.instance ?? '', ...(s.labels.namespace ? { namespace: s.labels.namespace } : {}), ...(s.labels.pod ? { pod: s.labels.pod } : {}), ...(s.labels.cluster ? { cluster: s.labels.cluster } : {}) })),
+    };
+  } catch (error) {
+    return { pod: target.pod, error: (error as Error).message };
+  }
+}
+
 export async function readSnapshot(client: KubeClient, cluster: string, spec?: MeshSpec): Promise<ClusterSnapshot> {
   const at = (kind: string, name: string, apiVersion = 'v1') => client.read({ apiVersion, kind, metadata: { name, namespace: ISTIO_NAMESPACE } });
   const istio = (kind: string) => client.list('networking.istio.io/v1', kind);
@@ -147,6 +210,8 @@ export async function readSnapshot(client: KubeClient, cluster: string, spec?: M
     client.list('networking.istio.io/v1alpha3', 'EnvoyFilter'),
     gatewayChain(client, Math.min(5000, client.requestTimeoutSeconds * 1000)),
     proxySync(client, Math.min(5000, client.requestTimeoutSeconds * 1000)),
+    dnsOverrides(client),
+    spec?.observability.prometheus ? prometheusHealth(client, spec, Math.min(5000, client.requestTimeoutSeconds * 1000)) : Promise.resolve(undefined),
   ]);
   // Its failure is the cluster's (awaited below), never an unhandled rejection meanwhile.
   more.catch(() => undefined);
@@ -164,17 +229,18 @@ export async function readSnapshot(client: KubeClient, cluster: string, spec?: M
     istio('VirtualService'),
     client.list('security.istio.io/v1', 'PeerAuthentication'),
   ]);
-  const [endpoints, syncDeployment, lease, serviceExports, authorizationPolicies, sidecars, envoyFilters, gatewayProxy, sync] = await more;
+  const [endpoints, syncDeployment, lease, serviceExports, authorizationPolicies, sidecars, envoyFilters, gatewayProxy, sync, overrides, prometheus] = await more;
   const leaseSpec = (lease as { spec?: { holderIdentity?: string; renewTime?: string; leaseDurationSeconds?: number } } | undefined)?.spec;
   const mesh = (meshCm as { data?: { mesh?: string } } | undefined)?.data?.mesh;
-  const meshConfig = mesh ? (parse(mesh) as { trustDomain?: string; defaultConfig?: { meshId?: string } } | null) : undefined;
+  const meshConfig = mesh ? (parse(mesh) as { trustDomain?: string; defaultConfig?: { meshId?: string; proxyMetadata?: Record<string, unknown> } } | null) : undefined;
+  const dnsCapture = meshConfig?.defaultConfig?.proxyMetadata?.[DNS_CAPTURE_KEY];
   const svc = gatewayService as { spec?: { type?: string; loadBalancerIP?: string }; status?: { loadBalancer?: { ingress?: { ip?: string; hostname?: string }[] } } } | undefined;
   const ingress = svc?.status?.loadBalancer?.ingress?.[0];
   const rootPem = (rootCm as { data?: Record<string, string> } | undefined)?.data?.['root-cert.pem'];
   return {
     cluster,
     ...(istiod ? { istiod: workload(istiod)! } : {}),
-    ...(meshConfig ? { meshConfig: { ...(meshConfig.trustDomain ? { trustDomain: meshConfig.trustDomain } : {}), ...(meshConfig.defaultConfig?.meshId ? { meshId: meshConfig.defaultConfig.meshId } : {}) } } : {}),
+    ...(meshConfig ? { meshConfig: { ...(meshConfig.trustDomain ? { trustDomain: meshConfig.trustDomain } : {}), ...(meshConfig.defaultConfig?.meshId ? { meshId: meshConfig.defaultConfig.meshId } : {}), ...(dnsCapture !== undefined ? { dnsCapture: String(dnsCapture) } : {}) } } : {}),
     ...(namespace ? { istioSystemLabels: namespace.metadata.labels ?? {} } : {}),
     ...(gateway ? { gateway: workload(gateway)! } : {}),
     ...(svc ? { gatewayService: { ...((ingress?.ip ?? ingress?.hostname) ? { address: (ingress?.ip ?? ingress?.hostname)! } : {}), ...(svc.spec?.type ? { type: svc.spec.type } : {}) } } : {}),
@@ -193,5 +259,7 @@ export async function readSnapshot(client: KubeClient, cluster: string, spec?: M
     serviceExports,
     ...(gatewayProxy ? { gatewayProxy } : {}),
     ...(sync ? { proxySync: sync } : {}),
+    dnsOverrides: overrides,
+    ...(prometheus ? { prometheus } : {}),
   };
 }

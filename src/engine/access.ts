@@ -31,7 +31,7 @@ const READ_RULES: AccessRule[] = [
   { apiGroups: ['apps'], resources: ['deployments', 'replicasets', 'statefulsets', 'daemonsets'], verbs: READ_VERBS },
   { apiGroups: ['discovery.k8s.io'], resources: ['endpointslices'], verbs: READ_VERBS },
   { apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: READ_VERBS },
-  { apiGroups: ['networking.istio.io'], resources: ['serviceentries', 'workloadentries', 'workloadgroups', 'destinationrules', 'virtualservices', 'gateways', 'sidecars', 'envoyfilters'], verbs: READ_VERBS },
+  { apiGroups: ['networking.istio.io'], resources: ['serviceentries', 'workloadentries', 'workloadgroups', 'destinationrules', 'virtualservices', 'gateways', 'sidecars', 'envoyfilters', 'proxyconfigs'], verbs: READ_VERBS },
   { apiGroups: ['security.istio.io'], resources: ['peerauthentications', 'authorizationpolicies', 'requestauthentications'], verbs: READ_VERBS },
   { apiGroups: ['telemetry.istio.io'], resources: ['telemetries'], verbs: READ_VERBS },
   { apiGroups: ['multicluster.x-k8s.io'], resources: ['serviceexports', 'serviceimports'], verbs: READ_VERBS },

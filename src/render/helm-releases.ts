@@ -1,5 +1,5 @@
 // The three Helm releases per cluster (istio/base, istio/istiod, istio/gateway as east-west gateway).
-import { NETWORK_LABEL } from '../core/vocabulary.ts';
+import { DNS_CAPTURE_KEY, NETWORK_LABEL } from '../core/vocabulary.ts';
 import { isIP } from 'node:net';
 import type { ClusterSpec, MeshSpec } from '../spec/schema.ts';
 import { deepMerge } from '../util/deep-merge.ts';
@@ -69,7 +69,7 @@ export function istioReleases(spec: MeshSpec, cluster: ClusterSpec): HelmRelease
       defaultConfig: {
         proxyMetadata: {
           // Pods resolve <svc>.<cluster>.mesh.local through the sidecar's DNS proxy.
-          ISTIO_META_DNS_CAPTURE: 'true',
+          [DNS_CAPTURE_KEY]: 'true',
         },
       },
     },

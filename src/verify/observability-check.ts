@@ -2,6 +2,7 @@
 // gateway (up == 1 for each such pod); the cross-cluster path shows in the numbers (the remote gateway's
 // intake of the demo service, after the cross-cluster checks sent requests through it); and each
 // Prometheus answers one query with every cluster's series (the mesh-wide view, through the mesh).
+import { SIDECAR_STATUS_ANNOTATION } from '../core/vocabulary.ts';
 import { CoreV1Api, type KubeConfig, type V1Pod } from '@kubernetes/client-node';
 import { instantQuery, prometheusTarget, type PrometheusTarget } from '../observability/prometheus-query.ts';
 import { istioSni } from '../render/federation-service-entry.ts';
@@ -17,7 +18,7 @@ export function istioScrapeTargets(pods: V1Pod[]): { namespace: string; pod: str
     const labels = p.metadata.labels ?? {};
     const kind = labels.app === 'istiod' && p.metadata.namespace === ISTIO_NAMESPACE ? 'istiod'
       : labels.istio === EASTWEST_GATEWAY_LABEL.istio ? 'gateway'
-      : p.metadata.annotations?.['sidecar.istio.io/status'] ? 'sidecar' : undefined;
+      : p.metadata.annotations?.[SIDECAR_STATUS_ANNOTATION] ? 'sidecar' : undefined;
     if (kind) targets.push({ namespace: p.metadata.namespace, pod: p.metadata.name, kind });
   }
   return targets.sort((a, b) => a.namespace.localeCompare(b.namespace) || a.pod.localeCompare(b.pod));

@@ -1,4 +1,4 @@
-// doctor on the live lab mesh: healthy after apply; then eleven faults made as a user would make them
+// doctor on the live lab mesh: healthy after apply; then fourteen faults made as a user would make them
 // (kubectl) — in the control plane, the network, routing, policy and the sync controller, four of them
 // objects eastwest did not make — one at a time, each named by doctor with its cluster and object, and
 // gone once put back; run as a user
@@ -144,6 +144,24 @@ describe('doctor on the live mesh, as a read-only user', () => {
       make: () => kubectl('lab-us', ['apply', '-f', '-'], { input: 'apiVersion: networking.istio.io/v1alpha3\nkind: EnvoyFilter\nmetadata: {name: bad-timeout, namespace: echo}\nspec:\n  workloadSelector: {labels: {app: client}}\n  configPatches:\n  - applyTo: CLUSTER\n    match: {context: SIDECAR_OUTBOUND}\n    patch: {operation: MERGE, value: {connect_timeout: -1s}}\n' }),
       undo: () => kubectl('lab-us', ['delete', 'envoyfilter', '-n', 'echo', 'bad-timeout', '--ignore-not-found']),
       expected: /^proxy-xds-sync us Pod\/echo\/client-[a-z0-9]+-[a-z0-9]+$/,
+    },
+    {
+      what: 'the US client\'s pods told not to capture DNS (their own proxy config): echo.eu.mesh.local no longer resolves there',
+      make: async () => {
+        await kubectl('lab-us', ['-n', 'echo', 'patch', 'deployment', 'client', '--type', 'merge', '-p', JSON.stringify({ spec: { template: { metadata: { annotations: { 'proxy.istio.io/config': 'proxyMetadata:\n  ISTIO_META_DNS_CAPTURE: "false"\n' } } } } })]);
+        await kubectl('lab-us', ['-n', 'echo', 'rollout', 'status', 'deployment/client', '--timeout=120s'], { timeoutMs: 130_000 });
+      },
+      undo: async () => {
+        await kubectl('lab-us', ['-n', 'echo', 'patch', 'deployment', 'client', '--type', 'json', '-p', '[{"op":"remove","path":"/spec/template/metadata/annotations/proxy.istio.io~1config"}]']);
+        await kubectl('lab-us', ['-n', 'echo', 'rollout', 'status', 'deployment/client', '--timeout=120s'], { timeoutMs: 130_000 });
+      },
+      expected: /^remote-name-dns us Pod\/echo\/client-[a-z0-9]+-[a-z0-9]+$/,
+    },
+    {
+      what: 'eu\'s Prometheus scaled to zero',
+      make: () => scaleToZero('lab-eu', 'istio-system', 'prometheus', 'app.kubernetes.io/name=prometheus,app.kubernetes.io/component=server'),
+      undo: () => rollBack('lab-eu', 'istio-system', 'prometheus', 1),
+      expected: 'prometheus-targets eu Service/istio-system/prometheus',
     },
     {
       what: 'the sync controller of eu scaled to zero',

@@ -11,6 +11,7 @@ import { buildHelm } from '../../src/lab/build/go-components.ts';
 import { LAB_KUBECONFIG } from '../../src/lab/lab-state.ts';
 import { readLabVersions } from '../../src/sources/lab-versions.ts';
 import { verifyMesh } from '../../src/verify/verify-mesh.ts';
+import { doctorMesh } from '../../src/doctor/doctor-mesh.ts';
 import { kubectl } from '../integration/lab-helpers.ts';
 import { noGatewayLoop } from './gateway-probes.ts';
 
@@ -111,6 +112,12 @@ describe('eastwest apply + verify in the lab', () => {
       ['strict-mtls', '-', true], ['failover', 'us', true], ['failover', 'eu', true], ['observability', '-', true],
     ]);
     expect(verified.pairs.filter((p) => p.check === 'endpoint-discovery').map((p) => `${p.from}→${p.to} ${p.ok}`).sort()).toEqual(['eu→us true', 'us→eu true']);
+    // doctor in this mode, the sync controller off (this spec does not run it): no false alarm.
+    const doctor = await doctorMesh({ file: endpointDiscoverySpec, kubeconfig: LAB_KUBECONFIG, waitSeconds: 60 }, silentReporter);
+    const alarms = doctor.results.flatMap((r) => r.findings).filter((f) => f.severity !== 'info').map((f) => `${f.check} ${f.cluster}: ${f.message}`);
+    log(`doctor in endpoint-discovery mode: exit ${doctor.exitCode} in ${doctor.seconds} s ${alarms.join('; ')}`);
+    expect(alarms).toEqual([]);
+    expect(doctor.exitCode).toBe(0);
     // With echo down in every cluster, no gateway sends to another in this mode either.
     await noGatewayLoop(['http://echo.echo.svc.cluster.local/']);
     // verify's own probes in this mode: one namespace of the same name in each cluster, found by endpoint discovery.

@@ -38,7 +38,9 @@ function snapshotFrom(objects: KubeObject[], cluster: string, of$: MeshSpec = sp
   return {
     cluster,
     istiod: { ready: 1, desired: 1, image: 'lab.eastwest.dev/istio/pilot:1.31-lab', env: { CLUSTER_ID: cluster }, podLabels: {} },
-    meshConfig: { trustDomain: spec.trustDomain, meshId: spec.meshID },
+    meshConfig: { trustDomain: spec.trustDomain, meshId: spec.meshID, dnsCapture: 'true' },
+    dnsOverrides: [],
+    ...(spec.observability.prometheus ? { prometheus: { pod: 'prometheus-abc', targets: 20, down: [] } } : {}),
     istioSystemLabels: of('Namespace').find((n) => n.metadata.name === 'istio-system')?.metadata.labels ?? {},
     gateway: { ready: 1, desired: 1, image: 'lab.eastwest.dev/istio/proxyv2:1.31-lab', env: { ISTIO_META_REQUESTED_NETWORK_VIEW: c.network }, podLabels: { istio: 'eastwestgateway', 'topology.istio.io/network': c.network } },
     gatewayService: { address: ADDRESSES.get(cluster)!, type: 'LoadBalancer' },
@@ -166,6 +168,13 @@ describe('doctor names the object at fault, the cluster and the fix', () => {
     ['a Sidecar that keeps echo\'s namespace to itself', 'us', (s) => s.sidecars.push({ apiVersion: 'networking.istio.io/v1', kind: 'Sidecar', metadata: { name: 'default', namespace: 'echo' }, spec: { egress: [{ hosts: ['./echo.echo.svc.cluster.local', 'istio-system/*'] }] } } as KubeObject), 'sidecar-scope us Sidecar/echo/default'],
     ['the sync controller at zero', 'eu', (s) => (s.sync!.deployment!.ready = 0), 'sync-controller eu Deployment/eastwest-system/eastwest-sync'],
     ['the sync lease not renewed', 'us', (s) => (s.sync!.lease!.renewTime = new Date(Date.now() - 60_000).toISOString()), 'sync-controller us Lease/eastwest-system/eastwest-sync'],
+    ['DNS capture off mesh-wide: the remote names do not resolve', 'us', (s) => (s.meshConfig!.dnsCapture = 'false'), 'remote-name-dns us ConfigMap/istio-system/istio'],
+    ['DNS capture never set mesh-wide', 'eu', (s) => delete s.meshConfig!.dnsCapture, 'remote-name-dns eu ConfigMap/istio-system/istio'],
+    ['a client pod whose own proxy config turns DNS capture off', 'us', (s) => s.dnsOverrides!.push({ object: { kind: 'Pod', namespace: 'echo', name: 'client-6d4-x' }, owner: 'ReplicaSet/client-6d4', dnsCapture: 'false' }), 'remote-name-dns us Pod/echo/client-6d4-x'],
+    ['a mesh-wide ProxyConfig that turns DNS capture off', 'eu', (s) => s.dnsOverrides!.push({ object: { kind: 'ProxyConfig', namespace: 'istio-system', name: 'no-dns' }, dnsCapture: 'false' }), 'remote-name-dns eu ProxyConfig/istio-system/no-dns'],
+    ['no ready Prometheus', 'eu', (s) => (s.prometheus = { error: 'no ready Prometheus (app.kubernetes.io/name=prometheus) in istio-system' }), 'prometheus-targets eu Service/istio-system/prometheus'],
+    ['a gateway target down in Prometheus', 'us', (s) => s.prometheus!.down!.push({ job: 'kubernetes-pods', instance: '10.0.0.9:15020', namespace: 'istio-system', pod: 'istio-eastwestgateway-abc', cluster: 'us' }), 'prometheus-targets us Pod/istio-system/istio-eastwestgateway-abc'],
+    ['the other cluster\'s Prometheus not federated', 'us', (s) => s.prometheus!.down!.push({ job: 'federate-eu', instance: 'prometheus.eu.mesh.local:9090', cluster: 'us' }), 'prometheus-targets us Service/istio-system/prometheus'],
     ['a namespace PeerAuthentication that disables mTLS', 'eu', (s) => s.peerAuthentications.push({ apiVersion: 'security.istio.io/v1', kind: 'PeerAuthentication', metadata: { name: 'legacy', namespace: 'echo' }, spec: { mtls: { mode: 'DISABLE' } } } as KubeObject), 'strict-mtls eu PeerAuthentication/echo/legacy'],
   ];
   for (const [what, cluster, change, expected] of cases) {
@@ -192,6 +201,37 @@ describe('doctor names the object at fault, the cluster and the fix', () => {
     expect(problems(await doctor(add())).map((f) => f.severity)).toEqual(['warning']);
     expect(problems(await doctor(add({ mode: 'ISTIO_MUTUAL' }))).map((f) => f.severity)).toEqual(['warning']);
     expect(problems(await doctor(add({ mode: 'SIMPLE' }))).map((f) => f.severity)).toEqual(['error']);
+  });
+  it('DNS overrides: one that turns it on is no finding; one outside the mesh\'s namespaces a warning; no remote-only name, no finding', async () => {
+    const pod = (namespace: string, dnsCapture: string) => withFault('us', (s) => s.dnsOverrides!.push({ object: { kind: 'Pod', namespace, name: 'p' }, dnsCapture }));
+    expect(problems(await doctor(pod('echo', 'true')))).toEqual([]);
+    expect(problems(await doctor(pod('batch', 'false'))).map((f) => `${f.severity} ${named(f)}`)).toEqual(['warning remote-name-dns us Pod/batch/p']);
+    // A cluster with no ServiceEntry of eastwest's (nothing served elsewhere) needs no DNS proxy.
+    const alone = withFault('us', (s) => {
+      s.meshConfig!.dnsCapture = 'false';
+      s.serviceEntries = s.serviceEntries.filter((se) => !se.metadata.labels?.['app.kubernetes.io/managed-by']);
+    });
+    expect(problems(await doctor(alone)).filter((f) => f.check === 'remote-name-dns')).toEqual([]);
+  });
+  it('endpoint-discovery: a service this cluster does not run resolves only through the DNS proxy', async () => {
+    const discovery: MeshSpec = { ...spec, federation: { ...spec.federation, mode: 'endpoint-discovery' }, services: [...spec.services, { ...spec.services[0]!, name: 'only-eu', clusters: ['eu'] }] };
+    const snapshots = withFault('us', (s) => {
+      s.meshConfig!.dnsCapture = 'false';
+      s.serviceEntries = [];
+    });
+    const results = await runChecks(DOCTOR_CHECKS.filter((c) => c.id === 'remote-name-dns'), { ctx: { spec: discovery, snapshots, localRootPem: rootPem }, clusters: discovery.clusters.map((c) => ({ name: c.name, reachable: true })), deadlineSeconds: 5 });
+    expect(problems(results).map((f) => `${named(f)} ${f.message}`)).toEqual([expect.stringMatching(/^remote-name-dns us ConfigMap\/istio-system\/istio .*only-eu\.echo\.svc\.cluster\.local/)]);
+  });
+  it('Prometheus: the other clusters\' federated targets and targets outside the mesh are not this cluster\'s findings', async () => {
+    const down = withFault('us', (s) => s.prometheus!.down!.push(
+      { job: 'kubernetes-pods', instance: '10.1.0.9:15020', namespace: 'istio-system', pod: 'istiod-x', cluster: 'eu' },
+      { job: 'node-exporter', instance: '10.0.0.1:9100', namespace: 'monitoring', pod: 'node-exporter-x', cluster: 'us' },
+      { job: 'kubelet', instance: '10.0.0.1:10250', cluster: 'us' },
+    ));
+    expect(problems(await doctor(down))).toEqual([]);
+    // A Prometheus that answered nothing is a warning (it runs; doctor could not ask it).
+    const mute = withFault('eu', (s) => (s.prometheus = { pod: 'prometheus-abc', error: 'timeout after 5 s' }));
+    expect(problems(await doctor(mute)).map((f) => `${f.severity} ${named(f)}`)).toEqual(['warning prometheus-targets eu Pod/istio-system/prometheus-abc']);
   });
   it('a mesh-wide PERMISSIVE is named once', async () => {
     const found = problems(await doctor(withFault('us', (s) => ((s.peerAuthentications[0] as any).spec.mtls.mode = 'PERMISSIVE'))));
