@@ -28,10 +28,12 @@ if (process.getuid?.() === 0 && !process.argv.includes('--render-only')) {
   };
   const doctorRuns = [timed(['doctor', '-f', 'examples/lab.yaml', '-o', 'json']), timed(['doctor', '-f', 'examples/lab.yaml', '-o', 'json'])];
   const verifyRun = timed(['verify', '-f', 'examples/lab.yaml', '--requests', '20', '-o', 'json']);
+  const verifyOwn = timed(['verify', '-f', 'examples/lab.yaml', '--requests', '20', '--probes', 'own', '-o', 'json']);
   print('doctor and verify on the healthy 2-cluster lab', {
     doctorSeconds: doctorRuns.map((d) => `${d.out.seconds} (process ${d.wall}, exit ${d.code}, ${d.out.findings?.length ?? '?'} findings)`).join('; '),
     doctorTarget: '< 10 s',
     verify2ClustersSeconds: `${verifyRun.out.seconds} (process ${verifyRun.wall}, exit ${verifyRun.code}, ${(verifyRun.out.pairs ?? []).filter((p) => p.ok).length} pair results proved)`,
+    verify2ClustersOwnProbes: `${verifyOwn.out.seconds} (process ${verifyOwn.wall}, exit ${verifyOwn.code}, ${(verifyOwn.out.pairs ?? []).filter((p) => p.ok).length} pair results proved)`,
   });
   const { diffBenchmark } = await import('./diff-bench.ts');
   const { buildHelm } = await import('../src/lab/build/go-components.ts');
@@ -46,6 +48,8 @@ if (process.getuid?.() === 0 && !process.argv.includes('--render-only')) {
   print('observability: compile from an empty Go build cache (modules downloaded)', await coldBuildBenchmark());
   const { syncBenchmark } = await import('./sync-bench.ts');
   print('sync (in-cluster controllers): ServiceExport in eu → answered from us as hello.shop.svc.clusterset.local, and back', await syncBenchmark(20));
+  const { verifyThreeClusterBenchmark } = await import('./verify-3-bench.ts');
+  print('verify on 3 lab clusters (us, eu, ap): every ordered pair, with the demo and with its own probes', await verifyThreeClusterBenchmark());
   const { syncScaleBenchmark } = await import('./sync-scale-bench.ts');
   print('sync at scale: 1,000 ServiceExports over 3 lab clusters (us, eu, ap), in-cluster controllers; config_dump scoped vs unscoped', await syncScaleBenchmark(1000));
 }

@@ -29,7 +29,7 @@ function eastwest(args: string[]): void {
 }
 
 /** examples/lab.yaml with a third cluster, its PKI beside it in a temporary directory. */
-function threeClusterSpec(): string {
+export function threeClusterSpec(): string {
   const doc = parse(readFileSync(join(root, 'examples/lab.yaml'), 'utf8')) as { spec: { clusters: unknown[]; services: { clusters: string[] }[] } };
   doc.spec.clusters.push({ name: 'ap', context: 'lab-ap', network: 'ap-net', region: 'ap', zone: 'ap-a' });
   for (const s of doc.spec.services) s.clusters = [...CLUSTERS];

@@ -24,6 +24,8 @@ export interface DoctorContext {
   snapshots: ReadonlyMap<string, ClusterSnapshot>;
   /** The local CA's root, when this checkout has one. */
   localRootPem?: string;
+  /** Each snapshot holds its cluster's cacerts certificates (doctor --read-cacerts). */
+  cacertsRead?: boolean;
 }
 
 type Findings = CheckOutput['findings'];
@@ -342,6 +344,53 @@ const DEFINITIONS: Omit<Check<DoctorContext>, 'disruptive' | 'docs'>[] = [
         ? { object: { kind: 'Pod', namespace: x.namespace, name: x.pod }, field: x.type, message: `its proxy rejected the ${x.type} istiod sent (it runs on the previous ones): ${x.detail}${suspects(x.namespace)}` }
         : { object: { kind: 'Pod', namespace: x.namespace, name: x.pod }, field: x.type, severity: 'warning' as const, message: `its proxy has not acknowledged the ${x.type} istiod sent ${x.detail.replace(/^sent /, '')}` }));
       return { figures: { proxies: p.proxies.length, rejected: problems.filter((x) => x.kind === 'rejected').length, stale: problems.filter((x) => x.kind === 'stale').length }, findings };
+    },
+  },
+  {
+    id: 'cacerts',
+    category: 'trust',
+    title: 'cacerts (what istiod signs with, and will after a restart) holds the root istiod publishes and the mesh\'s, an intermediate signed by it and not expiring soon, a complete chain (--read-cacerts)',
+    severity: 'error',
+    scope: 'cluster',
+    hint: 'put the mesh\'s cacerts back with `eastwest apply` from the checkout that holds the mesh\'s CA; a new root goes in by phases (every cluster trusts both roots first), never by replacing cacerts',
+    applies: (ctx) => ctx.cacertsRead === true,
+    run: async (ctx, cluster) => {
+      const s = snapshotOf(ctx, cluster);
+      const object = { kind: 'Secret', namespace: ISTIO_NAMESPACE, name: 'cacerts' };
+      const c = s.cacerts;
+      if (!c) return { findings: [{ object, severity: 'warning', message: 'not read' }] };
+      if (!c.present) return { findings: [{ object, message: 'no cacerts: istiod signs with a root of its own making, which no other cluster trusts' }] };
+      const roots = c.rootCertPem ? certificatesIn(c.rootCertPem) : undefined;
+      const ca = c.caCertPem ? certificatesIn(c.caCertPem)?.[0] : undefined;
+      if (!roots || !ca) return { findings: [{ object, field: !roots ? 'data[root-cert.pem]' : 'data[ca-cert.pem]', message: `${!roots ? 'root-cert.pem' : 'ca-cert.pem'} is missing or not a certificate: istiod cannot use this cacerts (it fails to start, or keeps what it runs on)` }] };
+      const findings: Findings = [];
+      const mine = new Set(roots.map(fingerprint));
+      const published = s.rootCertPem ? certificatesIn(s.rootCertPem) : undefined;
+      const publishedSet = new Set((published ?? []).map(fingerprint));
+      const sameAsPublished = published !== undefined && publishedSet.size === mine.size && [...mine].every((f) => publishedSet.has(f));
+      if (published && !sameAsPublished) {
+        findings.push({ object, field: 'data[root-cert.pem]', message: `holds another root (${[...mine][0]!.slice(0, 30)}…) than the one istiod publishes (${[...publishedSet][0]!.slice(0, 30)}…): istiod kept its previous CA (a running istiod takes no root it cannot bundle with its own), so its next restart switches ${cluster} to this root and every other cluster refuses it` });
+      }
+      const root = meshRoot(ctx);
+      if (root && !mine.has(root.fingerprint) && (sameAsPublished || !published)) {
+        findings.push({ object, field: 'data[root-cert.pem]', message: `its root is not the mesh's (${root.source}, ${root.fingerprint.slice(0, 30)}…): the other clusters refuse what this istiod signs` });
+      }
+      const now = new Date();
+      const signed = roots.some((r) => {
+        try {
+          return new X509Certificate(ca).checkIssued(new X509Certificate(r)) && new X509Certificate(ca).verify(new X509Certificate(r).publicKey);
+        } catch {
+          return false;
+        }
+      });
+      if (!signed) findings.push({ object, field: 'data[ca-cert.pem]', message: 'its intermediate (ca-cert.pem) is not signed by its root-cert.pem: istiod refuses it (or keeps what it runs on)' });
+      const chain = c.certChainPem ? certificatesIn(c.certChainPem) : undefined;
+      if (!chain || fingerprint(chain[0]!) !== fingerprint(ca)) findings.push({ object, field: 'data[cert-chain.pem]', severity: 'warning', message: 'cert-chain.pem does not begin with the intermediate (ca-cert.pem): proxies are handed a chain that does not lead to their certificate\'s issuer' });
+      const cert = new X509Certificate(ca);
+      const days = Math.floor((new Date(cert.validTo).getTime() - now.getTime()) / DAY_MS);
+      if (days < 0) findings.push({ object, field: 'data[ca-cert.pem]', message: `the intermediate expired on ${new Date(cert.validTo).toISOString().slice(0, 10)}: what istiod signs with it is refused everywhere`, hint: 'eastwest ca rotate --intermediates (or ca init --rotate intermediates and apply)' });
+      else if (days < INTERMEDIATE_WARNING_DAYS) findings.push({ object, field: 'data[ca-cert.pem]', severity: 'warning', message: `the intermediate expires in ${days} day(s) (${new Date(cert.validTo).toISOString().slice(0, 10)})`, hint: 'rotate the intermediates before then (eastwest ca rotate --intermediates, or ca init --rotate intermediates and apply)' });
+      return { figures: { intermediateDaysLeft: days, roots: mine.size }, findings };
     },
   },
   {

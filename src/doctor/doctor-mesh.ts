@@ -7,6 +7,7 @@ import { exitCodeOf, runChecks } from '../checks/run-checks.ts';
 import { fanOut } from '../core/fan-out.ts';
 import type { Reporter } from '../core/reporter.ts';
 import { classifier, openEngine, type EngineOptions } from '../engine/context.ts';
+import { CACERTS_GRANT } from '../engine/access.ts';
 import { pkiDirectory } from '../engine/mesh-ca.ts';
 import { readPki } from '../pki/store.ts';
 import { DOCTOR_CHECKS } from './checks.ts';
@@ -14,6 +15,8 @@ import { readSnapshot, type ClusterSnapshot } from './snapshot.ts';
 
 export interface DoctorOptions extends EngineOptions {
   waitSeconds?: number;
+  /** Also read the certificates of each cluster's cacerts (a right beyond read: CACERTS_GRANT). */
+  readCacerts?: boolean;
 }
 
 export interface DoctorResult {
@@ -27,18 +30,18 @@ export interface DoctorResult {
 
 export async function doctorMesh(options: DoctorOptions, reporter: Reporter): Promise<DoctorResult> {
   const started = Date.now();
-  const engine = await openEngine({ ...options, access: 'read', command: 'doctor' });
+  const engine = await openEngine({ ...options, access: 'read', command: 'doctor', ...(options.readCacerts ? { grants: [CACERTS_GRANT] } : {}) });
   const local = await readPki(pkiDirectory(engine.decoded), []).catch(() => undefined);
   const until = started + (options.waitSeconds ?? 0) * 1000;
   for (let round = 1; ; round++) {
-    const reads = await fanOut(engine.selected.filter((c) => engine.connected.has(c.name)), 'read', (c) => readSnapshot(engine.connected.get(c.name)!.client, c.name, engine.spec), classifier(engine.requestTimeoutSeconds));
+    const reads = await fanOut(engine.selected.filter((c) => engine.connected.has(c.name)), 'read', (c) => readSnapshot(engine.connected.get(c.name)!.client, c.name, engine.spec, { cacerts: options.readCacerts === true }), classifier(engine.requestTimeoutSeconds));
     const snapshots = new Map<string, ClusterSnapshot>(reads.flatMap((r) => (r.ok ? [[r.cluster, r.value] as [string, ClusterSnapshot]] : [])));
     const why = (name: string) => {
       const failed = [...engine.connections, ...reads].find((r) => r.cluster === name && !r.ok);
       return failed && !failed.ok ? failed.error : undefined;
     };
     const results = await runChecks(DOCTOR_CHECKS, {
-      ctx: { spec: engine.spec, snapshots, ...(local?.rootCertPem ? { localRootPem: local.rootCertPem } : {}) },
+      ctx: { spec: engine.spec, snapshots, ...(local?.rootCertPem ? { localRootPem: local.rootCertPem } : {}), ...(options.readCacerts ? { cacertsRead: true } : {}) },
       clusters: engine.selected.map((c) => ({ name: c.name, reachable: snapshots.has(c.name), ...(why(c.name) ? { why: why(c.name)! } : {}) })),
       deadlineSeconds: engine.requestTimeoutSeconds,
     });

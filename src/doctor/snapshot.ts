@@ -32,6 +32,11 @@ export interface ClusterSnapshot {
    * (annotation) sets ISTIO_META_DNS_CAPTURE, and ProxyConfig objects that set it. Absent: not read.
    */
   dnsOverrides?: { object: { kind: string; namespace: string; name: string }; owner?: string; dnsCapture: string }[];
+  /**
+   * The certificates of the Secret istio-system/cacerts (doctor --read-cacerts only): what istiod signs
+   * with, and will sign with after its next restart. The key is never decoded or kept.
+   */
+  cacerts?: { present: boolean; rootCertPem?: string; caCertPem?: string; certChainPem?: string };
   /** The cluster's Prometheus (with observability on): its pod and the targets it scrapes that are down, or why it could not be asked. */
   prometheus?: { pod?: string; targets?: number; down?: { job: string; instance: string; namespace?: string; pod?: string; cluster?: string }[]; error?: string };
   istioSystemLabels?: Record<string, string>;
@@ -190,7 +195,22 @@ async function prometheusHealth(client: KubeClient, spec: MeshSpec, timeoutMs: n
   }
 }
 
-export async function readSnapshot(client: KubeClient, cluster: string, spec?: MeshSpec): Promise<ClusterSnapshot> {
+/** The certificate files of cacerts, decoded; `ca-key.pem` is left as it came (never decoded, never kept). */
+async function cacertsCertificates(client: KubeClient): Promise<NonNullable<ClusterSnapshot['cacerts']>> {
+  const secret = await client.read({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'cacerts', namespace: ISTIO_NAMESPACE } });
+  if (!secret) return { present: false };
+  const data = (secret as { data?: Record<string, string> }).data ?? {};
+  const file = (name: string) => (data[name] ? Buffer.from(data[name], 'base64').toString('utf8') : undefined);
+  const [root, ca, chain] = [file('root-cert.pem'), file('ca-cert.pem'), file('cert-chain.pem')];
+  return { present: true, ...(root ? { rootCertPem: root } : {}), ...(ca ? { caCertPem: ca } : {}), ...(chain ? { certChainPem: chain } : {}) };
+}
+
+export interface SnapshotOptions {
+  /** Read the certificates of istio-system/cacerts (a right beyond the read level: doctor --read-cacerts). */
+  cacerts?: boolean;
+}
+
+export async function readSnapshot(client: KubeClient, cluster: string, spec?: MeshSpec, options: SnapshotOptions = {}): Promise<ClusterSnapshot> {
   const at = (kind: string, name: string, apiVersion = 'v1') => client.read({ apiVersion, kind, metadata: { name, namespace: ISTIO_NAMESPACE } });
   const istio = (kind: string) => client.list('networking.istio.io/v1', kind);
   const services = (spec?.services ?? []).filter((svc) => svc.clusters.includes(cluster));
@@ -212,6 +232,7 @@ export async function readSnapshot(client: KubeClient, cluster: string, spec?: M
     proxySync(client, Math.min(5000, client.requestTimeoutSeconds * 1000)),
     dnsOverrides(client),
     spec?.observability.prometheus ? prometheusHealth(client, spec, Math.min(5000, client.requestTimeoutSeconds * 1000)) : Promise.resolve(undefined),
+    options.cacerts ? cacertsCertificates(client) : Promise.resolve(undefined),
   ]);
   // Its failure is the cluster's (awaited below), never an unhandled rejection meanwhile.
   more.catch(() => undefined);
@@ -229,7 +250,7 @@ export async function readSnapshot(client: KubeClient, cluster: string, spec?: M
     istio('VirtualService'),
     client.list('security.istio.io/v1', 'PeerAuthentication'),
   ]);
-  const [endpoints, syncDeployment, lease, serviceExports, authorizationPolicies, sidecars, envoyFilters, gatewayProxy, sync, overrides, prometheus] = await more;
+  const [endpoints, syncDeployment, lease, serviceExports, authorizationPolicies, sidecars, envoyFilters, gatewayProxy, sync, overrides, prometheus, cacerts] = await more;
   const leaseSpec = (lease as { spec?: { holderIdentity?: string; renewTime?: string; leaseDurationSeconds?: number } } | undefined)?.spec;
   const mesh = (meshCm as { data?: { mesh?: string } } | undefined)?.data?.mesh;
   const meshConfig = mesh ? (parse(mesh) as { trustDomain?: string; defaultConfig?: { meshId?: string; proxyMetadata?: Record<string, unknown> } } | null) : undefined;
@@ -261,5 +282,6 @@ export async function readSnapshot(client: KubeClient, cluster: string, spec?: M
     ...(sync ? { proxySync: sync } : {}),
     dnsOverrides: overrides,
     ...(prometheus ? { prometheus } : {}),
+    ...(cacerts ? { cacerts } : {}),
   };
 }

@@ -20,6 +20,30 @@ export interface AccessRule {
   apiGroups: string[];
   resources: string[];
   verbs: string[];
+  /** Only these objects (by name). */
+  resourceNames?: string[];
+}
+
+/**
+ * A right beyond a level that one flag of a command needs, in a ClusterRole of its own (bound beside the
+ * level's): doctor --read-cacerts reads the Secret `cacerts` — its certificates; the key is dropped unread.
+ */
+export interface AccessGrant {
+  /** The flag that needs it. */
+  flag: string;
+  role: string;
+  rules: AccessRule[];
+}
+
+export const CACERTS_GRANT: AccessGrant = {
+  flag: '--read-cacerts',
+  role: 'eastwest-read-cacerts',
+  rules: [{ apiGroups: [''], resources: ['secrets'], resourceNames: ['cacerts'], verbs: ['get'] }],
+};
+
+/** The ClusterRole of a grant. */
+export function grantRole(grant: AccessGrant): KubeObject {
+  return { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', metadata: { name: grant.role, labels: { [MANAGED_BY_LABEL]: MANAGED_BY_VALUE, [ACCESS_LEVEL_LABEL]: grant.role } }, rules: grant.rules.map((r) => ({ ...r })) } as KubeObject;
 }
 
 const READ_VERBS = ['get', 'list', 'watch'];
@@ -79,28 +103,37 @@ export interface AccessRight {
   resource: string;
   subresource?: string;
   verb: string;
+  /** One object by name. */
+  name?: string;
 }
 
-/** What the review asks: every verb on every resource of the level (for write: everything at once). */
-export function accessRights(level: AccessLevel): AccessRight[] {
+/** Every verb on every resource (and named object) of some rules. */
+export function rulesRights(rules: readonly AccessRule[]): AccessRight[] {
   const out: AccessRight[] = [];
-  for (const rule of accessRules(level)) {
+  for (const rule of rules) {
     for (const group of rule.apiGroups) {
       for (const resource of rule.resources) {
         const [name, sub] = resource.split('/');
-        for (const verb of rule.verbs) out.push({ group, resource: name!, ...(sub ? { subresource: sub } : {}), verb });
+        for (const verb of rule.verbs) {
+          for (const object of rule.resourceNames ?? [undefined]) out.push({ group, resource: name!, ...(sub ? { subresource: sub } : {}), verb, ...(object ? { name: object } : {}) });
+        }
       }
     }
   }
   return out;
 }
 
-export const rightText = (r: AccessRight) => `${r.verb} ${r.resource}${r.subresource ? `/${r.subresource}` : ''}${r.group ? `.${r.group}` : ''}`;
+/** What the review asks: every verb on every resource of the level (for write: everything at once). */
+export function accessRights(level: AccessLevel): AccessRight[] {
+  return rulesRights(accessRules(level));
+}
+
+export const rightText = (r: AccessRight) => `${r.verb} ${r.resource}${r.subresource ? `/${r.subresource}` : ''}${r.group ? `.${r.group}` : ''}${r.name ? ` named ${r.name}` : ''}`;
 
 /** Whether the context's user has one right (cluster-wide). */
 export async function mayI(client: KubeClient, right: AccessRight): Promise<boolean> {
   const review = await client.call('access review', () => client.config.makeApiClient(AuthorizationV1Api).createSelfSubjectAccessReview({
-    body: { apiVersion: 'authorization.k8s.io/v1', kind: 'SelfSubjectAccessReview', spec: { resourceAttributes: { group: right.group, resource: right.resource, ...(right.subresource ? { subresource: right.subresource } : {}), verb: right.verb } } },
+    body: { apiVersion: 'authorization.k8s.io/v1', kind: 'SelfSubjectAccessReview', spec: { resourceAttributes: { group: right.group, resource: right.resource, ...(right.subresource ? { subresource: right.subresource } : {}), ...(right.name ? { name: right.name } : {}), verb: right.verb } } },
   }));
   return review.status?.allowed === true;
 }
@@ -109,10 +142,16 @@ export async function mayI(client: KubeClient, right: AccessRight): Promise<bool
  * Asks the API server whether the context's user has every right of `level` (cluster-wide). Throws a
  * ClusterError ("forbidden") naming what is missing and how to grant it.
  */
-export async function reviewAccess(client: KubeClient, cluster: string, level: AccessLevel, command: string): Promise<void> {
+export async function reviewAccess(client: KubeClient, cluster: string, level: AccessLevel, command: string, grants: readonly AccessGrant[] = []): Promise<void> {
   const rights = accessRights(level);
-  const answers = await mapLimit(rights, 16, (right) => mayI(client, right));
+  const extra = grants.flatMap((g) => rulesRights(g.rules).map((right) => ({ right, grant: g })));
+  const answers = await mapLimit([...rights, ...extra.map((e) => e.right)], 16, (right) => mayI(client, right));
   const missing = rights.filter((_, i) => !answers[i]);
+  const missingGrant = extra.find((_, i) => !answers[rights.length + i]);
+  if (missing.length === 0 && missingGrant) {
+    const { grant } = missingGrant;
+    throw new ClusterError(cluster, 'forbidden', `the context's user may not ${rightText(missingGrant.right)}, which ${grant.flag} needs`, `grant it: eastwest ${command} --print-rbac ${grant.flag} | kubectl apply -f - && kubectl create clusterrolebinding ${grant.role}-<user> --clusterrole ${grant.role} --user <user>; or run without ${grant.flag}`);
+  }
   if (missing.length === 0) return;
   const shown = missing.slice(0, 6).map(rightText).join(', ');
   const what = level === 'write' ? 'may not manage every resource (installing Istio needs cluster-admin)' : `lacks ${missing.length} right(s) of the ${level} access level: ${shown}${missing.length > 6 ? ', …' : ''}`;

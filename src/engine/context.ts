@@ -2,7 +2,7 @@
 // the clusters a command acts on, and one connection per cluster, made once, with a deadline on every
 // request. A cluster that cannot be reached is an outcome, never a reason to stop looking at the others.
 import { VersionApi } from '@kubernetes/client-node';
-import { reviewAccess, type AccessLevel } from './access.ts';
+import { reviewAccess, type AccessGrant, type AccessLevel } from './access.ts';
 import { EastwestError, InputError } from '../core/errors.ts';
 import { fanOut, type ClusterOutcome } from '../core/fan-out.ts';
 import { clusterError, ClusterError } from '../k8s/cluster-error.ts';
@@ -30,6 +30,8 @@ export interface EngineOptions {
   access?: AccessLevel;
   /** The command, for the hint that grants a missing right (`eastwest <command> --print-rbac`). */
   command?: string;
+  /** Rights beyond the level that a flag of the command needs (reviewed with it). */
+  grants?: readonly AccessGrant[];
   /**
    * Return once every connection settled, or this many milliseconds after the first selected cluster
    * connected, whichever comes first: a cluster that does not answer then is left to `allConnections`
@@ -97,7 +99,7 @@ export function withContexts(spec: MeshSpec, overrides: Readonly<Record<string, 
  * sync controller reads and writes only what its own roles allow), that the user has every right of the
  * access level (SelfSubjectAccessReviews; a missing right is a "forbidden" ClusterError naming it).
  */
-export async function connect(cluster: ClusterSpec, kubeconfig: string | KubeconfigSource | undefined, requestTimeoutSeconds: number, options: { access: AccessLevel | 'none'; command?: string; context?: string }): Promise<Connection> {
+export async function connect(cluster: ClusterSpec, kubeconfig: string | KubeconfigSource | undefined, requestTimeoutSeconds: number, options: { access: AccessLevel | 'none'; command?: string; context?: string; grants?: readonly AccessGrant[] }): Promise<Connection> {
   const config = loadKubeConfig(options.context ?? cluster.context, kubeconfig, requestTimeoutSeconds);
   const client = new KubeClient(config, { cluster: cluster.name });
   const version = await client.call('version', () => config.makeApiClient(VersionApi).getCode());
@@ -105,7 +107,7 @@ export async function connect(cluster: ClusterSpec, kubeconfig: string | Kubecon
   if (version.major !== '1' || minor < SUPPORTED_KUBERNETES.minMinor || minor > SUPPORTED_KUBERNETES.maxMinor) {
     throw new ClusterError(cluster.name, 'api', `Kubernetes ${version.gitVersion} is not supported (1.${SUPPORTED_KUBERNETES.minMinor}–1.${SUPPORTED_KUBERNETES.maxMinor})`, 'use a cluster within the supported range');
   }
-  if (options.access !== 'none') await reviewAccess(client, cluster.name, options.access, options.command ?? 'apply');
+  if (options.access !== 'none') await reviewAccess(client, cluster.name, options.access, options.command ?? 'apply', options.grants ?? []);
   return { cluster, client, kubernetesVersion: version.gitVersion };
 }
 
@@ -125,7 +127,7 @@ export async function openEngine(options: EngineOptions): Promise<EngineContext>
   // A context that no kubeconfig file defines is bad input, found before any cluster is contacted.
   const targets = options.connectPeers ? [...selected, ...spec.clusters.filter((c) => !selected.includes(c))] : selected;
   checkContexts(targets.map((c) => ({ name: c.name, context: contextOf(c.name) })), kubeconfig);
-  const outcomes = targets.map(async (c) => (await fanOut([c], 'connect', (t) => connect(t, kubeconfig, requestTimeoutSeconds, { access: options.access ?? 'write', ...(options.command ? { command: options.command } : {}), context: contextOf(t.name) }), classifier(requestTimeoutSeconds)))[0]!);
+  const outcomes = targets.map(async (c) => (await fanOut([c], 'connect', (t) => connect(t, kubeconfig, requestTimeoutSeconds, { access: options.access ?? 'write', ...(options.command ? { command: options.command } : {}), ...(options.grants ? { grants: options.grants } : {}), context: contextOf(t.name) }), classifier(requestTimeoutSeconds)))[0]!);
   const settled = new Map<string, ClusterOutcome<Connection>>();
   for (const outcome of outcomes) void outcome.then((o) => settled.set(o.cluster, o));
   const allConnections = Promise.all(outcomes);

@@ -1,4 +1,4 @@
-// doctor on the live lab mesh: healthy after apply; then fourteen faults made as a user would make them
+// doctor on the live lab mesh: healthy after apply; then fifteen faults made as a user would make them
 // (kubectl) — in the control plane, the network, routing, policy and the sync controller, four of them
 // objects eastwest did not make — one at a time, each named by doctor with its cluster and object, and
 // gone once put back; run as a user
@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { applyMesh } from '../../src/apply/apply-mesh.ts';
+import { ensurePki } from '../../src/pki/store.ts';
 import { silentReporter } from '../../src/core/reporter.ts';
 import { buildHelm } from '../../src/lab/build/go-components.ts';
 import { LAB_KUBECONFIG, readNodeStates } from '../../src/lab/lab-state.ts';
@@ -44,10 +45,13 @@ async function doctor(args: string[] = []): Promise<{ code: number | null; findi
   return { code: run.code, findings: out.findings.filter((f) => f.severity !== 'info'), checks: out.checks, seconds: run.seconds };
 }
 
+const CACERTS_BINDING = 'eastwest-read-cacerts-doctor-e2e';
+
 describe('doctor on the live mesh, as a read-only user', () => {
   beforeAll(async () => {
     await applyMesh({ file: spec, kubeconfig: LAB_KUBECONFIG, helm: await helm(), timeoutSeconds: 300 }, silentReporter);
-    const role = await runCli(['doctor', '--print-rbac']);
+    // The read role, and the role --read-cacerts needs beside it (bound only for the fault that uses it).
+    const role = await runCli(['doctor', '--print-rbac', '--read-cacerts']);
     const config = JSON.parse((await kubectl('lab-us', ['config', 'view', '--raw', '-o', 'json'])).stdout) as { contexts: { name: string; context: { user: string } }[] };
     const users = [];
     for (const context of config.contexts) {
@@ -65,7 +69,7 @@ describe('doctor on the live mesh, as a read-only user', () => {
 
   afterAll(async () => {
     for (const context of ['lab-us', 'lab-eu']) {
-      await kubectl(context, ['delete', 'clusterrolebinding', 'eastwest-read-doctor-e2e', '--ignore-not-found']);
+      await kubectl(context, ['delete', 'clusterrolebinding', 'eastwest-read-doctor-e2e', CACERTS_BINDING, '--ignore-not-found']);
       await kubectl(context, ['delete', 'namespace', NAMESPACE, '--ignore-not-found', '--wait=false']);
     }
   });
@@ -77,7 +81,29 @@ describe('doctor on the live mesh, as a read-only user', () => {
     expect(result.code).toBe(0);
   });
 
-  const faults: { what: string; make: () => Promise<unknown>; undo: () => Promise<unknown>; expected: string | RegExp }[] = [
+  /** eu's cacerts as it was before the trust fault, to put back as it was. */
+  let savedCacerts = '';
+  const faults: { what: string; make: () => Promise<unknown>; undo: () => Promise<unknown>; expected: string | RegExp; args?: string[]; cleanup?: () => Promise<unknown> }[] = [
+    {
+      what: 'eu\'s cacerts replaced by another root\'s by hand (istiod keeps its CA until it restarts): seen with --read-cacerts',
+      make: async () => {
+        for (const context of ['lab-us', 'lab-eu']) await kubectl(context, ['create', 'clusterrolebinding', CACERTS_BINDING, '--clusterrole', 'eastwest-read-cacerts', '--serviceaccount', `${NAMESPACE}:doctor`], { okCodes: [0, 1] });
+        savedCacerts = (await kubectl('lab-eu', ['get', 'secret', 'cacerts', '-n', 'istio-system', '-o', 'json'])).stdout;
+        const other = (await ensurePki({ directory: mkdtempSync(join(tmpdir(), 'eastwest-other-root-')), clusters: ['eu'], keyAlgorithm: 'ECDSA-P256', rootValidityDays: 3650, intermediateValidityDays: 365, organization: 'someone else' })).bundle.cacerts.get('eu')!;
+        const data = Object.fromEntries(Object.entries(other).map(([k, v]) => [k, Buffer.from(v).toString('base64')]));
+        await kubectl('lab-eu', ['replace', '-f', '-'], { input: JSON.stringify({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'cacerts', namespace: 'istio-system', labels: JSON.parse(savedCacerts).metadata.labels }, type: 'Opaque', data }) });
+      },
+      undo: async () => {
+        const { metadata, ...rest } = JSON.parse(savedCacerts) as { metadata: Record<string, unknown> };
+        const { resourceVersion: _r, uid: _u, creationTimestamp: _c, managedFields: _m, ...keep } = metadata;
+        await kubectl('lab-eu', ['replace', '-f', '-'], { input: JSON.stringify({ ...rest, metadata: keep }) });
+      },
+      cleanup: async () => {
+        for (const context of ['lab-us', 'lab-eu']) await kubectl(context, ['delete', 'clusterrolebinding', CACERTS_BINDING, '--ignore-not-found']);
+      },
+      args: ['--read-cacerts'],
+      expected: 'cacerts eu Secret/istio-system/cacerts',
+    },
     {
       what: 'the network label removed from istio-system in eu',
       make: () => kubectl('lab-eu', ['label', 'namespace', 'istio-system', 'topology.istio.io/network-']),
@@ -174,7 +200,7 @@ describe('doctor on the live mesh, as a read-only user', () => {
     it(`${fault.what}: named (exit 1), and gone once put back`, async () => {
       await fault.make();
       try {
-        const result = await doctor();
+        const result = await doctor(fault.args ?? []);
         log(`${fault.what}: ${result.findings.map(named).join('; ')} (exit ${result.code}, ${result.seconds} s)`);
         const matches = (f: Finding) => (typeof fault.expected === 'string' ? named(f) === fault.expected : fault.expected.test(named(f)));
         expect(result.findings.some(matches), `${fault.expected} in ${result.findings.map(named).join('; ')}`).toBe(true);
@@ -183,8 +209,12 @@ describe('doctor on the live mesh, as a read-only user', () => {
       } finally {
         await fault.undo();
       }
-      const after = await doctor(['--wait', '90s']);
-      expect(after.findings.map(named)).toEqual([]);
+      try {
+        const after = await doctor(['--wait', '90s', ...(fault.args ?? [])]);
+        expect(after.findings.map(named)).toEqual([]);
+      } finally {
+        await fault.cleanup?.();
+      }
     });
   }
 

@@ -2,7 +2,7 @@
 // scaling; write: everything), the rights the engine reviews, and `--print-rbac` as users run it.
 import { describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
-import { accessRights, accessRole, accessRules, rightText } from '../../src/engine/access.ts';
+import { accessRights, accessRole, accessRules, CACERTS_GRANT, grantRole, rightText, rulesRights } from '../../src/engine/access.ts';
 import { eastwest } from './run-cli.ts';
 
 const granted = (level: 'read' | 'probe' | 'write') => new Set(accessRights(level).map(rightText));
@@ -46,6 +46,18 @@ describe('--print-rbac', () => {
     expect(levels).toEqual({ apply: 'write', diff: 'write', verify: 'probe', traffic: 'read', status: 'read', 'sync status': 'read' });
     const json = await eastwest(['verify', '--print-rbac', '-o', 'json']);
     expect(JSON.parse(json.stdout)).toEqual(accessRole('probe'));
+  });
+  it('doctor --read-cacerts: the read role, then a role that may get the Secret named cacerts and nothing else', async () => {
+    const run = await eastwest(['doctor', '--print-rbac', '--read-cacerts']);
+    expect(run.code).toBe(0);
+    const docs = parseAllDocuments(run.stdout).map((d) => d.toJS());
+    expect(docs).toEqual([accessRole('read'), grantRole(CACERTS_GRANT)]);
+    expect(run.stdout).toContain('kubectl create clusterrolebinding eastwest-read-cacerts-<user> --clusterrole eastwest-read-cacerts --user <user>');
+    expect(rulesRights(CACERTS_GRANT.rules).map(rightText)).toEqual(['get secrets named cacerts']);
+    const json = JSON.parse((await eastwest(['doctor', '--print-rbac', '--read-cacerts', '-o', 'json'])).stdout);
+    expect(json.items.map((r: { metadata: { name: string } }) => r.metadata.name)).toEqual(['eastwest-read', 'eastwest-read-cacerts']);
+    // Without the flag, doctor's role is the read level alone.
+    expect(parseAllDocuments((await eastwest(['doctor', '--print-rbac'])).stdout).map((d) => d.toJS())).toEqual([accessRole('read')]);
   });
   it('without it, -f is still required (exit 2)', async () => {
     const run = await eastwest(['status']);

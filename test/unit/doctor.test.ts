@@ -26,7 +26,10 @@ let rootPem = '';
 let otherRootPem = '';
 /** Each cluster's chain as its istiod hands it to proxies (its intermediate, then the root). */
 let chains: Map<string, string>;
+/** Each cluster's intermediate (cacerts' ca-cert.pem). */
+let caCerts: Map<string, string>;
 let otherChain = '';
+let otherCacerts: PkiBundle;
 let healthy: Map<string, ClusterSnapshot>;
 let pkiBundle: PkiBundle;
 let renderAddons: RenderAddons;
@@ -57,6 +60,7 @@ function snapshotFrom(objects: KubeObject[], cluster: string, of$: MeshSpec = sp
     serviceExports: [],
     ...(spec.sync.inCluster ? { sync: { deployment: { ready: 1, desired: 2, env: {}, podLabels: {} }, lease: { holder: 'eastwest-sync-abc', renewTime: new Date().toISOString(), durationSeconds: 15 } } } : {}),
     gatewayProxy: { pod: 'istio-eastwestgateway-abc', chainPem: chains.get(cluster)! },
+    cacerts: { present: true, rootCertPem: rootPem, caCertPem: caCerts.get(cluster)!, certChainPem: chains.get(cluster)! },
   };
 }
 
@@ -64,6 +68,8 @@ beforeAll(async () => {
   const pki = (await ensurePki({ directory: mkdtempSync(join(tmpdir(), 'doctor-')), clusters: ['us', 'eu'], keyAlgorithm: 'ECDSA-P256', rootValidityDays: 3650, intermediateValidityDays: 1825, organization: 'doctor' })).bundle;
   rootPem = pki.rootCertPem!;
   chains = new Map([...pki.cacerts].map(([c, certs]) => [c, certs['cert-chain.pem']]));
+  caCerts = new Map([...pki.cacerts].map(([c, certs]) => [c, certs['ca-cert.pem']]));
+  otherCacerts = (await ensurePki({ directory: mkdtempSync(join(tmpdir(), 'doctor-other-eu-')), clusters: ['eu'], keyAlgorithm: 'ECDSA-P256', rootValidityDays: 3650, intermediateValidityDays: 1825, organization: 'other' })).bundle;
   const other = (await ensurePki({ directory: mkdtempSync(join(tmpdir(), 'doctor-other-')), clusters: ['us'], keyAlgorithm: 'ECDSA-P256', rootValidityDays: 3650, intermediateValidityDays: 1825, organization: 'other' })).bundle;
   otherRootPem = other.rootCertPem!;
   otherChain = other.cacerts.get('us')!['cert-chain.pem'];
@@ -82,7 +88,7 @@ function withFault(cluster: string, change: (s: ClusterSnapshot) => void): Map<s
 
 async function doctor(snapshots: Map<string, ClusterSnapshot>, extra: Partial<DoctorContext> = {}, unreachable: string[] = []): Promise<CheckResult[]> {
   for (const u of unreachable) snapshots.delete(u);
-  return runChecks(DOCTOR_CHECKS, { ctx: { spec, snapshots, localRootPem: rootPem, ...extra }, clusters: spec.clusters.map((c) => ({ name: c.name, reachable: !unreachable.includes(c.name), why: 'timeout' })), deadlineSeconds: 5 });
+  return runChecks(DOCTOR_CHECKS, { ctx: { spec, snapshots, localRootPem: rootPem, cacertsRead: true, ...extra }, clusters: spec.clusters.map((c) => ({ name: c.name, reachable: !unreachable.includes(c.name), why: 'timeout' })), deadlineSeconds: 5 });
 }
 const problems = (results: CheckResult[]): Finding[] => results.flatMap((r) => r.findings).filter((f) => f.severity !== 'info');
 const named = (f: Finding) => `${f.check} ${f.cluster ?? '-'} ${f.object ? `${f.object.kind}/${f.object.namespace ? `${f.object.namespace}/` : ''}${f.object.name}` : '-'}`;
@@ -189,12 +195,13 @@ describe('doctor names the object at fault, the cluster and the fix', () => {
   }
   it('a cluster with another root: same-root names that cluster\'s published root', async () => {
     const found = problems(await doctor(withFault('eu', (s) => (s.rootCertPem = otherRootPem))));
-    expect(found.map(named)).toEqual(['same-root eu ConfigMap/istio-system/istio-ca-root-cert']);
+    // Its cacerts still holds the mesh's root: istiod runs on another CA than it would restart with.
+    expect(found.map(named)).toEqual(['same-root eu ConfigMap/istio-system/istio-ca-root-cert', 'cacerts eu Secret/istio-system/cacerts']);
   });
   it('a checkout whose CA is not the one the clusters publish: every cluster is named (the local CA is the mesh\'s)', async () => {
     const found = problems(await doctor(new Map(healthy), { localRootPem: otherRootPem }));
     // Both publish another root, and both gateways' proxies hold chains to it.
-    expect(found.map(named).sort()).toEqual(['proxy-certificates eu Pod/istio-system/istio-eastwestgateway-abc', 'proxy-certificates us Pod/istio-system/istio-eastwestgateway-abc', 'same-root eu ConfigMap/istio-system/istio-ca-root-cert', 'same-root us ConfigMap/istio-system/istio-ca-root-cert']);
+    expect(found.map(named).sort()).toEqual(['cacerts eu Secret/istio-system/cacerts', 'cacerts us Secret/istio-system/cacerts', 'proxy-certificates eu Pod/istio-system/istio-eastwestgateway-abc', 'proxy-certificates us Pod/istio-system/istio-eastwestgateway-abc', 'same-root eu ConfigMap/istio-system/istio-ca-root-cert', 'same-root us ConfigMap/istio-system/istio-ca-root-cert']);
   });
   it('a foreign DestinationRule that only adds a policy is a warning; one that changes the TLS mode an error', async () => {
     const add = (tls?: object) => withFault('eu', (s) => s.destinationRules.push({ apiVersion: 'networking.istio.io/v1', kind: 'DestinationRule', metadata: { name: 'team-echo', namespace: 'echo' }, spec: { host: 'echo.echo.svc.cluster.local', trafficPolicy: { connectionPool: { tcp: { maxConnections: 10 } }, ...(tls ? { tls } : {}) } } } as KubeObject));
@@ -285,6 +292,34 @@ describe('doctor names the object at fault, the cluster and the fix', () => {
     const expiring = found.filter((f) => f.check === 'proxy-certificates' && f.cluster === 'eu');
     expect(expiring.map((f) => `${named(f)} ${f.severity}`)).toEqual(['proxy-certificates eu Pod/istio-system/istio-eastwestgateway-abc warning']);
     expect(expiring[0]!.message).toMatch(/expires in (9|10) day/);
+  });
+  it('cacerts replaced by another root\'s while istiod runs on the old one: named as the switch its next restart makes', async () => {
+    const other = otherCacerts.cacerts.get('eu')!;
+    const found = problems(await doctor(withFault('eu', (s) => (s.cacerts = { present: true, rootCertPem: other['root-cert.pem'], caCertPem: other['ca-cert.pem'], certChainPem: other['cert-chain.pem'] }))));
+    expect(found.map((f) => `${named(f)} ${f.severity}`)).toEqual(['cacerts eu Secret/istio-system/cacerts error']);
+    expect(found[0]!.message).toMatch(/next restart switches eu to this root/);
+    // The key is never part of what doctor keeps.
+    expect(JSON.stringify(found)).not.toMatch(/PRIVATE KEY/);
+  });
+  it('cacerts: missing, an intermediate of another root beside this root, a chain not led by it, an intermediate expiring', async () => {
+    const missing = problems(await doctor(withFault('us', (s) => (s.cacerts = { present: false }))));
+    expect(missing.map((f) => `${named(f)} ${f.message}`)).toEqual([expect.stringMatching(/^cacerts us Secret\/istio-system\/cacerts no cacerts/)]);
+    const foreignCa = otherCacerts.cacerts.get('eu')!['ca-cert.pem'];
+    const unsigned = problems(await doctor(withFault('us', (s) => (s.cacerts!.caCertPem = foreignCa))));
+    expect(unsigned.map((f) => `${named(f)} ${f.field}`)).toEqual(expect.arrayContaining(['cacerts us Secret/istio-system/cacerts data[ca-cert.pem]']));
+    const chain = problems(await doctor(withFault('us', (s) => (s.cacerts!.certChainPem = rootPem))));
+    expect(chain.map((f) => `${named(f)} ${f.field} ${f.severity}`)).toEqual(['cacerts us Secret/istio-system/cacerts data[cert-chain.pem] warning']);
+    const soon = (await ensurePki({ directory: mkdtempSync(join(tmpdir(), 'doctor-cacerts-soon-')), clusters: ['us'], keyAlgorithm: 'ECDSA-P256', rootValidityDays: 3650, intermediateValidityDays: 12, organization: 'doctor' })).bundle;
+    const expiring = problems(await doctor(withFault('us', (s) => {
+      s.rootCertPem = soon.rootCertPem!;
+      s.cacerts = { present: true, rootCertPem: soon.rootCertPem!, caCertPem: soon.cacerts.get('us')!['ca-cert.pem'], certChainPem: soon.cacerts.get('us')!['cert-chain.pem'] };
+    }), { localRootPem: soon.rootCertPem! }));
+    expect(expiring.filter((f) => f.check === 'cacerts' && f.cluster === 'us').map((f) => `${f.severity} ${f.message}`)).toEqual([expect.stringMatching(/^warning the intermediate expires in 1[12] day/)]);
+  });
+  it('cacerts is checked only when asked (--read-cacerts): doctor reads no Secret otherwise', async () => {
+    const results = await doctor(withFault('us', (s) => (s.cacerts = { present: false })), { cacertsRead: false });
+    expect(results.some((r) => r.id === 'cacerts')).toBe(false);
+    expect(problems(results)).toEqual([]);
   });
   it('proxy certificates that cannot be read are a warning, not an error', async () => {
     const found = problems(await doctor(withFault('us', (s) => (s.gatewayProxy = { pod: 'gw', error: 'port-forward refused' }))));
