@@ -1,4 +1,14 @@
 import { defineConfig } from 'vitest/config';
+import { BaseSequencer, type TestSpecification } from 'vitest/node';
+
+/** Files that change the lab's shape (a third cluster) run after every other one of their tier. */
+class ShapeLastSequencer extends BaseSequencer {
+  override async sort(files: TestSpecification[]): Promise<TestSpecification[]> {
+    const sorted = await super.sort(files);
+    const last = (f: TestSpecification) => /three-clusters\.test\.ts$/.test(f.moduleId);
+    return [...sorted.filter((f) => !last(f)), ...sorted.filter(last)];
+  }
+}
 
 // Tiers: unit (pure, fast), integration (the engine against the lab's real API servers, no Istio), lab (the
 // lab's clusters and lifecycle, the package), e2e (real lab with Istio).
@@ -33,6 +43,7 @@ export default defineConfig({
         test: {
           name: 'e2e',
           include: ['test/e2e/**/*.test.ts'],
+          sequence: { sequencer: ShapeLastSequencer },
           globalSetup: ['test/lab-global-setup.ts'],
           setupFiles: ['test/register-lab.ts'],
           testTimeout: 900_000,

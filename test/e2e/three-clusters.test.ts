@@ -1,10 +1,11 @@
 // verify on a 3-cluster lab (us, eu, ap) with the demo off: its own probes prove every ordered pair of
 // clusters (6) through the east-west gateways and failover from each cluster, and leave no namespace behind.
-// The 2-cluster lab is brought back afterwards (the other files apply examples/lab.yaml themselves).
+// It runs after every other e2e file (vitest.config.ts orders it last), so the tier's teardown takes this lab
+// down; run alone, it leaves the 3-cluster lab up (`eastwest lab up` brings back the 2-cluster one).
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { kubectl } from '../integration/lab-helpers.ts';
 import { root, runCli } from './cli-run.ts';
@@ -34,11 +35,6 @@ describe('verify on three clusters, the demo off', () => {
     const apply = await runCli(['apply', '-f', spec, '--timeout', '900'], 1_200_000);
     log(`apply (3 clusters): exit ${apply.code} in ${apply.seconds} s`);
     expect(apply.code, apply.stdout.slice(-3000)).toBe(0);
-  });
-
-  afterAll(async () => {
-    const back = await runCli(['lab', 'up'], 900_000);
-    log(`lab up (back to 2 clusters): exit ${back.code} in ${back.seconds} s`);
   });
 
   it('its own probes prove all 6 ordered pairs and failover from every cluster, then are gone from every cluster', async () => {
