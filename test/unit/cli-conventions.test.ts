@@ -193,7 +193,7 @@ describe('glyphs and colour only on a terminal', () => {
     for (const options of [{ tty: false }, { tty: true, env: { CI: 'true' } }]) {
       const r = await verify([], options);
       expect(r.stdout).toMatch(/^FAIL us unreachable \[connect\]/m);
-      expect(r.stdout).toMatch(/^FAIL demo-workload/m);
+      expect(r.stdout).toMatch(/^probes: verify's own \(namespace eastwest-verify/m);
       expect(r.stdout).not.toMatch(/[✓✗‼→]/u);
       expect(r.stdout + r.stderr).not.toContain(ESC);
     }

@@ -42,4 +42,20 @@ describe('verify: the table', () => {
     expect(lines[1]).toMatch(/hint: is the API server up\?/);
     expect(lines.at(-1)).toBe('verification failed in 131.9 s');
   });
+
+  it('says what the mesh was proved with first: the demo, or its own probes (deployed first, removed last)', () => {
+    const own = verificationTable({
+      ...result,
+      workload: { mode: 'own', namespace: 'eastwest-verify', service: 'probe' },
+      checks: [
+        { id: 'probe-workload', description: '', category: 'routing', status: 'passed', ok: true, figures: { 'us.setupSeconds': 8.1 }, findings: [], seconds: 8.2 },
+        result.checks[0]!,
+        { id: 'probe-cleanup', description: '', category: 'routing', status: 'failed', ok: false, figures: {}, detail: 'eu: namespace eastwest-verify still terminating after 120 s', findings: [], seconds: 120 },
+      ],
+    }, GLYPHS).split('\n');
+    expect(own[0]).toBe("probes: verify's own (namespace eastwest-verify, removed afterwards)");
+    expect(own.findIndex((l) => l.includes('probe-workload'))).toBeLessThan(own.findIndex((l) => l.includes('local-preference')));
+    expect(own.join('\n')).toMatch(/probe-cleanup +\(120 s\)\n +eu: namespace eastwest-verify still terminating/);
+    expect(verificationTable({ ...result, workload: { mode: 'demo', namespace: 'echo', service: 'echo' } }, GLYPHS).split('\n')[0]).toBe('probes: the demo workload (echo.echo)');
+  });
 });

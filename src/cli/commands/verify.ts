@@ -9,7 +9,7 @@ import { printRbac, printRbacOption } from '../print-rbac.ts';
 
 export function verificationTable(result: VerifyResult, style: Style = GLYPHS): string {
   const w = result.workload;
-  const lines: string[] = w ? [`proved with ${w.mode === 'own' ? `verify's own probes (namespace ${w.namespace}, removed afterwards)` : `the demo workload (${w.service}.${w.namespace})`}`] : [];
+  const lines: string[] = w ? [`probes: ${w.mode === 'own' ? `verify's own (namespace ${w.namespace}, removed afterwards)` : `the demo workload (${w.service}.${w.namespace})`}`] : [];
   lines.push(...result.clusters.filter((c) => !c.ok).map((c) => (c.ok ? '' : `${style.fail} ${c.cluster} ${c.unreachable ? 'unreachable' : 'failed'} [${c.step}]: ${c.error}${c.hint ? `\n    hint: ${c.hint}` : ''}`)));
   const label = (c: VerifyResult['checks'][number]) => `${c.id}${c.cluster ? ` @${c.cluster}` : ''}`;
   const width = Math.max(...result.checks.map((c) => label(c).length), 5);
