@@ -21,10 +21,18 @@ export interface RunOptions<C> {
   onStart?: (check: Check<C>, cluster: string | undefined) => void;
   /** How many read-only checks run at once (default 8); disruptive ones always run one at a time. With 1, a cluster check also runs in one cluster at a time. */
   concurrency?: number;
+  /**
+   * Interrupts the run (Ctrl-C): checks not started yet are skipped ("interrupted"); a running one is told
+   * through its own signal and finishes what it must put back (a disruptive check restores what it changed).
+   */
+  signal?: AbortSignal;
   /** Injected for tests. */
   now?: () => number;
   sleep?: (ms: number) => Promise<void>;
 }
+
+/** Why a check was skipped when the run was interrupted before it started. */
+export const INTERRUPTED = 'interrupted';
 
 class DeadlineExceeded extends Error {
   constructor(seconds: number) {
@@ -57,8 +65,11 @@ export async function runChecks<C>(checks: readonly Check<C>[], options: RunOpti
     if (target && !target.reachable) {
       return { ...base, status: 'unreachable', seconds: 0, findings: [{ check: check.id, severity: 'error', cluster, message: `${cluster} could not be checked: ${target.why ?? 'it did not answer'}`, hint: 'is its API server up and answering? raise --request-timeout for a slow link' }] };
     }
+    if (options.signal?.aborted) return { ...base, status: 'skipped', seconds: 0, figures: { skipped: INTERRUPTED }, findings: [] };
     let timer: NodeJS.Timeout | undefined;
     const abort = new AbortController();
+    const interrupt = () => abort.abort(options.signal?.reason);
+    options.signal?.addEventListener('abort', interrupt, { once: true });
     options.onStart?.(check, cluster);
     try {
       const output = await Promise.race([
@@ -89,6 +100,7 @@ export async function runChecks<C>(checks: readonly Check<C>[], options: RunOpti
       };
     } finally {
       clearTimeout(timer);
+      options.signal?.removeEventListener('abort', interrupt);
     }
   };
 
@@ -99,7 +111,7 @@ export async function runChecks<C>(checks: readonly Check<C>[], options: RunOpti
     // cluster at a time: at once in every cluster they would undo each other's proof.
     const results = check.disruptive || options.concurrency === 1 ? await mapLimit(targets, 1, (cluster) => once(check, cluster)) : await Promise.all(targets.map((cluster) => once(check, cluster)));
     const until = now() + (options.waitSeconds ?? 0) * 1000;
-    while (results.some((r) => r.status === 'failed') && now() < until) {
+    while (results.some((r) => r.status === 'failed') && now() < until && !options.signal?.aborted) {
       await sleep(Math.min(2000, Math.max(0, until - now())));
       for (const [i, r] of results.entries()) if (r.status === 'failed') results[i] = await once(check, r.cluster);
     }

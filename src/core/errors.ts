@@ -7,6 +7,8 @@ export const EXIT = {
   badInput: 2,
   /** A cluster could not be reached or refused an operation. */
   clusterError: 3,
+  /** Stopped by Ctrl-C (SIGINT) or SIGTERM, after putting back what it changed (128 + SIGINT, as shells report it). */
+  interrupted: 130,
 } as const;
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
 

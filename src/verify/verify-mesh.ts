@@ -86,7 +86,8 @@ interface VerifyCheck {
   applies: (ctx: Context) => boolean;
   /** For a check run from every cluster: why it does not apply from ctx.from (skipped there). */
   skipFrom?: (ctx: Context) => string | undefined;
-  run: (ctx: Context) => Promise<Outcome>;
+  /** `signal` aborts when the run is interrupted or past its deadline: stop waiting, put back what was changed. */
+  run: (ctx: Context, signal: AbortSignal) => Promise<Outcome>;
 }
 
 /**
@@ -106,13 +107,13 @@ function asCheck(check: VerifyCheck): Check<Context> {
     hint: check.hint,
     docs: '#what-verify-checks',
     applies: check.applies,
-    run: async (ctx, cluster) => {
+    run: async (ctx, cluster, signal) => {
       const here = cluster === undefined ? ctx : { ...ctx, from: ctx.clusters.find((c) => c.name === cluster)! };
       const skip = check.skipFrom?.(here);
       if (skip) return { skipped: skip, findings: [] };
       let outcome: Outcome;
       try {
-        outcome = await check.run(here);
+        outcome = await check.run(here, signal);
       } catch (error) {
         throw clusterError(here.from.name, error, ctx.timeoutMs / 1000, check.id);
       }
@@ -140,12 +141,13 @@ const checks: VerifyCheck[] = [
     scope: 'cluster',
     applies: (ctx) => ctx.spec.federation.mode === 'service-entry' && ctx.service.clusters.filter((c) => ctx.clusters.some((x) => x.name === c)).length > 1,
     skipFrom: (ctx) => (remotes(ctx).length === 0 ? `no other verified cluster serves ${ctx.service.name}` : undefined),
-    run: async (ctx) => {
+    run: async (ctx, signal) => {
       const figures: Record<string, number | string> = {};
       let ok = true;
       const details: string[] = [];
       const pairs: NonNullable<Outcome['pairs']> = [];
       for (const remote of remotes(ctx)) {
+        if (signal.aborted) break;
         // A remote cluster whose API cannot be reached still answers through its data plane; only its
         // gateway's counters cannot be read then.
         const remoteConfig = ctx.configs.get(remote.name);
@@ -161,7 +163,7 @@ const checks: VerifyCheck[] = [
         // Configuration reaches proxies a moment after apply (xDS, DNS name table): wait for a first answer.
         const waitStarted = Date.now();
         let first = '';
-        while (Date.now() - waitStarted < 90_000) {
+        while (Date.now() - waitStarted < 90_000 && !signal.aborted) {
           first = (await curlFromClient(fromConfig, 'client', url, 1, 3, ctx.namespace)).bodies[0] ?? '';
           if (regionOf(first) === remote.region) break;
           await new Promise((r) => setTimeout(r, 1000));
@@ -330,7 +332,7 @@ const checks: VerifyCheck[] = [
     scope: 'cluster',
     applies: (ctx) => ctx.service.clusters.filter((c) => ctx.clusters.some((x) => x.name === c)).length > 1,
     skipFrom: (ctx) => (!ctx.service.clusters.includes(ctx.from.name) ? `the spec does not run ${ctx.service.name} in ${ctx.from.name}` : remotes(ctx).length === 0 ? `no other verified cluster serves ${ctx.service.name}` : undefined),
-    run: async (ctx) => {
+    run: async (ctx, signal) => {
       const config = ctx.configs.get(ctx.from.name)!;
       const before = await scaleDeployment(config, ctx.service.namespace, ctx.service.name, 0);
       const started = Date.now();
@@ -338,7 +340,8 @@ const checks: VerifyCheck[] = [
       // Measured when the other region answers (not after the restore that follows).
       let answeredAfter: number | undefined;
       try {
-        while (Date.now() - started < 120_000) {
+        // Interrupted (Ctrl-C) or past the run's deadline: stop waiting and restore at once.
+        while (Date.now() - started < 120_000 && !signal.aborted) {
           const { bodies } = await curlFromClient(config, 'client', `http://${clusterLocalHost(ctx.service)}/`, 1, 3, ctx.namespace);
           const region = regionOf(bodies[0] ?? '');
           if (region && region !== ctx.from.region) {
@@ -384,6 +387,8 @@ export interface VerifyResult {
   selected: string[];
   clusters: ClusterOutcome<{ kubernetesVersion: string }>[];
   workload?: VerifyWorkload;
+  /** Interrupted (Ctrl-C) before every check ran: what ran is reported, what was changed put back. */
+  interrupted?: boolean;
   checks: VerifyCheckResult[];
   /** Every ordered pair of clusters a check proved something between (from → to), with its figures. */
   pairs: VerifyPair[];
@@ -400,6 +405,8 @@ export const PROBE_MODES: readonly ProbeMode[] = ['auto', 'demo', 'own'];
 export interface VerifyOptions extends EngineOptions {
   requests?: number;
   probes?: ProbeMode;
+  /** Interrupts verify (Ctrl-C): no further check starts; what checks changed is put back and the probes removed. */
+  signal?: AbortSignal;
 }
 
 /** The demo's service verify proves the mesh with, when the spec has the demo on and exports echo. */
@@ -473,6 +480,7 @@ export async function verifyMesh(options: VerifyOptions, reporter: Reporter): Pr
       unreachable: (error) => (error as { unreachable?: unknown }).unreachable === true,
       onStart: (check) => reporter.report({ level: 'info', code: 'verify', message: `• ${check.id} …` }),
       onResult: (r) => reporter.report({ level: 'info', code: 'verify', message: `${r.status === 'passed' ? '✓' : '×'} ${r.id} (${r.seconds} s)` }),
+      ...(options.signal ? { signal: options.signal } : {}),
     });
   } finally {
     if (own) {
@@ -501,5 +509,6 @@ export async function verifyMesh(options: VerifyOptions, reporter: Reporter): Pr
   const all = [...steps.filter((s) => s.id === 'probe-workload'), ...results, ...steps.filter((s) => s.id === 'probe-cleanup')];
   clusters = await outcomes();
   const pairs = results.flatMap((r) => r.pairs ?? []);
-  return { ok: all.every((r) => r.ok) && clusters.every((c) => c.ok), selected, clusters, workload, checks: all, pairs, seconds: elapsed() };
+  const interrupted = options.signal?.aborted === true;
+  return { ok: !interrupted && all.every((r) => r.ok) && clusters.every((c) => c.ok), selected, clusters, workload, ...(interrupted ? { interrupted } : {}), checks: all, pairs, seconds: elapsed() };
 }

@@ -1,5 +1,7 @@
 // Issue 8 in the lab: a frozen API server (partition), a service down everywhere (no gateway loops),
-// a hand-edited CA secret (masked diff, healed by apply). Self-contained: it applies what it needs.
+// a hand-edited CA secret (masked diff, healed by apply); verify interrupted (Ctrl-C) while it has a service
+// at zero puts it back. Self-contained: it applies what it needs.
+import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { applyMesh } from '../../src/apply/apply-mesh.ts';
@@ -80,6 +82,42 @@ describe('resilience', () => {
     expect(after.stdout).toMatch(/^no drift$/m);
     expect(after.code).toBe(0);
     await gatewaysReady();
+  });
+
+  it('Ctrl-C while verify has echo at zero (its failover check): echo scaled back, no check after it, exit 130', async () => {
+    const replicas = async (context: string) => (await kubectl(context, ['-n', 'echo', 'get', 'deployment', 'echo', '-o', 'jsonpath={.spec.replicas}'])).stdout.trim();
+    const before = { 'lab-us': await replicas('lab-us'), 'lab-eu': await replicas('lab-eu') };
+    const child = spawn(process.execPath, [join(root, 'bin/eastwest.js'), 'verify', '-f', spec, '--requests', '20', '-o', 'json'], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+    // Wait until the failover check has scaled echo to zero in a cluster (polled as a user would watch it).
+    const started = Date.now();
+    let atZero = '';
+    while (!atZero && Date.now() - started < 240_000) {
+      for (const context of ['lab-us', 'lab-eu'] as const) if ((await replicas(context)) === '0') atZero = context;
+      if (!atZero) await new Promise((r) => setTimeout(r, 200));
+    }
+    expect(atZero, `verify never scaled echo to zero: ${stderr.slice(-1000)}`).not.toBe('');
+    const interruptedAt = Date.now();
+    child.kill('SIGINT');
+    const code = await exited;
+    log(`verify interrupted with echo at zero in ${atZero}: exit ${code} ${Math.round((Date.now() - interruptedAt) / 100) / 10} s after Ctrl-C`);
+    expect(code).toBe(130);
+    expect(stderr).toMatch(/SIGINT: putting back what verify changed/);
+    const result = JSON.parse(stdout) as { interrupted?: boolean; ok: boolean; checks: { id: string; cluster?: string; status: string }[] };
+    expect(result.interrupted).toBe(true);
+    expect(result.ok).toBe(false);
+    // Nothing started after the interrupted check (the failover from the cluster it had at zero).
+    const cut = result.checks.findIndex((c) => c.id === 'failover' && c.cluster === atZero.replace('lab-', ''));
+    expect(cut).toBeGreaterThanOrEqual(0);
+    expect(result.checks.slice(cut + 1).map((c) => `${c.id} ${c.status}`)).toEqual(result.checks.slice(cut + 1).map((c) => `${c.id} skipped`));
+    expect(result.checks.slice(cut + 1).some((c) => c.id === 'observability')).toBe(true);
+    // Put back: the replicas it had before, in both clusters.
+    expect({ 'lab-us': await replicas('lab-us'), 'lab-eu': await replicas('lab-eu') }).toEqual(before);
+    for (const context of ['lab-us', 'lab-eu']) await kubectl(context, ['-n', 'echo', 'rollout', 'status', 'deployment/echo', '--timeout=120s'], { timeoutMs: 130_000 });
   });
 
   it('echo at zero replicas in every cluster: a request from US ends within 5 s with 503 and no gateway sends to another (service-entry mode)', async () => {

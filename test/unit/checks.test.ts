@@ -129,6 +129,26 @@ describe('running checks', () => {
     expect(calls).toBe(6); // at 0, 2, 4, 6, 8 and 10 s
   });
 
+  it('interrupted (Ctrl-C): the running check is told through its signal and finishes; none starts after', async () => {
+    const interrupt = new AbortController();
+    const order: string[] = [];
+    let sawAbort = false;
+    const running = check('scale', async (_ctx, _cluster, signal) => {
+      order.push('scale');
+      interrupt.abort(new Error('interrupted (SIGINT)'));
+      // A disruptive check puts back what it changed before it returns.
+      sawAbort = signal.aborted;
+      return { findings: [{ severity: 'error', message: 'stopped early; scaled back' }] };
+    }, { scope: 'mesh', disruptive: true });
+    const after = check('after', async () => {
+      order.push('after');
+      return { findings: [] };
+    }, { scope: 'mesh', disruptive: true });
+    const results = await runChecks([running, after], { ctx: { label: '' }, clusters: two, deadlineSeconds: 5, signal: interrupt.signal });
+    expect(order).toEqual(['scale']);
+    expect(sawAbort).toBe(true);
+    expect(results.map((r) => `${r.id} ${r.status} ${r.figures?.skipped ?? ''}`.trim())).toEqual(['scale failed', 'after skipped interrupted']);
+  });
   it('disruptive checks run after every other one, one at a time; checks that do not apply are left out', async () => {
     const order: string[] = [];
     const mark = (id: string, extra: Partial<Check<Ctx>> = {}) => check(id, async () => {

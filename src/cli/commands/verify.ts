@@ -27,7 +27,7 @@ export function verificationTable(result: VerifyResult, style: Style = GLYPHS): 
     pairs.set(key, seen);
   }
   if (pairs.size) lines.push(`pairs: ${[...pairs].map(([k, v]) => `${v.ok ? style.ok : style.fail} ${k} (${v.checks.join(', ')})`).join('; ')}`);
-  lines.push(`${result.ok ? 'verified' : 'verification failed'} in ${result.seconds} s`);
+  lines.push(`${result.interrupted ? 'verification interrupted (what it changed was put back)' : result.ok ? 'verified' : 'verification failed'} in ${result.seconds} s`);
   return lines.join('\n');
 }
 
@@ -47,8 +47,29 @@ export function registerVerifyCommand(program: Command, io: Io): void {
     .addHelpText('after', '\nWith --clusters, checks run from the first of them (in spec order) and only between them; the others are not contacted.\nExamples:\n  eastwest verify -f examples/lab.yaml\n  eastwest verify -f mesh.yaml --clusters us,eu -o json\n  eastwest verify -f mesh.yaml --probes own')
     .action(async (opts: { printRbac?: boolean; file: string; kubeconfig?: string; context?: Record<string, string>; clusters?: string[]; requests: number; probes: ProbeMode; requestTimeout: number; output: OutputFormat }) => {
       if (opts.printRbac) return printRbac(io, 'verify', 'probe', opts.output);
-      const result = await verifyMesh({ file: opts.file, kubeconfig: opts.kubeconfig, contexts: opts.context, clusters: opts.clusters, requests: opts.requests, probes: opts.probes, requestTimeoutSeconds: opts.requestTimeout }, stderrReporter(io));
+      // Ctrl-C (or SIGTERM) once: no further check starts, a service scaled to zero is scaled back and the
+      // probes are removed before verify ends; a second time: leave at once.
+      const interrupt = new AbortController();
+      const onSignal = (signal: NodeJS.Signals) => {
+        if (!interrupt.signal.aborted) {
+          io.stderr.write(`verify: ${signal}: putting back what verify changed (a scaled service, its probes) before ending; ${signal} again leaves at once\n`);
+          interrupt.abort(new Error(`interrupted (${signal})`));
+          return;
+        }
+        process.off('SIGINT', onSignal);
+        process.off('SIGTERM', onSignal);
+        process.kill(process.pid, signal);
+      };
+      process.on('SIGINT', onSignal);
+      process.on('SIGTERM', onSignal);
+      let result: VerifyResult;
+      try {
+        result = await verifyMesh({ file: opts.file, kubeconfig: opts.kubeconfig, contexts: opts.context, clusters: opts.clusters, requests: opts.requests, probes: opts.probes, requestTimeoutSeconds: opts.requestTimeout, signal: interrupt.signal }, stderrReporter(io));
+      } finally {
+        process.off('SIGINT', onSignal);
+        process.off('SIGTERM', onSignal);
+      }
       printResult(io, opts.output, result, () => verificationTable(result, io.style));
-      io.exitCode = result.ok ? EXIT.ok : result.clusters.some((c) => !c.ok) || result.checks.some((c) => c.unreachable) ? EXIT.clusterError : EXIT.failed;
+      io.exitCode = result.interrupted ? EXIT.interrupted : result.ok ? EXIT.ok : result.clusters.some((c) => !c.ok) || result.checks.some((c) => c.unreachable) ? EXIT.clusterError : EXIT.failed;
     });
 }
