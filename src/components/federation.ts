@@ -55,6 +55,6 @@ export const federation: Component = {
     { apiVersion: 'v1', kind: 'Secret' },
   ],
   waits: noWaits,
-  checks: ['remote-routes-mtls', 'foreign-overrides', 'failover-outlier-detection', 'service-endpoints', 'sidecar-scope', 'remote-name-dns', 'endpoint-discovery', 'local-preference', 'failover'],
+  checks: ['remote-routes-mtls', 'foreign-overrides', 'failover-outlier-detection', 'service-endpoints', 'sidecar-scope', 'remote-name-dns', 'remote-endpoints', 'endpoint-discovery', 'local-preference', 'failover'],
 };
 

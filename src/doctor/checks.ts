@@ -394,6 +394,34 @@ const DEFINITIONS: Omit<Check<DoctorContext>, 'disruptive' | 'docs'>[] = [
     },
   },
   {
+    id: 'remote-endpoints',
+    category: 'proxies',
+    title: 'client proxies (one per namespace of the spec\'s services) hold a usable endpoint for every name that leaves the cluster',
+    severity: 'error',
+    scope: 'cluster',
+    hint: 'a remote name needs its ServiceEntry\'s endpoint (the other cluster\'s east-west gateway on 15443) in the proxy: eastwest apply; an endpoint ejected by outlier detection means the remote gateway failed requests (eastwest doctor there; it comes back after the ejection time)',
+    run: async (ctx, cluster) => {
+      const s = snapshotOf(ctx, cluster);
+      const findings: Findings = [];
+      let names = 0;
+      for (const proxy of s.clientProxies ?? []) {
+        const object = { kind: 'Pod', namespace: proxy.namespace, name: proxy.pod };
+        if (!proxy.endpoints) {
+          findings.push({ object, severity: 'warning', message: `its proxy's endpoints could not be read (${proxy.error ?? 'no answer'})`, hint: 'doctor reads them through port-forward to the proxy\'s admin port (15000): the read role grants pods/portforward' });
+          continue;
+        }
+        for (const [envoyCluster, health] of Object.entries(proxy.endpoints)) {
+          names++;
+          const host = envoyCluster.split('|')[3] ?? envoyCluster;
+          const why = Object.entries(health.reasons).map(([r, n]) => `${n} ${r}`).join(', ');
+          if (health.total === 0) findings.push({ object, field: envoyCluster, message: `its proxy holds no endpoint for ${host}: requests to it fail with 503 (no healthy upstream)` });
+          else if (health.healthy === 0) findings.push({ object, field: envoyCluster, message: `none of the ${health.total} endpoint(s) its proxy holds for ${host} is usable (${why}): requests to it fail` });
+        }
+      }
+      return { figures: { proxies: (s.clientProxies ?? []).length, names }, findings };
+    },
+  },
+  {
     id: 'proxy-certificates',
     category: 'trust',
     title: 'the east-west gateway\'s proxy holds a chain to the mesh\'s root, its intermediate not expiring soon',

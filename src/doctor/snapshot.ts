@@ -7,11 +7,13 @@ import type { KubeClient } from '../k8s/client.ts';
 import type { KubeObject } from '../k8s/object.ts';
 import { podHttpGet } from '../k8s/port-forward.ts';
 import { parseSyncz, type ProxySync } from './proxy-sync.ts';
+import { outboundCluster, parseClusterHealth, type EndpointHealth } from './proxy-endpoints.ts';
+import { clusterLocalHost } from '../render/federation-service-entry.ts';
 import { MCS_VERSION } from '../mcs/imports.ts';
 import { EASTWEST_GATEWAY_LABEL, EASTWEST_GATEWAY_RELEASE, ISTIO_NAMESPACE } from '../render/helm-releases.ts';
 import { SYNC_CONTROLLER, SYNC_LEASE, SYNC_NAMESPACE } from '../render/sync-controller.ts';
 import type { MeshSpec } from '../spec/schema.ts';
-import { DNS_CAPTURE_KEY, PROXY_CONFIG_ANNOTATION, SIDECAR_STATUS_ANNOTATION } from '../core/vocabulary.ts';
+import { DNS_CAPTURE_KEY, MANAGED_BY_LABEL, MANAGED_BY_VALUE, PROXY_CONFIG_ANNOTATION, SIDECAR_STATUS_ANNOTATION, SYNC_MANAGED_BY } from '../core/vocabulary.ts';
 import { instantQuery, prometheusTarget, type PrometheusTarget } from '../observability/prometheus-query.ts';
 
 export interface WorkloadShape {
@@ -37,6 +39,11 @@ export interface ClusterSnapshot {
    * with, and will sign with after its next restart. The key is never decoded or kept.
    */
   cacerts?: { present: boolean; rootCertPem?: string; caCertPem?: string; certChainPem?: string };
+  /**
+   * One client proxy per namespace of the spec's services (a running pod with a sidecar there): per Envoy
+   * cluster of a name that leaves this cluster, what endpoints it holds and how many it would use.
+   */
+  clientProxies?: { namespace: string; pod: string; endpoints?: Record<string, EndpointHealth>; error?: string }[];
   /** The cluster's Prometheus (with observability on): its pod and the targets it scrapes that are down, or why it could not be asked. */
   prometheus?: { pod?: string; targets?: number; down?: { job: string; instance: string; namespace?: string; pod?: string; cluster?: string }[]; error?: string };
   istioSystemLabels?: Record<string, string>;
@@ -205,6 +212,42 @@ async function cacertsCertificates(client: KubeClient): Promise<NonNullable<Clus
   return { present: true, ...(root ? { rootCertPem: root } : {}), ...(ca ? { caCertPem: ca } : {}), ...(chain ? { certChainPem: chain } : {}) };
 }
 
+/** The Envoy clusters of the names that leave this cluster: eastwest's ServiceEntries' hosts and ports, and (endpoint discovery) the spec's multi-cluster services. */
+function remoteClusters(spec: MeshSpec | undefined, cluster: string, serviceEntries: KubeObject[]): string[] {
+  const names = new Set<string>();
+  for (const se of serviceEntries) {
+    const labels = se.metadata.labels ?? {};
+    if (![MANAGED_BY_VALUE, SYNC_MANAGED_BY].includes(labels[MANAGED_BY_LABEL] ?? '')) continue;
+    const s = (se as { spec?: { hosts?: string[]; ports?: { number: number }[] } }).spec;
+    for (const host of s?.hosts ?? []) for (const port of s?.ports ?? []) names.add(outboundCluster(host, port.number));
+  }
+  if (spec?.federation.mode === 'endpoint-discovery') {
+    for (const svc of spec.services.filter((x) => x.clusters.some((c) => c !== cluster))) for (const port of svc.ports) names.add(outboundCluster(clusterLocalHost(svc), port.number));
+  }
+  return [...names].sort();
+}
+
+/** One running pod with a sidecar per namespace of the spec's services, and what its proxy holds for `wanted`. */
+async function clientProxies(client: KubeClient, spec: MeshSpec | undefined, wanted: string[], timeoutMs: number): Promise<NonNullable<ClusterSnapshot['clientProxies']>> {
+  if (!spec || wanted.length === 0) return [];
+  const namespaces = [...new Set(spec.services.map((s) => s.namespace))].sort();
+  const want = new Set(wanted);
+  const found = await mapLimit(namespaces, 4, async (namespace) => {
+    const pods = (await client.list('v1', 'Pod', namespace)) as unknown as PodShape[];
+    const pod = pods.filter((p) => p.status?.phase === 'Running' && !(p.metadata as { deletionTimestamp?: string }).deletionTimestamp && p.metadata.annotations?.[SIDECAR_STATUS_ANNOTATION]).sort((a, b) => a.metadata.name.localeCompare(b.metadata.name))[0];
+    if (!pod) return undefined;
+    try {
+      const r = await podHttpGet(client.config, namespace, pod.metadata.name, ENVOY_ADMIN_PORT, '/clusters?format=json', timeoutMs);
+      const health = r.status === 200 ? parseClusterHealth(r.body, want) : undefined;
+      if (!health) return { namespace, pod: pod.metadata.name, error: r.status === 200 ? 'its admin endpoint did not answer with Envoy\'s clusters' : `its admin endpoint answered ${r.status}` };
+      return { namespace, pod: pod.metadata.name, endpoints: Object.fromEntries(health) };
+    } catch (error) {
+      return { namespace, pod: pod.metadata.name, error: (error as Error).message };
+    }
+  });
+  return found.filter((x): x is NonNullable<typeof x> => x !== undefined);
+}
+
 export interface SnapshotOptions {
   /** Read the certificates of istio-system/cacerts (a right beyond the read level: doctor --read-cacerts). */
   cacerts?: boolean;
@@ -250,7 +293,11 @@ export async function readSnapshot(client: KubeClient, cluster: string, spec?: M
     istio('VirtualService'),
     client.list('security.istio.io/v1', 'PeerAuthentication'),
   ]);
+  // The client proxies are asked about the names eastwest routes out of this cluster (its ServiceEntries).
+  const proxies = clientProxies(client, spec, remoteClusters(spec, cluster, serviceEntries), Math.min(5000, client.requestTimeoutSeconds * 1000));
+  proxies.catch(() => undefined);
   const [endpoints, syncDeployment, lease, serviceExports, authorizationPolicies, sidecars, envoyFilters, gatewayProxy, sync, overrides, prometheus, cacerts] = await more;
+  const clients = await proxies;
   const leaseSpec = (lease as { spec?: { holderIdentity?: string; renewTime?: string; leaseDurationSeconds?: number } } | undefined)?.spec;
   const mesh = (meshCm as { data?: { mesh?: string } } | undefined)?.data?.mesh;
   const meshConfig = mesh ? (parse(mesh) as { trustDomain?: string; defaultConfig?: { meshId?: string; proxyMetadata?: Record<string, unknown> } } | null) : undefined;
@@ -283,5 +330,6 @@ export async function readSnapshot(client: KubeClient, cluster: string, spec?: M
     dnsOverrides: overrides,
     ...(prometheus ? { prometheus } : {}),
     ...(cacerts ? { cacerts } : {}),
+    clientProxies: clients,
   };
 }

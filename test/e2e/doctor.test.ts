@@ -1,4 +1,4 @@
-// doctor on the live lab mesh: healthy after apply; then fifteen faults made as a user would make them
+// doctor on the live lab mesh: healthy after apply; then sixteen faults made as a user would make them
 // (kubectl) — in the control plane, the network, routing, policy and the sync controller, four of them
 // objects eastwest did not make — one at a time, each named by doctor with its cluster and object, and
 // gone once put back; run as a user
@@ -182,6 +182,13 @@ describe('doctor on the live mesh, as a read-only user', () => {
         await kubectl('lab-us', ['-n', 'echo', 'rollout', 'status', 'deployment/client', '--timeout=120s'], { timeoutMs: 130_000 });
       },
       expected: /^remote-name-dns us Pod\/echo\/client-[a-z0-9]+-[a-z0-9]+$/,
+    },
+    {
+      what: 'the route to echo.eu.mesh.local in us pointed by hand at a name that does not resolve: the client\'s proxy holds no endpoint for it',
+      make: () => kubectl('lab-us', ['-n', 'echo', 'patch', 'serviceentry', 'echo-eu', '--type', 'json', '-p', '[{"op":"replace","path":"/spec/endpoints/0/address","value":"gone.invalid"},{"op":"replace","path":"/spec/resolution","value":"DNS"}]']),
+      // Put back as a user would: eastwest apply.
+      undo: async () => applyMesh({ file: spec, kubeconfig: LAB_KUBECONFIG, helm: await helm(), timeoutSeconds: 300 }, silentReporter),
+      expected: /^remote-endpoints us Pod\/echo\/client-[a-z0-9]+-[a-z0-9]+$/,
     },
     {
       what: 'eu\'s Prometheus scaled to zero',

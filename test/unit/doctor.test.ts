@@ -61,6 +61,7 @@ function snapshotFrom(objects: KubeObject[], cluster: string, of$: MeshSpec = sp
     ...(spec.sync.inCluster ? { sync: { deployment: { ready: 1, desired: 2, env: {}, podLabels: {} }, lease: { holder: 'eastwest-sync-abc', renewTime: new Date().toISOString(), durationSeconds: 15 } } } : {}),
     gatewayProxy: { pod: 'istio-eastwestgateway-abc', chainPem: chains.get(cluster)! },
     cacerts: { present: true, rootCertPem: rootPem, caCertPem: caCerts.get(cluster)!, certChainPem: chains.get(cluster)! },
+    clientProxies: [{ namespace: 'echo', pod: 'client-abc', endpoints: Object.fromEntries(objects.filter((o) => o.kind === 'ServiceEntry').flatMap((se) => ((se as any).spec.hosts as string[]).map((h) => [`outbound|80||${h}`, { total: 1, healthy: 1, reasons: {} }]))) }],
   };
 }
 
@@ -178,6 +179,8 @@ describe('doctor names the object at fault, the cluster and the fix', () => {
     ['DNS capture never set mesh-wide', 'eu', (s) => delete s.meshConfig!.dnsCapture, 'remote-name-dns eu ConfigMap/istio-system/istio'],
     ['a client pod whose own proxy config turns DNS capture off', 'us', (s) => s.dnsOverrides!.push({ object: { kind: 'Pod', namespace: 'echo', name: 'client-6d4-x' }, owner: 'ReplicaSet/client-6d4', dnsCapture: 'false' }), 'remote-name-dns us Pod/echo/client-6d4-x'],
     ['a mesh-wide ProxyConfig that turns DNS capture off', 'eu', (s) => s.dnsOverrides!.push({ object: { kind: 'ProxyConfig', namespace: 'istio-system', name: 'no-dns' }, dnsCapture: 'false' }), 'remote-name-dns eu ProxyConfig/istio-system/no-dns'],
+    ['the client proxy holds no endpoint for the remote name', 'us', (s) => (s.clientProxies![0]!.endpoints!['outbound|80||echo.eu.mesh.local'] = { total: 0, healthy: 0, reasons: {} }), 'remote-endpoints us Pod/echo/client-abc'],
+    ['the remote gateway ejected by the client proxy\'s outlier detection', 'eu', (s) => (s.clientProxies![0]!.endpoints!['outbound|80||echo.us.mesh.local'] = { total: 1, healthy: 0, reasons: { 'ejected by outlier detection': 1 } }), 'remote-endpoints eu Pod/echo/client-abc'],
     ['no ready Prometheus', 'eu', (s) => (s.prometheus = { error: 'no ready Prometheus (app.kubernetes.io/name=prometheus) in istio-system' }), 'prometheus-targets eu Service/istio-system/prometheus'],
     ['a gateway target down in Prometheus', 'us', (s) => s.prometheus!.down!.push({ job: 'kubernetes-pods', instance: '10.0.0.9:15020', namespace: 'istio-system', pod: 'istio-eastwestgateway-abc', cluster: 'us' }), 'prometheus-targets us Pod/istio-system/istio-eastwestgateway-abc'],
     ['the other cluster\'s Prometheus not federated', 'us', (s) => s.prometheus!.down!.push({ job: 'federate-eu', instance: 'prometheus.eu.mesh.local:9090', cluster: 'us' }), 'prometheus-targets us Service/istio-system/prometheus'],
@@ -315,6 +318,11 @@ describe('doctor names the object at fault, the cluster and the fix', () => {
       s.cacerts = { present: true, rootCertPem: soon.rootCertPem!, caCertPem: soon.cacerts.get('us')!['ca-cert.pem'], certChainPem: soon.cacerts.get('us')!['cert-chain.pem'] };
     }), { localRootPem: soon.rootCertPem! }));
     expect(expiring.filter((f) => f.check === 'cacerts' && f.cluster === 'us').map((f) => `${f.severity} ${f.message}`)).toEqual([expect.stringMatching(/^warning the intermediate expires in 1[12] day/)]);
+  });
+  it('client proxies: one that cannot be read is a warning; the healthy mesh\'s proxies hold each remote name', async () => {
+    expect(healthy.get('us')!.clientProxies![0]!.endpoints).toHaveProperty(['outbound|80||echo.eu.mesh.local']);
+    const unread = problems(await doctor(withFault('us', (s) => (s.clientProxies = [{ namespace: 'echo', pod: 'client-abc', error: 'port-forward refused' }]))));
+    expect(unread.map((f) => `${named(f)} ${f.severity}`)).toEqual(['remote-endpoints us Pod/echo/client-abc warning']);
   });
   it('cacerts is checked only when asked (--read-cacerts): doctor reads no Secret otherwise', async () => {
     const results = await doctor(withFault('us', (s) => (s.cacerts = { present: false })), { cacertsRead: false });
