@@ -19,6 +19,8 @@ export const MESH_LABEL = 'eastwest.dev/mesh';
 export const FIELD_MANAGER = 'eastwest';
 export const SYNC_FIELD_MANAGER = 'eastwest-sync';
 export const VERIFY_FIELD_MANAGER = 'eastwest-verify';
+/** On verify's probe namespace: when the run that made it started (another run's namespace is left alone while it may still run). */
+export const VERIFY_STARTED_ANNOTATION = 'eastwest.dev/verify-started';
 
 // Annotations on what eastwest writes.
 /** Hash of the desired content: an unchanged object costs no request. */

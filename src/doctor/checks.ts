@@ -66,8 +66,28 @@ const DAY_MS = 86_400_000;
 /** Intermediates that expire within this many days are named (a rotation takes planning). */
 export const INTERMEDIATE_WARNING_DAYS = 30;
 
+/**
+ * Whether `cert` leads to one of `roots` through the intermediates of `chain` (each signed by the next; a
+ * multi-level chain walked up to a root). Validity dates are not judged here (expiry has findings of its own).
+ */
+export function chainsToRoot(cert: string, chain: readonly string[], roots: readonly string[]): boolean {
+  const rootPrints = new Set(roots.map(fingerprint));
+  const issuers = [...chain, ...roots];
+  let current = new X509Certificate(cert);
+  for (let hops = 0; hops <= issuers.length; hops++) {
+    if (rootPrints.has(fingerprint(current.toString()))) return true;
+    const issuer = issuers.map((pem) => new X509Certificate(pem)).find((i) => i.fingerprint256 !== current.fingerprint256 && current.checkIssued(i) && current.verify(i.publicKey));
+    if (!issuer) return false;
+    current = issuer;
+  }
+  return false;
+}
+
 /** Namespaces of the spec's services that run in `cluster`. */
 const serviceNamespaces = (ctx: DoctorContext, cluster: string) => new Set(ctx.spec.services.filter((svc) => svc.clusters.includes(cluster)).map((svc) => svc.namespace));
+
+/** Go's strconv.ParseBool, as Istio reads ISTIO_META_DNS_CAPTURE: 1, t, T, TRUE, true, True are true. */
+export const goTrue = (value: string | undefined) => value !== undefined && ['1', 't', 'T', 'TRUE', 'true', 'True'].includes(value);
 
 /**
  * Names that resolve in a pod of `s`'s cluster only through the sidecar's DNS proxy: the hosts of the
@@ -369,22 +389,17 @@ const DEFINITIONS: Omit<Check<DoctorContext>, 'disruptive' | 'docs'>[] = [
       const publishedSet = new Set((published ?? []).map(fingerprint));
       const sameAsPublished = published !== undefined && publishedSet.size === mine.size && [...mine].every((f) => publishedSet.has(f));
       if (published && !sameAsPublished) {
-        findings.push({ object, field: 'data[root-cert.pem]', message: `holds another root (${[...mine][0]!.slice(0, 30)}…) than the one istiod publishes (${[...publishedSet][0]!.slice(0, 30)}…): istiod kept its previous CA (a running istiod takes no root it cannot bundle with its own), so its next restart switches ${cluster} to this root and every other cluster refuses it` });
+        const only = (a: Set<string>, b: Set<string>) => [...a].filter((f) => !b.has(f)).map((f) => `${f.slice(0, 30)}…`).join(', ') || 'none';
+        findings.push({ object, field: 'data[root-cert.pem]', message: `holds other roots (only in cacerts: ${only(mine, publishedSet)}; only published: ${only(publishedSet, mine)}) than istiod publishes: istiod kept its previous CA (a running istiod takes no root it cannot bundle with its own), so its next restart switches ${cluster} to this root and every other cluster refuses it` });
       }
       const root = meshRoot(ctx);
       if (root && !mine.has(root.fingerprint) && (sameAsPublished || !published)) {
         findings.push({ object, field: 'data[root-cert.pem]', message: `its root is not the mesh's (${root.source}, ${root.fingerprint.slice(0, 30)}…): the other clusters refuse what this istiod signs` });
       }
       const now = new Date();
-      const signed = roots.some((r) => {
-        try {
-          return new X509Certificate(ca).checkIssued(new X509Certificate(r)) && new X509Certificate(ca).verify(new X509Certificate(r).publicKey);
-        } catch {
-          return false;
-        }
-      });
-      if (!signed) findings.push({ object, field: 'data[ca-cert.pem]', message: 'its intermediate (ca-cert.pem) is not signed by its root-cert.pem: istiod refuses it (or keeps what it runs on)' });
       const chain = c.certChainPem ? certificatesIn(c.certChainPem) : undefined;
+      const signed = chainsToRoot(ca, chain ?? [], roots);
+      if (!signed) findings.push({ object, field: 'data[ca-cert.pem]', message: 'its intermediate (ca-cert.pem) is not signed by its root-cert.pem: istiod refuses it (or keeps what it runs on)' });
       if (!chain || fingerprint(chain[0]!) !== fingerprint(ca)) findings.push({ object, field: 'data[cert-chain.pem]', severity: 'warning', message: 'cert-chain.pem does not begin with the intermediate (ca-cert.pem): proxies are handed a chain that does not lead to their certificate\'s issuer' });
       const cert = new X509Certificate(ca);
       const days = Math.floor((new Date(cert.validTo).getTime() - now.getTime()) / DAY_MS);
@@ -512,13 +527,13 @@ const DEFINITIONS: Omit<Check<DoctorContext>, 'disruptive' | 'docs'>[] = [
       if (names.length === 0) return { figures: { names: 0 }, findings: [] };
       const findings: Findings = [];
       const example = `${names[0]}${names.length > 1 ? ` and ${names.length - 1} more` : ''}`;
-      if (s.meshConfig && s.meshConfig.dnsCapture !== 'true') {
+      if (s.meshConfig && !goTrue(s.meshConfig.dnsCapture)) {
         findings.push({ object: { kind: 'ConfigMap', namespace: ISTIO_NAMESPACE, name: 'istio' }, field: `data.mesh: defaultConfig.proxyMetadata.${DNS_CAPTURE_KEY}`, message: `the mesh's proxies do not capture DNS (${DNS_CAPTURE_KEY}=${s.meshConfig.dnsCapture ?? 'unset'}): ${example} do not resolve in pods (curl: could not resolve host)`, hint: `eastwest apply (it installs istiod with ${DNS_CAPTURE_KEY}: "true"), then restart the workloads` });
       }
       const mine = serviceNamespaces(ctx, cluster!);
       const callers = new Set([...ctx.spec.services.map((svc) => svc.namespace), ISTIO_NAMESPACE]);
       for (const o of s.dnsOverrides ?? []) {
-        if (o.dnsCapture === 'true') continue;
+        if (goTrue(o.dnsCapture)) continue;
         const meshWide = o.object.kind === 'ProxyConfig' && o.object.namespace === ISTIO_NAMESPACE;
         const where = meshWide ? 'every proxy of the mesh' : o.object.kind === 'Pod' ? `pod ${o.object.name}${o.owner ? ` (${o.owner})` : ''}` : `the proxies of namespace ${o.object.namespace}`;
         findings.push({
@@ -530,6 +545,7 @@ const DEFINITIONS: Omit<Check<DoctorContext>, 'disruptive' | 'docs'>[] = [
           hint: o.object.kind === 'Pod' ? `remove ${DNS_CAPTURE_KEY} from the ${PROXY_CONFIG_ANNOTATION} annotation of the pod template that made it${o.owner ? ` (${o.owner}: its Deployment's)` : ''}, or set it to "true"; the pods take it when they restart` : `remove ${DNS_CAPTURE_KEY} from its environmentVariables (or set it to "true"); pods take it when they restart`,
         });
       }
+      if (!s.dnsOverrides) findings.push({ object: { kind: 'Namespace', name: ISTIO_NAMESPACE }, severity: 'warning', message: 'the pods and ProxyConfigs that could turn the DNS proxy off could not be read', hint: 'the read role lists pods and proxyconfigs.networking.istio.io: eastwest doctor --print-rbac' });
       return { figures: { names: names.length }, findings };
     },
   },
@@ -636,6 +652,7 @@ const DEFINITIONS: Omit<Check<DoctorContext>, 'disruptive' | 'docs'>[] = [
       const service = { kind: 'Service', namespace: location.namespace, name: location.service };
       const p = s.prometheus;
       if (!p) return { findings: [{ object: service, message: 'not read' }] };
+      if (!p.pod && !p.notReady) return { findings: [{ object: service, severity: 'warning', message: `Prometheus could not be found: ${p.error ?? 'no answer'}`, hint: 'the read role lists pods; a slow API server may need a higher --request-timeout' }] };
       if (!p.pod) return { findings: [{ object: service, message: `no ready Prometheus: ${p.error ?? 'none found'} (no metrics here, and the other clusters lose this one's series)`, hint: `kubectl -n ${location.namespace} get pods -l ${Object.entries(location.selector).map(([k, v]) => `${k}=${v}`).join(',')} and describe them; eastwest apply installs it` }] };
       if (p.error) return { findings: [{ object: { kind: 'Pod', namespace: location.namespace, name: p.pod }, message: `could not be asked: ${p.error}`, severity: 'warning' }] };
       const mesh = new Set([...ctx.spec.services.map((svc) => svc.namespace), ISTIO_NAMESPACE]);
@@ -645,7 +662,7 @@ const DEFINITIONS: Omit<Check<DoctorContext>, 'disruptive' | 'docs'>[] = [
         if (t.cluster && t.cluster !== cluster) continue;
         const federation = t.job.startsWith('federate-');
         if (federation) {
-          findings.push({ object: service, field: `scrape job ${t.job}`, message: `${t.job} is down (${t.instance}): this Prometheus has no series of ${t.job.slice('federate-'.length)}, so the traffic between clusters shows only from this side`, hint: `${t.job.slice('federate-'.length)}'s Prometheus must be ready and reachable through the east-west gateways (eastwest doctor there; eastwest traffic shows what each Prometheus answers)` });
+          findings.push({ object: service, field: `scrape job ${t.job}`, message: `${t.job} has been down for a minute (${t.instance}): this Prometheus has no series of ${t.job.slice('federate-'.length)}, so the traffic between clusters shows only from this side`, hint: `${t.job.slice('federate-'.length)}'s Prometheus must be ready and reachable through the east-west gateways (eastwest doctor there; eastwest traffic shows what each Prometheus answers)` });
         } else if (t.pod && t.namespace && mesh.has(t.namespace)) {
           findings.push({ object: { kind: 'Pod', namespace: t.namespace, name: t.pod }, field: `scrape job ${t.job}`, message: `scraped and down (${t.instance}): its proxy's metrics (requests, connections through the gateways) are missing`, hint: `kubectl -n ${t.namespace} describe pod ${t.pod}; its metrics port (15020 for Istio's proxies) must answer` });
         }

@@ -45,7 +45,7 @@ export interface ClusterSnapshot {
    */
   clientProxies?: { namespace: string; pod: string; endpoints?: Record<string, EndpointHealth>; error?: string }[];
   /** The cluster's Prometheus (with observability on): its pod and the targets it scrapes that are down, or why it could not be asked. */
-  prometheus?: { pod?: string; targets?: number; down?: { job: string; instance: string; namespace?: string; pod?: string; cluster?: string }[]; error?: string };
+  prometheus?: { pod?: string; notReady?: boolean; targets?: number; down?: { job: string; instance: string; namespace?: string; pod?: string; cluster?: string }[]; error?: string };
   istioSystemLabels?: Record<string, string>;
   gateway?: WorkloadShape;
   /** The gateway Service's address as its load balancer (or the spec) gives it; undefined: none. */
@@ -149,8 +149,8 @@ async function proxySync(client: KubeClient, timeoutMs: number): Promise<Cluster
 }
 
 interface PodShape {
-  metadata: { name: string; namespace?: string; annotations?: Record<string, string>; ownerReferences?: { kind: string; name: string }[] };
-  status?: { phase?: string };
+  metadata: { name: string; namespace?: string; deletionTimestamp?: string; annotations?: Record<string, string>; ownerReferences?: { kind: string; name: string }[] };
+  status?: { phase?: string; conditions?: { type: string; status: string }[] };
 }
 
 /** A YAML value's ISTIO_META_DNS_CAPTURE under `path` (proxyMetadata or environmentVariables), as a string. */
@@ -164,22 +164,33 @@ function dnsCaptureIn(yaml: string | undefined, key: 'proxyMetadata'): string | 
   }
 }
 
-/** Pods with a sidecar whose own proxy config sets DNS capture, and ProxyConfigs that set it. */
-async function dnsOverrides(client: KubeClient): Promise<NonNullable<ClusterSnapshot['dnsOverrides']>> {
-  const [pods, proxyConfigs] = await Promise.all([client.list('v1', 'Pod'), client.list('networking.istio.io/v1beta1', 'ProxyConfig')]);
-  const out: NonNullable<ClusterSnapshot['dnsOverrides']> = [];
-  for (const pod of pods as unknown as PodShape[]) {
-    const annotations = pod.metadata.annotations ?? {};
-    if (pod.status?.phase !== 'Running' || !annotations[SIDECAR_STATUS_ANNOTATION]) continue;
-    const dnsCapture = dnsCaptureIn(annotations[PROXY_CONFIG_ANNOTATION], 'proxyMetadata');
-    const owner = pod.metadata.ownerReferences?.[0];
-    if (dnsCapture !== undefined) out.push({ object: { kind: 'Pod', namespace: pod.metadata.namespace ?? '', name: pod.metadata.name }, ...(owner ? { owner: `${owner.kind}/${owner.name}` } : {}), dnsCapture });
+/**
+ * In the mesh's namespaces (the spec's services' and istio-system), running pods with a sidecar whose own
+ * proxy config sets DNS capture; and every ProxyConfig that sets it. Best effort: a failed read is "not read".
+ */
+async function dnsOverrides(client: KubeClient, spec: MeshSpec | undefined): Promise<ClusterSnapshot['dnsOverrides']> {
+  const namespaces = [...new Set([...(spec?.services ?? []).map((s) => s.namespace), ISTIO_NAMESPACE])].sort();
+  try {
+    const [pods, proxyConfigs] = await Promise.all([
+      mapLimit(namespaces, 4, (namespace) => client.list('v1', 'Pod', namespace)).then((lists) => lists.flat()),
+      client.list('networking.istio.io/v1beta1', 'ProxyConfig'),
+    ]);
+    const out: NonNullable<ClusterSnapshot['dnsOverrides']> = [];
+    for (const pod of pods as unknown as PodShape[]) {
+      const annotations = pod.metadata.annotations ?? {};
+      if (pod.status?.phase !== 'Running' || pod.metadata.deletionTimestamp || !annotations[SIDECAR_STATUS_ANNOTATION]) continue;
+      const dnsCapture = dnsCaptureIn(annotations[PROXY_CONFIG_ANNOTATION], 'proxyMetadata');
+      const owner = pod.metadata.ownerReferences?.[0];
+      if (dnsCapture !== undefined) out.push({ object: { kind: 'Pod', namespace: pod.metadata.namespace ?? '', name: pod.metadata.name }, ...(owner ? { owner: `${owner.kind}/${owner.name}` } : {}), dnsCapture });
+    }
+    for (const pc of proxyConfigs) {
+      const value = (pc as unknown as { spec?: { environmentVariables?: Record<string, string> } }).spec?.environmentVariables?.[DNS_CAPTURE_KEY];
+      if (value !== undefined) out.push({ object: { kind: 'ProxyConfig', namespace: pc.metadata.namespace ?? '', name: pc.metadata.name }, dnsCapture: String(value) });
+    }
+    return out;
+  } catch {
+    return undefined;
   }
-  for (const pc of proxyConfigs) {
-    const value = (pc as unknown as { spec?: { environmentVariables?: Record<string, string> } }).spec?.environmentVariables?.[DNS_CAPTURE_KEY];
-    if (value !== undefined) out.push({ object: { kind: 'ProxyConfig', namespace: pc.metadata.namespace ?? '', name: pc.metadata.name }, dnsCapture: String(value) });
-  }
-  return out;
 }
 
 /** The cluster's Prometheus: every target it scrapes that is down (`up == 0`), through port-forward. */
@@ -188,10 +199,11 @@ async function prometheusHealth(client: KubeClient, spec: MeshSpec, timeoutMs: n
   try {
     target = await prometheusTarget(client.config, spec, timeoutMs);
   } catch (error) {
-    return { error: (error as Error).message };
+    return { error: (error as Error).message, ...((error as { code?: string }).code === 'no-prometheus' ? { notReady: true } : {}) };
   }
   try {
-    const [all, down] = await Promise.all([instantQuery(target, 'count(up)'), instantQuery(target, 'up == 0')]);
+    // Down for a whole minute (every scrape in it failed): a pod starting or going away is not a finding.
+    const [all, down] = await Promise.all([instantQuery(target, 'count(up)'), instantQuery(target, 'max_over_time(up[1m]) == 0')]);
     return {
       pod: target.pod,
       targets: all[0]?.value ?? 0,
@@ -203,11 +215,16 @@ async function prometheusHealth(client: KubeClient, spec: MeshSpec, timeoutMs: n
 }
 
 /** The certificate files of cacerts, decoded; `ca-key.pem` is left as it came (never decoded, never kept). */
-async function cacertsCertificates(client: KubeClient): Promise<NonNullable<ClusterSnapshot['cacerts']>> {
+export async function cacertsCertificates(client: Pick<KubeClient, 'read'>): Promise<NonNullable<ClusterSnapshot['cacerts']>> {
   const secret = await client.read({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'cacerts', namespace: ISTIO_NAMESPACE } });
   if (!secret) return { present: false };
   const data = (secret as { data?: Record<string, string> }).data ?? {};
-  const file = (name: string) => (data[name] ? Buffer.from(data[name], 'base64').toString('utf8') : undefined);
+  // Only the certificate blocks of each file are kept (a key pasted into a certificate file is not).
+  const file = (name: string) => {
+    if (!data[name]) return undefined;
+    const blocks = Buffer.from(data[name], 'base64').toString('utf8').match(/-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g);
+    return blocks ? `${blocks.join('\n')}\n` : undefined;
+  };
   const [root, ca, chain] = [file('root-cert.pem'), file('ca-cert.pem'), file('cert-chain.pem')];
   return { present: true, ...(root ? { rootCertPem: root } : {}), ...(ca ? { caCertPem: ca } : {}), ...(chain ? { certChainPem: chain } : {}) };
 }
@@ -234,7 +251,9 @@ async function clientProxies(client: KubeClient, spec: MeshSpec | undefined, wan
   const want = new Set(wanted);
   const found = await mapLimit(namespaces, 4, async (namespace) => {
     const pods = (await client.list('v1', 'Pod', namespace)) as unknown as PodShape[];
-    const pod = pods.filter((p) => p.status?.phase === 'Running' && !(p.metadata as { deletionTimestamp?: string }).deletionTimestamp && p.metadata.annotations?.[SIDECAR_STATUS_ANNOTATION]).sort((a, b) => a.metadata.name.localeCompare(b.metadata.name))[0];
+    // A ready pod: a proxy that just started holds no endpoints yet.
+    const ready = (p: PodShape) => p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') === true;
+    const pod = pods.filter((p) => p.status?.phase === 'Running' && ready(p) && !p.metadata.deletionTimestamp && p.metadata.annotations?.[SIDECAR_STATUS_ANNOTATION]).sort((a, b) => a.metadata.name.localeCompare(b.metadata.name))[0];
     if (!pod) return undefined;
     try {
       const r = await podHttpGet(client.config, namespace, pod.metadata.name, ENVOY_ADMIN_PORT, '/clusters?format=json', timeoutMs);
@@ -273,7 +292,7 @@ export async function readSnapshot(client: KubeClient, cluster: string, spec?: M
     client.list('networking.istio.io/v1alpha3', 'EnvoyFilter'),
     gatewayChain(client, Math.min(5000, client.requestTimeoutSeconds * 1000)),
     proxySync(client, Math.min(5000, client.requestTimeoutSeconds * 1000)),
-    dnsOverrides(client),
+    dnsOverrides(client, spec),
     spec?.observability.prometheus ? prometheusHealth(client, spec, Math.min(5000, client.requestTimeoutSeconds * 1000)) : Promise.resolve(undefined),
     options.cacerts ? cacertsCertificates(client) : Promise.resolve(undefined),
   ]);
@@ -327,7 +346,7 @@ export async function readSnapshot(client: KubeClient, cluster: string, spec?: M
     serviceExports,
     ...(gatewayProxy ? { gatewayProxy } : {}),
     ...(sync ? { proxySync: sync } : {}),
-    dnsOverrides: overrides,
+    ...(overrides ? { dnsOverrides: overrides } : {}),
     ...(prometheus ? { prometheus } : {}),
     ...(cacerts ? { cacerts } : {}),
     clientProxies: clients,

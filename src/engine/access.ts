@@ -3,8 +3,8 @@
 // each right before anything else, and `--print-rbac` prints the ClusterRole that grants them.
 //   read  — get/list/watch of what eastwest reads (no Secrets) and port-forward to Istio's pods (istiod's
 //           debug endpoints, proxies' admin, Prometheus): status, traffic, sync status (doctor, dashboard).
-//   probe — read, plus exec in client pods, scaling the Deployments it tests, and making (then deleting)
-//           its own probe namespace and what it holds: verify.
+//   probe — read, plus exec in client pods and scaling the Deployments it tests: verify (its own probes,
+//           without the demo, need one more role: VERIFY_PROBES_GRANT).
 //   write — everything (installing Istio needs cluster-admin): apply, diff (it compares Secrets).
 import { ACCESS_LEVEL_LABEL, MANAGED_BY_LABEL, MANAGED_BY_VALUE } from '../core/vocabulary.ts';
 import { AuthorizationV1Api } from '@kubernetes/client-node';
@@ -22,6 +22,8 @@ export interface AccessRule {
   verbs: string[];
   /** Only these objects (by name). */
   resourceNames?: string[];
+  /** The namespace the review asks about (a grant meant for one namespace; a ClusterRole rule has none). */
+  reviewNamespace?: string;
 }
 
 /**
@@ -38,12 +40,33 @@ export interface AccessGrant {
 export const CACERTS_GRANT: AccessGrant = {
   flag: '--read-cacerts',
   role: 'eastwest-read-cacerts',
-  rules: [{ apiGroups: [''], resources: ['secrets'], resourceNames: ['cacerts'], verbs: ['get'] }],
+  // Reviewed in istio-system: a Role there grants it as well as this ClusterRole does.
+  rules: [{ apiGroups: [''], resources: ['secrets'], resourceNames: ['cacerts'], verbs: ['get'], reviewNamespace: 'istio-system' }],
+};
+
+/**
+ * verify's own probes (without the demo): creating its namespace and, in it, what the probes are made of.
+ * RBAC cannot scope `create` to a namespace that does not exist yet, so this role may create these kinds
+ * in any namespace (a Deployment runs pods as any service account of its namespace): bind it only where
+ * that is acceptable, or prove the mesh with the demo workload (`--probes demo`), which needs the probe
+ * level alone. Deleting is limited to the namespace `eastwest-verify` by name; nothing is ever patched.
+ */
+export const VERIFY_PROBES_GRANT: AccessGrant = {
+  flag: '--probes own',
+  role: 'eastwest-verify-probes',
+  rules: [
+    { apiGroups: [''], resources: ['namespaces'], verbs: ['create'] },
+    { apiGroups: [''], resources: ['namespaces'], resourceNames: ['eastwest-verify'], verbs: ['delete'] },
+    { apiGroups: [''], resources: ['serviceaccounts', 'services'], verbs: ['create'], reviewNamespace: 'eastwest-verify' },
+    { apiGroups: ['apps'], resources: ['deployments'], verbs: ['create'], reviewNamespace: 'eastwest-verify' },
+    { apiGroups: ['networking.istio.io'], resources: ['serviceentries', 'workloadentries', 'destinationrules'], verbs: ['create'], reviewNamespace: 'eastwest-verify' },
+    { apiGroups: ['security.istio.io'], resources: ['authorizationpolicies'], verbs: ['create'], reviewNamespace: 'eastwest-verify' },
+  ],
 };
 
 /** The ClusterRole of a grant. */
 export function grantRole(grant: AccessGrant): KubeObject {
-  return { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', metadata: { name: grant.role, labels: { [MANAGED_BY_LABEL]: MANAGED_BY_VALUE, [ACCESS_LEVEL_LABEL]: grant.role } }, rules: grant.rules.map((r) => ({ ...r })) } as KubeObject;
+  return { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', metadata: { name: grant.role, labels: { [MANAGED_BY_LABEL]: MANAGED_BY_VALUE, [ACCESS_LEVEL_LABEL]: grant.role } }, rules: grant.rules.map(({ reviewNamespace: _n, ...r }) => ({ ...r })) } as KubeObject;
 }
 
 const READ_VERBS = ['get', 'list', 'watch'];
@@ -63,20 +86,12 @@ const READ_RULES: AccessRule[] = [
   { apiGroups: ['admissionregistration.k8s.io'], resources: ['mutatingwebhookconfigurations', 'validatingwebhookconfigurations'], verbs: READ_VERBS },
 ];
 
-const PROBE_WRITE = ['create', 'patch'];
 const PROBE_RULES: AccessRule[] = [
   ...READ_RULES,
   // curl from a client pod, Envoy's admin stats of a proxy.
   { apiGroups: [''], resources: ['pods/exec'], verbs: ['get', 'create'] },
   // The failover check scales the service's Deployment to zero and back.
   { apiGroups: ['apps'], resources: ['deployments/scale'], verbs: ['get', 'patch', 'update'] },
-  // verify's own probes (without the demo workload): its namespace — removed with everything in it —
-  // and what it holds, routed as a spec service is.
-  { apiGroups: [''], resources: ['namespaces'], verbs: [...PROBE_WRITE, 'delete'] },
-  { apiGroups: [''], resources: ['serviceaccounts', 'services'], verbs: PROBE_WRITE },
-  { apiGroups: ['apps'], resources: ['deployments'], verbs: PROBE_WRITE },
-  { apiGroups: ['networking.istio.io'], resources: ['serviceentries', 'workloadentries', 'destinationrules'], verbs: PROBE_WRITE },
-  { apiGroups: ['security.istio.io'], resources: ['authorizationpolicies'], verbs: PROBE_WRITE },
 ];
 
 const WRITE_RULES: AccessRule[] = [{ apiGroups: ['*'], resources: ['*'], verbs: ['*'] }];
@@ -105,6 +120,8 @@ export interface AccessRight {
   verb: string;
   /** One object by name. */
   name?: string;
+  /** Asked in this namespace (else cluster-wide). */
+  namespace?: string;
 }
 
 /** Every verb on every resource (and named object) of some rules. */
@@ -115,7 +132,7 @@ export function rulesRights(rules: readonly AccessRule[]): AccessRight[] {
       for (const resource of rule.resources) {
         const [name, sub] = resource.split('/');
         for (const verb of rule.verbs) {
-          for (const object of rule.resourceNames ?? [undefined]) out.push({ group, resource: name!, ...(sub ? { subresource: sub } : {}), verb, ...(object ? { name: object } : {}) });
+          for (const object of rule.resourceNames ?? [undefined]) out.push({ group, resource: name!, ...(sub ? { subresource: sub } : {}), verb, ...(object ? { name: object } : {}), ...(rule.reviewNamespace ? { namespace: rule.reviewNamespace } : {}) });
         }
       }
     }
@@ -128,15 +145,25 @@ export function accessRights(level: AccessLevel): AccessRight[] {
   return rulesRights(accessRules(level));
 }
 
-export const rightText = (r: AccessRight) => `${r.verb} ${r.resource}${r.subresource ? `/${r.subresource}` : ''}${r.group ? `.${r.group}` : ''}${r.name ? ` named ${r.name}` : ''}`;
+export const rightText = (r: AccessRight) => `${r.verb} ${r.resource}${r.subresource ? `/${r.subresource}` : ''}${r.group ? `.${r.group}` : ''}${r.name ? ` named ${r.name}` : ''}${r.namespace ? ` in ${r.namespace}` : ''}`;
 
 /** Whether the context's user has one right (cluster-wide). */
 export async function mayI(client: KubeClient, right: AccessRight): Promise<boolean> {
   const review = await client.call('access review', () => client.config.makeApiClient(AuthorizationV1Api).createSelfSubjectAccessReview({
-    body: { apiVersion: 'authorization.k8s.io/v1', kind: 'SelfSubjectAccessReview', spec: { resourceAttributes: { group: right.group, resource: right.resource, ...(right.subresource ? { subresource: right.subresource } : {}), ...(right.name ? { name: right.name } : {}), verb: right.verb } } },
+    body: { apiVersion: 'authorization.k8s.io/v1', kind: 'SelfSubjectAccessReview', spec: { resourceAttributes: { group: right.group, resource: right.resource, ...(right.subresource ? { subresource: right.subresource } : {}), ...(right.name ? { name: right.name } : {}), ...(right.namespace ? { namespace: right.namespace } : {}), verb: right.verb } } },
   }));
   return review.status?.allowed === true;
 }
+
+/** The rights of `grant` the context's user lacks (asked of the API server). */
+export async function missingGrantRights(client: KubeClient, grant: AccessGrant): Promise<AccessRight[]> {
+  const rights = rulesRights(grant.rules);
+  const answers = await mapLimit(rights, 16, (right) => mayI(client, right));
+  return rights.filter((_, i) => !answers[i]);
+}
+
+/** How to grant what `grant` holds (for a hint). */
+export const grantHint = (grant: AccessGrant, command: string) => `eastwest ${command} --print-rbac ${grant.flag} | kubectl apply -f - && kubectl create clusterrolebinding ${grant.role}-<user> --clusterrole ${grant.role} --user <user>`;
 
 /**
  * Asks the API server whether the context's user has every right of `level` (cluster-wide). Throws a
@@ -150,7 +177,7 @@ export async function reviewAccess(client: KubeClient, cluster: string, level: A
   const missingGrant = extra.find((_, i) => !answers[rights.length + i]);
   if (missing.length === 0 && missingGrant) {
     const { grant } = missingGrant;
-    throw new ClusterError(cluster, 'forbidden', `the context's user may not ${rightText(missingGrant.right)}, which ${grant.flag} needs`, `grant it: eastwest ${command} --print-rbac ${grant.flag} | kubectl apply -f - && kubectl create clusterrolebinding ${grant.role}-<user> --clusterrole ${grant.role} --user <user>; or run without ${grant.flag}`);
+    throw new ClusterError(cluster, 'forbidden', `the context's user may not ${rightText(missingGrant.right)}, which ${grant.flag} needs`, `grant it: ${grantHint(grant, command)}; or run without ${grant.flag}`);
   }
   if (missing.length === 0) return;
   const shown = missing.slice(0, 6).map(rightText).join(', ');

@@ -114,6 +114,11 @@ export class KubeClient {
     )) as unknown as KubeObject);
   }
 
+  /** Creates an object (POST): for what only `create` is granted on (never an update of an existing one). */
+  async create(object: KubeObject): Promise<KubeObject> {
+    return this.call(`create ${object.kind}/${object.metadata.name}`, async () => (await this.objects.create(object as unknown as KubernetesObject, undefined, undefined, this.fieldManager)) as unknown as KubeObject);
+  }
+
   /** Lists objects; a kind the cluster does not serve (CRD not installed) has none. */
   async list(apiVersion: string, kind: string, namespace?: string, labelSelector?: string): Promise<KubeObject[]> {
     return this.call(`list ${kind}`, async () => {

@@ -56,6 +56,10 @@ interface Context {
   service: ServiceSpec;
   /** The namespace of the clients (and of the service): the demo's, or verify's own probes'. */
   namespace: string;
+  /** The clusters that have the clients (all with the demo; with own probes, where they were deployed). */
+  clientClusters: ReadonlySet<string>;
+  /** What a check changed and has not put back yet (a service scaled to zero): key → how to put it back by hand. */
+  changed: Map<string, string>;
   from: ClusterSpec;
   requests: number;
   /** Deadline of one request to a cluster (a Prometheus query included). */
@@ -109,7 +113,7 @@ function asCheck(check: VerifyCheck): Check<Context> {
     applies: check.applies,
     run: async (ctx, cluster, signal) => {
       const here = cluster === undefined ? ctx : { ...ctx, from: ctx.clusters.find((c) => c.name === cluster)! };
-      const skip = check.skipFrom?.(here);
+      const skip = cluster !== undefined && !ctx.clientClusters.has(cluster) ? `no client of verify's in ${cluster} (its probes were not deployed there)` : check.skipFrom?.(here);
       if (skip) return { skipped: skip, findings: [] };
       let outcome: Outcome;
       try {
@@ -124,6 +128,18 @@ function asCheck(check: VerifyCheck): Check<Context> {
       return { figures: outcome.figures, findings: pairs.length && !unexplained ? pairs : [...pairs, outcome.ok ? { ...finding, severity: 'info' as const } : finding] };
     },
   };
+}
+
+/** `attempt` until it succeeds, `times` in all, waiting 1, 2, 4 … s between tries; the last error is thrown. */
+async function retried<T>(attempt: () => Promise<T>, times: number): Promise<T> {
+  for (let i = 1; ; i++) {
+    try {
+      return await attempt();
+    } catch (error) {
+      if (i >= times) throw error;
+      await new Promise((r) => setTimeout(r, 1000 * 2 ** (i - 1)));
+    }
+  }
 }
 
 const regionOf = (body: string) => /^region=(\S+)/.exec(body)?.[1];
@@ -334,7 +350,9 @@ const checks: VerifyCheck[] = [
     skipFrom: (ctx) => (!ctx.service.clusters.includes(ctx.from.name) ? `the spec does not run ${ctx.service.name} in ${ctx.from.name}` : remotes(ctx).length === 0 ? `no other verified cluster serves ${ctx.service.name}` : undefined),
     run: async (ctx, signal) => {
       const config = ctx.configs.get(ctx.from.name)!;
+      const key = `${ctx.from.name}/${ctx.service.namespace}/${ctx.service.name}`;
       const before = await scaleDeployment(config, ctx.service.namespace, ctx.service.name, 0);
+      ctx.changed.set(key, `${ctx.service.namespace}/${ctx.service.name} in ${ctx.from.name} at 0 replicas: kubectl -n ${ctx.service.namespace} scale deployment/${ctx.service.name} --replicas ${before}`);
       const started = Date.now();
       let answeredBy: string | undefined;
       // Measured when the other region answers (not after the restore that follows).
@@ -352,7 +370,9 @@ const checks: VerifyCheck[] = [
           await new Promise((r) => setTimeout(r, 250));
         }
       } finally {
-        await scaleDeployment(config, ctx.service.namespace, ctx.service.name, before);
+        // Put back, tried again on a transient error (a failed scale-back leaves the service down here).
+        await retried(() => scaleDeployment(config, ctx.service.namespace, ctx.service.name, before), 5);
+        ctx.changed.delete(key);
         await waitDeploymentReady(config, ctx.service.namespace, ctx.service.name, 180);
       }
       const restoredAfter = Math.round((Date.now() - started) / 100) / 10;
@@ -389,6 +409,8 @@ export interface VerifyResult {
   workload?: VerifyWorkload;
   /** Interrupted (Ctrl-C) before every check ran: what ran is reported, what was changed put back. */
   interrupted?: boolean;
+  /** What verify changed and could not put back (a service still scaled down, a probe namespace left), with how to do it by hand. */
+  leftChanged?: string[];
   checks: VerifyCheckResult[];
   /** Every ordered pair of clusters a check proved something between (from → to), with its figures. */
   pairs: VerifyPair[];
@@ -416,8 +438,8 @@ export function demoService(spec: MeshSpec): ServiceSpec | undefined {
 }
 
 /** A result of verify's own steps (deploying and removing its probes) in the shape of a check's. */
-function stepResult(id: string, description: string, seconds: number, problems: { cluster: string; message: string }[], figures: Record<string, number | string>, hint: string): VerifyCheckResult {
-  const findings: Finding[] = problems.map((p) => ({ check: id, severity: 'error', cluster: p.cluster, message: p.message, hint }));
+function stepResult(id: string, description: string, seconds: number, problems: { cluster: string; message: string; hint?: string }[], figures: Record<string, number | string>, hint: string): VerifyCheckResult {
+  const findings: Finding[] = problems.map((p) => ({ check: id, severity: 'error', cluster: p.cluster, message: p.message, hint: p.hint ?? hint }));
   return { id, description, category: 'routing', status: findings.length ? 'failed' : 'passed', ok: findings.length === 0, figures, ...(findings.length ? { detail: problems.map((p) => `${p.cluster}: ${p.message}`).join('; ') } : {}), findings, seconds };
 }
 
@@ -444,7 +466,7 @@ export async function verifyMesh(options: VerifyOptions, reporter: Reporter): Pr
     return { ok: false, selected, clusters, pairs: [], checks: [{ id: 'demo-workload', description: 'verify needs the demo workload', category: 'routing', status: 'failed', ok: false, figures: {}, detail: message, findings: [{ check: 'demo-workload', severity: 'error', message }], seconds: 0 }], seconds: elapsed() };
   }
   const own = mode === 'own' || !demo;
-  const service = own ? probeService(selected) : demo!;
+  let service = own ? probeService(selected) : demo!;
   const workload: VerifyWorkload = { mode: own ? 'own' : 'demo', namespace: service.namespace, service: service.name };
   // Checks run from the first reachable verified cluster; those of unreachable clusters are reported, not hidden.
   // Only the verified clusters are connected to (openEngine without peers), so no check reaches past them.
@@ -452,22 +474,28 @@ export async function verifyMesh(options: VerifyOptions, reporter: Reporter): Pr
   if (!from) return { ok: false, selected, clusters: await outcomes(), workload, checks: [], pairs: [], seconds: elapsed() };
   const steps: VerifyCheckResult[] = [];
   const clients = new Map([...engine.connected].map(([name, c]) => [name, c.client]));
-  if (own) {
-    reporter.report({ level: 'info', code: 'verify', message: `• deploying verify's probes (namespace ${PROBE_NAMESPACE}) in ${[...clients.keys()].join(', ')} …` });
-    const stepStarted = Date.now();
-    const addresses = new Map((await knownGatewayAddresses(spec, engine.connected)).flatMap((g) => (g.address ? [[g.cluster, g.address] as const] : [])));
-    workload.setup = await deployProbes(spec, clients, engine.selected, addresses);
-    const problems = workload.setup.flatMap((s) => [
-      ...(s.ok ? [] : [{ cluster: s.cluster, message: `probes not deployed: ${s.error}` }]),
-      ...(s.pendingGateways.length ? [{ cluster: s.cluster, message: `no address known for the east-west gateway of ${s.pendingGateways.join(', ')}: the probe's routes there are pending` }] : []),
-    ]);
-    steps.push(stepResult('probe-workload', `verify's own probes (namespace ${PROBE_NAMESPACE}: a server and clients per cluster, routed as a spec service)`, Math.round((Date.now() - stepStarted) / 100) / 10, problems,
-      Object.fromEntries(workload.setup.flatMap((s) => [[`${s.cluster}.setupSeconds`, s.seconds], ...(s.leftoverRemoved ? [[`${s.cluster}.leftoverRemoved`, 'yes']] : [])])), `kubectl -n ${PROBE_NAMESPACE} get pods,events tells why; the east-west gateway needs an address (eastwest status)`));
-  }
-  const ctx: Context = { spec, clusters: engine.selected, configs, service, namespace: service.namespace, from, requests: options.requests ?? 200, timeoutMs: engine.requestTimeoutSeconds * 1000 };
   const description = new Map(checks.map((c) => [c.id, c.description]));
+  const runStarted = new Date();
+  const changed = new Map<string, string>();
   let ran: CheckResult[] = [];
+  // Everything that may leave something behind is inside the try: the probes are removed whatever happens.
   try {
+    if (own && !options.signal?.aborted) {
+      reporter.report({ level: 'info', code: 'verify', message: `• deploying verify's probes (namespace ${PROBE_NAMESPACE}) in ${[...clients.keys()].join(', ')} …` });
+      const stepStarted = Date.now();
+      const addresses = new Map((await knownGatewayAddresses(spec, engine.connected)).flatMap((g) => (g.address ? [[g.cluster, g.address] as const] : [])));
+      workload.setup = await deployProbes(spec, clients, engine.selected, addresses, { started: runStarted, ...(options.signal ? { signal: options.signal } : {}) });
+      const problems = workload.setup.flatMap((s) => [
+        ...(s.ok ? [] : [{ cluster: s.cluster, message: `probes not deployed: ${s.error}`, ...(s.hint ? { hint: s.hint } : {}) }]),
+        ...(s.pendingGateways.length ? [{ cluster: s.cluster, message: `no address known for the east-west gateway of ${s.pendingGateways.join(', ')}: the probe's routes there are pending` }] : []),
+      ]);
+      steps.push(stepResult('probe-workload', `verify's own probes (namespace ${PROBE_NAMESPACE}: a server and clients per cluster, routed as a spec service)`, Math.round((Date.now() - stepStarted) / 100) / 10, problems,
+        Object.fromEntries(workload.setup.flatMap((s) => [[`${s.cluster}.setupSeconds`, s.seconds], ...(s.leftoverRemoved ? [[`${s.cluster}.leftoverRemoved`, 'yes']] : [])])), `kubectl -n ${PROBE_NAMESPACE} get pods,events tells why; the east-west gateway needs an address (eastwest status)`));
+      // The probe is served only where it was deployed: pairs with a cluster without probes are not tried.
+      service = probeService(workload.setup.filter((x) => x.ok).map((x) => x.cluster));
+    }
+    const clientClusters = new Set(own ? (workload.setup ?? []).filter((x) => x.ok).map((x) => x.cluster) : selected);
+    const ctx: Context = { spec, clusters: engine.selected, configs, service, namespace: service.namespace, clientClusters, changed, from, requests: options.requests ?? 200, timeoutMs: engine.requestTimeoutSeconds * 1000 };
     ran = await runChecks(checks.map(asCheck), {
       ctx,
       clusters: engine.selected.map((c) => ({ name: c.name, reachable: configs.has(c.name) })),
@@ -486,7 +514,7 @@ export async function verifyMesh(options: VerifyOptions, reporter: Reporter): Pr
     if (own) {
       reporter.report({ level: 'info', code: 'verify', message: `• removing verify's probes …` });
       const stepStarted = Date.now();
-      workload.removal = await removeProbes(clients);
+      workload.removal = await removeProbes(spec, clients, runStarted);
       steps.push(stepResult('probe-cleanup', `verify's probes removed (namespace ${PROBE_NAMESPACE} gone from every cluster)`, Math.round((Date.now() - stepStarted) / 100) / 10,
         workload.removal.filter((r) => !r.gone).map((r) => ({ cluster: r.cluster, message: r.error ?? `namespace ${PROBE_NAMESPACE} left behind` })),
         Object.fromEntries(workload.removal.map((r) => [`${r.cluster}.removedSeconds`, r.seconds])), `kubectl delete namespace ${PROBE_NAMESPACE} (only verify's objects live there)`));
@@ -510,5 +538,6 @@ export async function verifyMesh(options: VerifyOptions, reporter: Reporter): Pr
   clusters = await outcomes();
   const pairs = results.flatMap((r) => r.pairs ?? []);
   const interrupted = options.signal?.aborted === true;
-  return { ok: !interrupted && all.every((r) => r.ok) && clusters.every((c) => c.ok), selected, clusters, workload, ...(interrupted ? { interrupted } : {}), checks: all, pairs, seconds: elapsed() };
+  const leftChanged = [...changed.values(), ...(workload.removal ?? []).filter((r) => !r.gone).map((r) => `namespace ${PROBE_NAMESPACE} in ${r.cluster}: kubectl delete namespace ${PROBE_NAMESPACE}`)];
+  return { ok: !interrupted && leftChanged.length === 0 && all.every((r) => r.ok) && clusters.every((c) => c.ok), selected, clusters, workload, ...(interrupted ? { interrupted } : {}), ...(leftChanged.length ? { leftChanged } : {}), checks: all, pairs, seconds: elapsed() };
 }

@@ -41,7 +41,8 @@ describe('access levels: read and probe users made from --print-rbac', () => {
   beforeAll(async () => {
     await applyMesh({ file: spec, kubeconfig: LAB_KUBECONFIG, helm: await helm(), timeoutSeconds: 300 }, silentReporter);
     const readRole = await runCli(['status', '--print-rbac']);
-    const probeRole = await runCli(['verify', '--print-rbac']);
+    // The probe role, and the role of verify's own probes (bound only in the test that needs it).
+    const probeRole = await runCli(['verify', '--print-rbac', '--probes', 'own']);
     expect(readRole.code).toBe(0);
     expect(probeRole.code).toBe(0);
     for (const context of CONTEXTS) {
@@ -60,7 +61,8 @@ describe('access levels: read and probe users made from --print-rbac', () => {
   afterAll(async () => {
     for (const context of CONTEXTS) {
       await kubectl(context, ['delete', 'clusterrolebinding', 'eastwest-read-e2e', 'eastwest-probe-e2e', '--ignore-not-found']);
-      await kubectl(context, ['delete', 'clusterrole', 'eastwest-read', 'eastwest-probe', '--ignore-not-found']);
+      await kubectl(context, ['delete', 'clusterrolebinding', 'eastwest-verify-probes-e2e', '--ignore-not-found']);
+      await kubectl(context, ['delete', 'clusterrole', 'eastwest-read', 'eastwest-probe', 'eastwest-verify-probes', '--ignore-not-found']);
       await kubectl(context, ['delete', 'namespace', NAMESPACE, '--ignore-not-found', '--wait=false']);
     }
   });
@@ -111,13 +113,22 @@ describe('access levels: read and probe users made from --print-rbac', () => {
     expect(run.code).toBe(0);
   });
 
-  it('probe, demo off: verify proves every ordered pair with its own probes, leaves the demo alone and no namespace behind', async () => {
+  it('probe, demo off: refused without the probes role (named, nothing made); with it, every ordered pair proved with its own probes, the demo left alone, no namespace behind', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'eastwest-no-demo-'));
     const document = parse(readFileSync(spec, 'utf8')) as { spec: { demo: { enabled: boolean } } };
     document.spec.demo.enabled = false;
     const noDemo = join(dir, 'mesh.yaml');
     writeFileSync(noDemo, stringify(document));
     const echoBefore = (await kubectl('lab-us', ['-n', 'echo', 'get', 'deployment', 'echo', '-o', 'jsonpath={.metadata.generation}'])).stdout;
+    // The probe level alone may not make them: told which role, and nothing is left behind.
+    const refused = await runCli(['verify', '-f', noDemo, '--kubeconfig', prober, '--requests', '50', '-o', 'json']);
+    expect(refused.code).toBe(1);
+    const refusal = JSON.parse(refused.stdout) as { checks: { id: string; findings: { message: string; hint?: string }[] }[] };
+    const setup = refusal.checks.find((c) => c.id === 'probe-workload')!;
+    expect(setup.findings.map((f) => f.message).join(' ')).toMatch(/may not create .*eastwest-verify-probes/);
+    expect(setup.findings[0]!.hint).toContain('eastwest verify --print-rbac --probes own | kubectl apply -f -');
+    for (const context of CONTEXTS) expect((await kubectl(context, ['get', 'namespace', 'eastwest-verify', '--ignore-not-found', '-o', 'name'])).stdout.trim()).toBe('');
+    for (const context of CONTEXTS) await kubectl(context, ['create', 'clusterrolebinding', 'eastwest-verify-probes-e2e', '--clusterrole', 'eastwest-verify-probes', '--serviceaccount', `${NAMESPACE}:prober`], { okCodes: [0, 1] });
     const run = await runCli(['verify', '-f', noDemo, '--kubeconfig', prober, '--requests', '50', '-o', 'json']);
     const result = JSON.parse(run.stdout || '{}') as { workload?: { mode: string; setup?: { cluster: string; seconds: number }[]; removal?: { cluster: string; seconds: number; gone: boolean }[] }; pairs?: { check: string; from: string; to: string; ok: boolean }[]; checks?: { id: string; ok: boolean; seconds: number; detail?: string }[] };
     log(`verify with its own probes as the prober: exit ${run.code} in ${run.seconds} s; setup ${JSON.stringify(result.workload?.setup?.map((x) => [x.cluster, x.seconds]))}, removal ${JSON.stringify(result.workload?.removal?.map((x) => [x.cluster, x.seconds]))}; ${(result.checks ?? []).map((c) => `${c.id} ${c.ok ? 'ok' : 'FAILED'} ${c.seconds} s`).join(', ')}`);

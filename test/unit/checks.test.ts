@@ -149,6 +149,18 @@ describe('running checks', () => {
     expect(sawAbort).toBe(true);
     expect(results.map((r) => `${r.id} ${r.status} ${r.figures?.skipped ?? ''}`.trim())).toEqual(['scale failed', 'after skipped interrupted']);
   });
+  it('interrupted before the run: no check starts, the last ones neither, each skipped as interrupted', async () => {
+    const interrupt = new AbortController();
+    interrupt.abort(new Error('interrupted (SIGINT)'));
+    let started = 0;
+    const mark = (id: string, extra: Partial<Check<Ctx>> = {}) => check(id, async () => {
+      started++;
+      return { findings: [] };
+    }, { scope: 'mesh', ...extra });
+    const results = await runChecks([mark('read'), mark('scale', { disruptive: true }), mark('metrics', { last: true })], { ctx: { label: '' }, clusters: two, deadlineSeconds: 5, signal: interrupt.signal });
+    expect(started).toBe(0);
+    expect(results.map((r) => `${r.id} ${r.status} ${r.figures?.skipped}`)).toEqual(['read skipped interrupted', 'scale skipped interrupted', 'metrics skipped interrupted']);
+  });
   it('disruptive checks run after every other one, one at a time; checks that do not apply are left out', async () => {
     const order: string[] = [];
     const mark = (id: string, extra: Partial<Check<Ctx>> = {}) => check(id, async () => {

@@ -7,8 +7,8 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { runChecks } from '../../src/checks/run-checks.ts';
 import type { CheckResult, Finding } from '../../src/checks/check.ts';
-import { DOCTOR_CHECKS, type DoctorContext } from '../../src/doctor/checks.ts';
-import type { ClusterSnapshot } from '../../src/doctor/snapshot.ts';
+import { chainsToRoot, DOCTOR_CHECKS, goTrue, type DoctorContext } from '../../src/doctor/checks.ts';
+import { cacertsCertificates, type ClusterSnapshot } from '../../src/doctor/snapshot.ts';
 import type { KubeObject } from '../../src/k8s/object.ts';
 import { ensurePki } from '../../src/pki/store.ts';
 import { renderMesh } from '../../src/components/render-mesh.ts';
@@ -301,8 +301,23 @@ describe('doctor names the object at fault, the cluster and the fix', () => {
     const found = problems(await doctor(withFault('eu', (s) => (s.cacerts = { present: true, rootCertPem: other['root-cert.pem'], caCertPem: other['ca-cert.pem'], certChainPem: other['cert-chain.pem'] }))));
     expect(found.map((f) => `${named(f)} ${f.severity}`)).toEqual(['cacerts eu Secret/istio-system/cacerts error']);
     expect(found[0]!.message).toMatch(/next restart switches eu to this root/);
-    // The key is never part of what doctor keeps.
-    expect(JSON.stringify(found)).not.toMatch(/PRIVATE KEY/);
+  });
+  it('reading cacerts keeps certificates only: the key file is never decoded, a key pasted into a certificate file is dropped', async () => {
+    const b64 = (text: string) => Buffer.from(text).toString('base64');
+    const key = '-----BEGIN PRIVATE KEY-----\nMIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQg\n-----END PRIVATE KEY-----\n';
+    const ca = caCerts.get('us')!;
+    const secret = { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'cacerts', namespace: 'istio-system' }, data: { 'ca-key.pem': b64(key), 'ca-cert.pem': b64(ca), 'cert-chain.pem': b64(`${chains.get('us')!}${key}`), 'root-cert.pem': b64(rootPem) } } as unknown as KubeObject;
+    const read = await cacertsCertificates({ read: async () => secret });
+    expect(JSON.stringify(read)).not.toMatch(/PRIVATE KEY|MIGHAgEAMBMG/);
+    expect(read).toMatchObject({ present: true, caCertPem: expect.stringContaining('BEGIN CERTIFICATE') });
+    expect(await cacertsCertificates({ read: async () => undefined })).toEqual({ present: false });
+  });
+  it('a chain walked up to its root through every intermediate; DNS capture read as Go reads a bool', () => {
+    expect(chainsToRoot(caCerts.get('us')!, [caCerts.get('us')!, rootPem], [rootPem])).toBe(true);
+    expect(chainsToRoot(caCerts.get('us')!, [], [rootPem])).toBe(true);
+    expect(chainsToRoot(otherCacerts.cacerts.get('eu')!['ca-cert.pem'], [rootPem], [rootPem])).toBe(false);
+    for (const yes of ['1', 't', 'T', 'TRUE', 'true', 'True']) expect(goTrue(yes)).toBe(true);
+    for (const no of [undefined, '', '0', 'false', 'yes', 'on']) expect(goTrue(no)).toBe(false);
   });
   it('cacerts: missing, an intermediate of another root beside this root, a chain not led by it, an intermediate expiring', async () => {
     const missing = problems(await doctor(withFault('us', (s) => (s.cacerts = { present: false }))));

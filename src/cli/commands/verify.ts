@@ -6,6 +6,7 @@ import { GLYPHS, printResult, stderrReporter, type Io, type OutputFormat, type S
 import { integerFlag } from '../flags.ts';
 import { clustersOption, contextsOption, formatOption, kubeconfigOption, requestTimeoutOption, specOption } from './options.ts';
 import { printRbac, printRbacOption } from '../print-rbac.ts';
+import { VERIFY_PROBES_GRANT } from '../../engine/access.ts';
 
 export function verificationTable(result: VerifyResult, style: Style = GLYPHS): string {
   const w = result.workload;
@@ -27,7 +28,9 @@ export function verificationTable(result: VerifyResult, style: Style = GLYPHS): 
     pairs.set(key, seen);
   }
   if (pairs.size) lines.push(`pairs: ${[...pairs].map(([k, v]) => `${v.ok ? style.ok : style.fail} ${k} (${v.checks.join(', ')})`).join('; ')}`);
-  lines.push(`${result.interrupted ? 'verification interrupted (what it changed was put back)' : result.ok ? 'verified' : 'verification failed'} in ${result.seconds} s`);
+  for (const left of result.leftChanged ?? []) lines.push(`${style.fail} still changed by verify: ${left}`);
+  const putBack = (result.leftChanged ?? []).length === 0;
+  lines.push(`${result.interrupted ? `verification interrupted (${putBack ? 'what it changed was put back' : 'NOT everything it changed was put back: see above'})` : result.ok ? 'verified' : 'verification failed'} in ${result.seconds} s`);
   return lines.join('\n');
 }
 
@@ -46,7 +49,8 @@ export function registerVerifyCommand(program: Command, io: Io): void {
     .addOption(formatOption())
     .addHelpText('after', '\nWith --clusters, checks run from the first of them (in spec order) and only between them; the others are not contacted.\nExamples:\n  eastwest verify -f examples/lab.yaml\n  eastwest verify -f mesh.yaml --clusters us,eu -o json\n  eastwest verify -f mesh.yaml --probes own')
     .action(async (opts: { printRbac?: boolean; file: string; kubeconfig?: string; context?: Record<string, string>; clusters?: string[]; requests: number; probes: ProbeMode; requestTimeout: number; output: OutputFormat }) => {
-      if (opts.printRbac) return printRbac(io, 'verify', 'probe', opts.output);
+      // verify's own probes need a role beyond the probe level: printed with --probes own.
+      if (opts.printRbac) return printRbac(io, 'verify', 'probe', opts.output, opts.probes === 'own' ? [VERIFY_PROBES_GRANT] : []);
       // Ctrl-C (or SIGTERM) once: no further check starts, a service scaled to zero is scaled back and the
       // probes are removed before verify ends; a second time: leave at once.
       const interrupt = new AbortController();
@@ -70,6 +74,7 @@ export function registerVerifyCommand(program: Command, io: Io): void {
         process.off('SIGTERM', onSignal);
       }
       printResult(io, opts.output, result, () => verificationTable(result, io.style));
-      io.exitCode = result.interrupted ? EXIT.interrupted : result.ok ? EXIT.ok : result.clusters.some((c) => !c.ok) || result.checks.some((c) => c.unreachable) ? EXIT.clusterError : EXIT.failed;
+      // Something verify changed is still changed: the cluster refused to take it back (exit 3), interrupted or not.
+      io.exitCode = (result.leftChanged ?? []).length ? EXIT.clusterError : result.interrupted ? EXIT.interrupted : result.ok ? EXIT.ok : result.clusters.some((c) => !c.ok) || result.checks.some((c) => c.unreachable) ? EXIT.clusterError : EXIT.failed;
     });
 }
