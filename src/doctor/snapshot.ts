@@ -267,6 +267,12 @@ async function clientProxies(client: KubeClient, spec: MeshSpec | undefined, wan
   return found.filter((x): x is NonNullable<typeof x> => x !== undefined);
 }
 
+/**
+ * Deadline of one read through port-forward (a proxy's admin, istiod's debug, Prometheus): a stream opened
+ * and a request answered inside a pod, slower than one API request on a busy node; never under 5 s.
+ */
+const proxyReadMs = (client: KubeClient) => Math.max(5000, client.requestTimeoutSeconds * 1000);
+
 export interface SnapshotOptions {
   /** Read the certificates of istio-system/cacerts (a right beyond the read level: doctor --read-cacerts). */
   cacerts?: boolean;
@@ -290,10 +296,10 @@ export async function readSnapshot(client: KubeClient, cluster: string, spec?: M
     client.list('security.istio.io/v1', 'AuthorizationPolicy'),
     client.list('networking.istio.io/v1', 'Sidecar'),
     client.list('networking.istio.io/v1alpha3', 'EnvoyFilter'),
-    gatewayChain(client, Math.min(5000, client.requestTimeoutSeconds * 1000)),
-    proxySync(client, Math.min(5000, client.requestTimeoutSeconds * 1000)),
+    gatewayChain(client, proxyReadMs(client)),
+    proxySync(client, proxyReadMs(client)),
     dnsOverrides(client, spec),
-    spec?.observability.prometheus ? prometheusHealth(client, spec, Math.min(5000, client.requestTimeoutSeconds * 1000)) : Promise.resolve(undefined),
+    spec?.observability.prometheus ? prometheusHealth(client, spec, proxyReadMs(client)) : Promise.resolve(undefined),
     options.cacerts ? cacertsCertificates(client) : Promise.resolve(undefined),
   ]);
   // Its failure is the cluster's (awaited below), never an unhandled rejection meanwhile.
@@ -313,7 +319,7 @@ export async function readSnapshot(client: KubeClient, cluster: string, spec?: M
     client.list('security.istio.io/v1', 'PeerAuthentication'),
   ]);
   // The client proxies are asked about the names eastwest routes out of this cluster (its ServiceEntries).
-  const proxies = clientProxies(client, spec, remoteClusters(spec, cluster, serviceEntries), Math.min(5000, client.requestTimeoutSeconds * 1000));
+  const proxies = clientProxies(client, spec, remoteClusters(spec, cluster, serviceEntries), proxyReadMs(client));
   proxies.catch(() => undefined);
   const [endpoints, syncDeployment, lease, serviceExports, authorizationPolicies, sidecars, envoyFilters, gatewayProxy, sync, overrides, prometheus, cacerts] = await more;
   const clients = await proxies;
