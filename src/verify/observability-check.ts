@@ -8,20 +8,42 @@ import { instantQuery, prometheusTarget, type PrometheusTarget } from '../observ
 import { istioSni } from '../render/federation-service-entry.ts';
 import { EASTWEST_GATEWAY_LABEL, ISTIO_NAMESPACE } from '../render/helm-releases.ts';
 import type { MeshSpec, ServiceSpec } from '../spec/schema.ts';
+import { durationSeconds } from '../render/lab-prometheus.ts';
 import { pollUntil } from '../util/poll.ts';
 
+export interface ScrapeTarget { namespace: string; pod: string; kind: 'istiod' | 'sidecar' | 'gateway'; startedAt?: number }
+
 /** Pods Prometheus must scrape: istiod, every pod with an injected sidecar, every east-west gateway. */
-export function istioScrapeTargets(pods: V1Pod[]): { namespace: string; pod: string; kind: 'istiod' | 'sidecar' | 'gateway' }[] {
-  const targets: { namespace: string; pod: string; kind: 'istiod' | 'sidecar' | 'gateway' }[] = [];
+export function istioScrapeTargets(pods: V1Pod[]): ScrapeTarget[] {
+  const targets: ScrapeTarget[] = [];
   for (const p of pods) {
     if (p.status?.phase !== 'Running' || p.metadata?.deletionTimestamp || !p.metadata?.name || !p.metadata.namespace) continue;
     const labels = p.metadata.labels ?? {};
     const kind = labels.app === 'istiod' && p.metadata.namespace === ISTIO_NAMESPACE ? 'istiod'
       : labels.istio === EASTWEST_GATEWAY_LABEL.istio ? 'gateway'
       : p.metadata.annotations?.[SIDECAR_STATUS_ANNOTATION] ? 'sidecar' : undefined;
-    if (kind) targets.push({ namespace: p.metadata.namespace, pod: p.metadata.name, kind });
+    const started = p.status.startTime ? new Date(p.status.startTime).getTime() : NaN;
+    if (kind) targets.push({ namespace: p.metadata.namespace, pod: p.metadata.name, kind, ...(Number.isFinite(started) ? { startedAt: started } : {}) });
   }
   return targets.sort((a, b) => a.namespace.localeCompare(b.namespace) || a.pod.localeCompare(b.pod));
+}
+
+/**
+ * How long a new pod may go unscraped without being a fault: Prometheus's discovery hands new targets to the
+ * scrape loops at most every 5 s, and a target's first scrape lands within one interval of that; two intervals
+ * leave room for a slow first answer. A pod younger than this (one failover just restored, say) is not waited for.
+ */
+export function scrapeGraceMs(scrapeInterval: string): number {
+  const seconds = durationSeconds(scrapeInterval);
+  return (5 + 2 * (Number.isFinite(seconds) ? seconds : 15)) * 1000;
+}
+
+/** Splits targets into those that must be scraped by now and those too young to tell (started within the grace). */
+export function dueTargets(targets: ScrapeTarget[], now: number, graceMs: number): { due: ScrapeTarget[]; young: ScrapeTarget[] } {
+  const due: ScrapeTarget[] = [];
+  const young: ScrapeTarget[] = [];
+  for (const t of targets) (t.startedAt !== undefined && now - t.startedAt < graceMs ? young : due).push(t);
+  return { due, young };
 }
 
 const key = (namespace: string, pod: string) => `${namespace}/${pod}`;
@@ -45,8 +67,10 @@ export async function observabilityCheck(spec: MeshSpec, configs: ReadonlyMap<st
     }
     const target = await prometheusTarget(config, spec, timeoutMs);
     prometheus.set(cluster.name, target);
-    const expected = istioScrapeTargets((await config.makeApiClient(CoreV1Api).listPodForAllNamespaces()).items);
-    // A pod that just started is scraped after the next service-discovery refresh and scrape.
+    const all = istioScrapeTargets((await config.makeApiClient(CoreV1Api).listPodForAllNamespaces()).items);
+    // A pod that just started is scraped after the next discovery update and scrape: not waited for (figure only).
+    const { due: expected, young } = dueTargets(all, Date.now(), scrapeGraceMs(spec.observability.scrapeInterval));
+    if (young.length) figures[`${cluster.name}.tooYoungToTell`] = young.length;
     let missing = expected;
     await pollUntil(30, 2000, async () => {
       const up = await scrapedUp(target, cluster.name);
@@ -54,10 +78,10 @@ export async function observabilityCheck(spec: MeshSpec, configs: ReadonlyMap<st
       return missing.length === 0 ? true : undefined;
     });
     for (const kind of ['istiod', 'sidecar', 'gateway'] as const) {
-      const all = expected.filter((t) => t.kind === kind).length;
-      figures[`${cluster.name}.${kind}Up`] = `${all - missing.filter((t) => t.kind === kind).length}/${all}`;
+      const count = expected.filter((t) => t.kind === kind).length;
+      figures[`${cluster.name}.${kind}Up`] = `${count - missing.filter((t) => t.kind === kind).length}/${count}`;
     }
-    if (expected.filter((t) => t.kind !== 'sidecar').length === 0) problems.push(`${cluster.name}: no istiod or gateway pod found`);
+    if (all.filter((t) => t.kind !== 'sidecar').length === 0) problems.push(`${cluster.name}: no istiod or gateway pod found`);
     if (missing.length) problems.push(`${cluster.name}: not scraped (up != 1): ${missing.slice(0, 5).map((t) => key(t.namespace, t.pod)).join(', ')}${missing.length > 5 ? ` and ${missing.length - 5} more` : ''}`);
   }
   // The cross-cluster path in the numbers: each remote gateway's intake of the demo service.

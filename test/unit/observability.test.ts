@@ -18,7 +18,7 @@ import { dashboardConfigMaps, kialiValues, kubePrometheusStackValues, observabil
 import { decodeMeshSpec } from '../../src/spec/decode.ts';
 import { InputError } from '../../src/core/errors.ts';
 import type { MeshSpec } from '../../src/spec/schema.ts';
-import { istioScrapeTargets } from '../../src/verify/observability-check.ts';
+import { dueTargets, istioScrapeTargets, scrapeGraceMs } from '../../src/verify/observability-check.ts';
 
 const root = join(import.meta.dirname, '../..');
 const exampleText = (name: string) => readFileSync(join(root, 'examples', name), 'utf8');
@@ -393,5 +393,25 @@ describe('the pods Prometheus must scrape', () => {
       { namespace: 'istio-system', pod: 'gw-1', kind: 'gateway' },
       { namespace: 'istio-system', pod: 'istiod-1', kind: 'istiod' },
     ]);
+  });
+
+  it('a pod\'s start time comes along, so a pod that just started is not waited for', () => {
+    const started = pod('echo', 'echo-1', { app: 'echo' }, { 'sidecar.istio.io/status': '{}' });
+    started.status!.startTime = new Date('2026-11-28T06:00:00Z');
+    expect(istioScrapeTargets([started])[0]!.startedAt).toBe(Date.parse('2026-11-28T06:00:00Z'));
+  });
+
+  it('the grace is one discovery update and two scrape intervals', () => {
+    expect(scrapeGraceMs('15s')).toBe(35_000);
+    expect(scrapeGraceMs('1m')).toBe(125_000);
+    expect(scrapeGraceMs('500ms')).toBe(6_000);
+  });
+
+  it('targets younger than the grace are set apart; older ones and those without a start time are due', () => {
+    const now = Date.parse('2026-11-28T06:01:00Z');
+    const t = (podName: string, secondsAgo?: number) => ({ namespace: 'echo', pod: podName, kind: 'sidecar' as const, ...(secondsAgo === undefined ? {} : { startedAt: now - secondsAgo * 1000 }) });
+    const { due, young } = dueTargets([t('old', 60), t('edge', 35), t('new', 34), t('fresh', 0), t('unknown')], now, 35_000);
+    expect(due.map((x) => x.pod)).toEqual(['old', 'edge', 'unknown']);
+    expect(young.map((x) => x.pod)).toEqual(['new', 'fresh']);
   });
 });
