@@ -19,6 +19,7 @@ export const MESH_LABEL = 'eastwest.dev/mesh';
 export const FIELD_MANAGER = 'eastwest';
 export const SYNC_FIELD_MANAGER = 'eastwest-sync';
 export const VERIFY_FIELD_MANAGER = 'eastwest-verify';
+export const ROTATE_FIELD_MANAGER = 'eastwest-rotate';
 /** On verify's probe namespace: when the run that made it started (another run's namespace is left alone while it may still run). */
 export const VERIFY_STARTED_ANNOTATION = 'eastwest.dev/verify-started';
 
@@ -48,6 +49,8 @@ export const INJECTION_LABEL = 'istio-injection';
 export const SIDECAR_INJECT_KEY = 'sidecar.istio.io/inject';
 /** On a pod: the sidecar injected into it (set by Istio's injector). */
 export const SIDECAR_STATUS_ANNOTATION = 'sidecar.istio.io/status';
+/** On a pod template: when `kubectl rollout restart` (or `ca rotate --restart`) asked for new pods. */
+export const RESTARTED_AT_ANNOTATION = 'kubectl.kubernetes.io/restartedAt';
 /** On a pod: its proxy's own ProxyConfig (YAML), over the mesh's defaultConfig. */
 export const PROXY_CONFIG_ANNOTATION = 'proxy.istio.io/config';
 /** Proxy metadata that turns on the sidecar's DNS proxy (what resolves names only Istio knows). */

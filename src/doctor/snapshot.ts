@@ -6,6 +6,7 @@ import { mapLimit } from '../core/fan-out.ts';
 import type { KubeClient } from '../k8s/client.ts';
 import type { KubeObject } from '../k8s/object.ts';
 import { podHttpGet } from '../k8s/port-forward.ts';
+import { ENVOY_ADMIN_PORT, proxyCertificateChain } from '../k8s/proxy-certificate.ts';
 import { parseSyncz, type ProxySync } from './proxy-sync.ts';
 import { outboundCluster, parseClusterHealth, type EndpointHealth } from './proxy-endpoints.ts';
 import { clusterLocalHost } from '../render/federation-service-entry.ts';
@@ -98,24 +99,14 @@ async function runningPods(client: KubeClient, selector: string): Promise<KubeOb
   return (await client.list('v1', 'Pod', ISTIO_NAMESPACE, selector)).filter((p) => (p as { status?: { phase?: string } }).status?.phase === 'Running');
 }
 
-/** Envoy's admin port in every Istio proxy. */
-const ENVOY_ADMIN_PORT = 15000;
-
-interface SecretDump {
-  configs?: { name?: string; secret?: { tls_certificate?: { certificate_chain?: { inline_bytes?: string } } } }[];
-}
-
 /** The certificate chain a gateway pod's proxy holds, read through port-forward (certificates only). */
 async function gatewayChain(client: KubeClient, timeoutMs: number): Promise<ClusterSnapshot['gatewayProxy']> {
   const selector = Object.entries(EASTWEST_GATEWAY_LABEL).map(([k, v]) => `${k}=${v}`).join(',');
   const [pod] = await runningPods(client, selector);
   if (!pod) return undefined;
   try {
-    const r = await podHttpGet(client.config, ISTIO_NAMESPACE, pod.metadata.name, ENVOY_ADMIN_PORT, '/config_dump?resource=dynamic_active_secrets', timeoutMs);
-    if (r.status !== 200) return { pod: pod.metadata.name, error: `its admin endpoint answered ${r.status}` };
-    const dump = JSON.parse(r.body) as SecretDump;
-    const bytes = dump.configs?.find((c) => c.name === 'default')?.secret?.tls_certificate?.certificate_chain?.inline_bytes;
-    return bytes ? { pod: pod.metadata.name, chainPem: Buffer.from(bytes, 'base64').toString('utf8') } : { pod: pod.metadata.name, error: 'it holds no workload certificate yet' };
+    const chainPem = await proxyCertificateChain(client.config, ISTIO_NAMESPACE, pod.metadata.name, timeoutMs);
+    return chainPem ? { pod: pod.metadata.name, chainPem } : { pod: pod.metadata.name, error: 'it holds no workload certificate yet' };
   } catch (error) {
     return { pod: pod.metadata.name, error: (error as Error).message };
   }

@@ -12,7 +12,8 @@ export interface PodHttpResponse {
   date?: string;
 }
 
-export async function podHttpGet(config: KubeConfig, namespace: string, pod: string, port: number, path: string, timeoutMs: number): Promise<PodHttpResponse> {
+/** Calls `use` with a local port that reaches `namespace/pod:port`; every socket and forward is closed after. */
+export async function withPortForward<T>(config: KubeConfig, namespace: string, pod: string, port: number, use: (localPort: number) => Promise<T>): Promise<T> {
   const forward = new PortForward(config);
   const sockets = new Set<Socket>();
   const closers: (() => void)[] = [];
@@ -33,19 +34,26 @@ export async function podHttpGet(config: KubeConfig, namespace: string, pod: str
       .catch((error: unknown) => socket.destroy(error as Error));
   });
   await new Promise<void>((resolve, reject) => server.listen(0, '127.0.0.1', resolve).once('error', reject));
-  const { port: local } = server.address() as AddressInfo;
   try {
-    const response = await fetch(`http://127.0.0.1:${local}${path}`, { signal: AbortSignal.timeout(timeoutMs), headers: { connection: 'close' } });
-    const date = response.headers.get('date');
-    return { status: response.status, body: await response.text(), ...(date ? { date } : {}) };
+    return await use((server.address() as AddressInfo).port);
+  } finally {
+    for (const close of closers) close();
+    for (const socket of sockets) socket.destroy();
+    server.close();
+  }
+}
+
+export async function podHttpGet(config: KubeConfig, namespace: string, pod: string, port: number, path: string, timeoutMs: number): Promise<PodHttpResponse> {
+  try {
+    return await withPortForward(config, namespace, pod, port, async (local) => {
+      const response = await fetch(`http://127.0.0.1:${local}${path}`, { signal: AbortSignal.timeout(timeoutMs), headers: { connection: 'close' } });
+      const date = response.headers.get('date');
+      return { status: response.status, body: await response.text(), ...(date ? { date } : {}) };
+    });
   } catch (error) {
     const timedOut = (error as Error).name === 'TimeoutError' || (error as Error).name === 'AbortError';
     throw new EastwestError(timedOut ? 'port-forward-timeout' : 'port-forward-failed', timedOut
       ? `${namespace}/${pod}:${port} did not answer within ${Math.round(timeoutMs / 1000)} s (port-forward)`
       : `port-forward to ${namespace}/${pod}:${port} failed: ${(error as Error).message}`, { exitCode: EXIT.clusterError, hint: 'is the pod running and its API server answering? `kubectl port-forward` to it tells more' });
-  } finally {
-    for (const close of closers) close();
-    for (const socket of sockets) socket.destroy();
-    server.close();
   }
 }

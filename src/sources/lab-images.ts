@@ -13,4 +13,6 @@ export const IMAGES = {
   client: `${LAB_REGISTRY}/client:1`,
   prometheus: `${LAB_REGISTRY}/prometheus:3.16`,
   kiali: `${LAB_REGISTRY}/kiali:1.89`,
+  /** The load generator of the day-2 proofs: fortio, from its Go module. */
+  fortio: `${LAB_REGISTRY}/fortio:1.68`,
 } as const;

@@ -10,6 +10,7 @@ export interface LabVersions {
   istio: { module: string; version: string; release: string };
   prometheus: { module: string; version: string; release: string };
   kiali: { module: string; version: string };
+  fortio: { module: string; version: string };
   envoy: { pypi: string; version: string };
   debian: { suite: string; hostPackages: string[]; imagePackages: string[] };
 }

@@ -1,6 +1,14 @@
 import type { Command } from 'commander';
 import { Option } from 'commander';
 import { ensureCa } from '../../actions/ensure-ca.ts';
+import { EXIT, InputError } from '../../core/errors.ts';
+import { rotateIntermediates, type RotateResult } from '../../engine/ca-rotate.ts';
+import { selectClusters, withContexts } from '../../engine/context.ts';
+import { durationFlag } from '../flags.ts';
+import { printRbac, printRbacOption } from '../print-rbac.ts';
+import type { Style } from '../output.ts';
+import { GLYPHS } from '../output.ts';
+import { clustersOption, contextsOption, kubeconfigOption, requestTimeoutOption } from './options.ts';
 import type { Rotation } from '../../pki/store.ts';
 import { loadMeshSpec } from '../../spec/load-file.ts';
 import { printResult, stderrReporter, type Io, type OutputFormat } from '../output.ts';
@@ -19,4 +27,51 @@ export function registerCaCommand(program: Command, io: Io): void {
       const { directory, changes } = await ensureCa(decoded, stderrReporter(io), opts.rotate ?? 'none');
       printResult(io, opts.output, { directory, changes }, () => changes.map((c) => `${c.what}: ${c.action}`).join('\n') + `\nCA directory: ${directory}`);
     });
+  ca.command('rotate')
+    .description('rotate the live mesh\'s CA without a failed request: --intermediates issues a new intermediate per cluster from the same root')
+    .addOption(specOption())
+    .addOption(printRbacOption())
+    .option('--intermediates', 'new intermediates from the same root: cacerts replaced, istiod reloads it, proxies move at renewal (or now with --restart)')
+    .option('--restart', 'move proxies to the new chain now: restart the Deployments of the spec\'s namespaces whose proxies hold the old one, one at a time, each rollout waited for')
+    .addOption(new Option('--timeout <duration>', 'how long istiod may take to sign with the new intermediate, and each restart').argParser(durationFlag('--timeout', 1, 3600)).default(300, '5m'))
+    .addOption(kubeconfigOption())
+    .addOption(contextsOption())
+    .addOption(clustersOption('rotate'))
+    .addOption(requestTimeoutOption())
+    .addOption(formatOption())
+    .addHelpText('after', '\nThe root key stays in the CA directory; each cluster gets its new intermediate in cacerts. The old one\nstays trusted (same root) until every proxy has renewed: proxies renew at half of a 24 h life.\nExamples:\n  eastwest ca rotate -f examples/lab.yaml --intermediates\n  eastwest ca rotate -f examples/lab.yaml --intermediates --restart --clusters us')
+    .action(async (opts: { file: string; printRbac?: boolean; intermediates?: boolean; restart?: boolean; timeout: number; kubeconfig?: string; context?: Record<string, string>; clusters?: string[]; requestTimeout: number; output: OutputFormat }) => {
+      if (opts.printRbac) return printRbac(io, 'ca rotate', 'write', opts.output);
+      if (!opts.intermediates) throw new InputError('say what to rotate', [{ path: '--intermediates', message: 'missing: ca rotate needs --intermediates', hint: 'eastwest ca rotate -f mesh.yaml --intermediates (a new root is `ca init --rotate all`, which apply refuses on a live mesh)' }]);
+      const decoded = await loadMeshSpec(opts.file);
+      selectClusters(withContexts(decoded.document.spec, opts.context), opts.clusters);
+      const result = await rotateIntermediates({ file: opts.file, kubeconfig: opts.kubeconfig, contexts: opts.context, clusters: opts.clusters, requestTimeoutSeconds: opts.requestTimeout, restart: Boolean(opts.restart), timeoutSeconds: opts.timeout }, stderrReporter(io));
+      printResult(io, opts.output, result, () => renderRotation(result, io.style));
+      io.exitCode = result.ok ? EXIT.ok : EXIT.clusterError;
+    });
+}
+
+const day = (iso: string) => iso.replace('T', ' ').slice(0, 16);
+
+/** Per cluster: the intermediates, istiod's switch, what was restarted, and which chain each proxy holds. */
+export function renderRotation(result: RotateResult, style: Style = GLYPHS): string {
+  const lines: string[] = [`root ${result.rootFingerprint} (${result.directory})`];
+  for (const c of result.clusters) {
+    if (!c.ok) {
+      lines.push(`${style.fail} ${c.cluster} [${c.step}]: ${c.error}${c.hint ? `\n    hint: ${c.hint}` : ''}`);
+      continue;
+    }
+    const r = c.value;
+    lines.push(`${style.ok} ${c.cluster}: intermediate ${r.new.fingerprint.slice(0, 30)}… (valid to ${day(r.new.notAfter)}) replaces ${r.old.fingerprint.slice(0, 30)}… (valid to ${day(r.old.notAfter)})`);
+    lines.push(`    istiod signs with the new intermediate (${r.istiodSwitchedSeconds} s after cacerts was written)`);
+    for (const x of r.restarted) lines.push(`    restarted deployment ${x.namespace}/${x.deployment} (${x.seconds} s)`);
+    const onNew = r.proxies.filter((p) => p.chain?.holds === 'new').length;
+    lines.push(`    proxies: ${onNew} hold the new chain, ${r.oldChainProxies} the old${r.lastRenewal ? ` (all renewed by ${day(r.lastRenewal)} UTC)` : ''}${r.proxies.some((p) => p.error) ? `, ${r.proxies.filter((p) => p.error).length} not read` : ''}`);
+    for (const p of r.proxies) {
+      const what = p.chain ? `${p.chain.holds.padEnd(5)} renews ${day(p.chain.renewsAt)}` : `not read: ${p.error}`;
+      lines.push(`      ${`${p.namespace}/${p.pod}`.padEnd(52)} ${p.kind.padEnd(7)} ${what}`);
+    }
+  }
+  lines.push(`${result.ok ? 'rotated' : 'failed'} in ${result.seconds} s`);
+  return lines.join('\n');
 }

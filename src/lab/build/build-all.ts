@@ -9,7 +9,7 @@ import { eastwestImage, eastwestImageTag, IMAGE_APP_DIR, productionPackageDirs, 
 import { exec } from '../../util/exec.ts';
 import { readLabVersions, type LabVersions } from '../../sources/lab-versions.ts';
 import { buildEnvoy } from './envoy.ts';
-import { buildCoredns, buildEtcd, buildHelm, buildIstio, buildKiali, buildKubernetes, buildPrometheus } from './go-components.ts';
+import { buildCoredns, buildEtcd, buildFortio, buildHelm, buildIstio, buildKiali, buildKubernetes, buildPrometheus } from './go-components.ts';
 import { ensureHostPackages } from './host-packages.ts';
 import { buildImageArchive, type ImageDefinition } from './oci-images.ts';
 import { buildRootfs } from './rootfs.ts';
@@ -34,7 +34,7 @@ export interface LabComponents {
 const echoExt = import.meta.url.endsWith('.ts') ? 'ts' : 'js';
 const echoServerSource = fileURLToPath(new URL(`../images/echo-server.${echoExt}`, import.meta.url));
 
-export function imageDefinitions(parts: { istio: string; envoy: string; coredns: string; prometheus: string; kiali: string; node: string }): ImageDefinition[] {
+export function imageDefinitions(parts: { istio: string; envoy: string; coredns: string; prometheus: string; kiali: string; fortio: string; node: string }): ImageDefinition[] {
   return [
     // catatonit (Debian) in pause mode is the sandbox process: it only waits for signals.
     { name: IMAGES.pause, files: [{ from: '/usr/bin/catatonit', to: 'usr/bin/catatonit' }], entrypoint: ['/usr/bin/catatonit', '-P'] },
@@ -65,11 +65,13 @@ export function imageDefinitions(parts: { istio: string; envoy: string; coredns:
       entrypoint: ['/opt/kiali/kiali'],
       user: '1000:1000',
     },
+    // The load generator: idle until a proof execs `fortio load` in it.
+    { name: IMAGES.fortio, files: [{ from: join(parts.fortio, 'fortio'), to: 'usr/local/bin/fortio' }], entrypoint: ['/bin/sleep'], cmd: ['infinity'], user: '65532:65532' },
   ];
 }
 
 /** Every part of the lab, in the order they are built: progress says which of how many. */
-export const LAB_PARTS = ['envoy', 'rootfs', 'kubernetes', 'istio', 'etcd', 'coredns', 'helm', 'prometheus', 'kiali', 'images', 'eastwest-image'] as const;
+export const LAB_PARTS = ['envoy', 'rootfs', 'kubernetes', 'istio', 'etcd', 'coredns', 'helm', 'prometheus', 'kiali', 'fortio', 'images', 'eastwest-image'] as const;
 
 /** Build messages numbered `[3/11]` by their part (the part's name is in the message's data). */
 export function numberedParts(reporter: Reporter): Reporter {
@@ -95,13 +97,14 @@ export async function buildLabComponents(outer: Reporter): Promise<LabComponents
   const helm = await buildHelm(versions, reporter);
   const prometheus = await buildPrometheus(versions, reporter);
   const kiali = await buildKiali(versions, reporter);
+  const fortio = await buildFortio(versions, reporter);
   const [envoy, rootfs] = await downloads;
   const node = realpathSync(process.execPath);
-  const definitions = imageDefinitions({ istio: istio.dir, envoy: envoy.dir, coredns: coredns.dir, prometheus: prometheus.dir, kiali: kiali.dir, node });
+  const definitions = imageDefinitions({ istio: istio.dir, envoy: envoy.dir, coredns: coredns.dir, prometheus: prometheus.dir, kiali: kiali.dir, fortio: fortio.dir, node });
   const images = await buildImageArchive(
     join(rootfs.dir, 'layer.tar'),
     definitions,
-    { parts: [istio.dir, envoy.dir, coredns.dir, prometheus.dir, kiali.dir, rootfs.dir], node: process.version, definitions, layout: 1 },
+    { parts: [istio.dir, envoy.dir, coredns.dir, prometheus.dir, kiali.dir, fortio.dir, rootfs.dir], node: process.version, definitions, layout: 1 },
     reporter,
   );
   const own = await buildOwnImage(reporter);
@@ -114,7 +117,7 @@ export async function buildLabComponents(outer: Reporter): Promise<LabComponents
     archiveImages: [definitions.map((d) => d.name), [own.image]],
     ownImage: own.image,
     images: [...definitions.map((d) => d.name), own.image],
-    parts: [kubernetes, istio, etcd, coredns, helm, prometheus, kiali, envoy, rootfs, images, own.part],
+    parts: [kubernetes, istio, etcd, coredns, helm, prometheus, kiali, fortio, envoy, rootfs, images, own.part],
   };
 }
 

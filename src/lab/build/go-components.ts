@@ -125,6 +125,8 @@ export const buildKiali = (v: LabVersions, r: Reporter) =>
     await goBuild(moduleDir, ['-o', `${dir}/`, '-ldflags', `-s -w -X main.version=${v.kiali.version} -X main.commitHash=go-module`, '.'], r);
     await mkdir(join(dir, 'console'));
   }, r);
+/** fortio, the load generator that counts every failed request during the day-2 proofs. */
+export const buildFortio = (v: LabVersions, r: Reporter) => buildInModule('fortio', v.fortio, ['.'], r);
 export const buildCoredns = (v: LabVersions, r: Reporter) => buildInModule('coredns', v.coredns, ['.'], r);
 export const buildIstio = (v: LabVersions, r: Reporter) =>
   buildInModule('istio', v.istio, ['./pilot/cmd/pilot-discovery', './pilot/cmd/pilot-agent'], r, async (moduleDir, dir) => {
