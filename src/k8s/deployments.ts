@@ -1,4 +1,4 @@
-// Deployments: scale through the scale subresource, wait until every replica is ready.
+// Deployments: scale through the scale subresource, wait until every replica is ready and rolled out.
 import { AppsV1Api, type KubeConfig } from '@kubernetes/client-node';
 import { pollUntil } from '../util/poll.ts';
 import { isNotFound } from './client.ts';
@@ -16,7 +16,10 @@ export async function waitDeploymentReady(config: KubeConfig, namespace: string,
   const apps = config.makeApiClient(AppsV1Api);
   const ready = await pollUntil(timeoutSeconds, 250, async () => {
     const d = await apps.readNamespacedDeployment({ name, namespace });
-    return (d.status?.readyReplicas ?? 0) >= (d.spec?.replicas ?? 1) && d.status?.observedGeneration === d.metadata?.generation ? true : undefined;
+    const want = d.spec?.replicas ?? 1;
+    const s = d.status ?? {};
+    // Rolled out, not only ready: every replica of the current template, none of an older one left running.
+    return s.observedGeneration === d.metadata?.generation && (s.readyReplicas ?? 0) >= want && (s.updatedReplicas ?? 0) >= want && (s.replicas ?? 0) <= want ? true : undefined;
   });
   if (ready) return;
   throw new EastwestError('deployment-not-ready', `deployment ${namespace}/${name} not ready after ${timeoutSeconds} s`, { exitCode: EXIT.clusterError, hint: `kubectl -n ${namespace} describe deployment ${name} tells why (image, scheduling, sidecar injection)` });
