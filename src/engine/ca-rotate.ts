@@ -56,7 +56,7 @@ export interface ClusterRotation {
   istiodSwitchedSeconds: number;
   restarted: { namespace: string; deployment: string; seconds: number }[];
   proxies: ProxyChain[];
-  /** Proxies still on the old chain, and the latest moment one of them renews. */
+  /** Proxies not yet on the new chain (old, earlier or foreign), and the latest moment one of them renews. */
   oldChainProxies: number;
   lastRenewal?: string;
 }
@@ -87,12 +87,12 @@ export function proxyPods(pods: V1Pod[]): { namespace: string; pod: string; kind
   return out.sort((a, b) => a.namespace.localeCompare(b.namespace) || a.pod.localeCompare(b.pod));
 }
 
-async function proxyChains(config: KubeConfig, oldPem: string, newPem: string, timeoutMs: number): Promise<ProxyChain[]> {
+async function proxyChains(config: KubeConfig, oldPem: string, newPem: string, rootPem: string, timeoutMs: number): Promise<ProxyChain[]> {
   const pods = proxyPods((await config.makeApiClient(CoreV1Api).listPodForAllNamespaces()).items);
   return mapLimit(pods, 4, async ({ namespace, pod, kind }): Promise<ProxyChain> => {
     try {
       const pem = await proxyCertificateChain(config, namespace, pod, timeoutMs);
-      const chain = pem ? classifyChain(pem, oldPem, newPem) : undefined;
+      const chain = pem ? classifyChain(pem, oldPem, newPem, rootPem) : undefined;
       return chain ? { namespace, pod, kind, chain } : { namespace, pod, kind, error: 'it holds no workload certificate yet' };
     } catch (error) {
       return { namespace, pod, kind, error: (error as Error).message };
@@ -224,7 +224,7 @@ export async function rotateIntermediates(options: RotateIntermediatesOptions, r
       say(`${cluster.name}: istiod signs with the new intermediate (${istiodSwitchedSeconds} s after cacerts was written)`);
       const restarted: ClusterRotation['restarted'] = [];
       if (options.restart) {
-        const before = await proxyChains(config, oldPem, material.certPem, timeoutMs);
+        const before = await proxyChains(config, oldPem, material.certPem, root.certPem, timeoutMs);
         for (const { namespace, deployment } of await deploymentsOnOldChain(config, before, namespaces)) {
           say(`${cluster.name}: restarting deployment ${namespace}/${deployment}`);
           restarted.push({ namespace, deployment, seconds: await restartDeployment(client, namespace, deployment, options.timeoutSeconds) });
@@ -232,7 +232,7 @@ export async function rotateIntermediates(options: RotateIntermediatesOptions, r
         // The restarted pods' agents fetch their certificate at start: give the last one a moment.
         if (restarted.length) await sleep(1000);
       }
-      const proxies = await proxyChains(config, oldPem, material.certPem, timeoutMs);
+      const proxies = await proxyChains(config, oldPem, material.certPem, root.certPem, timeoutMs);
       return { old: view(oldPem), new: view(material.certPem), istiodSwitchedSeconds, restarted, proxies, ...summarize(proxies) };
     }, classifier(engine.requestTimeoutSeconds));
     outcomes.push(outcome!);

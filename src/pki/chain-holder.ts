@@ -9,8 +9,11 @@ export const RENEW_AT_LIFE_FRACTION = 0.5;
 export const WORKLOAD_CERT_TTL_MS = 24 * 3600_000;
 
 export interface HeldChain {
-  /** Whose intermediate signed the workload certificate. */
-  holds: 'new' | 'old' | 'other';
+  /**
+   * Whose intermediate signed the workload certificate: the new one, the one replaced, an earlier one of
+   * the same root (a rotation before), or one that does not lead to the mesh's root.
+   */
+  holds: 'new' | 'old' | 'earlier' | 'foreign';
   /** When the agent will ask for a new certificate (half its life). */
   renewsAt: string;
   expiresAt: string;
@@ -28,15 +31,26 @@ export function renewalTime(validFrom: Date, validTo: Date): Date {
   return new Date(validFrom.getTime() + (validTo.getTime() - validFrom.getTime()) * RENEW_AT_LIFE_FRACTION);
 }
 
+/** Whether the chain's certificates after the leaf lead, each signed by the next, to `rootPem`. */
+function leadsTo(certs: string[], rootPem: string): boolean {
+  let current = new X509Certificate(certs[0]!);
+  for (const next of [...certs.slice(1), rootPem]) {
+    if (signs(rootPem, current)) return true;
+    if (!signs(next, current)) return false;
+    current = new X509Certificate(next);
+  }
+  return false;
+}
+
 /**
  * What a proxy's chain (leaf first, as Envoy holds it) says: signed by the new intermediate, the old one,
- * or neither; undefined when it holds no certificate.
+ * an earlier one of the mesh's root, or none of the mesh's; undefined when it holds no certificate.
  */
-export function classifyChain(chainPem: string, oldIntermediatePem: string, newIntermediatePem: string): HeldChain | undefined {
+export function classifyChain(chainPem: string, oldIntermediatePem: string, newIntermediatePem: string, rootPem: string): HeldChain | undefined {
   const certs = certificatesIn(chainPem);
   if (!certs?.length) return undefined;
   const leaf = new X509Certificate(certs[0]!);
-  const holds = signs(newIntermediatePem, leaf) ? 'new' : signs(oldIntermediatePem, leaf) ? 'old' : 'other';
+  const holds = signs(newIntermediatePem, leaf) ? 'new' : signs(oldIntermediatePem, leaf) ? 'old' : leadsTo(certs, rootPem) ? 'earlier' : 'foreign';
   const validFrom = new Date(leaf.validFrom);
   const validTo = new Date(leaf.validTo);
   return {

@@ -27,26 +27,34 @@ let root: CaMaterial;
 let older: CaMaterial;
 let newer: CaMaterial;
 let foreign: CaMaterial;
+let earlier: CaMaterial;
 beforeAll(async () => {
   root = await createRootCa({ keyAlgorithm: 'ECDSA-P256', validityDays: 3650, organization: 'training-mesh' });
   const options = { keyAlgorithm: 'ECDSA-P256' as const, validityDays: 365, organization: 'training-mesh', cluster: 'us' };
   older = await createIntermediateCa(root, 'ECDSA-P256', options);
   newer = await createIntermediateCa(root, 'ECDSA-P256', options);
+  earlier = await createIntermediateCa(root, 'ECDSA-P256', options);
   foreign = await createIntermediateCa(await createRootCa({ keyAlgorithm: 'ECDSA-P256', validityDays: 3650, organization: 'other' }), 'ECDSA-P256', options);
 });
 
 describe('the chain a proxy holds during an intermediate rotation', () => {
-  it('a certificate of the new intermediate holds "new"; of the old, "old"; of another CA, "other"', async () => {
+  it('a certificate of the new intermediate holds "new"; of the old, "old"; of an earlier one of the root, "earlier"; of another root, "foreign"', async () => {
     const from = new Date('2026-11-28T06:00:00Z');
-    for (const [signer, expected] of [[newer, 'new'], [older, 'old'], [foreign, 'other']] as const) {
+    for (const [signer, expected] of [[newer, 'new'], [older, 'old'], [earlier, 'earlier'], [foreign, 'foreign']] as const) {
       const leaf = await workloadCert(signer, from, 24);
-      expect(classifyChain(leaf + signer.certPem + root.certPem, older.certPem, newer.certPem)?.holds).toBe(expected);
+      expect(classifyChain(leaf + signer.certPem + root.certPem, older.certPem, newer.certPem, root.certPem)?.holds).toBe(expected);
+      expect(classifyChain(leaf + signer.certPem, older.certPem, newer.certPem, root.certPem)?.holds).toBe(expected);
     }
+  });
+
+  it('an earlier intermediate without its certificate in the chain cannot be told from a foreign one', async () => {
+    const leaf = await workloadCert(earlier, new Date(), 24);
+    expect(classifyChain(leaf, older.certPem, newer.certPem, root.certPem)?.holds).toBe('foreign');
   });
 
   it('renewal is at half the life: a 24 h certificate issued at 06:00 renews at 18:00', async () => {
     const leaf = await workloadCert(newer, new Date('2026-11-28T06:00:00Z'), 24);
-    const held = classifyChain(leaf + newer.certPem, older.certPem, newer.certPem)!;
+    const held = classifyChain(leaf + newer.certPem, older.certPem, newer.certPem, root.certPem)!;
     expect(held.renewsAt).toBe('2026-11-28T18:00:00.000Z');
     expect(held.expiresAt).toBe('2026-11-29T06:00:00.000Z');
     expect(held.issuer).toBe(fingerprint(newer.certPem));
@@ -54,14 +62,14 @@ describe('the chain a proxy holds during an intermediate rotation', () => {
 
   it('the leaf alone (no intermediate in the chain) is still classified; the issuer is then its name', async () => {
     const leaf = await workloadCert(older, new Date(), 1);
-    const held = classifyChain(leaf, older.certPem, newer.certPem)!;
+    const held = classifyChain(leaf, older.certPem, newer.certPem, root.certPem)!;
     expect(held.holds).toBe('old');
     expect(held.issuer).toContain('Intermediate CA');
   });
 
   it('no certificate in what the proxy holds: undefined', () => {
-    expect(classifyChain('', older.certPem, newer.certPem)).toBeUndefined();
-    expect(classifyChain('not a pem', older.certPem, newer.certPem)).toBeUndefined();
+    expect(classifyChain('', older.certPem, newer.certPem, root.certPem)).toBeUndefined();
+    expect(classifyChain('not a pem', older.certPem, newer.certPem, root.certPem)).toBeUndefined();
   });
 
   it('renewalTime is the midpoint for any life', () => {
