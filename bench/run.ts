@@ -43,6 +43,8 @@ if (process.getuid?.() === 0 && !process.argv.includes('--render-only')) {
   print('diff and no-change apply: 2 clusters × ~500 owned objects (lab mesh + 120 generated services)', await diffBenchmark(helm));
   const { failoverBenchmark } = await import('./failover-bench.ts');
   print('failover: US echo scaled to zero (median of 5; seconds from the scale)', await failoverBenchmark(5));
+  const { day2Benchmark } = await import('./day2-bench.ts');
+  print('day-2 under load (fortio, 20 requests/s per stream): duration, requests sent/failed', await day2Benchmark());
   const { observabilityBenchmark, coldBuildBenchmark } = await import('./observability-bench.ts');
   print('observability: the lab\'s Prometheus and Kiali per cluster (60 s window), request → eastwest traffic (10 bursts of 10)', await observabilityBenchmark());
   print('observability: compile from an empty Go build cache (modules downloaded)', await coldBuildBenchmark());
