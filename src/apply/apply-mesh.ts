@@ -4,6 +4,9 @@
 // address, then the post-install objects through the resource manager (dry run → apply only what
 // drifted, staged, prune owned leftovers) and the components' waits. diff is the same plan unwritten. Peers not selected (or not reachable) are only read, never written:
 // their gateways' last-known addresses keep the routes to them as they are.
+import { CoreV1Api } from '@kubernetes/client-node';
+import { XDS_AGENT_KEY } from '../core/vocabulary.ts';
+import { proxiesWithoutMultiRoot } from './proxy-settings.ts';
 import { dirname, resolve } from 'node:path';
 import { parse, stringify } from 'yaml';
 import type { LiveInput } from '../components/component.ts';
@@ -43,6 +46,8 @@ export type Change = ChangeSetEntry;
 export interface ClusterApply {
   gatewayAddress?: string;
   changes: Change[];
+  /** Running proxies (`namespace/pod`) that take the mesh's proxy settings (multi-root) only at their next restart. */
+  restartNeeded?: string[];
 }
 
 export interface ApplyResult {
@@ -145,7 +150,11 @@ export async function applyMesh(options: ApplyOptions, reporter: Reporter): Prom
     const skipped: Change[] = plan.pending.map((p) => ({ ref: p.object, action: 'skipped', note: p.reason ?? `the east-west gateway of ${p.gatewayOf} has no known address` }));
     const changes = await write(client, await planObjects(client, plan.postInstall, selector), prune);
     if (!dryRun) await mapLimit(plan.waits, 4, (w) => (w.kind === 'Deployment' ? waitDeploymentReady(client.config, w.namespace, w.name, timeout) : waitStatefulSetReady(client.config, w.namespace, w.name, timeout)));
-    return { ...previous, changes: [...previous.changes, ...changes, ...skipped] };
+    const restartNeeded = dryRun ? [] : proxiesWithoutMultiRoot((await client.config.makeApiClient(CoreV1Api).listPodForAllNamespaces()).items);
+    if (restartNeeded.length) {
+      reporter.report({ level: 'warn', code: 'proxy-restart-needed', message: `${cluster.name}: ${restartNeeded.length} running prox${restartNeeded.length === 1 ? 'y' : 'ies'} (${restartNeeded.slice(0, 5).join(', ')}${restartNeeded.length > 5 ? ', …' : ''}) started before the multi-root setting (${XDS_AGENT_KEY}) a root rotation needs; one restart each takes it (kubectl rollout restart deployment -n <namespace>)` });
+    }
+    return { ...previous, changes: [...previous.changes, ...changes, ...skipped], ...(restartNeeded.length ? { restartNeeded } : {}) };
   }, classify);
   return result(results, gateways, results.every((r) => r.ok));
 }

@@ -55,5 +55,11 @@ export const RESTARTED_AT_ANNOTATION = 'kubectl.kubernetes.io/restartedAt';
 export const PROXY_CONFIG_ANNOTATION = 'proxy.istio.io/config';
 /** Proxy metadata that turns on the sidecar's DNS proxy (what resolves names only Istio knows). */
 export const DNS_CAPTURE_KEY = 'ISTIO_META_DNS_CAPTURE';
+/** istiod: accept a root-cert.pem with several roots and push them to proxies (root rotation, Istio ≥ 1.20). */
+export const MULTIROOT_ENV = 'ISTIO_MULTIROOT_MESH';
+/** Proxy metadata: the agent takes its trust bundle from istiod over xDS (needed by a root rotation without restarts). */
+export const XDS_AGENT_KEY = 'PROXY_CONFIG_XDS_AGENT';
+/** The name of Istio's proxy container in a pod. */
+export const PROXY_CONTAINER = 'istio-proxy';
 export const MULTI_CLUSTER_SECRET_LABEL = 'istio/multiCluster';
 export const CLUSTER_ANNOTATION = 'networking.istio.io/cluster';

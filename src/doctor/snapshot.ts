@@ -193,8 +193,9 @@ async function prometheusHealth(client: KubeClient, spec: MeshSpec, timeoutMs: n
     return { error: (error as Error).message, ...((error as { code?: string }).code === 'no-prometheus' ? { notReady: true } : {}) };
   }
   try {
-    // Down for a whole minute (every scrape in it failed): a pod starting or going away is not a finding.
-    const [all, down] = await Promise.all([instantQuery(target, 'count(up)'), instantQuery(target, 'max_over_time(up[1m]) == 0')]);
+    // Down for a whole minute (every scrape in it failed) and still a target now: a pod starting is not a
+    // finding, nor one gone since (its series ended: \`up\` no longer returns it, its last minute still does).
+    const [all, down] = await Promise.all([instantQuery(target, 'count(up)'), instantQuery(target, '(max_over_time(up[1m]) == 0) and (up == 0)')]);
     return {
       pod: target.pod,
       targets: all[0]?.value ?? 0,

@@ -1,5 +1,5 @@
 // The three Helm releases per cluster (istio/base, istio/istiod, istio/gateway as east-west gateway).
-import { DNS_CAPTURE_KEY, NETWORK_LABEL } from '../core/vocabulary.ts';
+import { DNS_CAPTURE_KEY, MULTIROOT_ENV, NETWORK_LABEL, XDS_AGENT_KEY } from '../core/vocabulary.ts';
 import { isIP } from 'node:net';
 import type { ClusterSpec, MeshSpec } from '../spec/schema.ts';
 import { deepMerge } from '../util/deep-merge.ts';
@@ -64,12 +64,16 @@ export function istioReleases(spec: MeshSpec, cluster: ClusterSpec): HelmRelease
       multiCluster: { clusterName: cluster.name },
       network: cluster.network,
     },
+    // A root rotation with every proxy trusting old and new roots at once, without restarts (istio#47063,
+    // #47424): istiod accepts several roots; agents take their trust bundle from istiod over xDS.
+    env: { [MULTIROOT_ENV]: 'true' },
     meshConfig: {
       trustDomain: spec.trustDomain,
       defaultConfig: {
         proxyMetadata: {
           // Pods resolve <svc>.<cluster>.mesh.local through the sidecar's DNS proxy.
           [DNS_CAPTURE_KEY]: 'true',
+          [XDS_AGENT_KEY]: 'true',
         },
       },
     },
