@@ -101,7 +101,7 @@ async function proxyChains(config: KubeConfig, oldPem: string, newPem: string, r
 }
 
 /** Whether every running istiod serves a certificate signed by `intermediatePem` (its CA reloaded cacerts). */
-async function istiodSignsWith(config: KubeConfig, intermediatePem: string, timeoutMs: number): Promise<boolean> {
+export async function istiodSignsWith(config: KubeConfig, intermediatePem: string, timeoutMs: number): Promise<boolean> {
   const pods = (await config.makeApiClient(CoreV1Api).listNamespacedPod({ namespace: ISTIO_NAMESPACE, labelSelector: 'app=istiod' })).items
     .filter((p) => p.status?.phase === 'Running' && !p.metadata?.deletionTimestamp && p.metadata?.name);
   if (!pods.length) return false;
@@ -117,7 +117,7 @@ async function istiodSignsWith(config: KubeConfig, intermediatePem: string, time
 }
 
 /** Restarts a Deployment (as `kubectl rollout restart`: a merge patch of one template annotation) and waits until its rollout is complete. */
-async function restartDeployment(client: KubeClient, namespace: string, name: string, timeoutSeconds: number): Promise<number> {
+export async function restartDeployment(client: KubeClient, namespace: string, name: string, timeoutSeconds: number): Promise<number> {
   const apps = client.config.makeApiClient(AppsV1Api);
   const started = Date.now();
   const patched = await client.call(`restart deployment/${name}`, () => client.objects.patch(

@@ -3,6 +3,7 @@ import { Option } from 'commander';
 import { ensureCa } from '../../actions/ensure-ca.ts';
 import { EXIT, InputError } from '../../core/errors.ts';
 import { rotateIntermediates, type RotateResult } from '../../engine/ca-rotate.ts';
+import { rotateRoot, type RootRotationResult } from '../../engine/root-rotate.ts';
 import { selectClusters, withContexts } from '../../engine/context.ts';
 import { durationFlag } from '../flags.ts';
 import { printRbac, printRbacOption } from '../print-rbac.ts';
@@ -32,6 +33,8 @@ export function registerCaCommand(program: Command, io: Io): void {
     .addOption(specOption())
     .addOption(printRbacOption())
     .option('--intermediates', 'new intermediates from the same root: cacerts replaced, istiod reloads it, proxies move at renewal (or now with --restart)')
+    .option('--root', 'a new root in three phases across every cluster (trust both, sign with the new, drop the old), each waited for everywhere; resumable')
+    .option('--status', 'with --root: where the rotation stands, per cluster; changes nothing')
     .option('--restart', 'move proxies to the new chain now: restart the Deployments of the spec\'s namespaces whose proxies hold the old one, one at a time, each rollout waited for')
     .addOption(new Option('--timeout <duration>', 'how long istiod may take to sign with the new intermediate, and each restart').argParser(durationFlag('--timeout', 1, 3600)).default(300, '5m'))
     .addOption(kubeconfigOption())
@@ -40,10 +43,18 @@ export function registerCaCommand(program: Command, io: Io): void {
     .addOption(requestTimeoutOption())
     .addOption(formatOption())
     .addHelpText('after', '\nThe root key stays in the CA directory; each cluster gets its new intermediate in cacerts. The old one\nstays trusted (same root) until every proxy has renewed: proxies renew at half of a 24 h life.\nExamples:\n  eastwest ca rotate -f examples/lab.yaml --intermediates\n  eastwest ca rotate -f examples/lab.yaml --intermediates --restart --clusters us')
-    .action(async (opts: { file: string; printRbac?: boolean; intermediates?: boolean; restart?: boolean; timeout: number; kubeconfig?: string; context?: Record<string, string>; clusters?: string[]; requestTimeout: number; output: OutputFormat }) => {
+    .action(async (opts: { file: string; printRbac?: boolean; intermediates?: boolean; root?: boolean; status?: boolean; restart?: boolean; timeout: number; kubeconfig?: string; context?: Record<string, string>; clusters?: string[]; requestTimeout: number; output: OutputFormat }) => {
       if (opts.printRbac) return printRbac(io, 'ca rotate', 'write', opts.output);
-      if (!opts.intermediates) throw new InputError('say what to rotate', [{ path: '--intermediates', message: 'missing: ca rotate needs --intermediates', hint: 'eastwest ca rotate -f mesh.yaml --intermediates (a new root is `ca init --rotate all`, which apply refuses on a live mesh)' }]);
+      if (Boolean(opts.intermediates) === Boolean(opts.root)) throw new InputError('say what to rotate', [{ path: opts.root ? '--root' : '--intermediates', message: opts.root ? '--intermediates and --root together: one rotation at a time' : 'missing: ca rotate needs --intermediates or --root', hint: 'eastwest ca rotate -f mesh.yaml --intermediates (same root), or --root (a new root, in phases)' }]);
+      if (opts.status && !opts.root) throw new InputError('--status is for a root rotation', [{ path: '--status', message: '--status goes with --root', hint: 'eastwest ca rotate -f mesh.yaml --root --status' }]);
+      if (opts.root && (opts.clusters?.length || opts.restart)) throw new InputError('a root rotation covers every cluster, without restarts', [{ path: opts.restart ? '--restart' : '--clusters', message: `--root does not take ${opts.restart ? '--restart' : '--clusters'}`, hint: 'every proxy of every cluster must come to trust the new root, from its own istiod (multi-root): run it on the whole mesh' }]);
       const decoded = await loadMeshSpec(opts.file);
+      if (opts.root) {
+        const rotated = await rotateRoot({ file: opts.file, kubeconfig: opts.kubeconfig, contexts: opts.context, requestTimeoutSeconds: opts.requestTimeout, statusOnly: Boolean(opts.status), timeoutSeconds: opts.timeout }, stderrReporter(io));
+        printResult(io, opts.output, rotated, () => renderRootRotation(rotated, io.style));
+        io.exitCode = rotated.ok ? EXIT.ok : EXIT.clusterError;
+        return;
+      }
       selectClusters(withContexts(decoded.document.spec, opts.context), opts.clusters);
       const result = await rotateIntermediates({ file: opts.file, kubeconfig: opts.kubeconfig, contexts: opts.context, clusters: opts.clusters, requestTimeoutSeconds: opts.requestTimeout, restart: Boolean(opts.restart), timeoutSeconds: opts.timeout }, stderrReporter(io));
       printResult(io, opts.output, result, () => renderRotation(result, io.style));
@@ -73,5 +84,19 @@ export function renderRotation(result: RotateResult, style: Style = GLYPHS): str
     }
   }
   lines.push(`${result.ok ? 'rotated' : 'failed'} in ${result.seconds} s`);
+  return lines.join('\n');
+}
+
+/** Per cluster its phase; the phases this run finished; what a phase still waits for. */
+export function renderRootRotation(result: RootRotationResult, style: Style = GLYPHS): string {
+  const lines: string[] = [];
+  if (result.newRoot) lines.push(`root ${result.oldRoot ?? '?'} → ${result.newRoot} (${result.directory})`);
+  else lines.push(`no root rotation under way (${result.directory})`);
+  for (const c of result.clusters) lines.push(`  ${c.cluster.padEnd(12)} ${typeof c.phase === 'number' ? `phase ${c.phase}` : `no phase: ${c.phase}`}`);
+  for (const p of result.phases) lines.push(`${style.ok} phase ${p.phase}: ${p.goal} (${p.proxies} proxies, ${p.seconds} s)`);
+  for (const w of (result.waiting ?? []).slice(0, 20)) lines.push(`${style.fail} waiting: ${w}`);
+  if ((result.waiting?.length ?? 0) > 20) lines.push(`  and ${result.waiting!.length - 20} more`);
+  if (result.waiting?.length) lines.push('the phase was not reached in time: run the same command again to resume (cacerts say where each cluster is)');
+  lines.push(result.phases.length || !result.clusters.length ? `${result.done ? 'rotated' : result.ok ? 'under way' : 'stopped'} in ${result.seconds} s` : `${result.done ? 'done' : 'under way'} (${result.seconds} s)`);
   return lines.join('\n');
 }
