@@ -91,7 +91,7 @@ export async function meshCa(ctx: EngineContext, mode: CaMode, reporter: Reporte
   }
   if (plan.problems.length) throw new InputError('the local CA cannot be used with this mesh: nothing was changed', plan.problems);
   if (plan.undecided) throw new EastwestError('ca-undecided', `the mesh's root cannot be told: ${plan.undecided}; nothing was changed`, { exitCode: EXIT.clusterError, hint: 'run again when those clusters answer (their cacerts are read), or put the team\'s CA directory in place' });
-  if (plan.rotation) reporter.report({ level: 'info', code: 'ca-rotation', message: `a CA rotation is under way (${plan.rotation}): every cluster's cacerts are left as they are` });
+  if (plan.rotation) reporter.report({ level: 'warn', code: 'ca-rotation', message: `a CA rotation is under way (${plan.rotation}): every cluster's cacerts are left to it; resume it with \`eastwest ca rotate -f ${ctx.decoded.file} --root\` (where it stands: --root --status)` });
   for (const message of plan.warnings) reporter.report({ level: 'warn', code: 'ca-local', message });
   if (mode === 'apply' && (plan.root.source === 'create' || plan.clusters.some((c) => c.source === 'issue')) && directory.split(sep).includes('node_modules')) {
     throw new EastwestError('ca-in-package', `the CA directory ${directory} is inside an installed package: keys written there are lost on the next install`, { exitCode: EXIT.badInput, hint: 'copy the example spec to your own directory (or write one with `eastwest init`) and apply that' });

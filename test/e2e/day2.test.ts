@@ -2,6 +2,7 @@
 // local streams while an operation runs, and every request that did not answer 200 is counted. The
 // figure is the proof: 0 failed. The load's pods live in a namespace of their own, outside the ones an
 // operation restarts. Self-contained: it applies what it needs and removes its load generators.
+import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -101,6 +102,57 @@ describe('day-2 under load: 0 failed requests', () => {
     const diff = await runCli(['diff', '-f', spec]);
     expect(diff.code, diff.stdout).toBe(0);
   }, 1_000_000);
+
+  it('ca rotate --root: killed in phase 2 and resumed; 0 failed requests; --status per cluster; doctor and diff clean after, the CA directory holding the new root', async () => {
+    const rootBefore = readFileSync(join(root, 'examples/.eastwest/pki/root-cert.pem'), 'utf8');
+    const running = await load.start(labStreams(), QPS);
+    await sleep(3000);
+    // First run: killed (SIGKILL, no chance to tidy up) once phase 2's cacerts are written somewhere.
+    const child = spawn(process.execPath, [join(root, 'bin/eastwest.js'), 'ca', 'rotate', '-f', spec, '--root'], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    const killed = await new Promise<boolean>((resolve) => {
+      child.stderr.setEncoding('utf8').on('data', (d: string) => {
+        stderr += d;
+        if (/phase 2: \w+'s cacerts written/.test(stderr) && child.exitCode === null) {
+          child.kill('SIGKILL');
+          resolve(true);
+        }
+      });
+      child.on('close', () => resolve(false));
+    });
+    await new Promise((r) => (child.exitCode === null && child.signalCode === null ? child.on('close', r) : r(undefined)));
+    log(`root rotation, first run: ${killed ? 'killed in phase 2' : 'ended by itself'}`);
+    expect(killed, stderr).toBe(true);
+    const status = await runCli(['ca', 'rotate', '-f', spec, '--root', '--status', '-o', 'json']);
+    expect(status.code, status.stderr).toBe(0);
+    const phases = JSON.parse(status.stdout).clusters.map((c: { phase: number }) => c.phase);
+    log(`status after the kill: ${JSON.stringify(JSON.parse(status.stdout).clusters)}`);
+    expect(phases.every((p: number) => p === 1 || p === 2)).toBe(true);
+    expect(phases).toContain(2);
+    // While it is under way, apply leaves cacerts alone and says so.
+    const apply = await runCli(['apply', '-f', spec, '-o', 'json']);
+    expect(apply.code, apply.stderr).toBe(0);
+    expect(apply.stderr).toMatch(/rotation/);
+    expect(JSON.parse(apply.stdout).clusters.flatMap((c: { value?: { changes: { ref: string; action: string }[] } }) => c.value?.changes ?? []).filter((x: { ref: string; action: string }) => x.ref === 'Secret/istio-system/cacerts' && x.action !== 'unchanged')).toEqual([]);
+    // Resumed: the same command finishes it.
+    const resumed = await runCli(['ca', 'rotate', '-f', spec, '--root', '-o', 'json'], 900_000);
+    await sleep(5000);
+    const results = await running.stop();
+    log(`root rotation resumed: exit ${resumed.code} in ${resumed.seconds} s (${(JSON.parse(resumed.stdout || '{}').phases ?? []).map((p: { phase: number; seconds: number }) => `phase ${p.phase} ${p.seconds} s`).join(', ')}); ${describeResults(results)}`);
+    expect(resumed.code, resumed.stderr).toBe(0);
+    const r = JSON.parse(resumed.stdout);
+    expect(r.done).toBe(true);
+    expect(r.phases.map((p: { phase: number }) => p.phase)).toEqual([2, 3]);
+    expect(r.clusters.map((c: { phase: number }) => c.phase)).toEqual([3, 3]);
+    expect(readFileSync(join(root, 'examples/.eastwest/pki/root-cert.pem'), 'utf8')).not.toBe(rootBefore);
+    expectNoFailures(results, 1000);
+    const after = await runCli(['ca', 'rotate', '-f', spec, '--root', '--status', '-o', 'json']);
+    expect(JSON.parse(after.stdout).clusters.map((c: { phase: number }) => c.phase)).toEqual([0, 0]);
+    const doctor = await runCli(['doctor', '-f', spec, '-o', 'json']);
+    expect(doctor.code, doctor.stdout.slice(0, 2000)).toBe(0);
+    const diff = await runCli(['diff', '-f', spec]);
+    expect(diff.code, diff.stdout).toBe(0);
+  }, 1_500_000);
 
   it('ca rotate without --intermediates, or with a CA directory that has no root key: exit 2, cacerts untouched', async () => {
     const cacerts = async () => (await us.makeApiClient(CoreV1Api).readNamespacedSecret({ name: 'cacerts', namespace: 'istio-system' })).metadata?.resourceVersion;
