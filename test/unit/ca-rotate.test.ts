@@ -2,7 +2,7 @@
 import type { V1Pod } from '@kubernetes/client-node';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { renderRotation } from '../../src/cli/commands/ca.ts';
+import { renderRootRotation, renderRotation } from '../../src/cli/commands/ca.ts';
 import { makeStyle } from '../../src/cli/output.ts';
 import { proxyPods, type RotateResult } from '../../src/engine/ca-rotate.ts';
 import { eastwest } from './run-cli.ts';
@@ -90,5 +90,41 @@ describe('ca rotate: bad input before any cluster is contacted', () => {
     const run = await eastwest(['ca', 'rotate', '-f', spec, '--intermediates', '--timeout', 'soon']);
     expect(run.code).toBe(2);
     expect(run.stderr).toMatch(/--timeout/);
+  });
+
+  it('--root with --intermediates, --clusters or --restart, and --status without --root: exit 2, each named', async () => {
+    for (const [args, flag] of [
+      [['--root', '--intermediates'], '--root'],
+      [['--root', '--clusters', 'us'], '--clusters'],
+      [['--root', '--restart'], '--restart'],
+      [['--intermediates', '--status'], '--status'],
+    ] as const) {
+      const run = await eastwest(['ca', 'rotate', '-f', spec, ...args]);
+      expect(run.code, args.join(' ')).toBe(2);
+      expect(run.stderr).toContain(flag);
+    }
+  });
+});
+
+describe('the root rotation as text', () => {
+  it('per cluster its phase; each phase finished; what a stopped phase waits for, and how to resume', () => {
+    const text = renderRootRotation({
+      ok: false, directory: '/team/pki', oldRoot: 'SHA256:OLD', newRoot: 'SHA256:NEW', done: false, seconds: 300.5,
+      clusters: [{ cluster: 'us', phase: 2 }, { cluster: 'eu', phase: 1 }],
+      phases: [{ phase: 1, goal: 'every istiod publishes both roots and every proxy trusts both', seconds: 56.9, proxies: 14 }],
+      waiting: ['eu: echo/echo-1 holds no certificate of the new root yet'],
+    }, makeStyle({ terminal: false, color: false }));
+    expect(text).toContain('root SHA256:OLD → SHA256:NEW (/team/pki)');
+    expect(text).toMatch(/us +phase 2/);
+    expect(text).toMatch(/eu +phase 1/);
+    expect(text).toContain('ok   phase 1: every istiod publishes both roots and every proxy trusts both (14 proxies, 56.9 s)');
+    expect(text).toContain('FAIL waiting: eu: echo/echo-1 holds no certificate of the new root yet');
+    expect(text).toContain('run the same command again to resume');
+  });
+
+  it('no rotation under way: says so, every cluster in phase 0', () => {
+    const text = renderRootRotation({ ok: true, directory: '/team/pki', clusters: [{ cluster: 'us', phase: 0 }], phases: [], done: true, seconds: 1.4 }, makeStyle({ terminal: false, color: false }));
+    expect(text).toContain('no root rotation under way (/team/pki)');
+    expect(text).toMatch(/us +phase 0/);
   });
 });
