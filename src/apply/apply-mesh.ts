@@ -6,7 +6,7 @@
 // their gateways' last-known addresses keep the routes to them as they are.
 import { CoreV1Api } from '@kubernetes/client-node';
 import { XDS_AGENT_KEY } from '../core/vocabulary.ts';
-import { proxiesWithoutMultiRoot } from './proxy-settings.ts';
+import { proxiesWithoutMultiRoot } from '../k8s/proxy-settings.ts';
 import { dirname, resolve } from 'node:path';
 import { parse, stringify } from 'yaml';
 import type { LiveInput } from '../components/component.ts';

@@ -17,7 +17,7 @@ import { MULTIROOT_ENV } from '../core/vocabulary.ts';
 import type { KubeClient } from '../k8s/client.ts';
 import { owned } from '../k8s/ownership.ts';
 import { proxySecrets } from '../k8s/proxy-certificate.ts';
-import { proxiesWithoutMultiRoot } from '../apply/proxy-settings.ts';
+import { proxiesWithoutMultiRoot } from '../k8s/proxy-settings.ts';
 import { createIntermediateCa, createRootCa, type CaMaterial, type IstioCacerts } from '../pki/ca.ts';
 import { classifyChain } from '../pki/chain-holder.ts';
 import { cacertsPhase, phaseCacerts, PHASE_GOAL, publishedFits, rotationProgress, trustFits, type RootPhase } from '../pki/root-rotation.ts';
@@ -202,7 +202,9 @@ export async function rotateRoot(options: RootRotateOptions, reporter: Reporter)
     let proxies = 0;
     const deadline = Date.now() + options.timeoutSeconds * 1000;
     for (;;) {
-      const reads = await Promise.all(spec.clusters.map((c) => phaseLaggards(clients.get(c.name)!.config, c.name, next, oldRoot, newRoot.certPem, newIntermediates.get(c.name)!, timeoutMs)));
+      // A cluster that does not answer now is waited for like a proxy that lags (until the phase's deadline).
+      const reads = await Promise.all(spec.clusters.map((c) => phaseLaggards(clients.get(c.name)!.config, c.name, next, oldRoot, newRoot.certPem, newIntermediates.get(c.name)!, timeoutMs)
+        .catch((error: unknown) => ({ laggards: [`${c.name}: could not be read (${(error as Error).message})`], proxies: 0 }))));
       waiting = reads.flatMap((r) => r.laggards);
       proxies = reads.reduce((a, r) => a + r.proxies, 0);
       if (!waiting.length || Date.now() > deadline) break;

@@ -74,8 +74,8 @@ export function workloadObjects(spec: MeshSpec, cluster: ClusterSpec, shape: Wor
       { apiVersion: 'v1', kind: 'ServiceAccount', metadata: meta(name) },
       deployment(name, replicas, { app: name }, {
         serviceAccountName: name,
-        // Room for the server's own drain (it answers for 5 s after SIGTERM) and its sidecar's (5 s).
-        terminationGracePeriodSeconds: 15,
+        // Room for the server's own drain (it answers for 10 s after SIGTERM, longer than its sidecar's 5 s).
+        terminationGracePeriodSeconds: 20,
         containers: [{
           name, image: images.echo, imagePullPolicy: pullPolicy, ...(images.echoArgs ? { args: images.echoArgs } : {}),
           env: [

@@ -1,7 +1,7 @@
 // Which running proxies still lack a proxy setting apply changed (they take it at their next restart).
 import type { V1Pod } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
-import { proxiesWithout, proxiesWithoutMultiRoot } from '../../src/apply/proxy-settings.ts';
+import { proxiesWithout, proxiesWithoutMultiRoot } from '../../src/k8s/proxy-settings.ts';
 
 const pod = (name: string, options: { env?: Record<string, string>; proxy?: 'container' | 'native' | 'none'; phase?: string; deleting?: boolean } = {}): V1Pod => {
   const proxy = { name: 'istio-proxy', env: Object.entries(options.env ?? {}).map(([n, value]) => ({ name: n, value })) };
