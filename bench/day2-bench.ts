@@ -1,7 +1,7 @@
 // Day-2 operations on the lab under load: fortio sends 20 requests/s along each stream (us→eu, eu→us,
 // local) while the operation runs; the figures are the operation's duration and the requests sent and
-// failed (anything but 200). Failover: us's echo scaled to zero and back. Rotation: `ca rotate
-// --intermediates --restart` on both clusters.
+// failed (anything but 200). Failover: us's echo scaled to zero and back. Rotations: `ca rotate
+// --intermediates --restart` on both clusters, then `ca rotate --root`.
 import { spawnSync } from 'node:child_process';
 import { loadKubeConfig } from '../src/k8s/client.ts';
 import { scaleDeployment, waitDeploymentReady } from '../src/k8s/deployments.ts';
@@ -36,12 +36,20 @@ export async function day2Benchmark(): Promise<Record<string, number | string>> 
     const rotationSeconds = Math.round((Date.now() - started) / 100) / 10;
     const rotated = await running.stop();
     const out = JSON.parse(rotation.stdout || '{}') as { clusters?: { cluster: string; ok: boolean; value?: { istiodSwitchedSeconds: number; restarted: unknown[] } }[] };
+    running = await load.start(labStreams(), 20);
+    started = Date.now();
+    const rootRun = spawnSync(process.execPath, ['bin/eastwest.js', 'ca', 'rotate', '-f', 'examples/lab.yaml', '--root', '-o', 'json'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], maxBuffer: 16 * 1024 * 1024 });
+    const rootSeconds = Math.round((Date.now() - started) / 100) / 10;
+    const rootRotated = await running.stop();
+    const rootOut = JSON.parse(rootRun.stdout || '{}') as { phases?: { phase: number; seconds: number; proxies: number }[] };
     const sum = (rs: StreamResult[], k: 'sent' | 'failed') => rs.reduce((a, r) => a + r[k], 0);
     return {
       failoverSeconds,
       failoverSentFailed: `${sum(failover, 'sent')}/${sum(failover, 'failed')} (${counted(failover)})`,
       rotateIntermediatesSeconds: `${rotationSeconds} (exit ${rotation.status}; istiod switched after ${(out.clusters ?? []).map((c) => `${c.cluster} ${c.value?.istiodSwitchedSeconds ?? '?'} s`).join(', ')}; ${(out.clusters ?? []).reduce((a, c) => a + (c.value?.restarted.length ?? 0), 0)} deployments restarted)`,
       rotateSentFailed: `${sum(rotated, 'sent')}/${sum(rotated, 'failed')} (${counted(rotated)})`,
+      rotateRootSeconds: `${rootSeconds} (exit ${rootRun.status}; ${(rootOut.phases ?? []).map((p) => `phase ${p.phase} ${p.seconds} s`).join(', ')}; ${rootOut.phases?.[0]?.proxies ?? '?'} proxies)`,
+      rotateRootSentFailed: `${sum(rootRotated, 'sent')}/${sum(rootRotated, 'failed')} (${counted(rootRotated)})`,
     };
   } finally {
     await load.remove();
