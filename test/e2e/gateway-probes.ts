@@ -1,6 +1,7 @@
 // Probes of the east-west gateways for e2e tests: readiness, and the gateway-to-gateway connection count
 // with a service down everywhere (a loop would show as thousands).
 import { expect } from 'vitest';
+import { CoreV1Api } from '@kubernetes/client-node';
 import { loadKubeConfig } from '../../src/k8s/client.ts';
 import { LAB_KUBECONFIG } from '../../src/lab/lab-state.ts';
 import { pollUntil } from '../../src/util/poll.ts';
@@ -50,7 +51,13 @@ export async function noGatewayLoop(urls: string[]): Promise<void> {
   const configs = ['lab-us', 'lab-eu'].map((c) => loadKubeConfig(c, LAB_KUBECONFIG));
   const before = await Promise.all(configs.map((c) => scaleDeployment(c, 'echo', 'echo', 0)));
   try {
-    await new Promise((r) => setTimeout(r, 3000)); // endpoints leave the proxies
+    // No instance left anywhere: every echo pod gone (a terminating one still answers while it drains, over
+    // connections already open to it), then a moment for the proxies' endpoints.
+    for (const c of configs) {
+      const gone = await pollUntil(60, 500, async () => ((await c.makeApiClient(CoreV1Api).listNamespacedPod({ namespace: 'echo', labelSelector: 'app=echo' })).items.length === 0 ? true : undefined));
+      if (!gone) throw new Error('echo pods still there 60 s after scaling to zero');
+    }
+    await new Promise((r) => setTimeout(r, 2000));
     for (const url of urls) {
       const start = await crossConnections();
       const t0 = Date.now();
