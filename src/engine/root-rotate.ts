@@ -20,7 +20,7 @@ import { proxySecrets } from '../k8s/proxy-certificate.ts';
 import { proxiesWithoutMultiRoot } from '../k8s/proxy-settings.ts';
 import { createIntermediateCa, createRootCa, type CaMaterial, type IstioCacerts } from '../pki/ca.ts';
 import { classifyChain } from '../pki/chain-holder.ts';
-import { cacertsPhase, phaseCacerts, PHASE_GOAL, publishedFits, rotationProgress, trustFits, type RootPhase } from '../pki/root-rotation.ts';
+import { cacertsPhase, nextStep, phaseCacerts, PHASE_GOAL, publishedFits, trustFits, type RootPhase } from '../pki/root-rotation.ts';
 import { algorithmOfKey, readPki, writeIntermediate, writeRoot } from '../pki/store.ts';
 import { fingerprint } from '../pki/trust-plan.ts';
 import { ISTIO_NAMESPACE } from '../render/helm-releases.ts';
@@ -62,6 +62,8 @@ interface RotationState {
   startedAt: string;
   oldRoot: string;
   newRoot: string;
+  /** The spec's clusters when it started: every one of them goes through every phase. */
+  clusters: string[];
 }
 
 const round = (ms: number) => Math.round(ms / 100) / 10;
@@ -108,11 +110,20 @@ async function missingPrerequisites(config: KubeConfig, cluster: string): Promis
 }
 
 async function readState(dir: string): Promise<RotationState | undefined> {
+  let text: string;
   try {
-    return JSON.parse(await readFile(join(dir, STATE_FILE), 'utf8')) as RotationState;
-  } catch {
-    return undefined;
+    text = await readFile(join(dir, STATE_FILE), 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw new InputError(`${join(dir, STATE_FILE)} cannot be read: ${(error as Error).message}`, [{ path: 'spec.pki.directory', message: 'the state of the rotation under way is unreadable' }], 'check its permissions (the CA directory is yours alone)');
   }
+  try {
+    const state = JSON.parse(text) as Partial<RotationState>;
+    if (typeof state.startedAt === 'string' && typeof state.oldRoot === 'string' && typeof state.newRoot === 'string' && Array.isArray(state.clusters)) return state as RotationState;
+  } catch {
+    // reported below
+  }
+  throw new InputError(`${join(dir, STATE_FILE)} is not a rotation's state`, [{ path: 'spec.pki.directory', message: 'the state of the rotation under way is damaged' }], 'restore the CA directory from the team\'s backup');
 }
 
 export async function rotateRoot(options: RootRotateOptions, reporter: Reporter): Promise<RootRotationResult> {
@@ -129,16 +140,28 @@ export async function rotateRoot(options: RootRotateOptions, reporter: Reporter)
     throw new EastwestError('rotation-unreachable', `a root rotation needs every cluster: ${unreachable.map((c) => c.cluster).join(', ')} did not answer; nothing was changed`, { exitCode: EXIT.clusterError, hint: 'run again when every cluster answers (a rotation under way resumes where the clusters are)' });
   }
   const local = await readPki(directory, spec.clusters.map((c) => c.name));
-  if (!local?.rootCertPem) throw new InputError(`no root in ${directory}`, [{ path: 'spec.pki.directory', message: `${directory} holds no root-cert.pem` }], 'run this where the team\'s CA directory is');
   const state = await readState(rotationDir);
   const pending = state ? await readPki(rotationDir, spec.clusters.map((c) => c.name)) : undefined;
+  if (state && (!pending?.rootCertPem || !pending.rootKeyPem)) throw new InputError(`the rotation under way lacks its new root: ${rotationDir} holds no root-cert.pem and root-key.pem`, [{ path: 'spec.pki.directory', message: `${join(rotationDir, STATE_FILE)} says a rotation started ${state.startedAt}, but its new root is not beside it` }], 'restore that directory from the team\'s backup of the CA directory');
+  if (state) {
+    const recorded = [...state.clusters].sort().join(',');
+    const now = spec.clusters.map((c) => c.name).sort().join(',');
+    if (recorded !== now) throw new InputError('the spec\'s clusters changed during the root rotation: nothing was changed', [{ path: 'spec.clusters', message: `the rotation started with ${recorded}; the spec now names ${now}` }], 'finish the rotation with the clusters it started with (a cluster left behind would keep trusting only the old root), then add or remove clusters');
+  }
+  // Stopped while the CA directory took the new root (its files were being replaced): only that is left.
+  const promoting = state !== undefined && (!local?.rootCertPem || fingerprint(local.rootCertPem) === state.newRoot);
+  if (!local?.rootCertPem && !promoting) throw new InputError(`no root in ${directory}`, [{ path: 'spec.pki.directory', message: `${directory} holds no root-cert.pem` }], 'run this where the team\'s CA directory is');
   const clients = new Map(spec.clusters.map((c) => [c.name, engine.connected.get(c.name)!.client]));
   const live = new Map<string, Partial<IstioCacerts> | undefined>();
   for (const [name, client] of clients) live.set(name, await liveCacerts(client));
 
   if (options.statusOnly) {
-    const clusters = spec.clusters.map((c) => ({ cluster: c.name, phase: state && pending?.rootCertPem ? cacertsPhase(live.get(c.name), local.rootCertPem!, pending.rootCertPem) : cacertsPhase(live.get(c.name), local.rootCertPem!, local.rootCertPem!) }));
-    return { ok: true, directory, ...(state ? { oldRoot: state.oldRoot, newRoot: state.newRoot } : {}), clusters, phases: [], done: !state, seconds: round(Date.now() - started) };
+    // Each cluster's phase as written to its cacerts (the waits say whether it was reached everywhere).
+    const clusters = spec.clusters.map((c) => {
+      if (promoting) return { cluster: c.name, phase: cacertsPhase(live.get(c.name), pending!.rootCertPem!, pending!.rootCertPem!) === 0 ? 3 as RootPhase : 'not of the new root alone' };
+      return { cluster: c.name, phase: cacertsPhase(live.get(c.name), local!.rootCertPem!, state ? pending!.rootCertPem! : local!.rootCertPem!) };
+    });
+    return { ok: clusters.every((c) => typeof c.phase === 'number'), directory, ...(state ? { oldRoot: state.oldRoot, newRoot: state.newRoot } : {}), clusters, phases: [], done: !state, seconds: round(Date.now() - started) };
   }
 
   // Start (or resume): the new root and intermediates, kept in the rotation directory until the end.
@@ -146,6 +169,7 @@ export async function rotateRoot(options: RootRotateOptions, reporter: Reporter)
   const newIntermediates = new Map<string, CaMaterial>();
   if (state && pending?.rootCertPem && pending.rootKeyPem) {
     newRoot = { certPem: pending.rootCertPem, keyPem: pending.rootKeyPem };
+    if (fingerprint(newRoot.certPem) !== state.newRoot) throw new InputError(`the new root in ${rotationDir} is not the one the rotation started with`, [{ path: 'spec.pki.directory', message: `${rotationDir}/root-cert.pem is ${fingerprint(newRoot.certPem)}; state.json says ${state.newRoot}` }], 'restore that directory from the team\'s backup of the CA directory');
     for (const c of spec.clusters) {
       const i = pending.intermediates.get(c.name);
       if (!i) throw new InputError(`the rotation under way in ${rotationDir} has no intermediate for ${c.name}`, [{ path: 'spec.clusters', message: `${c.name} joined the spec during the rotation` }], 'finish the rotation with the clusters it started with, then add the cluster');
@@ -153,7 +177,7 @@ export async function rotateRoot(options: RootRotateOptions, reporter: Reporter)
     }
     say(`resuming the root rotation started ${state.startedAt} (new root ${state.newRoot})`);
   } else {
-    if (!local.rootKeyPem) throw new InputError(`no root key in ${directory}`, [{ path: 'spec.pki.directory', message: `${directory} holds no root-key.pem` }], 'run this where the team\'s CA directory is');
+    if (!local?.rootCertPem || !local.rootKeyPem) throw new InputError(`no root key in ${directory}`, [{ path: 'spec.pki.directory', message: `${directory} holds no root-key.pem` }], 'run this where the team\'s CA directory is');
     const problems: Problem[] = [];
     for (const c of spec.clusters) {
       const phase = cacertsPhase(live.get(c.name), local.rootCertPem, local.rootCertPem);
@@ -169,50 +193,71 @@ export async function rotateRoot(options: RootRotateOptions, reporter: Reporter)
       await writeIntermediate(rotationDir, c.name, issued);
       newIntermediates.set(c.name, issued);
     }
-    await writeFile(join(rotationDir, STATE_FILE), `${JSON.stringify({ startedAt: new Date().toISOString(), oldRoot: fingerprint(local.rootCertPem), newRoot: fingerprint(newRoot.certPem) } satisfies RotationState, null, 2)}\n`, { mode: 0o600 });
+    await writeFile(join(rotationDir, STATE_FILE), `${JSON.stringify({ startedAt: new Date().toISOString(), oldRoot: fingerprint(local.rootCertPem), newRoot: fingerprint(newRoot.certPem), clusters: spec.clusters.map((c) => c.name) } satisfies RotationState, null, 2)}\n`, { mode: 0o600 });
     say(`root rotation started: new root ${fingerprint(newRoot.certPem)} (in ${rotationDir} until the end)`);
   }
-  if (state && fingerprint(local.rootCertPem) === state.newRoot) {
-    // Stopped while the CA directory took the new root: only the intermediates and the tidy-up are left.
+  if (promoting) {
+    // The root's files again when either is not the new root's (a run stopped between them), then the rest.
+    if (local?.rootCertPem !== newRoot.certPem || local.rootKeyPem !== newRoot.keyPem) await writeRoot(directory, newRoot);
     for (const [cluster, material] of newIntermediates) await writeIntermediate(directory, cluster, material);
     await rename(rotationDir, `${rotationDir}.done-${new Date().toISOString().replace(/[:.]/g, '-')}`);
-    return { ok: true, directory, oldRoot: state.oldRoot, newRoot: state.newRoot, clusters: spec.clusters.map((c) => ({ cluster: c.name, phase: 3 as RootPhase })), phases: [], done: true, seconds: round(Date.now() - started) };
+    say(`root rotation done: the CA directory holds the new root ${fingerprint(newRoot.certPem)}`);
+    return { ok: true, directory, oldRoot: state!.oldRoot, newRoot: state!.newRoot, clusters: spec.clusters.map((c) => ({ cluster: c.name, phase: 3 as RootPhase })), phases: [], done: true, seconds: round(Date.now() - started) };
   }
-  const oldRoot = local.rootCertPem;
+  const oldRoot = local!.rootCertPem!;
   const phases: RootRotationResult['phases'] = [];
   const phaseOf = () => spec.clusters.map((c) => ({ cluster: c.name, phase: cacertsPhase(live.get(c.name), oldRoot, newRoot.certPem) }));
+  // Waited for in every cluster (a proxy learns roots from its own istiod only; its peers elsewhere must
+  // trust what it presents). A cluster that does not answer is waited for like a proxy that lags.
+  const reach = async (phase: Exclude<RootPhase, 0>): Promise<{ waiting: string[]; proxies: number }> => {
+    const deadline = Date.now() + options.timeoutSeconds * 1000;
+    for (;;) {
+      const reads = await Promise.all(spec.clusters.map((c) => phaseLaggards(clients.get(c.name)!.config, c.name, phase, oldRoot, newRoot.certPem, newIntermediates.get(c.name)!, timeoutMs)
+        .catch((error: unknown) => ({ laggards: [`${c.name}: could not be read (${(error as Error).message})`], proxies: 0 }))));
+      const waiting = reads.flatMap((r) => r.laggards);
+      const proxies = reads.reduce((a, r) => a + r.proxies, 0);
+      if (!waiting.length || Date.now() > deadline) return { waiting, proxies };
+      await sleep(3000);
+    }
+  };
+  const stopped = (waiting: string[]): RootRotationResult => ({ ok: false, directory, oldRoot: fingerprint(oldRoot), newRoot: fingerprint(newRoot.certPem), clusters: phaseOf(), phases, done: false, waiting, seconds: round(Date.now() - started) });
+  // The phase this run has seen reached everywhere (src/pki/root-rotation.ts nextStep says what follows).
+  let confirmed: RootPhase = 0;
   for (;;) {
     const now = phaseOf();
     const odd = now.filter((c) => typeof c.phase === 'string');
     if (odd.length) throw new InputError('the clusters\' cacerts fit no phase of the rotation under way: nothing was changed', odd.map((c) => ({ path: c.cluster, message: `${c.cluster}: ${c.phase}`, hint: 'a hand edit or another tool changed cacerts; put back what the phase says (eastwest ca rotate --root --status)' })));
-    const { next } = rotationProgress(now.map((c) => c.phase as RootPhase));
-    if (!next) break;
+    const written = now.map((c) => c.phase as RootPhase);
+    const step = nextStep(written, confirmed);
+    if (step.step === 'wait') {
+      const waitStarted = Date.now();
+      say(`phase ${step.phase}: written everywhere by an earlier run; waiting until it is reached (${PHASE_GOAL[step.phase]})`);
+      const { waiting, proxies } = await reach(step.phase);
+      if (waiting.length) return stopped(waiting);
+      phases.push({ phase: step.phase, goal: PHASE_GOAL[step.phase], seconds: round(Date.now() - waitStarted), proxies });
+      confirmed = step.phase;
+      continue;
+    }
+    confirmed = Math.min(...written) as RootPhase;
+    if (step.step === 'promote') break;
+    const next = step.phase;
     const phaseStarted = Date.now();
     say(`phase ${next}: ${PHASE_GOAL[next]}`);
     for (const c of spec.clusters) {
-      const current = now.find((x) => x.cluster === c.name)!.phase as RootPhase;
-      if (current >= next) continue;
+      const at = now.find((x) => x.cluster === c.name)!.phase as RootPhase;
+      if (at >= next) continue;
       const cacerts = phaseCacerts(next, live.get(c.name) as IstioCacerts, newIntermediates.get(c.name)!, oldRoot, newRoot.certPem);
-      await clients.get(c.name)!.apply(owned(spec.meshID, cacertsSecret(cacerts)));
+      try {
+        await clients.get(c.name)!.apply(owned(spec.meshID, cacertsSecret(cacerts)));
+      } catch (error) {
+        return stopped([`${c.name}: phase ${next} could not be written (${(error as Error).message})`]);
+      }
       live.set(c.name, cacerts);
       say(`phase ${next}: ${c.name}'s cacerts written`);
     }
-    // Waited for in every cluster (a proxy learns roots from its own istiod only; its peers elsewhere must trust what it presents).
-    let waiting: string[] = [];
-    let proxies = 0;
-    const deadline = Date.now() + options.timeoutSeconds * 1000;
-    for (;;) {
-      // A cluster that does not answer now is waited for like a proxy that lags (until the phase's deadline).
-      const reads = await Promise.all(spec.clusters.map((c) => phaseLaggards(clients.get(c.name)!.config, c.name, next, oldRoot, newRoot.certPem, newIntermediates.get(c.name)!, timeoutMs)
-        .catch((error: unknown) => ({ laggards: [`${c.name}: could not be read (${(error as Error).message})`], proxies: 0 }))));
-      waiting = reads.flatMap((r) => r.laggards);
-      proxies = reads.reduce((a, r) => a + r.proxies, 0);
-      if (!waiting.length || Date.now() > deadline) break;
-      await sleep(3000);
-    }
-    if (waiting.length) {
-      return { ok: false, directory, oldRoot: fingerprint(oldRoot), newRoot: fingerprint(newRoot.certPem), clusters: phaseOf(), phases, done: false, waiting, seconds: round(Date.now() - started) };
-    }
+    const { waiting, proxies } = await reach(next);
+    if (waiting.length) return stopped(waiting);
+    confirmed = next;
     phases.push({ phase: next, goal: PHASE_GOAL[next], seconds: round(Date.now() - phaseStarted), proxies });
     say(`phase ${next}: reached in every cluster (${proxies} proxies) after ${round(Date.now() - phaseStarted)} s`);
   }

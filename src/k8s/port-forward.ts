@@ -17,6 +17,7 @@ export async function withPortForward<T>(config: KubeConfig, namespace: string, 
   const forward = new PortForward(config);
   const sockets = new Set<Socket>();
   const closers: (() => void)[] = [];
+  let finished = false;
   const server = createServer((socket) => {
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
@@ -28,6 +29,8 @@ export async function withPortForward<T>(config: KubeConfig, namespace: string, 
           const w = typeof ws === 'function' ? ws() : ws;
           w?.close();
         };
+        // A forward that opens after the caller gave up (its deadline) is closed at once, never left open.
+        if (finished) return close();
         closers.push(close);
         socket.on('close', close);
       })
@@ -37,6 +40,7 @@ export async function withPortForward<T>(config: KubeConfig, namespace: string, 
   try {
     return await use((server.address() as AddressInfo).port);
   } finally {
+    finished = true;
     for (const close of closers) close();
     for (const socket of sockets) socket.destroy();
     server.close();

@@ -28,8 +28,8 @@ const pem = (s: string) => (s.endsWith('\n') ? s : `${s}\n`);
  */
 export function cacertsPhase(cacerts: Partial<IstioCacerts> | undefined, oldRootPem: string, newRootPem: string): RootPhase | string {
   const roots = (certificatesIn(cacerts?.['root-cert.pem'] ?? '') ?? []).map(fingerprint);
-  const signer = cacerts?.['ca-cert.pem'];
-  if (!signer || roots.length === 0) return 'cacerts is missing or incomplete';
+  const signer = certificatesIn(cacerts?.['ca-cert.pem'] ?? '')?.[0];
+  if (!signer || roots.length === 0 || !cacerts?.['ca-key.pem'] || !cacerts['cert-chain.pem']) return 'cacerts is missing, incomplete or not certificates';
   const oldFp = fingerprint(oldRootPem);
   const newFp = fingerprint(newRootPem);
   const intermediate = new X509Certificate(signer);
@@ -77,4 +77,16 @@ export function publishedFits(phase: Exclude<RootPhase, 0>, publishedPem: string
   const newFp = fingerprint(newRootPem);
   if (phase === 3) return roots.length === 1 && roots[0] === newFp;
   return roots.length === 2 && roots.includes(oldFp) && roots.includes(newFp);
+}
+
+/**
+ * What a run does next, given each cluster's written phase and the phase this run has seen reached
+ * everywhere: a cluster ahead of another proves the lower phase was reached (a phase is written only after
+ * the one before was reached), while every cluster at the same phase proves only that it was written, so
+ * a resumed run first waits for it; then the next phase is written; after phase 3, the CA directory.
+ */
+export function nextStep(written: readonly RootPhase[], confirmed: RootPhase): { step: 'wait'; phase: Exclude<RootPhase, 0> } | { step: 'write'; phase: Exclude<RootPhase, 0> } | { step: 'promote' } {
+  const { current, next } = rotationProgress(written);
+  if (current >= 1 && confirmed < current && written.every((p) => p === current)) return { step: 'wait', phase: current as Exclude<RootPhase, 0> };
+  return next ? { step: 'write', phase: next } : { step: 'promote' };
 }

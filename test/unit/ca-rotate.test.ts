@@ -18,7 +18,7 @@ const pod = (namespace: string, name: string, options: { labels?: Record<string,
 });
 
 describe('the proxies a rotation reports', () => {
-  it('sidecars and east-west gateways that run; not plain pods, pending ones or ones being deleted', () => {
+  it('sidecars (native ones too) and gateways (ours by label, others by their istio-proxy container) that run; not plain pods, pending ones or ones being deleted', () => {
     const found = proxyPods([
       pod('echo', 'echo-1', { sidecar: true }),
       pod('echo', 'plain-1'),
@@ -27,8 +27,10 @@ describe('the proxies a rotation reports', () => {
       pod('istio-system', 'gw-1', { labels: { istio: 'eastwestgateway' } }),
       pod('istio-system', 'istiod-1', { labels: { app: 'istiod' } }),
       pod('eastwest-load', 'fortio-1', { sidecar: true }),
+      { ...pod('ingress', 'ingress-1'), spec: { containers: [{ name: 'istio-proxy' }] } },
+      { ...pod('echo', 'native-1', { sidecar: true }), spec: { containers: [{ name: 'app' }], initContainers: [{ name: 'istio-proxy' }] } },
     ]);
-    expect(found.map((p) => `${p.namespace}/${p.pod} ${p.kind}`)).toEqual(['eastwest-load/fortio-1 sidecar', 'echo/echo-1 sidecar', 'istio-system/gw-1 gateway']);
+    expect(found.map((p) => `${p.namespace}/${p.pod} ${p.kind}`)).toEqual(['eastwest-load/fortio-1 sidecar', 'echo/echo-1 sidecar', 'echo/native-1 sidecar', 'ingress/ingress-1 gateway', 'istio-system/gw-1 gateway']);
   });
 });
 

@@ -1,7 +1,7 @@
 // A root rotation's phases from a cluster's cacerts, what each phase writes, and what each waits for.
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createIntermediateCa, createRootCa, istioCacerts, type CaMaterial, type IstioCacerts } from '../../src/pki/ca.ts';
-import { cacertsPhase, phaseCacerts, publishedFits, rotationProgress, trustFits } from '../../src/pki/root-rotation.ts';
+import { cacertsPhase, nextStep, phaseCacerts, publishedFits, rotationProgress, trustFits } from '../../src/pki/root-rotation.ts';
 import { certificatesIn, fingerprint } from '../../src/pki/trust-plan.ts';
 
 let oldRoot: CaMaterial;
@@ -61,7 +61,8 @@ describe('the phase a cluster is in, read from its cacerts', () => {
     expect(cacertsPhase(istioCacerts(newInt, stranger.certPem), oldRoot.certPem, newRoot.certPem)).toMatch(/no phase/);
     expect(cacertsPhase({ ...before, 'ca-cert.pem': newInt.certPem }, oldRoot.certPem, newRoot.certPem)).toMatch(/signed by the new root and it trusts 1 root\(s\) \(old\)/);
     expect(cacertsPhase(undefined, oldRoot.certPem, newRoot.certPem)).toMatch(/missing/);
-    expect(cacertsPhase({ 'ca-cert.pem': oldInt.certPem }, oldRoot.certPem, newRoot.certPem)).toMatch(/missing or incomplete/);
+    expect(cacertsPhase({ 'ca-cert.pem': oldInt.certPem, 'root-cert.pem': oldRoot.certPem }, oldRoot.certPem, newRoot.certPem)).toMatch(/incomplete/);
+    expect(cacertsPhase({ ...before, 'ca-cert.pem': 'garbage' }, oldRoot.certPem, newRoot.certPem)).toMatch(/not certificates/);
   });
 });
 
@@ -90,5 +91,27 @@ describe('what each phase waits for', () => {
     expect(publishedFits(3, newRoot.certPem + oldRoot.certPem, oldRoot.certPem, newRoot.certPem)).toBe(false);
     expect(publishedFits(3, newRoot.certPem, oldRoot.certPem, newRoot.certPem)).toBe(true);
     expect(publishedFits(1, '', oldRoot.certPem, newRoot.certPem)).toBe(false);
+  });
+});
+
+describe('what a run does next (a resumed run never skips a wait)', () => {
+  it('from the start: write phase 1', () => {
+    expect(nextStep([0, 0], 0)).toEqual({ step: 'write', phase: 1 });
+  });
+
+  it('every cluster at one phase that this run has not seen reached (a run stopped in its wait): wait for it first', () => {
+    expect(nextStep([1, 1], 0)).toEqual({ step: 'wait', phase: 1 });
+    expect(nextStep([2, 2, 2], 1)).toEqual({ step: 'wait', phase: 2 });
+    expect(nextStep([3, 3], 0)).toEqual({ step: 'wait', phase: 3 });
+  });
+
+  it('once seen reached: the next phase, then the CA directory', () => {
+    expect(nextStep([1, 1], 1)).toEqual({ step: 'write', phase: 2 });
+    expect(nextStep([3, 3], 3)).toEqual({ step: 'promote' });
+  });
+
+  it('clusters apart (a run stopped while writing): the lower phase was reached, so the higher one is written to the rest', () => {
+    expect(nextStep([2, 1], 0)).toEqual({ step: 'write', phase: 2 });
+    expect(nextStep([3, 2, 3], 0)).toEqual({ step: 'write', phase: 3 });
   });
 });

@@ -4,6 +4,7 @@ import { ensureCa } from '../../actions/ensure-ca.ts';
 import { EXIT, InputError } from '../../core/errors.ts';
 import { rotateIntermediates, type RotateResult } from '../../engine/ca-rotate.ts';
 import { rotateRoot, type RootRotationResult } from '../../engine/root-rotate.ts';
+import { CACERTS_GRANT } from '../../engine/access.ts';
 import { selectClusters, withContexts } from '../../engine/context.ts';
 import { durationFlag } from '../flags.ts';
 import { printRbac, printRbacOption } from '../print-rbac.ts';
@@ -36,7 +37,7 @@ export function registerCaCommand(program: Command, io: Io): void {
     .option('--root', 'a new root in three phases across every cluster (trust both, sign with the new, drop the old), each waited for everywhere; resumable')
     .option('--status', 'with --root: where the rotation stands, per cluster; changes nothing')
     .option('--restart', 'move proxies to the new chain now: restart the Deployments of the spec\'s namespaces whose proxies hold the old one, one at a time, each rollout waited for')
-    .addOption(new Option('--timeout <duration>', 'how long istiod may take to sign with the new intermediate, and each restart').argParser(durationFlag('--timeout', 1, 3600)).default(300, '5m'))
+    .addOption(new Option('--timeout <duration>', '--intermediates: how long istiod may take to sign with the new intermediate, and each restart; --root: how long each phase may take to be reached everywhere').argParser(durationFlag('--timeout', 1, 3600)).default(300, '5m'))
     .addOption(kubeconfigOption())
     .addOption(contextsOption())
     .addOption(clustersOption('rotate'))
@@ -44,7 +45,7 @@ export function registerCaCommand(program: Command, io: Io): void {
     .addOption(formatOption())
     .addHelpText('after', '\nThe root key stays in the CA directory; each cluster gets its new intermediate in cacerts. The old one\nstays trusted (same root) until every proxy has renewed: proxies renew at half of a 24 h life.\nExamples:\n  eastwest ca rotate -f examples/lab.yaml --intermediates\n  eastwest ca rotate -f examples/lab.yaml --intermediates --restart --clusters us')
     .action(async (opts: { file: string; printRbac?: boolean; intermediates?: boolean; root?: boolean; status?: boolean; restart?: boolean; timeout: number; kubeconfig?: string; context?: Record<string, string>; clusters?: string[]; requestTimeout: number; output: OutputFormat }) => {
-      if (opts.printRbac) return printRbac(io, 'ca rotate', 'write', opts.output);
+      if (opts.printRbac) return opts.status ? printRbac(io, 'ca rotate', 'read', opts.output, [CACERTS_GRANT]) : printRbac(io, 'ca rotate', 'write', opts.output);
       if (Boolean(opts.intermediates) === Boolean(opts.root)) throw new InputError('say what to rotate', [{ path: opts.root ? '--root' : '--intermediates', message: opts.root ? '--intermediates and --root together: one rotation at a time' : 'missing: ca rotate needs --intermediates or --root', hint: 'eastwest ca rotate -f mesh.yaml --intermediates (same root), or --root (a new root, in phases)' }]);
       if (opts.status && !opts.root) throw new InputError('--status is for a root rotation', [{ path: '--status', message: '--status goes with --root', hint: 'eastwest ca rotate -f mesh.yaml --root --status' }]);
       if (opts.root && (opts.clusters?.length || opts.restart)) throw new InputError('a root rotation covers every cluster, without restarts', [{ path: opts.restart ? '--restart' : '--clusters', message: `--root does not take ${opts.restart ? '--restart' : '--clusters'}`, hint: 'every proxy of every cluster must come to trust the new root, from its own istiod (multi-root): run it on the whole mesh' }]);
