@@ -28,6 +28,14 @@ const QPS = 20;
 
 let load: LoadGenerators;
 
+/** After an operation: doctor finds nothing and diff no drift. */
+async function expectDoctorAndDiffClean(): Promise<void> {
+  const doctor = await runCli(['doctor', '-f', spec, '-o', 'json']);
+  expect(doctor.code, doctor.stdout.slice(0, 2000)).toBe(0);
+  const diff = await runCli(['diff', '-f', spec]);
+  expect(diff.code, diff.stdout).toBe(0);
+}
+
 function expectNoFailures(results: StreamResult[], minimumPerStream: number): void {
   for (const r of results) {
     expect(r.sent, `${r.name}: requests sent`).toBeGreaterThanOrEqual(minimumPerStream);
@@ -97,10 +105,7 @@ describe('day-2 under load: 0 failed requests', () => {
       expect(loadProxies.every((p: { chain?: { holds: string; renewsAt: string } }) => p.chain?.holds === 'old' && Date.parse(p.chain.renewsAt) > Date.now())).toBe(true);
     }
     expectNoFailures(results, 300);
-    const doctor = await runCli(['doctor', '-f', spec, '-o', 'json']);
-    expect(doctor.code, doctor.stdout.slice(0, 2000)).toBe(0);
-    const diff = await runCli(['diff', '-f', spec]);
-    expect(diff.code, diff.stdout).toBe(0);
+    await expectDoctorAndDiffClean();
   }, 1_000_000);
 
   it('ca rotate --root: killed while waiting for phase 1 (written everywhere) and resumed, which waits for phase 1 first; 0 failed requests; --status per cluster; doctor and diff clean after, the CA directory holding the new root', async () => {
@@ -149,10 +154,7 @@ describe('day-2 under load: 0 failed requests', () => {
     expectNoFailures(results, 1000);
     const after = await runCli(['ca', 'rotate', '-f', spec, '--root', '--status', '-o', 'json']);
     expect(JSON.parse(after.stdout).clusters.map((c: { phase: number }) => c.phase)).toEqual([0, 0]);
-    const doctor = await runCli(['doctor', '-f', spec, '-o', 'json']);
-    expect(doctor.code, doctor.stdout.slice(0, 2000)).toBe(0);
-    const diff = await runCli(['diff', '-f', spec]);
-    expect(diff.code, diff.stdout).toBe(0);
+    await expectDoctorAndDiffClean();
   }, 1_500_000);
 
   it('ca rotate without --intermediates, or with a CA directory that has no root key: exit 2, cacerts untouched', async () => {
