@@ -13,10 +13,11 @@ import { AppsV1Api, CoreV1Api, PatchStrategy, type KubeConfig, type KubernetesOb
 import { EastwestError, EXIT, InputError, type Problem } from '../core/errors.ts';
 import { fanOut, mapLimit, type ClusterOutcome } from '../core/fan-out.ts';
 import type { Reporter } from '../core/reporter.ts';
-import { PROXY_CONTAINER, RESTARTED_AT_ANNOTATION, ROTATE_FIELD_MANAGER, SIDECAR_STATUS_ANNOTATION } from '../core/vocabulary.ts';
+import { RESTARTED_AT_ANNOTATION, ROTATE_FIELD_MANAGER, SIDECAR_STATUS_ANNOTATION } from '../core/vocabulary.ts';
 import type { KubeClient } from '../k8s/client.ts';
 import { podTlsChain } from '../k8s/pod-tls.ts';
 import { proxyCertificateChain } from '../k8s/proxy-certificate.ts';
+import { proxyContainer } from '../k8s/proxy-settings.ts';
 import { owned } from '../k8s/ownership.ts';
 import { createIntermediateCa, istioCacerts, type CaMaterial } from '../pki/ca.ts';
 import { classifyChain, oldIntermediateOutlivesCertificates, type HeldChain } from '../pki/chain-holder.ts';
@@ -82,8 +83,7 @@ export function proxyPods(pods: V1Pod[]): { namespace: string; pod: string; kind
     // A sidecar carries the injector's annotation; a gateway (Istio's gateway chart or another install) runs
     // an istio-proxy container without it; native sidecars run it among the init containers.
     const injected = Boolean(p.metadata?.annotations?.[SIDECAR_STATUS_ANNOTATION]);
-    const proxyContainer = [...(p.spec?.containers ?? []), ...(p.spec?.initContainers ?? [])].some((c) => c.name === PROXY_CONTAINER);
-    const kind = injected ? 'sidecar' : p.metadata?.labels?.istio === EASTWEST_GATEWAY_LABEL.istio || proxyContainer ? 'gateway' : undefined;
+    const kind = injected ? 'sidecar' : p.metadata?.labels?.istio === EASTWEST_GATEWAY_LABEL.istio || proxyContainer(p) ? 'gateway' : undefined;
     if (!kind) continue;
     const owner = p.metadata?.ownerReferences?.find((o) => o.controller && o.kind === 'ReplicaSet')?.name;
     out.push({ namespace, pod: name, kind, ...(owner ? { owner } : {}) });

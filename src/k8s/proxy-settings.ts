@@ -4,7 +4,7 @@ import type { V1Container, V1Pod } from '@kubernetes/client-node';
 import { PROXY_CONTAINER, XDS_AGENT_KEY } from '../core/vocabulary.ts';
 
 /** The proxy container of a pod: a sidecar (a container, or a native sidecar among init containers) or a gateway's. */
-function proxyContainer(pod: V1Pod): V1Container | undefined {
+export function proxyContainer(pod: V1Pod): V1Container | undefined {
   return [...(pod.spec?.containers ?? []), ...(pod.spec?.initContainers ?? [])].find((c) => c.name === PROXY_CONTAINER);
 }
 
