@@ -10,7 +10,10 @@ const reporter: Reporter = { report: (m) => (m.level === 'debug' ? undefined : p
 export async function setup(): Promise<() => Promise<void>> {
   const before = await readLabState();
   const started = Date.now();
-  await labUp({ clusters: ['us', 'eu'] }, reporter);
+  // A running lab with us, eu and more (the three-cluster file run alone) is kept, not replaced; up loads
+  // what its nodes lack either way.
+  const running = before.nodes.map((n) => n.cluster);
+  await labUp({ clusters: before.running && running.includes('us') && running.includes('eu') ? running : ['us', 'eu'] }, reporter);
   process.stderr.write(`[lab] ready in ${Math.round((Date.now() - started) / 1000)} s\n`);
   return async () => {
     if (!before.running || process.env.CI) await labDown(reporter);

@@ -13,6 +13,7 @@ import { AppsV1Api, CoreV1Api, PatchStrategy, type KubeConfig, type KubernetesOb
 import { EastwestError, EXIT, InputError, type Problem } from '../core/errors.ts';
 import { fanOut, mapLimit, type ClusterOutcome } from '../core/fan-out.ts';
 import type { Reporter } from '../core/reporter.ts';
+import { lockCaDirectory } from '../pki/ca-lock.ts';
 import { RESTARTED_AT_ANNOTATION, ROTATE_FIELD_MANAGER, SIDECAR_STATUS_ANNOTATION } from '../core/vocabulary.ts';
 import type { KubeClient } from '../k8s/client.ts';
 import { podTlsChain } from '../k8s/pod-tls.ts';
@@ -181,65 +182,71 @@ export async function rotateIntermediates(options: RotateIntermediatesOptions, r
   if (!local?.rootCertPem || !local.rootKeyPem) {
     throw new InputError(`no root key in ${directory}: new intermediates are issued from the mesh's root`, [{ path: 'spec.pki.directory', message: `${directory} holds no root-cert.pem and root-key.pem` }], 'run this where the team\'s CA directory is (spec.pki.directory, relative to the spec file)');
   }
-  const rootFingerprint = fingerprint(local.rootCertPem);
-  const live = new Map<string, string>();
-  for (const cluster of engine.selected) {
-    const secret = await engine.connected.get(cluster.name)!.client.read({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'cacerts', namespace: ISTIO_NAMESPACE } });
-    const cacerts = decodeCacerts(secret as { data?: Record<string, string> } | undefined);
-    const roots = certificatesIn(cacerts?.['root-cert.pem'] ?? '') ?? [];
-    if (!cacerts?.['ca-cert.pem'] || roots.length === 0) {
-      problems.push({ path: '--clusters', message: `${cluster.name} has no complete istio-system/cacerts: there is no intermediate to rotate`, hint: 'run `eastwest apply` first (it installs the intermediate)' });
-    } else if (roots.length > 1) {
-      problems.push({ path: '--clusters', message: `${cluster.name} trusts ${roots.length} roots: a root rotation is under way there`, hint: 'finish the root rotation before rotating intermediates' });
-    } else if (fingerprint(roots[0]!) !== rootFingerprint) {
-      problems.push({ path: 'spec.pki.directory', message: `${cluster.name} trusts root ${fingerprint(roots[0]!)}, not the root in ${directory} (${rootFingerprint})`, hint: 'use the team\'s CA directory: an intermediate of another root would break mTLS with every other cluster' });
-    } else live.set(cluster.name, cacerts['ca-cert.pem']);
-  }
-  if (problems.length) throw new InputError('the intermediates cannot be rotated: nothing was changed', problems);
-  const root: CaMaterial = { certPem: local.rootCertPem, keyPem: local.rootKeyPem };
-  const issued = new Map<string, CaMaterial>();
-  for (const cluster of engine.selected) {
-    const margin = oldIntermediateOutlivesCertificates(live.get(cluster.name)!, new Date());
-    if (!margin.ok && !options.restart) {
-      throw new InputError('the intermediates cannot be rotated without --restart: nothing was changed', [{ path: '--restart', message: `${cluster.name}'s intermediate expires in ${margin.hoursLeft} h (${margin.expiresAt}): certificates it signed live up to 24 h and would outlive it before proxies renew`, hint: 'add --restart: proxies are moved to the new intermediate now' }]);
+  // One writer at a time in the CA directory (a killed run's lock is taken over by the next).
+  const lock = await lockCaDirectory(directory, 'ca rotate --intermediates');
+  try {
+    const rootFingerprint = fingerprint(local.rootCertPem);
+    const live = new Map<string, string>();
+    for (const cluster of engine.selected) {
+      const secret = await engine.connected.get(cluster.name)!.client.read({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'cacerts', namespace: ISTIO_NAMESPACE } });
+      const cacerts = decodeCacerts(secret as { data?: Record<string, string> } | undefined);
+      const roots = certificatesIn(cacerts?.['root-cert.pem'] ?? '') ?? [];
+      if (!cacerts?.['ca-cert.pem'] || roots.length === 0) {
+        problems.push({ path: '--clusters', message: `${cluster.name} has no complete istio-system/cacerts: there is no intermediate to rotate`, hint: 'run `eastwest apply` first (it installs the intermediate)' });
+      } else if (roots.length > 1) {
+        problems.push({ path: '--clusters', message: `${cluster.name} trusts ${roots.length} roots: a root rotation is under way there`, hint: 'finish the root rotation before rotating intermediates' });
+      } else if (fingerprint(roots[0]!) !== rootFingerprint) {
+        problems.push({ path: 'spec.pki.directory', message: `${cluster.name} trusts root ${fingerprint(roots[0]!)}, not the root in ${directory} (${rootFingerprint})`, hint: 'use the team\'s CA directory: an intermediate of another root would break mTLS with every other cluster' });
+      } else live.set(cluster.name, cacerts['ca-cert.pem']);
     }
-    issued.set(cluster.name, await createIntermediateCa(root, algorithmOfKey(root.keyPem), { keyAlgorithm: spec.pki.keyAlgorithm, validityDays: spec.pki.intermediateValidityDays, organization: spec.meshID, cluster: cluster.name }));
-  }
-  const namespaces = new Set(spec.services.map((s) => s.namespace));
-  // One cluster at a time: a failure stops before the next cluster is touched.
-  const outcomes: ClusterOutcome<ClusterRotation>[] = [];
-  for (const cluster of engine.selected) {
-    if (outcomes.some((o) => !o.ok)) {
-      outcomes.push({ cluster: cluster.name, ok: false, step: 'not started', error: 'not rotated: an earlier cluster failed', unreachable: false });
-      continue;
-    }
-    const { client } = engine.connected.get(cluster.name)!;
-    const config = client.config;
-    const oldPem = live.get(cluster.name)!;
-    const material = issued.get(cluster.name)!;
-    const [outcome] = await fanOut([cluster], 'rotate', async (): Promise<ClusterRotation> => {
-      await writeIntermediate(directory, cluster.name, material);
-      await client.apply(owned(spec.meshID, cacertsSecret(istioCacerts(material, root.certPem))));
-      say(`${cluster.name}: cacerts holds the new intermediate ${fingerprint(material.certPem)}; waiting for istiod to sign with it`);
-      const written = Date.now();
-      const switched = await pollUntil(options.timeoutSeconds, 2000, async () => ((await istiodSignsWith(config, material.certPem, timeoutMs)) ? true : undefined));
-      if (!switched) throw new EastwestError('istiod-not-reloaded', `${cluster.name}: istiod did not sign with the new intermediate within ${options.timeoutSeconds} s of cacerts being written`, { exitCode: EXIT.clusterError, hint: 'kubectl -n istio-system logs deploy/istiod | grep -i cacerts tells why (a bad bundle is only logged); the old intermediate is still in use and trusted' });
-      const istiodSwitchedSeconds = Math.round((Date.now() - written) / 100) / 10;
-      say(`${cluster.name}: istiod signs with the new intermediate (${istiodSwitchedSeconds} s after cacerts was written)`);
-      const restarted: ClusterRotation['restarted'] = [];
-      if (options.restart) {
-        const before = await proxyChains(config, oldPem, material.certPem, root.certPem, timeoutMs);
-        for (const { namespace, deployment } of await deploymentsOnOldChain(config, before, namespaces)) {
-          say(`${cluster.name}: restarting deployment ${namespace}/${deployment}`);
-          restarted.push({ namespace, deployment, seconds: await restartDeployment(client, namespace, deployment, options.timeoutSeconds) });
-        }
-        // The restarted pods' agents fetch their certificate at start: give the last one a moment.
-        if (restarted.length) await sleep(1000);
+    if (problems.length) throw new InputError('the intermediates cannot be rotated: nothing was changed', problems);
+    const root: CaMaterial = { certPem: local.rootCertPem, keyPem: local.rootKeyPem };
+    const issued = new Map<string, CaMaterial>();
+    for (const cluster of engine.selected) {
+      const margin = oldIntermediateOutlivesCertificates(live.get(cluster.name)!, new Date());
+      if (!margin.ok && !options.restart) {
+        throw new InputError('the intermediates cannot be rotated without --restart: nothing was changed', [{ path: '--restart', message: `${cluster.name}'s intermediate expires in ${margin.hoursLeft} h (${margin.expiresAt}): certificates it signed live up to 24 h and would outlive it before proxies renew`, hint: 'add --restart: proxies are moved to the new intermediate now' }]);
       }
-      const proxies = await proxyChains(config, oldPem, material.certPem, root.certPem, timeoutMs);
-      return { old: view(oldPem), new: view(material.certPem), istiodSwitchedSeconds, restarted, proxies, ...summarize(proxies) };
-    }, classifier(engine.requestTimeoutSeconds));
-    outcomes.push(outcome!);
+      issued.set(cluster.name, await createIntermediateCa(root, algorithmOfKey(root.keyPem), { keyAlgorithm: spec.pki.keyAlgorithm, validityDays: spec.pki.intermediateValidityDays, organization: spec.meshID, cluster: cluster.name }));
+    }
+    const namespaces = new Set(spec.services.map((s) => s.namespace));
+    // One cluster at a time: a failure stops before the next cluster is touched.
+    const outcomes: ClusterOutcome<ClusterRotation>[] = [];
+    for (const cluster of engine.selected) {
+      if (outcomes.some((o) => !o.ok)) {
+        outcomes.push({ cluster: cluster.name, ok: false, step: 'not started', error: 'not rotated: an earlier cluster failed', unreachable: false });
+        continue;
+      }
+      const { client } = engine.connected.get(cluster.name)!;
+      const config = client.config;
+      const oldPem = live.get(cluster.name)!;
+      const material = issued.get(cluster.name)!;
+      const [outcome] = await fanOut([cluster], 'rotate', async (): Promise<ClusterRotation> => {
+        await writeIntermediate(directory, cluster.name, material);
+        await client.apply(owned(spec.meshID, cacertsSecret(istioCacerts(material, root.certPem))));
+        say(`${cluster.name}: cacerts holds the new intermediate ${fingerprint(material.certPem)}; waiting for istiod to sign with it`);
+        const written = Date.now();
+        const switched = await pollUntil(options.timeoutSeconds, 2000, async () => ((await istiodSignsWith(config, material.certPem, timeoutMs)) ? true : undefined));
+        if (!switched) throw new EastwestError('istiod-not-reloaded', `${cluster.name}: istiod did not sign with the new intermediate within ${options.timeoutSeconds} s of cacerts being written`, { exitCode: EXIT.clusterError, hint: 'kubectl -n istio-system logs deploy/istiod | grep -i cacerts tells why (a bad bundle is only logged); the old intermediate is still in use and trusted' });
+        const istiodSwitchedSeconds = Math.round((Date.now() - written) / 100) / 10;
+        say(`${cluster.name}: istiod signs with the new intermediate (${istiodSwitchedSeconds} s after cacerts was written)`);
+        const restarted: ClusterRotation['restarted'] = [];
+        if (options.restart) {
+          const before = await proxyChains(config, oldPem, material.certPem, root.certPem, timeoutMs);
+          for (const { namespace, deployment } of await deploymentsOnOldChain(config, before, namespaces)) {
+            say(`${cluster.name}: restarting deployment ${namespace}/${deployment}`);
+            restarted.push({ namespace, deployment, seconds: await restartDeployment(client, namespace, deployment, options.timeoutSeconds) });
+          }
+          // The restarted pods' agents fetch their certificate at start: give the last one a moment.
+          if (restarted.length) await sleep(1000);
+        }
+        const proxies = await proxyChains(config, oldPem, material.certPem, root.certPem, timeoutMs);
+        return { old: view(oldPem), new: view(material.certPem), istiodSwitchedSeconds, restarted, proxies, ...summarize(proxies) };
+      }, classifier(engine.requestTimeoutSeconds));
+      outcomes.push(outcome!);
+    }
+    return { ok: outcomes.every((o) => o.ok), directory, rootFingerprint, clusters: outcomes, seconds: seconds() };
+  } finally {
+    await lock.release();
   }
-  return { ok: outcomes.every((o) => o.ok), directory, rootFingerprint, clusters: outcomes, seconds: seconds() };
 }

@@ -13,6 +13,7 @@ import { AppsV1Api, CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
 import { EastwestError, EXIT, InputError, type Problem } from '../core/errors.ts';
 import { mapLimit } from '../core/fan-out.ts';
 import type { Reporter } from '../core/reporter.ts';
+import { lockCaDirectory } from '../pki/ca-lock.ts';
 import { MULTIROOT_ENV } from '../core/vocabulary.ts';
 import type { KubeClient } from '../k8s/client.ts';
 import { owned } from '../k8s/ownership.ts';
@@ -163,108 +164,114 @@ export async function rotateRoot(options: RootRotateOptions, reporter: Reporter)
     });
     return { ok: clusters.every((c) => typeof c.phase === 'number'), directory, ...(state ? { oldRoot: state.oldRoot, newRoot: state.newRoot } : {}), clusters, phases: [], done: !state, seconds: round(Date.now() - started) };
   }
+  // One writer at a time in the CA directory (a killed run's lock is taken over by the next).
+  const lock = await lockCaDirectory(directory, 'ca rotate --root');
+  try {
 
-  // Start (or resume): the new root and intermediates, kept in the rotation directory until the end.
-  let newRoot: CaMaterial;
-  const newIntermediates = new Map<string, CaMaterial>();
-  if (state && pending?.rootCertPem && pending.rootKeyPem) {
-    newRoot = { certPem: pending.rootCertPem, keyPem: pending.rootKeyPem };
-    if (fingerprint(newRoot.certPem) !== state.newRoot) throw new InputError(`the new root in ${rotationDir} is not the one the rotation started with`, [{ path: 'spec.pki.directory', message: `${rotationDir}/root-cert.pem is ${fingerprint(newRoot.certPem)}; state.json says ${state.newRoot}` }], 'restore that directory from the team\'s backup of the CA directory');
-    for (const c of spec.clusters) {
-      const i = pending.intermediates.get(c.name);
-      if (!i) throw new InputError(`the rotation under way in ${rotationDir} has no intermediate for ${c.name}`, [{ path: 'spec.clusters', message: `${c.name} joined the spec during the rotation` }], 'finish the rotation with the clusters it started with, then add the cluster');
-      newIntermediates.set(c.name, i);
-    }
-    say(`resuming the root rotation started ${state.startedAt} (new root ${state.newRoot})`);
-  } else {
-    if (!local?.rootCertPem || !local.rootKeyPem) throw new InputError(`no root key in ${directory}`, [{ path: 'spec.pki.directory', message: `${directory} holds no root-key.pem` }], 'run this where the team\'s CA directory is');
-    const problems: Problem[] = [];
-    for (const c of spec.clusters) {
-      const phase = cacertsPhase(live.get(c.name), local.rootCertPem, local.rootCertPem);
-      if (phase !== 0) problems.push({ path: c.name, message: `${c.name}'s cacerts are not of the CA directory's root alone (${typeof phase === 'string' ? phase : `phase ${phase}`})`, hint: 'run `eastwest apply` (or `eastwest doctor`) first: a rotation starts from one root everywhere' });
-    }
-    for (const c of spec.clusters) problems.push(...(await missingPrerequisites(clients.get(c.name)!.config, c.name)));
-    if (problems.length) throw new InputError('the root cannot be rotated: nothing was changed', problems);
-    newRoot = await createRootCa({ keyAlgorithm: spec.pki.keyAlgorithm, validityDays: spec.pki.rootValidityDays, organization: spec.meshID });
-    await mkdir(rotationDir, { recursive: true, mode: 0o700 });
-    await writeRoot(rotationDir, newRoot);
-    for (const c of spec.clusters) {
-      const issued = await createIntermediateCa(newRoot, algorithmOfKey(newRoot.keyPem), { keyAlgorithm: spec.pki.keyAlgorithm, validityDays: spec.pki.intermediateValidityDays, organization: spec.meshID, cluster: c.name });
-      await writeIntermediate(rotationDir, c.name, issued);
-      newIntermediates.set(c.name, issued);
-    }
-    await writeFile(join(rotationDir, STATE_FILE), `${JSON.stringify({ startedAt: new Date().toISOString(), oldRoot: fingerprint(local.rootCertPem), newRoot: fingerprint(newRoot.certPem), clusters: spec.clusters.map((c) => c.name) } satisfies RotationState, null, 2)}\n`, { mode: 0o600 });
-    say(`root rotation started: new root ${fingerprint(newRoot.certPem)} (in ${rotationDir} until the end)`);
-  }
-  if (promoting) {
-    // The root's files again when either is not the new root's (a run stopped between them), then the rest.
-    if (local?.rootCertPem !== newRoot.certPem || local.rootKeyPem !== newRoot.keyPem) await writeRoot(directory, newRoot);
-    for (const [cluster, material] of newIntermediates) await writeIntermediate(directory, cluster, material);
-    await rename(rotationDir, `${rotationDir}.done-${new Date().toISOString().replace(/[:.]/g, '-')}`);
-    say(`root rotation done: the CA directory holds the new root ${fingerprint(newRoot.certPem)}`);
-    return { ok: true, directory, oldRoot: state!.oldRoot, newRoot: state!.newRoot, clusters: spec.clusters.map((c) => ({ cluster: c.name, phase: 3 as RootPhase })), phases: [], done: true, seconds: round(Date.now() - started) };
-  }
-  const oldRoot = local!.rootCertPem!;
-  const phases: RootRotationResult['phases'] = [];
-  const phaseOf = () => spec.clusters.map((c) => ({ cluster: c.name, phase: cacertsPhase(live.get(c.name), oldRoot, newRoot.certPem) }));
-  // Waited for in every cluster (a proxy learns roots from its own istiod only; its peers elsewhere must
-  // trust what it presents). A cluster that does not answer is waited for like a proxy that lags.
-  const reach = async (phase: Exclude<RootPhase, 0>): Promise<{ waiting: string[]; proxies: number }> => {
-    const deadline = Date.now() + options.timeoutSeconds * 1000;
-    for (;;) {
-      const reads = await Promise.all(spec.clusters.map((c) => phaseLaggards(clients.get(c.name)!.config, c.name, phase, oldRoot, newRoot.certPem, newIntermediates.get(c.name)!, timeoutMs)
-        .catch((error: unknown) => ({ laggards: [`${c.name}: could not be read (${(error as Error).message})`], proxies: 0 }))));
-      const waiting = reads.flatMap((r) => r.laggards);
-      const proxies = reads.reduce((a, r) => a + r.proxies, 0);
-      if (!waiting.length || Date.now() > deadline) return { waiting, proxies };
-      await sleep(3000);
-    }
-  };
-  const stopped = (waiting: string[]): RootRotationResult => ({ ok: false, directory, oldRoot: fingerprint(oldRoot), newRoot: fingerprint(newRoot.certPem), clusters: phaseOf(), phases, done: false, waiting, seconds: round(Date.now() - started) });
-  // The phase this run has seen reached everywhere (src/pki/root-rotation.ts nextStep says what follows).
-  let confirmed: RootPhase = 0;
-  for (;;) {
-    const now = phaseOf();
-    const odd = now.filter((c) => typeof c.phase === 'string');
-    if (odd.length) throw new InputError('the clusters\' cacerts fit no phase of the rotation under way: nothing was changed', odd.map((c) => ({ path: c.cluster, message: `${c.cluster}: ${c.phase}`, hint: 'a hand edit or another tool changed cacerts; put back what the phase says (eastwest ca rotate --root --status)' })));
-    const written = now.map((c) => c.phase as RootPhase);
-    const step = nextStep(written, confirmed);
-    if (step.step === 'wait') {
-      const waitStarted = Date.now();
-      say(`phase ${step.phase}: written everywhere by an earlier run; waiting until it is reached (${PHASE_GOAL[step.phase]})`);
-      const { waiting, proxies } = await reach(step.phase);
-      if (waiting.length) return stopped(waiting);
-      phases.push({ phase: step.phase, goal: PHASE_GOAL[step.phase], seconds: round(Date.now() - waitStarted), proxies });
-      confirmed = step.phase;
-      continue;
-    }
-    confirmed = Math.min(...written) as RootPhase;
-    if (step.step === 'promote') break;
-    const next = step.phase;
-    const phaseStarted = Date.now();
-    say(`phase ${next}: ${PHASE_GOAL[next]}`);
-    for (const c of spec.clusters) {
-      const at = now.find((x) => x.cluster === c.name)!.phase as RootPhase;
-      if (at >= next) continue;
-      const cacerts = phaseCacerts(next, live.get(c.name) as IstioCacerts, newIntermediates.get(c.name)!, oldRoot, newRoot.certPem);
-      try {
-        await clients.get(c.name)!.apply(owned(spec.meshID, cacertsSecret(cacerts)));
-      } catch (error) {
-        return stopped([`${c.name}: phase ${next} could not be written (${(error as Error).message})`]);
+    // Start (or resume): the new root and intermediates, kept in the rotation directory until the end.
+    let newRoot: CaMaterial;
+    const newIntermediates = new Map<string, CaMaterial>();
+    if (state && pending?.rootCertPem && pending.rootKeyPem) {
+      newRoot = { certPem: pending.rootCertPem, keyPem: pending.rootKeyPem };
+      if (fingerprint(newRoot.certPem) !== state.newRoot) throw new InputError(`the new root in ${rotationDir} is not the one the rotation started with`, [{ path: 'spec.pki.directory', message: `${rotationDir}/root-cert.pem is ${fingerprint(newRoot.certPem)}; state.json says ${state.newRoot}` }], 'restore that directory from the team\'s backup of the CA directory');
+      for (const c of spec.clusters) {
+        const i = pending.intermediates.get(c.name);
+        if (!i) throw new InputError(`the rotation under way in ${rotationDir} has no intermediate for ${c.name}`, [{ path: 'spec.clusters', message: `${c.name} joined the spec during the rotation` }], 'finish the rotation with the clusters it started with, then add the cluster');
+        newIntermediates.set(c.name, i);
       }
-      live.set(c.name, cacerts);
-      say(`phase ${next}: ${c.name}'s cacerts written`);
+      say(`resuming the root rotation started ${state.startedAt} (new root ${state.newRoot})`);
+    } else {
+      if (!local?.rootCertPem || !local.rootKeyPem) throw new InputError(`no root key in ${directory}`, [{ path: 'spec.pki.directory', message: `${directory} holds no root-key.pem` }], 'run this where the team\'s CA directory is');
+      const problems: Problem[] = [];
+      for (const c of spec.clusters) {
+        const phase = cacertsPhase(live.get(c.name), local.rootCertPem, local.rootCertPem);
+        if (phase !== 0) problems.push({ path: c.name, message: `${c.name}'s cacerts are not of the CA directory's root alone (${typeof phase === 'string' ? phase : `phase ${phase}`})`, hint: 'run `eastwest apply` (or `eastwest doctor`) first: a rotation starts from one root everywhere' });
+      }
+      for (const c of spec.clusters) problems.push(...(await missingPrerequisites(clients.get(c.name)!.config, c.name)));
+      if (problems.length) throw new InputError('the root cannot be rotated: nothing was changed', problems);
+      newRoot = await createRootCa({ keyAlgorithm: spec.pki.keyAlgorithm, validityDays: spec.pki.rootValidityDays, organization: spec.meshID });
+      await mkdir(rotationDir, { recursive: true, mode: 0o700 });
+      await writeRoot(rotationDir, newRoot);
+      for (const c of spec.clusters) {
+        const issued = await createIntermediateCa(newRoot, algorithmOfKey(newRoot.keyPem), { keyAlgorithm: spec.pki.keyAlgorithm, validityDays: spec.pki.intermediateValidityDays, organization: spec.meshID, cluster: c.name });
+        await writeIntermediate(rotationDir, c.name, issued);
+        newIntermediates.set(c.name, issued);
+      }
+      await writeFile(join(rotationDir, STATE_FILE), `${JSON.stringify({ startedAt: new Date().toISOString(), oldRoot: fingerprint(local.rootCertPem), newRoot: fingerprint(newRoot.certPem), clusters: spec.clusters.map((c) => c.name) } satisfies RotationState, null, 2)}\n`, { mode: 0o600 });
+      say(`root rotation started: new root ${fingerprint(newRoot.certPem)} (in ${rotationDir} until the end)`);
     }
-    const { waiting, proxies } = await reach(next);
-    if (waiting.length) return stopped(waiting);
-    confirmed = next;
-    phases.push({ phase: next, goal: PHASE_GOAL[next], seconds: round(Date.now() - phaseStarted), proxies });
-    say(`phase ${next}: reached in every cluster (${proxies} proxies) after ${round(Date.now() - phaseStarted)} s`);
+    if (promoting) {
+      // The root's files again when either is not the new root's (a run stopped between them), then the rest.
+      if (local?.rootCertPem !== newRoot.certPem || local.rootKeyPem !== newRoot.keyPem) await writeRoot(directory, newRoot);
+      for (const [cluster, material] of newIntermediates) await writeIntermediate(directory, cluster, material);
+      await rename(rotationDir, `${rotationDir}.done-${new Date().toISOString().replace(/[:.]/g, '-')}`);
+      say(`root rotation done: the CA directory holds the new root ${fingerprint(newRoot.certPem)}`);
+      return { ok: true, directory, oldRoot: state!.oldRoot, newRoot: state!.newRoot, clusters: spec.clusters.map((c) => ({ cluster: c.name, phase: 3 as RootPhase })), phases: [], done: true, seconds: round(Date.now() - started) };
+    }
+    const oldRoot = local!.rootCertPem!;
+    const phases: RootRotationResult['phases'] = [];
+    const phaseOf = () => spec.clusters.map((c) => ({ cluster: c.name, phase: cacertsPhase(live.get(c.name), oldRoot, newRoot.certPem) }));
+    // Waited for in every cluster (a proxy learns roots from its own istiod only; its peers elsewhere must
+    // trust what it presents). A cluster that does not answer is waited for like a proxy that lags.
+    const reach = async (phase: Exclude<RootPhase, 0>): Promise<{ waiting: string[]; proxies: number }> => {
+      const deadline = Date.now() + options.timeoutSeconds * 1000;
+      for (;;) {
+        const reads = await Promise.all(spec.clusters.map((c) => phaseLaggards(clients.get(c.name)!.config, c.name, phase, oldRoot, newRoot.certPem, newIntermediates.get(c.name)!, timeoutMs)
+          .catch((error: unknown) => ({ laggards: [`${c.name}: could not be read (${(error as Error).message})`], proxies: 0 }))));
+        const waiting = reads.flatMap((r) => r.laggards);
+        const proxies = reads.reduce((a, r) => a + r.proxies, 0);
+        if (!waiting.length || Date.now() > deadline) return { waiting, proxies };
+        await sleep(3000);
+      }
+    };
+    const stopped = (waiting: string[]): RootRotationResult => ({ ok: false, directory, oldRoot: fingerprint(oldRoot), newRoot: fingerprint(newRoot.certPem), clusters: phaseOf(), phases, done: false, waiting, seconds: round(Date.now() - started) });
+    // The phase this run has seen reached everywhere (src/pki/root-rotation.ts nextStep says what follows).
+    let confirmed: RootPhase = 0;
+    for (;;) {
+      const now = phaseOf();
+      const odd = now.filter((c) => typeof c.phase === 'string');
+      if (odd.length) throw new InputError('the clusters\' cacerts fit no phase of the rotation under way: nothing was changed', odd.map((c) => ({ path: c.cluster, message: `${c.cluster}: ${c.phase}`, hint: 'a hand edit or another tool changed cacerts; put back what the phase says (eastwest ca rotate --root --status)' })));
+      const written = now.map((c) => c.phase as RootPhase);
+      const step = nextStep(written, confirmed);
+      if (step.step === 'wait') {
+        const waitStarted = Date.now();
+        say(`phase ${step.phase}: written everywhere by an earlier run; waiting until it is reached (${PHASE_GOAL[step.phase]})`);
+        const { waiting, proxies } = await reach(step.phase);
+        if (waiting.length) return stopped(waiting);
+        phases.push({ phase: step.phase, goal: PHASE_GOAL[step.phase], seconds: round(Date.now() - waitStarted), proxies });
+        confirmed = step.phase;
+        continue;
+      }
+      confirmed = Math.min(...written) as RootPhase;
+      if (step.step === 'promote') break;
+      const next = step.phase;
+      const phaseStarted = Date.now();
+      say(`phase ${next}: ${PHASE_GOAL[next]}`);
+      for (const c of spec.clusters) {
+        const at = now.find((x) => x.cluster === c.name)!.phase as RootPhase;
+        if (at >= next) continue;
+        const cacerts = phaseCacerts(next, live.get(c.name) as IstioCacerts, newIntermediates.get(c.name)!, oldRoot, newRoot.certPem);
+        try {
+          await clients.get(c.name)!.apply(owned(spec.meshID, cacertsSecret(cacerts)));
+        } catch (error) {
+          return stopped([`${c.name}: phase ${next} could not be written (${(error as Error).message})`]);
+        }
+        live.set(c.name, cacerts);
+        say(`phase ${next}: ${c.name}'s cacerts written`);
+      }
+      const { waiting, proxies } = await reach(next);
+      if (waiting.length) return stopped(waiting);
+      confirmed = next;
+      phases.push({ phase: next, goal: PHASE_GOAL[next], seconds: round(Date.now() - phaseStarted), proxies });
+      say(`phase ${next}: reached in every cluster (${proxies} proxies) after ${round(Date.now() - phaseStarted)} s`);
+    }
+    // Done everywhere: the new root and intermediates become the CA directory's (the old files kept beside them).
+    await writeRoot(directory, newRoot);
+    for (const [cluster, material] of newIntermediates) await writeIntermediate(directory, cluster, material);
+    if (existsSync(rotationDir)) await rename(rotationDir, `${rotationDir}.done-${new Date().toISOString().replace(/[:.]/g, '-')}`);
+    say(`root rotation done: the CA directory holds the new root ${fingerprint(newRoot.certPem)}`);
+    return { ok: true, directory, oldRoot: fingerprint(oldRoot), newRoot: fingerprint(newRoot.certPem), clusters: phaseOf(), phases, done: true, seconds: round(Date.now() - started) };
+  } finally {
+    await lock.release();
   }
-  // Done everywhere: the new root and intermediates become the CA directory's (the old files kept beside them).
-  await writeRoot(directory, newRoot);
-  for (const [cluster, material] of newIntermediates) await writeIntermediate(directory, cluster, material);
-  if (existsSync(rotationDir)) await rename(rotationDir, `${rotationDir}.done-${new Date().toISOString().replace(/[:.]/g, '-')}`);
-  say(`root rotation done: the CA directory holds the new root ${fingerprint(newRoot.certPem)}`);
-  return { ok: true, directory, oldRoot: fingerprint(oldRoot), newRoot: fingerprint(newRoot.certPem), clusters: phaseOf(), phases, done: true, seconds: round(Date.now() - started) };
 }
