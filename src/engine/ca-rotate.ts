@@ -141,8 +141,8 @@ export async function restartDeployment(client: KubeClient, namespace: string, n
 }
 
 /** The Deployments (by ReplicaSet owner) of the given namespaces whose proxies hold the old chain. */
-async function deploymentsOnOldChain(config: KubeConfig, proxies: ProxyChain[], namespaces: ReadonlySet<string>): Promise<{ namespace: string; deployment: string }[]> {
-  const old = proxies.filter((p) => p.kind === 'sidecar' && namespaces.has(p.namespace) && p.chain?.holds !== 'new');
+async function deploymentsOnOldChain(config: KubeConfig, proxies: ProxyChain[], namespaces: ReadonlySet<string>, withGateways: boolean): Promise<{ namespace: string; deployment: string }[]> {
+  const old = proxies.filter((p) => (p.kind === 'sidecar' ? namespaces.has(p.namespace) : withGateways) && p.chain?.holds !== 'new');
   const apps = config.makeApiClient(AppsV1Api);
   const found = new Map<string, { namespace: string; deployment: string }>();
   for (const namespace of new Set(old.map((p) => p.namespace))) {
@@ -155,6 +155,14 @@ async function deploymentsOnOldChain(config: KubeConfig, proxies: ProxyChain[], 
     }
   }
   return [...found.values()].sort((a, b) => `${a.namespace}/${a.deployment}`.localeCompare(`${b.namespace}/${b.deployment}`));
+}
+
+/**
+ * Proxies that still hold a chain of an earlier intermediate of this root (`old`, `earlier`) or could not be
+ * read: what --restart did not move (not in a Deployment, outside the spec's namespaces, restarted too late).
+ */
+export function leftOnOldChain(proxies: readonly ProxyChain[]): ProxyChain[] {
+  return proxies.filter((p) => p.error !== undefined || p.chain?.holds === 'old' || p.chain?.holds === 'earlier');
 }
 
 function summarize(proxies: ProxyChain[]): { oldChainProxies: number; lastRenewal?: string } {
@@ -202,8 +210,11 @@ export async function rotateIntermediates(options: RotateIntermediatesOptions, r
     if (problems.length) throw new InputError('the intermediates cannot be rotated: nothing was changed', problems);
     const root: CaMaterial = { certPem: local.rootCertPem, keyPem: local.rootKeyPem };
     const issued = new Map<string, CaMaterial>();
+    // Clusters whose old intermediate expires before a certificate it signed would: every proxy must move now.
+    const expiring = new Map<string, { hoursLeft: number; expiresAt: string }>();
     for (const cluster of engine.selected) {
       const margin = oldIntermediateOutlivesCertificates(live.get(cluster.name)!, new Date());
+      if (!margin.ok) expiring.set(cluster.name, margin);
       if (!margin.ok && !options.restart) {
         throw new InputError('the intermediates cannot be rotated without --restart: nothing was changed', [{ path: '--restart', message: `${cluster.name}'s intermediate expires in ${margin.hoursLeft} h (${margin.expiresAt}): certificates it signed live up to 24 h and would outlive it before proxies renew`, hint: 'add --restart: proxies are moved to the new intermediate now' }]);
       }
@@ -233,7 +244,8 @@ export async function rotateIntermediates(options: RotateIntermediatesOptions, r
         const restarted: ClusterRotation['restarted'] = [];
         if (options.restart) {
           const before = await proxyChains(config, oldPem, material.certPem, root.certPem, timeoutMs);
-          for (const { namespace, deployment } of await deploymentsOnOldChain(config, before, namespaces)) {
+          // With the old intermediate expiring, the east-west gateways move too (a rollout keeps their Service and address).
+          for (const { namespace, deployment } of await deploymentsOnOldChain(config, before, namespaces, expiring.has(cluster.name))) {
             say(`${cluster.name}: restarting deployment ${namespace}/${deployment}`);
             restarted.push({ namespace, deployment, seconds: await restartDeployment(client, namespace, deployment, options.timeoutSeconds) });
           }
@@ -241,6 +253,12 @@ export async function rotateIntermediates(options: RotateIntermediatesOptions, r
           if (restarted.length) await sleep(1000);
         }
         const proxies = await proxyChains(config, oldPem, material.certPem, root.certPem, timeoutMs);
+        const margin = expiring.get(cluster.name);
+        const left = margin ? leftOnOldChain(proxies) : [];
+        if (left.length) {
+          const named = left.slice(0, 10).map((p) => `${p.namespace}/${p.pod}${p.error ? ' (unread)' : ''}`).join(', ');
+          throw new EastwestError('old-chain-left', `${cluster.name}: ${left.length} prox${left.length === 1 ? 'y' : 'ies'} still on the old intermediate, which expires in ${margin!.hoursLeft} h (${margin!.expiresAt}): ${named}${left.length > 10 ? ', …' : ''}`, { exitCode: EXIT.clusterError, hint: `they are not in a Deployment of the spec's namespaces: restart them (kubectl rollout restart, or delete the pod) before ${margin!.expiresAt}; cacerts already holds the new intermediate` });
+        }
         return { old: view(oldPem), new: view(material.certPem), istiodSwitchedSeconds, restarted, proxies, ...summarize(proxies) };
       }, classifier(engine.requestTimeoutSeconds));
       outcomes.push(outcome!);

@@ -9,8 +9,11 @@ export interface ClusterProvider {
   name: string;
   /** A kubeconfig file read last, when it alone has the spec's contexts. */
   kubeconfig?: string;
-  /** Chart locations it resolves: a URL prefix (`lab://istio-charts`) and the directory it stands for. */
-  charts?: { prefix: string; directory: () => Promise<string> };
+  /**
+   * Chart locations it resolves: a URL prefix (`lab://istio-charts`, or `lab://istio-charts@<build>` for one
+   * of several builds it has) and the directory it stands for.
+   */
+  charts?: { prefix: string; directory: (build?: string) => Promise<string> };
   /** The in-cluster sync controller's image for a spec of its profile (what it loaded into its nodes). */
   syncImage?: () => string | undefined;
 }
@@ -34,7 +37,9 @@ export const providerOf = (profile: string): ClusterProvider | undefined => regi
 export async function providerChartDirectory(path: string): Promise<string | undefined> {
   for (const provider of providers()) {
     const charts = provider.charts;
-    if (charts && (path === charts.prefix || path.startsWith(`${charts.prefix}/`))) return `${await charts.directory()}${path.slice(charts.prefix.length)}`;
+    if (!charts || !path.startsWith(charts.prefix)) continue;
+    const m = /^(?:@([^/]+))?(\/.*)?$/.exec(path.slice(charts.prefix.length));
+    if (m) return `${await charts.directory(m[1])}${m[2] ?? ''}`;
   }
   const scheme = /^([a-z][a-z0-9+.-]*):\/\//.exec(path)?.[1];
   if (scheme) throw new EastwestError('unknown-chart-scheme', `no provider resolves ${path}`, { hint: scheme === 'lab' ? 'lab:// charts are the offline lab\'s: run eastwest from its CLI (npx eastwest), which registers the lab' : 'a chart directory is a path relative to the spec file, or a chart repository / OCI reference' });

@@ -1,8 +1,8 @@
 // Where built parts live: outside the repository, keyed by their pins, complete or absent.
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { Reporter } from '../core/reporter.ts';
 import { pinHash } from '../sources/lab-versions.ts';
 
@@ -55,4 +55,21 @@ export async function cachedPart(
   const seconds = Math.round((Date.now() - started) / 100) / 10;
   reporter.report({ level: 'info', code: 'lab-built', message: `built ${name} in ${seconds} s`, data: { part: name } });
   return { name, dir, built: true, seconds };
+}
+
+/**
+ * Removes older builds of a part whose pins change often (the images, eastwest's own image): `<name>-<hash>`
+ * directories other than `part`'s, keeping the `keepOthers` most recently built (another checkout sharing the
+ * cache may use one). Each images build is ~700 MB: without this, the cache grew by that at every change.
+ */
+export function pruneOlderBuilds(part: BuiltPart, keepOthers: number): string[] {
+  const parts = dirname(part.dir);
+  const own = new RegExp(`^${part.name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}-[0-9a-f]+$`);
+  const others = readdirSync(parts)
+    .filter((entry) => own.test(entry) && join(parts, entry) !== part.dir)
+    .map((entry) => ({ entry, built: statSync(join(parts, entry)).mtimeMs }))
+    .sort((a, b) => b.built - a.built);
+  const removed = others.slice(keepOthers).map((o) => o.entry);
+  for (const entry of removed) rmSync(join(parts, entry), { recursive: true, force: true });
+  return removed;
 }

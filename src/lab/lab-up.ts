@@ -10,7 +10,7 @@ import type { Reporter } from '../core/reporter.ts';
 import { KubeClient, loadKubeConfig } from '../k8s/client.ts';
 import { exec } from '../util/exec.ts';
 import { pollUntil } from '../util/poll.ts';
-import { buildLabComponents, type LabComponents } from './build/build-all.ts';
+import { buildLabComponents, buildPreviousIstio, type LabComponents } from './build/build-all.ts';
 import { ensureHostPackages } from './build/host-packages.ts';
 import { readLabVersions } from '../sources/lab-versions.ts';
 import { coreDnsObjects } from './cluster-addons.ts';
@@ -26,6 +26,8 @@ import { writeLabKubeconfig } from './lab-kubeconfig.ts';
 export interface LabUpOptions {
   clusters: string[];
   retain?: boolean;
+  /** Also the older Istio snapshot's images (lab/versions.json istioPrevious), to try `eastwest upgrade`. */
+  previousIstio?: boolean;
 }
 
 export interface LabUpResult {
@@ -127,6 +129,10 @@ export async function labUp(options: LabUpOptions, reporter: Reporter): Promise<
     const components = await buildLabComponents(reporter);
     let loaded = 0;
     for (const [i, archive] of components.imagesArchives.entries()) loaded += await loadMissingImages(plan.nodes.map((n) => n.cluster), archive, components.archiveImages[i]!);
+    if (options.previousIstio) {
+      const previous = await buildPreviousIstio(reporter);
+      loaded += await loadMissingImages(plan.nodes.map((n) => n.cluster), previous.archive, previous.images);
+    }
     recordLabEastwestImage(components.ownImage);
     reporter.report({ level: 'info', code: 'lab-running', message: `the lab is already running (${wanted}); ${loaded ? `loaded ${loaded} new image archive(s)` : 'nothing to do'}` });
     return { alreadyRunning: true, clearedStale: false, kubeconfig: LAB_KUBECONFIG, contexts: plan.nodes.map((n) => n.context), steps: [] };
@@ -169,8 +175,9 @@ export async function labUp(options: LabUpOptions, reporter: Reporter): Promise<
       });
     } },
     { name: 'load images', run: async () => {
+      const archives = [...components!.imagesArchives, ...(options.previousIstio ? [(await buildPreviousIstio(reporter)).archive] : [])];
       await Promise.all(plan.nodes.map(async (node) => {
-        for (const archive of components!.imagesArchives) {
+        for (const archive of archives) {
           await inNode(node.cluster, 'ctr', ['--address', CONTAINERD_SOCKET, '-n', 'k8s.io', 'images', 'import', '--all-platforms', archive], 20 * 60_000);
         }
       }));

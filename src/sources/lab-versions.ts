@@ -8,6 +8,8 @@ export interface LabVersions {
   coredns: { module: string; version: string };
   helm: { module: string; version: string };
   istio: { module: string; version: string; release: string };
+  /** An older istio.io/istio snapshot: the other side of the upgrade proofs (built only when asked for). */
+  istioPrevious: { module: string; version: string; release: string };
   prometheus: { module: string; version: string; release: string };
   kiali: { module: string; version: string };
   fortio: { module: string; version: string };
@@ -19,6 +21,15 @@ export const VERSIONS_FILE = new URL('../../lab/versions.json', import.meta.url)
 
 export function readLabVersions(): LabVersions {
   return JSON.parse(readFileSync(VERSIONS_FILE, 'utf8')) as LabVersions;
+}
+
+/**
+ * The version a lab build of Istio reports (istiod's and every proxy's): the module's release with the
+ * snapshot's commit, as Istio names builds of its main branch (`1.31-alpha.<commit>`).
+ */
+export function istioBuildVersion(pins: { version: string; release: string }): string {
+  const commit = /-([0-9a-f]{12})$/.exec(pins.version)?.[1];
+  return commit ? `${pins.release}-alpha.${commit}` : pins.version.replace(/^v/, '');
 }
 
 /** Hash of one part's pins: a part is rebuilt only when its own pins change. */

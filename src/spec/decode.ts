@@ -4,7 +4,7 @@ import type { z } from 'zod';
 import { InputError, type Problem } from '../core/errors.ts';
 import { API_VERSION, KIND, meshDocumentSchema, type MeshDocument, type MeshSpec } from './schema.ts';
 import { LAB_ISTIO_CHARTS, istioVersionProblems } from './istio-version.ts';
-import { readLabVersions } from '../sources/lab-versions.ts';
+import { istioBuildVersion, readLabVersions } from '../sources/lab-versions.ts';
 import { formatPath, placeOf } from './yaml-positions.ts';
 import { closest } from '../util/closest.ts';
 
@@ -22,16 +22,25 @@ export interface DecodeOptions {
   istioVersions?: (spec: Pick<MeshSpec, 'istio'>) => readonly string[] | undefined;
 }
 
-let labRelease: string[] | undefined;
-/** The lab builds Istio's charts from one pinned release (lab/versions.json), read once. */
+let labBuilds: { release: string; current: string; previous: string } | undefined;
+/**
+ * The lab's Istio versions: `lab://istio-charts` is the pinned build (its release, or its exact version);
+ * `lab://istio-charts@<version>` names one build exactly (lab/versions.json, read once).
+ */
 export function offlineIstioVersions(spec: Pick<MeshSpec, 'istio'>): readonly string[] | undefined {
-  if (!spec.istio.charts.directory?.startsWith(LAB_ISTIO_CHARTS)) return undefined;
+  const directory = spec.istio.charts.directory;
+  if (!directory?.startsWith(LAB_ISTIO_CHARTS)) return undefined;
   try {
-    labRelease ??= [readLabVersions().istio.release];
+    if (!labBuilds) {
+      const v = readLabVersions();
+      labBuilds = { release: v.istio.release, current: istioBuildVersion(v.istio), previous: istioBuildVersion(v.istioPrevious) };
+    }
   } catch {
     return undefined; // not shipped alongside (e.g. a copy of the sources without lab/): nothing to check against
   }
-  return labRelease;
+  const build = /^@([^/]+)/.exec(directory.slice(LAB_ISTIO_CHARTS.length))?.[1];
+  if (build === undefined) return [labBuilds.release, labBuilds.current];
+  return [labBuilds.current, labBuilds.previous].includes(build) ? [build] : [];
 }
 
 /** Decodes spec text. Pure but for the lab's pinned versions file (see DecodeOptions). Throws InputError with all problems found. */

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { renderRootRotation, renderRotation } from '../../src/cli/commands/ca.ts';
 import { makeStyle } from '../../src/cli/output.ts';
-import { proxyPods, type RotateResult } from '../../src/engine/ca-rotate.ts';
+import { leftOnOldChain, proxyPods, type ProxyChain, type RotateResult } from '../../src/engine/ca-rotate.ts';
 import { eastwest } from './run-cli.ts';
 
 const spec = join(import.meta.dirname, '../../examples/lab.yaml');
@@ -128,5 +128,20 @@ describe('the root rotation as text', () => {
     const text = renderRootRotation({ ok: true, directory: '/team/pki', clusters: [{ cluster: 'us', phase: 0 }], phases: [], done: true, seconds: 1.4 }, makeStyle({ terminal: false, color: false }));
     expect(text).toContain('no root rotation under way (/team/pki)');
     expect(text).toMatch(/us +phase 0/);
+  });
+});
+
+describe('leftOnOldChain: what --restart did not move when the old intermediate expires', () => {
+  const chain = (holds: 'new' | 'old' | 'earlier' | 'foreign') => ({ holds, renewsAt: '2026-11-29T00:00:00Z' }) as unknown as ProxyChain['chain'];
+  it('keeps proxies on the old or an earlier intermediate and those that could not be read; not the moved or foreign ones', () => {
+    const proxies: ProxyChain[] = [
+      { namespace: 'echo', pod: 'echo-1', kind: 'sidecar', chain: chain('new') },
+      { namespace: 'echo', pod: 'job-1', kind: 'sidecar', chain: chain('old') },
+      { namespace: 'istio-system', pod: 'gw-1', kind: 'gateway', chain: chain('earlier') },
+      { namespace: 'other', pod: 'x', kind: 'sidecar', chain: chain('foreign') },
+      { namespace: 'echo', pod: 'gone', kind: 'sidecar', error: 'connection refused' },
+    ];
+    expect(leftOnOldChain(proxies).map((p) => p.pod)).toEqual(['job-1', 'gw-1', 'gone']);
+    expect(leftOnOldChain(proxies.slice(0, 1))).toEqual([]);
   });
 });

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { InputError, type Problem } from '../../src/core/errors.ts';
-import { readLabVersions } from '../../src/sources/lab-versions.ts';
+import { istioBuildVersion, readLabVersions } from '../../src/sources/lab-versions.ts';
 import { decodeMeshSpec } from '../../src/spec/decode.ts';
 import { istioVersionProblems } from '../../src/spec/istio-version.ts';
 import { eastwest } from './run-cli.ts';
@@ -77,7 +77,7 @@ describe("an Istio version the lab's charts do not have", () => {
     expect(problemsOf(text, 'lab.yaml')).toEqual([{
       file: 'lab.yaml', line: lineOf(text, 'version: 1.99.0'), col: 14, path: 'spec.istio.version',
       message: "Istio 1.99.0 is not available from the lab's charts",
-      hint: `available from the lab's charts: ${labRelease}.x; e.g. version: "${labRelease}.0"`,
+      hint: `available from the lab's charts: ${labRelease}.x, ${istioBuildVersion(readLabVersions().istio)}; e.g. version: "${labRelease}.0"`,
     }]);
   });
 
@@ -93,6 +93,19 @@ describe("an Istio version the lab's charts do not have", () => {
     const r = await eastwest(['validate', '-f', file, '-o', 'json']);
     expect(r.code).toBe(2);
     expect(JSON.parse(r.stdout).problems).toEqual([expect.objectContaining({ path: 'spec.istio.version', message: "Istio 1.99.0 is not available from the lab's charts" })]);
+  });
+
+  it('the lab\'s builds: lab://istio-charts takes the pinned release or its exact build version; @<build> takes that build\'s version only', () => {
+    const v = readLabVersions();
+    const [current, previous] = [istioBuildVersion(v.istio), istioBuildVersion(v.istioPrevious)];
+    const build = (version: string, charts: string) => lab.replace('version: 1.31.0', `version: "${version}"`).replace('directory: lab://istio-charts', `directory: ${charts}`);
+    expect(problemsOf(build(current, 'lab://istio-charts'))).toEqual([]);
+    expect(problemsOf(build(previous, `lab://istio-charts@${previous}`))).toEqual([]);
+    expect(problemsOf(build(current, `lab://istio-charts@${current}`))).toEqual([]);
+    // The older snapshot's version with the pinned charts, or the release with a named build: refused at the version.
+    expect(problemsOf(build(previous, 'lab://istio-charts')).map((p) => p.path)).toEqual(['spec.istio.version']);
+    expect(problemsOf(build('1.31.0', `lab://istio-charts@${previous}`))[0]).toMatchObject({ path: 'spec.istio.version', hint: expect.stringContaining(previous) });
+    expect(problemsOf(build('1.31.0', 'lab://istio-charts@1.0-alpha.000000000000')).map((p) => p.path)).toEqual(['spec.istio.version']);
   });
 
   it('a repository or registry source is not known offline: accepted here, checked by apply', () => {

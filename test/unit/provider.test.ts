@@ -19,6 +19,19 @@ describe('cluster providers', () => {
     expect(await providerChartDirectory('test://charts/gateway')).toBe('/opt/charts/gateway');
     expect(await providerChartDirectory('./charts/gateway')).toBeUndefined();
   });
+  it('a provider with several builds resolves <prefix>@<build>/<chart> to that build\'s directory; a name that only shares the prefix is not its', async () => {
+    registerProvider({ name: 'builds', charts: { prefix: 'builds://charts', directory: async (build) => `/opt/${build ?? 'pinned'}` } });
+    expect(await providerChartDirectory('builds://charts/base')).toBe('/opt/pinned/base');
+    expect(await providerChartDirectory('builds://charts')).toBe('/opt/pinned');
+    expect(await providerChartDirectory('builds://charts@1.31-alpha.b01690e6db7d/istio-control/istio-discovery')).toBe('/opt/1.31-alpha.b01690e6db7d/istio-control/istio-discovery');
+    await expect(providerChartDirectory('builds://chartsmore/base')).rejects.toThrow(/no provider resolves/);
+  });
+  it('the lab names its builds: the pinned one by default or by version, the older snapshot by version; another is an error listing them', async () => {
+    const { istioBuildVersion, readLabVersions } = await import('../../src/sources/lab-versions.ts');
+    const v = readLabVersions();
+    await expect(labProvider.charts!.directory('1.0-alpha.000000000000')).rejects.toMatchObject({ code: 'unknown-lab-istio-build', exitCode: 2, hint: expect.stringContaining(istioBuildVersion(v.istioPrevious)) });
+    expect(istioBuildVersion(v.istioPrevious)).not.toBe(istioBuildVersion(v.istio));
+  });
   it('a scheme no provider claims is an error naming it, with a hint (not a path that does not exist)', async () => {
     await expect(providerChartDirectory('other://charts/gateway')).rejects.toThrow(/no provider resolves other:\/\/charts\/gateway/);
   });

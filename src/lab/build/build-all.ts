@@ -1,13 +1,14 @@
 // Builds (or finds in the cache) every upstream part of the lab, then the images made from them.
-import { readdirSync, realpathSync, rmSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { realpathSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Reporter } from '../../core/reporter.ts';
-import type { BuiltPart } from '../cache.ts';
+import { pruneOlderBuilds, type BuiltPart } from '../cache.ts';
 import { IMAGES } from '../../sources/lab-images.ts';
 import { eastwestImage, eastwestImageTag, IMAGE_APP_DIR, productionPackageDirs, projectFiles, projectRoot } from '../images/eastwest-image.ts';
 import { exec } from '../../util/exec.ts';
-import { readLabVersions, type LabVersions } from '../../sources/lab-versions.ts';
+import { istioBuildVersion, readLabVersions, type LabVersions } from '../../sources/lab-versions.ts';
+import { goModuleDir } from '../../sources/upstream-sources.ts';
 import { buildEnvoy } from './envoy.ts';
 import { buildCoredns, buildEtcd, buildFortio, buildHelm, buildIstio, buildKiali, buildKubernetes, buildPrometheus } from './go-components.ts';
 import { ensureHostPackages } from './host-packages.ts';
@@ -107,6 +108,8 @@ export async function buildLabComponents(outer: Reporter): Promise<LabComponents
     { parts: [istio.dir, envoy.dir, coredns.dir, prometheus.dir, kiali.dir, fortio.dir, rootfs.dir], node: process.version, definitions, layout: 1 },
     reporter,
   );
+  // The newest other images build is kept (a second checkout sharing the cache may load it), older ones go.
+  pruneOlderBuilds(images, 1);
   const own = await buildOwnImage(reporter);
   return {
     versions,
@@ -119,6 +122,27 @@ export async function buildLabComponents(outer: Reporter): Promise<LabComponents
     images: [...definitions.map((d) => d.name), own.image],
     parts: [kubernetes, istio, etcd, coredns, helm, prometheus, kiali, fortio, envoy, rootfs, images, own.part],
   };
+}
+
+/** The pilot and proxyv2 images of one lab Istio build, tagged `tag`, with the lab's Envoy. */
+export function istioImageDefinitions(istio: string, envoy: string, tag: string): ImageDefinition[] {
+  return imageDefinitions({ istio, envoy, coredns: '', prometheus: '', kiali: '', fortio: '', node: '' })
+    .filter((d) => d.name === IMAGES.pilot || d.name === IMAGES.proxyv2)
+    .map((d) => ({ ...d, name: d.name.replace(/:[^:]+$/, `:${tag}`) }));
+}
+
+/**
+ * The older Istio snapshot (lab/versions.json `istioPrevious`): istiod and pilot-agent built and stamped
+ * like the pinned one, its images tagged with its version, for the upgrade proofs. Built only when asked.
+ */
+export async function buildPreviousIstio(outer: Reporter): Promise<{ version: string; archive: string; images: string[]; charts: string }> {
+  const reporter = numberedParts(outer);
+  const versions = readLabVersions();
+  const version = istioBuildVersion(versions.istioPrevious);
+  const [istio, envoy, rootfs] = [await buildIstio(versions, reporter, versions.istioPrevious, 'istio-previous'), await buildEnvoy(versions, reporter), await buildRootfs(versions, reporter)];
+  const definitions = istioImageDefinitions(istio.dir, envoy.dir, version);
+  const images = await buildImageArchive(join(rootfs.dir, 'layer.tar'), definitions, { parts: [istio.dir, envoy.dir, rootfs.dir], definitions, layout: 1 }, reporter, 'images-istio-previous');
+  return { version, archive: join(images.dir, 'images.tar'), images: definitions.map((d) => d.name), charts: join(await goModuleDir(versions.istioPrevious.module, versions.istioPrevious.version), 'manifests', 'charts') };
 }
 
 /** eastwest's own image as this checkout is now (the base layer from the cache): its archive and name. */
@@ -153,9 +177,6 @@ async function buildEastwestImage(baseLayer: string, name: string, tag: string, 
   };
   const part = await buildImageArchive(baseLayer, [definition], { tag, layout: 1 }, reporter, 'eastwest-image');
   // One build of eastwest's image is kept: each change of the project would leave another otherwise.
-  const parts = dirname(part.dir);
-  for (const entry of readdirSync(parts)) {
-    if (entry.startsWith('eastwest-image-') && join(parts, entry) !== part.dir) rmSync(join(parts, entry), { recursive: true, force: true });
-  }
+  pruneOlderBuilds(part, 0);
   return part;
 }

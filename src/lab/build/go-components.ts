@@ -6,8 +6,9 @@ import { join } from 'node:path';
 import type { Reporter } from '../../core/reporter.ts';
 import { exec } from '../../util/exec.ts';
 import { goModuleDir } from '../../sources/upstream-sources.ts';
-import type { LabVersions } from '../../sources/lab-versions.ts';
+import { istioBuildVersion, type LabVersions } from '../../sources/lab-versions.ts';
 import { cachedPart, type BuiltPart } from '../cache.ts';
+import { LAB_ISTIO_HUB } from '../../sources/lab-images.ts';
 
 export const KUBERNETES_COMMANDS = ['kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'kubelet', 'kube-proxy', 'kubectl'] as const;
 
@@ -128,10 +129,22 @@ export const buildKiali = (v: LabVersions, r: Reporter) =>
 /** fortio, the load generator that counts every failed request during the day-2 proofs. */
 export const buildFortio = (v: LabVersions, r: Reporter) => buildInModule('fortio', v.fortio, ['.'], r);
 export const buildCoredns = (v: LabVersions, r: Reporter) => buildInModule('coredns', v.coredns, ['.'], r);
-export const buildIstio = (v: LabVersions, r: Reporter) =>
-  buildInModule('istio', v.istio, ['./pilot/cmd/pilot-discovery', './pilot/cmd/pilot-agent'], r, async (moduleDir, dir) => {
+/** -X flags stamping istio.io/istio/pkg/version (unstamped, istiod and pilot-agent report `unknown`). */
+export function istioVersionLdflags(pins: { version: string; release: string }, hub: string): string[] {
+  const pkg = 'istio.io/istio/pkg/version';
+  const version = istioBuildVersion(pins);
+  const commit = /-([0-9a-f]{12})$/.exec(pins.version)?.[1] ?? pins.version;
+  return [`-X ${pkg}.buildVersion=${version}`, `-X ${pkg}.buildGitRevision=${commit}`, `-X ${pkg}.buildStatus=Clean`, `-X ${pkg}.buildTag=${version}`, `-X ${pkg}.buildHub=${hub}`, `-X ${pkg}.buildOS=linux`, `-X ${pkg}.buildArch=${process.arch === 'x64' ? 'amd64' : process.arch}`];
+}
+
+/** istiod and pilot-agent of one istio.io/istio snapshot, their version stamped, with the Envoy bootstrap template. */
+export const buildIstio = (v: LabVersions, r: Reporter, pins: LabVersions['istio'] = v.istio, name = 'istio') =>
+  cachedPart(name, { ...pins, layout: 2 }, async (dir) => {
+    const moduleDir = await goModuleDir(pins.module, pins.version);
+    const ldflags = ['-s', '-w', ...istioVersionLdflags(pins, LAB_ISTIO_HUB)].join(' ');
+    await goBuild(moduleDir, ['-o', `${dir}/`, '-ldflags', ldflags, './pilot/cmd/pilot-discovery', './pilot/cmd/pilot-agent'], r);
     await copyFile(join(moduleDir, 'tools/packaging/common/envoy_bootstrap.json'), join(dir, 'envoy_bootstrap_tmpl.json'));
-  });
+  }, r);
 
 /**
  * Prometheus's server from its module: GOWORK=off (the module zip carries a go.work naming directories it
