@@ -24,6 +24,7 @@ import { waitDeploymentReady, waitStatefulSetReady } from '../k8s/deployments.ts
 import { objectRef, type KubeObject } from '../k8s/object.ts';
 import { applyChangeSet, planObjects, type ChangeSetEntry, type PlannedObject } from '../k8s/resource-manager.ts';
 import type { HelmRelease } from '../render/helm-releases.ts';
+import { istiodRelease } from '../render/revision.ts';
 import { observabilityWarnings } from '../render/observability-releases.ts';
 import type { RenderInput } from '../render/render-mesh.ts';
 import type { ClusterSpec } from '../spec/schema.ts';
@@ -195,7 +196,7 @@ async function helmReleases(ctx: EngineContext, options: ApplyOptions, cluster: 
     }
     // Proxies read meshConfig.defaultConfig (their statistics among it) when they start: say which ones lag.
     const proxyDefaults = (values: Record<string, unknown> | undefined) => canonicalJson(((values?.meshConfig as Record<string, unknown> | undefined)?.defaultConfig) ?? {});
-    if (release.release === 'istiod' && deployed && proxyDefaults(deployed.values) !== proxyDefaults(parse(stringify(release.values)) as Record<string, unknown>)) {
+    if (release.release === istiodRelease(ctx.spec) && deployed && proxyDefaults(deployed.values) !== proxyDefaults(parse(stringify(release.values)) as Record<string, unknown>)) {
       reporter.report({ level: 'warn', code: 'proxy-defaults', message: `${cluster.name}: the proxies' defaults (meshConfig.defaultConfig) change; proxies already running keep the old ones until they restart (kubectl rollout restart deployment -n <namespace>)` });
     }
     if (!dryRun) {

@@ -46,6 +46,8 @@ export const ACCESS_LEVEL_LABEL = 'eastwest.dev/access-level';
 // Istio's and Kubernetes' keys eastwest sets.
 export const NETWORK_LABEL = 'topology.istio.io/network';
 export const INJECTION_LABEL = 'istio-injection';
+/** On a namespace or pod: the istiod revision whose injector serves it; on istiod's objects: their revision. */
+export const REVISION_LABEL = 'istio.io/rev';
 export const SIDECAR_INJECT_KEY = 'sidecar.istio.io/inject';
 /** On a pod: the sidecar injected into it (set by Istio's injector). */
 export const SIDECAR_STATUS_ANNOTATION = 'sidecar.istio.io/status';

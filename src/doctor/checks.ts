@@ -7,6 +7,7 @@ import type { KubeObject } from '../k8s/object.ts';
 
 import { clusterLocalHost } from '../render/federation-service-entry.ts';
 import { EASTWEST_GATEWAY_LABEL, EASTWEST_GATEWAY_RELEASE, ISTIO_NAMESPACE } from '../render/helm-releases.ts';
+import { istiodRelease, meshConfigMapName } from '../render/revision.ts';
 import { CROSS_NETWORK_GATEWAY, CROSS_NETWORK_PORT } from '../render/mesh-objects.ts';
 
 import { X509Certificate } from 'node:crypto';
@@ -118,10 +119,10 @@ const DEFINITIONS: Omit<Check<DoctorContext>, 'disruptive' | 'docs'>[] = [
     title: 'istiod is installed and ready',
     severity: 'error',
     scope: 'cluster',
-    hint: 'eastwest apply installs it; kubectl -n istio-system describe deploy/istiod tells why it is not ready',
+    hint: 'eastwest apply installs it (eastwest upgrade when the spec names another revision than the one installed); kubectl -n istio-system describe deploy/<istiod> tells why it is not ready',
     run: async (ctx, cluster) => {
       const s = snapshotOf(ctx, cluster);
-      const object = { kind: 'Deployment', namespace: ISTIO_NAMESPACE, name: 'istiod' };
+      const object = { kind: 'Deployment', namespace: ISTIO_NAMESPACE, name: istiodRelease(ctx.spec) };
       if (!s.istiod) return { findings: [{ object, message: 'istiod is not installed' }] };
       const figures = { ready: `${s.istiod.ready}/${s.istiod.desired}`, version: versionOf(s.istiod.image) ?? '?' };
       return { figures, findings: s.istiod.ready < 1 ? [{ object, field: 'status.readyReplicas', message: `no ready replica (${s.istiod.ready}/${s.istiod.desired})` }] : [] };
@@ -138,7 +139,7 @@ const DEFINITIONS: Omit<Check<DoctorContext>, 'disruptive' | 'docs'>[] = [
       const s = snapshotOf(ctx, cluster);
       const want = ctx.spec.clusters.find((c) => c.name === cluster)!;
       const findings: Findings = [];
-      const mesh = { kind: 'ConfigMap', namespace: ISTIO_NAMESPACE, name: 'istio' };
+      const mesh = { kind: 'ConfigMap', namespace: ISTIO_NAMESPACE, name: meshConfigMapName(ctx.spec.istio.revision) };
       if (s.meshConfig) {
         if (s.meshConfig.trustDomain !== ctx.spec.trustDomain) findings.push({ object: mesh, field: 'data.mesh.trustDomain', message: `trust domain ${JSON.stringify(s.meshConfig.trustDomain ?? 'cluster.local')}, the spec says ${ctx.spec.trustDomain}: identities from here fail authorization everywhere else` });
         if (s.meshConfig.meshId !== undefined && s.meshConfig.meshId !== ctx.spec.meshID) findings.push({ object: mesh, field: 'data.mesh.defaultConfig.meshId', message: `mesh ID ${s.meshConfig.meshId}, the spec says ${ctx.spec.meshID}` });
@@ -146,7 +147,7 @@ const DEFINITIONS: Omit<Check<DoctorContext>, 'disruptive' | 'docs'>[] = [
         findings.push({ object: mesh, message: 'istiod\'s mesh config is missing', severity: 'warning' });
       }
       const clusterId = s.istiod?.env['CLUSTER_ID'];
-      if (s.istiod && clusterId !== cluster) findings.push({ object: { kind: 'Deployment', namespace: ISTIO_NAMESPACE, name: 'istiod' }, field: 'env.CLUSTER_ID', message: `cluster name ${JSON.stringify(clusterId ?? 'Kubernetes')}, the spec says ${cluster}: remote secrets and locality name the wrong cluster` });
+      if (s.istiod && clusterId !== cluster) findings.push({ object: { kind: 'Deployment', namespace: ISTIO_NAMESPACE, name: istiodRelease(ctx.spec) }, field: 'env.CLUSTER_ID', message: `cluster name ${JSON.stringify(clusterId ?? 'Kubernetes')}, the spec says ${cluster}: remote secrets and locality name the wrong cluster` });
       const network = s.istioSystemLabels?.[NETWORK_LABEL];
       if (s.istioSystemLabels && network !== want.network) findings.push({ object: { kind: 'Namespace', name: ISTIO_NAMESPACE }, field: `metadata.labels.${NETWORK_LABEL}`, message: network ? `network ${network}, the spec says ${want.network}` : `no network label (the spec says ${want.network}): istiod treats every endpoint as its own network's and sends cross-network traffic straight to pod IPs`, hint: `kubectl label namespace ${ISTIO_NAMESPACE} ${NETWORK_LABEL}=${want.network} --overwrite (or eastwest apply)` });
       return { findings };

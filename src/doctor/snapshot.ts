@@ -12,6 +12,7 @@ import { outboundCluster, parseClusterHealth, type EndpointHealth } from './prox
 import { clusterLocalHost } from '../render/federation-service-entry.ts';
 import { MCS_VERSION } from '../mcs/imports.ts';
 import { EASTWEST_GATEWAY_LABEL, EASTWEST_GATEWAY_RELEASE, ISTIO_NAMESPACE } from '../render/helm-releases.ts';
+import { istiodName, meshConfigMapName } from '../render/revision.ts';
 import { SYNC_CONTROLLER, SYNC_LEASE, SYNC_NAMESPACE } from '../render/sync-controller.ts';
 import type { MeshSpec } from '../spec/schema.ts';
 import { DNS_CAPTURE_KEY, MANAGED_BY_LABEL, MANAGED_BY_VALUE, PROXY_CONFIG_ANNOTATION, SIDECAR_STATUS_ANNOTATION, SYNC_MANAGED_BY } from '../core/vocabulary.ts';
@@ -297,8 +298,8 @@ export async function readSnapshot(client: KubeClient, cluster: string, spec?: M
   // Its failure is the cluster's (awaited below), never an unhandled rejection meanwhile.
   more.catch(() => undefined);
   const [istiod, meshCm, namespace, gateway, gatewayService, rootCm, gateways, serviceEntries, workloadEntries, destinationRules, virtualServices, peerAuthentications] = await Promise.all([
-    at('Deployment', 'istiod', 'apps/v1'),
-    at('ConfigMap', 'istio'),
+    at('Deployment', istiodName(spec?.istio.revision), 'apps/v1'),
+    at('ConfigMap', meshConfigMapName(spec?.istio.revision)),
     client.read({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: ISTIO_NAMESPACE } }),
     at('Deployment', EASTWEST_GATEWAY_RELEASE, 'apps/v1'),
     at('Service', EASTWEST_GATEWAY_RELEASE),

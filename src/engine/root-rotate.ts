@@ -25,6 +25,7 @@ import { cacertsPhase, nextStep, phaseCacerts, PHASE_GOAL, publishedFits, trustF
 import { algorithmOfKey, readPki, writeIntermediate, writeRoot } from '../pki/store.ts';
 import { fingerprint } from '../pki/trust-plan.ts';
 import { ISTIO_NAMESPACE } from '../render/helm-releases.ts';
+import { istiodRelease } from '../render/revision.ts';
 import { cacertsSecret } from '../render/mesh-objects.ts';
 import { sleep } from '../util/poll.ts';
 import { istiodSignsWith, proxyPods } from './ca-rotate.ts';
@@ -96,9 +97,9 @@ async function phaseLaggards(config: KubeConfig, cluster: string, phase: Exclude
 }
 
 /** Prerequisites of a rotation without restarts, in one cluster: what is missing. */
-async function missingPrerequisites(config: KubeConfig, cluster: string): Promise<Problem[]> {
+async function missingPrerequisites(config: KubeConfig, cluster: string, istiodDeployment: string): Promise<Problem[]> {
   const problems: Problem[] = [];
-  const istiod = await config.makeApiClient(AppsV1Api).readNamespacedDeployment({ name: 'istiod', namespace: ISTIO_NAMESPACE });
+  const istiod = await config.makeApiClient(AppsV1Api).readNamespacedDeployment({ name: istiodDeployment, namespace: ISTIO_NAMESPACE });
   const env = istiod.spec?.template.spec?.containers.find((c) => c.name === 'discovery')?.env ?? [];
   if (!env.some((e) => e.name === MULTIROOT_ENV && e.value === 'true')) {
     problems.push({ path: cluster, message: `${cluster}'s istiod runs without ${MULTIROOT_ENV}=true: it would refuse a second root`, hint: 'run `eastwest apply` (it sets it) and run this again' });
@@ -187,7 +188,7 @@ export async function rotateRoot(options: RootRotateOptions, reporter: Reporter)
         const phase = cacertsPhase(live.get(c.name), local.rootCertPem, local.rootCertPem);
         if (phase !== 0) problems.push({ path: c.name, message: `${c.name}'s cacerts are not of the CA directory's root alone (${typeof phase === 'string' ? phase : `phase ${phase}`})`, hint: 'run `eastwest apply` (or `eastwest doctor`) first: a rotation starts from one root everywhere' });
       }
-      for (const c of spec.clusters) problems.push(...(await missingPrerequisites(clients.get(c.name)!.config, c.name)));
+      for (const c of spec.clusters) problems.push(...(await missingPrerequisites(clients.get(c.name)!.config, c.name, istiodRelease(spec))));
       if (problems.length) throw new InputError('the root cannot be rotated: nothing was changed', problems);
       newRoot = await createRootCa({ keyAlgorithm: spec.pki.keyAlgorithm, validityDays: spec.pki.rootValidityDays, organization: spec.meshID });
       await mkdir(rotationDir, { recursive: true, mode: 0o700 });

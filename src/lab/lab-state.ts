@@ -1,6 +1,6 @@
 // What of the lab is on this machine now, read from the system itself (namespaces, links, cgroups,
 // node directories, supervisor PIDs) — so a lab whose session was killed is recognised too.
-import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { labCgroups, pidsIn } from './cgroups.ts';
 import { labNetworkState } from './host-network.ts';

@@ -1,7 +1,8 @@
 // The demo workload (guide's `echo` service and a curl client) in every cluster of a mesh with
 // demo.enabled: namespace echo with sidecar injection, echo answering region=<region> (+ cluster, pod),
 // a `client` Deployment (service account client) and, for the STRICT mTLS check, a pod without sidecar.
-import { INJECTION_LABEL, SIDECAR_INJECT_KEY } from '../core/vocabulary.ts';
+import { SIDECAR_INJECT_KEY } from '../core/vocabulary.ts';
+import { namespaceInjectionLabels } from './revision.ts';
 import type { KubeObject } from '../k8s/object.ts';
 import { IMAGES } from '../sources/lab-images.ts';
 import type { ClusterSpec, MeshSpec } from '../spec/schema.ts';
@@ -59,7 +60,7 @@ export function workloadObjects(spec: MeshSpec, cluster: ClusterSpec, shape: Wor
     containers: [{ name: 'client', image: images.client, imagePullPolicy: pullPolicy, command: images.clientCommand, resources: { requests: { cpu: '5m', memory: '8Mi' } } }],
   });
   const objects: KubeObject[] = [
-    { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns, labels: { ...extra, [INJECTION_LABEL]: 'enabled' } } },
+    { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns, labels: { ...extra, ...namespaceInjectionLabels(spec) } } },
     { apiVersion: 'v1', kind: 'ServiceAccount', metadata: meta('client') },
     { apiVersion: 'v1', kind: 'ServiceAccount', metadata: meta('other') },
     deployment('client', 1, { app: 'client' }, clientPod('client')),

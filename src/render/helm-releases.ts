@@ -5,6 +5,7 @@ import type { ClusterSpec, MeshSpec } from '../spec/schema.ts';
 import { deepMerge } from '../util/deep-merge.ts';
 import { LAB_GATEWAY_VALUES, LAB_ISTIOD_VALUES } from './lab-profile.ts';
 import { observabilityIstiodValues } from './observability.ts';
+import { istiodRelease } from './revision.ts';
 import { observabilityReleases } from './observability-releases.ts';
 
 export const ISTIO_NAMESPACE = 'istio-system';
@@ -54,10 +55,12 @@ export function istioReleases(spec: MeshSpec, cluster: ClusterSpec): HelmRelease
     release: 'istio-base',
     namespace: ISTIO_NAMESPACE,
     chart: chartRef(spec, 'base'),
-    values: deepMerge({ global: { istioNamespace: ISTIO_NAMESPACE } }, spec.helmValues.base),
+    // With a revision, the default validator (istiod-default-validator) checks through that revision's istiod.
+    values: deepMerge({ global: { istioNamespace: ISTIO_NAMESPACE }, ...(spec.istio.revision ? { defaultRevision: spec.istio.revision } : {}) }, spec.helmValues.base),
   };
 
   let istiodValues: Record<string, unknown> = {
+    ...(spec.istio.revision ? { revision: spec.istio.revision } : {}),
     global: {
       ...imageValues(spec),
       meshID: spec.meshID,
@@ -81,7 +84,7 @@ export function istioReleases(spec: MeshSpec, cluster: ClusterSpec): HelmRelease
   istiodValues = deepMerge(istiodValues, observabilityIstiodValues(spec));
   if (spec.profile === 'lab') istiodValues = deepMerge(istiodValues, LAB_ISTIOD_VALUES);
   const istiod: HelmRelease = {
-    release: 'istiod',
+    release: istiodRelease(spec),
     namespace: ISTIO_NAMESPACE,
     chart: chartRef(spec, 'istiod'),
     values: deepMerge(istiodValues, spec.helmValues.istiod),
@@ -94,6 +97,8 @@ export function eastWestGatewayRelease(spec: MeshSpec, cluster: ClusterSpec): He
 
   const gatewayValues: Record<string, unknown> = {
     name: EASTWEST_GATEWAY_RELEASE,
+    // Its pods are injected by the spec's revision; an upgrade changes this in place (same Service, same address).
+    ...(spec.istio.revision ? { revision: spec.istio.revision } : {}),
     networkGateway: cluster.network,
     labels: { ...EASTWEST_GATEWAY_LABEL, [NETWORK_LABEL]: cluster.network },
     service: {

@@ -12,7 +12,9 @@
 //   (labelled kiali.io/multiCluster=true, what Kiali's installers make) mounted where Kiali reads them,
 //   for a `kiali-remote` service account in that peer bound to the same read-only role;
 // - the config's hash in the pod template rolls the pod when the configuration changes.
-import { KIALI_CONFIG_HASH_ANNOTATION, SIDECAR_INJECT_KEY } from '../core/vocabulary.ts';
+import { KIALI_CONFIG_HASH_ANNOTATION } from '../core/vocabulary.ts';
+import { istiodRelease, meshConfigMapName } from './revision.ts';
+import { podInjectionLabels } from './revision.ts';
 import { createHash } from 'node:crypto';
 import { parse, stringify } from 'yaml';
 import type { KubeObject } from '../k8s/object.ts';
@@ -47,7 +49,11 @@ export function labKialiConfig(spec: MeshSpec, cluster: ClusterSpec, upstreamYam
     grafana: { enabled: false },
     tracing: { enabled: false },
     // Kiali checks AuthorizationPolicy principals against <domain>/ns/<ns>/sa/<sa>, cluster.local unless told.
-    istio: { ...asObj(external.istio), root_namespace: KIALI_NAMESPACE, istio_identity_domain: `svc.${spec.trustDomain}` },
+    istio: {
+      ...asObj(external.istio), root_namespace: KIALI_NAMESPACE, istio_identity_domain: `svc.${spec.trustDomain}`,
+      // The spec's revision's istiod and its ConfigMaps (Kiali's defaults name the default revision's).
+      ...(spec.istio.revision ? { istiod_deployment_name: istiodRelease(spec), config_map_name: meshConfigMapName(spec.istio.revision), istio_sidecar_injector_config_map_name: `istio-sidecar-injector-${spec.istio.revision}` } : {}),
+    },
   };
   config.istio_namespace = KIALI_NAMESPACE;
   config.kubernetes_config = { ...asObj(config.kubernetes_config), cluster_name: cluster.name };
@@ -99,7 +105,7 @@ export function labKialiObjects(spec: MeshSpec, cluster: ClusterSpec, upstream: 
     ...asList(podSpec.volumes).filter((v) => asObj(v.secret).secretName !== 'kiali-multi-cluster-secret'),
     ...peers.map((p) => ({ name: kialiRemoteSecretName(p), secret: { secretName: kialiRemoteSecretName(p), optional: true } })),
   ];
-  metadata.labels = { ...withoutChartLabels(KIALI_ADDON, metadata.labels), [SIDECAR_INJECT_KEY]: 'true' };
+  metadata.labels = { ...withoutChartLabels(KIALI_ADDON, metadata.labels), ...podInjectionLabels(spec) };
   const annotations = { ...asObj(metadata.annotations) } as Record<string, string>;
   delete annotations['checksum/config'];
   annotations[KIALI_CONFIG_HASH_ANNOTATION] = createHash('sha256').update(config).digest('hex').slice(0, 16);

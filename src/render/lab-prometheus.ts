@@ -13,7 +13,8 @@
 //   Prometheus itself; node, cAdvisor, API-server and service-probe jobs are left out (2 lab cores);
 // - every series carries cluster=<name> (a target label, so local queries see it too, and an external
 //   label for federation); one federation job per other cluster pulls its Istio and Envoy series.
-import { PROMETHEUS_CONFIG_HASH_ANNOTATION, SIDECAR_INJECT_KEY } from '../core/vocabulary.ts';
+import { PROMETHEUS_CONFIG_HASH_ANNOTATION } from '../core/vocabulary.ts';
+import { podInjectionLabels } from './revision.ts';
 import { createHash } from 'node:crypto';
 import { parse, stringify } from 'yaml';
 import type { KubeObject } from '../k8s/object.ts';
@@ -76,7 +77,7 @@ export function labPrometheusObjects(spec: MeshSpec, cluster: ClusterSpec, upstr
   podSpec.containers = [server];
   podSpec.terminationGracePeriodSeconds = 30;
   podSpec.securityContext = { runAsUser: 65534, runAsGroup: 65534, runAsNonRoot: true, fsGroup: 65534 };
-  metadata.labels = { ...withoutChartLabels(PROMETHEUS_ADDON, metadata.labels), [SIDECAR_INJECT_KEY]: 'true' };
+  metadata.labels = { ...withoutChartLabels(PROMETHEUS_ADDON, metadata.labels), ...podInjectionLabels(spec) };
   metadata.annotations = {
     ...asObj(metadata.annotations),
     [PROMETHEUS_CONFIG_HASH_ANNOTATION]: createHash('sha256').update(config).digest('hex').slice(0, 16),

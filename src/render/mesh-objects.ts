@@ -1,6 +1,7 @@
 // Per-cluster objects of the mesh itself: istio-system with its network, the plug-in CA Secret, the
 // cross-network Gateway on 15443, and the namespaces of exported services.
-import { INJECTION_LABEL, NETWORK_LABEL } from '../core/vocabulary.ts';
+import { NETWORK_LABEL } from '../core/vocabulary.ts';
+import { namespaceInjectionLabels } from './revision.ts';
 import type { KubeObject } from '../k8s/object.ts';
 import type { IstioCacerts } from '../pki/ca.ts';
 import type { ClusterSpec, MeshSpec } from '../spec/schema.ts';
@@ -18,7 +19,7 @@ export function istioSystemNamespace(cluster: ClusterSpec): KubeObject {
 /** Namespaces of exported services, with sidecar injection, in every cluster (callers live there too). */
 export function serviceNamespaces(spec: MeshSpec): KubeObject[] {
   const names = [...new Set(spec.services.map((s) => s.namespace))].sort();
-  return names.map((name) => ({ apiVersion: 'v1', kind: 'Namespace', metadata: { name, labels: { [INJECTION_LABEL]: 'enabled' } } }));
+  return names.map((name) => ({ apiVersion: 'v1', kind: 'Namespace', metadata: { name, labels: namespaceInjectionLabels(spec) } }));
 }
 
 export function cacertsSecret(cacerts: IstioCacerts): KubeObject {

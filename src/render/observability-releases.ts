@@ -9,7 +9,8 @@
 // - kiali-server (release `kiali`, as in the guide) in istio-system: deployment.service_type (the guide's
 //   service.type does not exist), Prometheus and Grafana where kube-prometheus-stack serves them, the
 //   cluster's name and trust domain, view-only, the other clusters from labelled Secrets made before it.
-import { PROXY_CONFIG_ANNOTATION, SIDECAR_INJECT_KEY, UPSTREAM_ANNOTATION } from '../core/vocabulary.ts';
+import { PROXY_CONFIG_ANNOTATION, UPSTREAM_ANNOTATION } from '../core/vocabulary.ts';
+import { podInjectionLabels } from './revision.ts';
 import type { KubeObject } from '../k8s/object.ts';
 import type { ClusterSpec, MeshSpec } from '../spec/schema.ts';
 import { OBSERVABILITY_CHART_REPOS } from '../spec/schema.ts';
@@ -88,7 +89,7 @@ export function kubePrometheusStackValues(spec: MeshSpec, cluster: ClusterSpec):
         // Prometheus alone joins the mesh (the namespace is not injected): the other clusters reach it
         // through their east-west gateways with mTLS, and it reaches theirs.
         podMetadata: {
-          labels: { [SIDECAR_INJECT_KEY]: 'true' },
+          labels: podInjectionLabels(spec),
           annotations: { 'traffic.sidecar.istio.io/includeInboundPorts': String(PROMETHEUS_PORT), [PROXY_CONFIG_ANNOTATION]: '{ "holdApplicationUntilProxyStarts": true }' },
         },
         additionalScrapeConfigs: federationJobs(spec, cluster),

@@ -115,6 +115,13 @@ export const meshSpecSchema = z.strictObject({
         .default({ repo: 'https://istio-release.storage.googleapis.com/charts' }),
       hub: z.string().min(1).optional().describe('Image hub; the chart default when absent.'),
       tag: z.string().min(1).optional().describe('Image tag; the chart version when absent.'),
+      revision: z
+        .string()
+        .max(40)
+        .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'must be a DNS label of lowercase letters, digits and "-", such as 1-31-0')
+        .refine((r) => r !== 'default', '"default" is the name of the revision that has none: leave revision out for it')
+        .optional()
+        .describe('istiod\'s revision (istiod-<revision>, namespaces labelled istio.io/rev=<revision>); absent: the default revision. `eastwest upgrade` moves a mesh to a new one.'),
     })
     .prefault({}),
   profile: z

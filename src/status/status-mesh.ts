@@ -14,6 +14,7 @@ import type { KubeObject } from '../k8s/object.ts';
 import { readPki } from '../pki/store.ts';
 import { rootFingerprint } from '../pki/trust-plan.ts';
 import { ISTIO_NAMESPACE } from '../render/helm-releases.ts';
+import { istiodRelease } from '../render/revision.ts';
 import { SYNC_CONTROLLER, SYNC_LEASE, SYNC_NAMESPACE } from '../render/sync-controller.ts';
 
 export const ROOT_CONFIGMAP = 'istio-ca-root-cert';
@@ -85,7 +86,7 @@ async function statusWith(ctx: EngineContext, options: { helm: string }, reporte
   const reads = await fanOut(ctx.selected.filter((c) => ctx.connected.has(c.name)), 'status', async (cluster) => {
     const { client, kubernetesVersion } = ctx.connected.get(cluster.name)!;
     const [istiod, rootCm, syncDeployment, lease] = await Promise.all([
-      client.read({ apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'istiod', namespace: ISTIO_NAMESPACE } }),
+      client.read({ apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: istiodRelease(spec), namespace: ISTIO_NAMESPACE } }),
       client.read({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: ROOT_CONFIGMAP, namespace: ISTIO_NAMESPACE } }),
       spec.sync.inCluster ? client.read({ apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: SYNC_CONTROLLER, namespace: SYNC_NAMESPACE } }) : undefined,
       spec.sync.inCluster ? client.read({ apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name: SYNC_LEASE, namespace: SYNC_NAMESPACE } }) : undefined,

@@ -1,11 +1,11 @@
 // Probes run inside the clusters: curl from a client pod (the demo's or verify's own), Envoy admin stats of a proxy.
-import { CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
+import type { KubeConfig } from '@kubernetes/client-node';
 export { scaleDeployment, waitDeploymentReady } from '../k8s/deployments.ts';
 import { podExec } from '../k8s/pod-exec.ts';
 import { readyPod } from '../k8s/pods.ts';
 export { readyPod };
 import { DEMO_NAMESPACE } from '../render/demo-workload.ts';
-import { EASTWEST_GATEWAY_RELEASE, ISTIO_NAMESPACE } from '../render/helm-releases.ts';
+import { ISTIO_NAMESPACE } from '../render/helm-releases.ts';
 
 /** `count` sequential requests from a client (the demo's, or verify's probe client in `namespace`); returns each response body (or "" on failure). */
 export async function curlFromClient(config: KubeConfig, app: string, url: string, count = 1, timeoutSeconds = 5, namespace = DEMO_NAMESPACE): Promise<{ bodies: string[]; exitCodes: number[]; latenciesMs: number[] }> {
