@@ -17,7 +17,7 @@ import { SYNC_CONTROLLER, SYNC_LEASE, SYNC_NAMESPACE } from '../render/sync-cont
 import { prometheusLocation } from '../render/observability.ts';
 import type { MeshSpec } from '../spec/schema.ts';
 import type { ClusterSnapshot } from './snapshot.ts';
-import { syncProblems } from './proxy-sync.ts';
+import { syncProblems, type ProxySync } from './proxy-sync.ts';
 
 export interface DoctorContext {
   spec: MeshSpec;
@@ -88,6 +88,28 @@ export function chainsToRoot(cert: string, chain: readonly string[], roots: read
 const serviceNamespaces = (ctx: DoctorContext, cluster: string) => new Set(ctx.spec.services.filter((svc) => svc.clusters.includes(cluster)).map((svc) => svc.namespace));
 
 /** Go's strconv.ParseBool, as Istio reads ISTIO_META_DNS_CAPTURE: 1, t, T, TRUE, true, True are true. */
+/**
+ * istiod revisions beside the spec's (a canary upgrade under way, or one left behind), and the proxies still
+ * connected to one: what to restart before it can go, or that it can go.
+ */
+export function revisionFindings(specRevision: string | undefined, controlPlanes: ClusterSnapshot['controlPlanes'], proxies: readonly ProxySync[] | undefined): CheckOutput {
+  const want = specRevision ?? 'default';
+  const planes = controlPlanes ?? [];
+  const byRevision = new Map<string, string[]>();
+  for (const p of proxies ?? []) if (p.istiodRevision) byRevision.set(p.istiodRevision, [...(byRevision.get(p.istiodRevision) ?? []), `${p.namespace}/${p.pod}`]);
+  const figures = Object.fromEntries(planes.map((c) => [c.revision, `${byRevision.get(c.revision)?.length ?? 0} proxies`]));
+  const findings: Findings = [];
+  for (const plane of planes.filter((c) => c.revision !== want)) {
+    const on = byRevision.get(plane.revision) ?? [];
+    const object = { kind: 'Deployment', namespace: ISTIO_NAMESPACE, name: plane.name };
+    const release = plane.name; // eastwest's and Istio's Helm guide name the release as the Deployment
+    findings.push(on.length
+      ? { object, message: `istiod revision ${plane.revision} runs beside the spec's (${want}); ${on.length} prox${on.length === 1 ? 'y' : 'ies'} still connect${on.length === 1 ? 's' : ''} to it: ${on.slice(0, 6).join(', ')}${on.length > 6 ? ', …' : ''}`, hint: `restart those workloads (kubectl rollout restart) so that the spec's revision injects them, then remove it: helm uninstall ${release} -n ${ISTIO_NAMESPACE}` }
+      : { object, message: `istiod revision ${plane.revision} runs beside the spec's (${want}) and no proxy uses it any more`, hint: `remove it: helm uninstall ${release} -n ${ISTIO_NAMESPACE}` });
+  }
+  return { figures, findings };
+}
+
 export const goTrue = (value: string | undefined) => value !== undefined && ['1', 't', 'T', 'TRUE', 'true', 'True'].includes(value);
 
 /**
@@ -166,6 +188,18 @@ const DEFINITIONS: Omit<Check<DoctorContext>, 'disruptive' | 'docs'>[] = [
       const figures = Object.fromEntries(versions);
       if (distinct.length <= 1) return { figures, findings: [] };
       return { figures, findings: [{ message: `istiod versions differ: ${[...versions].map(([c, v]) => `${c} ${v}`).join(', ')}` }] };
+    },
+  },
+  {
+    id: 'control-plane-revisions',
+    category: 'control-plane',
+    title: 'one istiod revision, the spec\'s, and every proxy connected to it',
+    severity: 'warning',
+    scope: 'cluster',
+    hint: 'a canary upgrade moves workloads to the new revision by restarting them; once no proxy uses the old one, remove it (helm uninstall <its release> -n istio-system)',
+    run: async (ctx, cluster) => {
+      const s = snapshotOf(ctx, cluster);
+      return revisionFindings(ctx.spec.istio.revision, s.controlPlanes, s.proxySync?.proxies);
     },
   },
   {

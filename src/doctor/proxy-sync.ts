@@ -21,6 +21,8 @@ export interface ProxySync {
   kind: string;
   version?: string;
   types: XdsTypeSync[];
+  /** The revision of the istiod it is connected to (`default` for the one without), when known. */
+  istiodRevision?: string;
 }
 
 interface SyncStatusJson {

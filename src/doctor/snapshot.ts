@@ -15,7 +15,7 @@ import { EASTWEST_GATEWAY_LABEL, EASTWEST_GATEWAY_RELEASE, ISTIO_NAMESPACE } fro
 import { istiodName, meshConfigMapName } from '../render/revision.ts';
 import { SYNC_CONTROLLER, SYNC_LEASE, SYNC_NAMESPACE } from '../render/sync-controller.ts';
 import type { MeshSpec } from '../spec/schema.ts';
-import { DNS_CAPTURE_KEY, MANAGED_BY_LABEL, MANAGED_BY_VALUE, PROXY_CONFIG_ANNOTATION, SIDECAR_STATUS_ANNOTATION, SYNC_MANAGED_BY } from '../core/vocabulary.ts';
+import { DNS_CAPTURE_KEY, REVISION_LABEL, MANAGED_BY_LABEL, MANAGED_BY_VALUE, PROXY_CONFIG_ANNOTATION, SIDECAR_STATUS_ANNOTATION, SYNC_MANAGED_BY } from '../core/vocabulary.ts';
 import { instantQuery, prometheusTarget, type PrometheusTarget } from '../observability/prometheus-query.ts';
 
 export interface WorkloadShape {
@@ -73,6 +73,11 @@ export interface ClusterSnapshot {
    * port-forward to its admin port: certificates only, Envoy redacts the key), or why it could not be read.
    */
   gatewayProxy?: { pod: string; chainPem?: string; error?: string };
+  /**
+   * Every istiod Deployment in istio-system (label app=istiod), by revision (`default` for the one without):
+   * more than one is a canary upgrade under way, or one left behind.
+   */
+  controlPlanes?: { name: string; revision: string; ready: number; desired: number; image?: string }[];
   /** What istiod says of the proxies connected to it (its /debug/syncz through port-forward), or why it could not be read. */
   proxySync?: { pod: string; proxies?: ProxySync[]; error?: string; readAt: number };
 }
@@ -129,7 +134,8 @@ async function proxySync(client: KubeClient, timeoutMs: number): Promise<Cluster
       const at = r.date ? Date.parse(r.date) : Number.NaN;
       const readAt = Number.isNaN(at) ? Date.now() : at;
       if (r.status !== 200) return { pod: pod.metadata.name, error: `its debug endpoint answered ${r.status}`, readAt };
-      const proxies = parseSyncz(r.body);
+      const revision = pod.metadata.labels?.[REVISION_LABEL] ?? 'default';
+      const proxies = parseSyncz(r.body)?.map((p) => ({ ...p, istiodRevision: revision }));
       return proxies ? { pod: pod.metadata.name, proxies, readAt } : { pod: pod.metadata.name, error: 'its debug endpoint did not answer with a list of proxies', readAt };
     } catch (error) {
       return { pod: pod.metadata.name, error: (error as Error).message, readAt: Date.now() };
@@ -292,6 +298,10 @@ export async function readSnapshot(client: KubeClient, cluster: string, spec?: M
     gatewayChain(client, proxyReadMs(client)),
     proxySync(client, proxyReadMs(client)),
     dnsOverrides(client, spec),
+    client.list('apps/v1', 'Deployment', ISTIO_NAMESPACE, 'app=istiod').then((ds) => ds.map((d) => {
+      const w = workload(d)!;
+      return { name: d.metadata.name, revision: d.metadata.labels?.[REVISION_LABEL] ?? 'default', ready: w.ready, desired: w.desired, ...(w.image ? { image: w.image } : {}) };
+    })),
     spec?.observability.prometheus ? prometheusHealth(client, spec, proxyReadMs(client)) : Promise.resolve(undefined),
     options.cacerts ? cacertsCertificates(client) : Promise.resolve(undefined),
   ]);
@@ -314,7 +324,7 @@ export async function readSnapshot(client: KubeClient, cluster: string, spec?: M
   // The client proxies are asked about the names eastwest routes out of this cluster (its ServiceEntries).
   const proxies = clientProxies(client, spec, remoteClusters(spec, cluster, serviceEntries), proxyReadMs(client));
   proxies.catch(() => undefined);
-  const [endpoints, syncDeployment, lease, serviceExports, authorizationPolicies, sidecars, envoyFilters, gatewayProxy, sync, overrides, prometheus, cacerts] = await more;
+  const [endpoints, syncDeployment, lease, serviceExports, authorizationPolicies, sidecars, envoyFilters, gatewayProxy, sync, overrides, controlPlanes, prometheus, cacerts] = await more;
   const clients = await proxies;
   const leaseSpec = (lease as { spec?: { holderIdentity?: string; renewTime?: string; leaseDurationSeconds?: number } } | undefined)?.spec;
   const mesh = (meshCm as { data?: { mesh?: string } } | undefined)?.data?.mesh;
@@ -326,6 +336,7 @@ export async function readSnapshot(client: KubeClient, cluster: string, spec?: M
   return {
     cluster,
     ...(istiod ? { istiod: workload(istiod)! } : {}),
+    controlPlanes,
     ...(meshConfig ? { meshConfig: { ...(meshConfig.trustDomain ? { trustDomain: meshConfig.trustDomain } : {}), ...(meshConfig.defaultConfig?.meshId ? { meshId: meshConfig.defaultConfig.meshId } : {}), ...(dnsCapture !== undefined ? { dnsCapture: String(dnsCapture) } : {}) } } : {}),
     ...(namespace ? { istioSystemLabels: namespace.metadata.labels ?? {} } : {}),
     ...(gateway ? { gateway: workload(gateway)! } : {}),

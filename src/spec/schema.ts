@@ -121,7 +121,7 @@ export const meshSpecSchema = z.strictObject({
         .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'must be a DNS label of lowercase letters, digits and "-", such as 1-31-0')
         .refine((r) => r !== 'default', '"default" is the name of the revision that has none: leave revision out for it')
         .optional()
-        .describe('istiod\'s revision (istiod-<revision>, namespaces labelled istio.io/rev=<revision>); absent: the default revision. `eastwest upgrade` moves a mesh to a new one.'),
+        .describe('istiod\'s revision: its release istiod-<revision>, and namespaces labelled istio.io/rev=<revision>. Absent: the default revision. `eastwest upgrade` moves a mesh to a new one.'),
     })
     .prefault({}),
   profile: z

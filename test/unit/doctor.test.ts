@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { runChecks } from '../../src/checks/run-checks.ts';
 import type { CheckResult, Finding } from '../../src/checks/check.ts';
-import { chainsToRoot, DOCTOR_CHECKS, goTrue, type DoctorContext } from '../../src/doctor/checks.ts';
+import { chainsToRoot, DOCTOR_CHECKS, goTrue, revisionFindings, type DoctorContext } from '../../src/doctor/checks.ts';
 import { cacertsCertificates, type ClusterSnapshot } from '../../src/doctor/snapshot.ts';
 import type { KubeObject } from '../../src/k8s/object.ts';
 import { ensurePki } from '../../src/pki/store.ts';
@@ -41,6 +41,7 @@ function snapshotFrom(objects: KubeObject[], cluster: string, of$: MeshSpec = sp
   return {
     cluster,
     istiod: { ready: 1, desired: 1, image: 'lab.eastwest.dev/istio/pilot:1.31-lab', env: { CLUSTER_ID: cluster }, podLabels: {} },
+    controlPlanes: [{ name: 'istiod', revision: 'default', ready: 1, desired: 1, image: 'lab.eastwest.dev/istio/pilot:1.31-lab' }],
     meshConfig: { trustDomain: spec.trustDomain, meshId: spec.meshID, dnsCapture: 'true' },
     dnsOverrides: [],
     ...(spec.observability.prometheus ? { prometheus: { pod: 'prometheus-abc', targets: 20, down: [] } } : {}),
@@ -358,5 +359,34 @@ describe('doctor names the object at fault, the cluster and the fix', () => {
     const results = await doctor(withFault('eu', (s) => (s.gateway!.ready = 0)), {}, ['eu']);
     expect(results.filter((r) => r.cluster === 'eu').every((r) => r.status === 'unreachable')).toBe(true);
     expect(results.filter((r) => r.cluster === 'us').every((r) => r.status === 'passed')).toBe(true);
+  });
+});
+
+describe('control-plane-revisions: a canary under way or left behind', () => {
+  const plane = (name: string, revision: string) => ({ name, revision, ready: 1, desired: 1 });
+  const proxy = (pod: string, istiodRevision: string) => ({ pod, namespace: 'echo', kind: 'sidecar', types: [], istiodRevision });
+
+  it('the spec\'s revision alone, every proxy on it: nothing found; figures per revision', () => {
+    expect(revisionFindings(undefined, [plane('istiod', 'default')], [proxy('echo-1', 'default')])).toEqual({ figures: { default: '1 proxies' }, findings: [] });
+    expect(revisionFindings('1-31-0', [plane('istiod-1-31-0', '1-31-0')], [])).toEqual({ figures: { '1-31-0': '0 proxies' }, findings: [] });
+  });
+
+  it('another revision with proxies still on it: named with its Deployment and the proxies, the fix is restart then uninstall', () => {
+    const out = revisionFindings('1-31-0', [plane('istiod', 'default'), plane('istiod-1-31-0', '1-31-0')], [proxy('echo-1', 'default'), proxy('client-1', 'default'), proxy('echo-2', '1-31-0')]);
+    expect(out.findings).toHaveLength(1);
+    expect(out.findings[0]).toMatchObject({ object: { kind: 'Deployment', namespace: 'istio-system', name: 'istiod' }, message: expect.stringContaining('2 proxies still connect to it: echo/echo-1, echo/client-1') });
+    expect(out.findings[0]!.hint).toMatch(/rollout restart.*helm uninstall istiod -n istio-system/);
+  });
+
+  it('another revision nobody uses: it can go', () => {
+    const out = revisionFindings(undefined, [plane('istiod', 'default'), plane('istiod-canary', 'canary')], [proxy('echo-1', 'default')]);
+    expect(out.findings).toEqual([expect.objectContaining({ object: expect.objectContaining({ name: 'istiod-canary' }), message: expect.stringContaining('no proxy uses it'), hint: 'remove it: helm uninstall istiod-canary -n istio-system' })]);
+  });
+
+  it('the spec names a revision while the default one runs: the default one is named in every cluster', async () => {
+    const revised = { ...spec, istio: { ...spec.istio, revision: '1-31-0' } };
+    const results = await runChecks(DOCTOR_CHECKS, { ctx: { spec: revised, snapshots: structuredClone(healthy), localRootPem: rootPem, cacertsRead: true }, clusters: spec.clusters.map((c) => ({ name: c.name, reachable: true, why: 'timeout' })), deadlineSeconds: 5 });
+    const found = problems(results).filter((f) => f.check === 'control-plane-revisions' || f.check === 'istiod-ready').map(named).sort();
+    expect(found).toEqual(['control-plane-revisions eu Deployment/istio-system/istiod', 'control-plane-revisions us Deployment/istio-system/istiod']);
   });
 });
