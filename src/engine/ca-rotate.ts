@@ -106,19 +106,30 @@ async function proxyChains(config: KubeConfig, oldPem: string, newPem: string, r
 }
 
 /** Whether every running istiod serves a certificate signed by `intermediatePem` (its CA reloaded cacerts). */
-export async function istiodSignsWith(config: KubeConfig, intermediatePem: string, timeoutMs: number): Promise<boolean> {
+/**
+ * Whether every running istiod pod serves (on 15012) a certificate issued by `intermediatePem`, and if not,
+ * what it does instead (which intermediate, or why it could not be read): the reason a wait gives up with.
+ */
+export async function istiodSigning(config: KubeConfig, intermediatePem: string, timeoutMs: number): Promise<{ signsWith: boolean; detail: string }> {
   const pods = (await config.makeApiClient(CoreV1Api).listNamespacedPod({ namespace: ISTIO_NAMESPACE, labelSelector: 'app=istiod' })).items
     .filter((p) => p.status?.phase === 'Running' && !p.metadata?.deletionTimestamp && p.metadata?.name);
-  if (!pods.length) return false;
+  if (!pods.length) return { signsWith: false, detail: 'no running istiod pod' };
   const want = fingerprint(intermediatePem);
   for (const p of pods) {
-    const chain = await podTlsChain(config, ISTIO_NAMESPACE, p.metadata!.name!, ISTIOD_XDS_PORT, `istiod.${ISTIO_NAMESPACE}.svc`, timeoutMs).catch(() => []);
+    const name = p.metadata!.name!;
+    let chain: string[];
+    try {
+      chain = await podTlsChain(config, ISTIO_NAMESPACE, name, ISTIOD_XDS_PORT, `istiod.${ISTIO_NAMESPACE}.svc`, timeoutMs);
+    } catch (error) {
+      return { signsWith: false, detail: `${name}: its certificate on ${ISTIOD_XDS_PORT} could not be read (${(error as Error).message})` };
+    }
     const leaf = chain[0];
-    if (!leaf) return false;
+    if (!leaf) return { signsWith: false, detail: `${name}: no certificate on ${ISTIOD_XDS_PORT}` };
     const issuer = chain.slice(1).find((c) => new X509(leaf).checkIssued(new X509(c)));
-    if (!issuer || fingerprint(issuer) !== want) return false;
+    if (!issuer) return { signsWith: false, detail: `${name}: its certificate's issuer is not in the chain it serves` };
+    if (fingerprint(issuer) !== want) return { signsWith: false, detail: `${name}: still signs with intermediate ${fingerprint(issuer)}` };
   }
-  return true;
+  return { signsWith: true, detail: `every istiod pod signs with ${want}` };
 }
 
 /** Restarts a Deployment (as `kubectl rollout restart`: a merge patch of one template annotation) and waits until its rollout is complete. */
@@ -237,8 +248,13 @@ export async function rotateIntermediates(options: RotateIntermediatesOptions, r
         await client.apply(owned(spec.meshID, cacertsSecret(istioCacerts(material, root.certPem))));
         say(`${cluster.name}: cacerts holds the new intermediate ${fingerprint(material.certPem)}; waiting for istiod to sign with it`);
         const written = Date.now();
-        const switched = await pollUntil(options.timeoutSeconds, 2000, async () => ((await istiodSignsWith(config, material.certPem, timeoutMs)) ? true : undefined));
-        if (!switched) throw new EastwestError('istiod-not-reloaded', `${cluster.name}: istiod did not sign with the new intermediate within ${options.timeoutSeconds} s of cacerts being written`, { exitCode: EXIT.clusterError, hint: 'kubectl -n istio-system logs deploy/istiod | grep -i cacerts tells why (a bad bundle is only logged); the old intermediate is still in use and trusted' });
+        let last = '';
+        const switched = await pollUntil(options.timeoutSeconds, 2000, async () => {
+          const seen = await istiodSigning(config, material.certPem, timeoutMs).catch((error: unknown) => ({ signsWith: false, detail: (error as Error).message }));
+          last = seen.detail;
+          return seen.signsWith ? true : undefined;
+        });
+        if (!switched) throw new EastwestError('istiod-not-reloaded', `${cluster.name}: istiod did not sign with the new intermediate ${fingerprint(material.certPem)} within ${options.timeoutSeconds} s of cacerts being written (last seen: ${last || 'nothing read'})`, { exitCode: EXIT.clusterError, hint: 'kubectl -n istio-system logs deploy/istiod | grep -i cacerts tells why (a bad bundle is only logged); the old intermediate is still in use and trusted' });
         const istiodSwitchedSeconds = Math.round((Date.now() - written) / 100) / 10;
         say(`${cluster.name}: istiod signs with the new intermediate (${istiodSwitchedSeconds} s after cacerts was written)`);
         const restarted: ClusterRotation['restarted'] = [];

@@ -28,7 +28,7 @@ import { ISTIO_NAMESPACE } from '../render/helm-releases.ts';
 import { istiodRelease } from '../render/revision.ts';
 import { cacertsSecret } from '../render/mesh-objects.ts';
 import { sleep } from '../util/poll.ts';
-import { istiodSignsWith, proxyPods } from './ca-rotate.ts';
+import { istiodSigning, proxyPods } from './ca-rotate.ts';
 import { CACERTS_GRANT } from './access.ts';
 import { openEngine, type EngineContext, type EngineOptions } from './context.ts';
 import { decodeCacerts, pkiDirectory } from './mesh-ca.ts';
@@ -80,7 +80,10 @@ async function phaseLaggards(config: KubeConfig, cluster: string, phase: Exclude
   const laggards: string[] = [];
   const published = (await core.readNamespacedConfigMap({ name: 'istio-ca-root-cert', namespace: ISTIO_NAMESPACE })).data?.['root-cert.pem'] ?? '';
   if (!publishedFits(phase, published, oldRoot, newRoot)) laggards.push(`${cluster}: istiod does not publish the phase's roots yet (istio-system/istio-ca-root-cert)`);
-  if (phase >= 2 && !(await istiodSignsWith(config, newIntermediate.certPem, timeoutMs))) laggards.push(`${cluster}: istiod does not sign with its new intermediate yet`);
+  if (phase >= 2) {
+    const signing = await istiodSigning(config, newIntermediate.certPem, timeoutMs);
+    if (!signing.signsWith) laggards.push(`${cluster}: istiod does not sign with its new intermediate yet (${signing.detail})`);
+  }
   const pods = proxyPods((await core.listPodForAllNamespaces()).items);
   const reads = await mapLimit(pods, 4, async (p) => {
     try {
