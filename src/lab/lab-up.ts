@@ -11,6 +11,7 @@ import { KubeClient, loadKubeConfig } from '../k8s/client.ts';
 import { exec } from '../util/exec.ts';
 import { pollUntil } from '../util/poll.ts';
 import { buildLabComponents, buildPreviousIstio, type LabComponents } from './build/build-all.ts';
+import { readImageDigests } from './build/oci-images.ts';
 import { ensureHostPackages } from './build/host-packages.ts';
 import { readLabVersions } from '../sources/lab-versions.ts';
 import { coreDnsObjects } from './cluster-addons.ts';
@@ -103,12 +104,28 @@ async function nodeReady(client: KubeClient, name: string): Promise<boolean> {
   return conditions.some((c) => c.type === 'Ready' && c.status === 'True');
 }
 
-/** Imports `archive` into each running node that lacks one of `images`; how many nodes loaded it. */
+/** `ctr images ls` output: each image name with its digest. */
+export function parseCtrImages(stdout: string): Map<string, string> {
+  const present = new Map<string, string>();
+  for (const line of stdout.split('\n').slice(1)) {
+    const [ref, , digest] = line.trim().split(/\s+/);
+    if (ref && digest?.startsWith('sha256:')) present.set(ref, digest);
+  }
+  return present;
+}
+
+/** Whether a node must import an archive: one of its images is missing, or (digests known) has other content. */
+export function needsImport(present: ReadonlyMap<string, string>, images: readonly string[], digests: Readonly<Record<string, string>> | undefined): boolean {
+  return images.some((name) => !present.has(name) || (digests?.[name] !== undefined && present.get(name) !== digests[name]));
+}
+
+/** Imports `archive` into each running node that lacks one of `images` or holds another build of it; how many nodes loaded it. */
 export async function loadMissingImages(clusters: readonly string[], archive: string, images: readonly string[]): Promise<number> {
   let loaded = 0;
+  const digests = readImageDigests(archive);
   for (const cluster of clusters) {
-    const present = (await inNode(cluster, 'ctr', ['--address', CONTAINERD_SOCKET, '-n', 'k8s.io', 'images', 'ls', '-q'])).stdout.split('\n');
-    if (images.every((name) => present.includes(name))) continue;
+    const present = parseCtrImages((await inNode(cluster, 'ctr', ['--address', CONTAINERD_SOCKET, '-n', 'k8s.io', 'images', 'ls'])).stdout);
+    if (!needsImport(present, images, digests)) continue;
     await inNode(cluster, 'ctr', ['--address', CONTAINERD_SOCKET, '-n', 'k8s.io', 'images', 'import', '--all-platforms', archive], 20 * 60_000);
     loaded++;
   }

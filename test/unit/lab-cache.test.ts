@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { pruneOlderBuilds } from '../../src/lab/cache.ts';
+import { needsImport, parseCtrImages } from '../../src/lab/lab-up.ts';
 import { istioVersionLdflags } from '../../src/lab/build/go-components.ts';
 import { istioBuildVersion } from '../../src/sources/lab-versions.ts';
 
@@ -53,5 +54,27 @@ describe('istio lab build versions', () => {
       '-X istio.io/istio/pkg/version.buildHub=lab.eastwest.dev/istio',
       '-X istio.io/istio/pkg/version.buildStatus=Clean',
     ]));
+  });
+});
+
+describe('a running lab reloads images whose content changed', () => {
+  const ls = `REF                                   TYPE                                    DIGEST                                                                  SIZE      PLATFORMS   LABELS
+lab.eastwest.dev/echo:1               application/vnd.oci.image.manifest.v1+json sha256:aaaa000000000000000000000000000000000000000000000000000000000001 90.1 MiB  linux/amd64 io.cri-containerd.image=managed
+lab.eastwest.dev/istio/pilot:1.31-lab application/vnd.oci.image.manifest.v1+json sha256:bbbb000000000000000000000000000000000000000000000000000000000002 120 MiB   linux/amd64 io.cri-containerd.image=managed
+`;
+  it('parses ctr images ls into name → digest', () => {
+    const present = parseCtrImages(ls);
+    expect(present.get('lab.eastwest.dev/echo:1')).toBe('sha256:aaaa000000000000000000000000000000000000000000000000000000000001');
+    expect(present.size).toBe(2);
+    expect(parseCtrImages('REF TYPE DIGEST SIZE PLATFORMS LABELS\n').size).toBe(0);
+  });
+  it('imports when an image is missing or its digest differs; not when every one is there as built, or when no digests were recorded', () => {
+    const present = parseCtrImages(ls);
+    const names = ['lab.eastwest.dev/echo:1', 'lab.eastwest.dev/istio/pilot:1.31-lab'];
+    const same = { 'lab.eastwest.dev/echo:1': 'sha256:aaaa000000000000000000000000000000000000000000000000000000000001', 'lab.eastwest.dev/istio/pilot:1.31-lab': 'sha256:bbbb000000000000000000000000000000000000000000000000000000000002' };
+    expect(needsImport(present, names, same)).toBe(false);
+    expect(needsImport(present, names, { ...same, 'lab.eastwest.dev/echo:1': 'sha256:cccc' })).toBe(true);
+    expect(needsImport(present, [...names, 'lab.eastwest.dev/fortio:1.68'], same)).toBe(true);
+    expect(needsImport(present, names, undefined)).toBe(false);
   });
 });

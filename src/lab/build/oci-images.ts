@@ -1,7 +1,7 @@
 // Builds the lab's container images as one OCI image layout archive (base layer shared by all images)
 // that containerd imports with `ctr images import`. No registry, no Docker.
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
+import { createReadStream, existsSync, readFileSync } from 'node:fs';
 import { chmod, copyFile, mkdir, mkdtemp, readFile, rm, stat, writeFile, rename } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -114,11 +114,22 @@ export async function buildImageArchive(baseLayerTar: string, images: ImageDefin
       await writeFile(join(layout, 'index.json'), JSON.stringify({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.index.v1+json', manifests }));
       await exec('tar', ['--sort=name', '--mtime=@0', '--owner=0', '--group=0', '-C', layout, '-cf', join(dir, 'images.tar'), '.'], { timeoutMs: 10 * 60_000 });
       await writeFile(join(dir, 'images.json'), `${JSON.stringify(images.map((i) => i.name), null, 2)}\n`);
+      // Each image's manifest digest: a running lab reloads an image whose name it has but whose content changed.
+      await writeFile(join(dir, IMAGE_DIGESTS_FILE), `${JSON.stringify(Object.fromEntries(manifests.map((m) => [m.annotations['io.containerd.image.name'], m.digest])), null, 2)}\n`);
       reporter.report({ level: 'info', code: 'images', message: `images: ${images.map((i) => i.name).join(', ')}` });
     } finally {
       await rm(work, { recursive: true, force: true });
     }
   }, reporter);
+}
+
+/** Beside an images archive: `{ name: manifest digest }`. */
+export const IMAGE_DIGESTS_FILE = 'digests.json';
+
+/** The manifest digests of an archive's images, when its build recorded them (older builds did not). */
+export function readImageDigests(archive: string): Record<string, string> | undefined {
+  const file = join(dirname(archive), IMAGE_DIGESTS_FILE);
+  return existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Record<string, string>) : undefined;
 }
 
 export async function readImageNames(dir: string): Promise<string[]> {
