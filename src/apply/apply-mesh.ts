@@ -23,7 +23,7 @@ import type { KubeClient } from '../k8s/client.ts';
 import { waitDeploymentReady, waitStatefulSetReady } from '../k8s/deployments.ts';
 import { objectRef, type KubeObject } from '../k8s/object.ts';
 import { applyChangeSet, planObjects, type ChangeSetEntry, type PlannedObject } from '../k8s/resource-manager.ts';
-import type { HelmRelease } from '../render/helm-releases.ts';
+import { ISTIO_NAMESPACE, type HelmRelease } from '../render/helm-releases.ts';
 import { istiodRelease } from '../render/revision.ts';
 import { observabilityWarnings } from '../render/observability-releases.ts';
 import type { RenderInput } from '../render/render-mesh.ts';
@@ -31,7 +31,7 @@ import type { ClusterSpec } from '../spec/schema.ts';
 import { canonicalJson } from '../util/canonical-json.ts';
 import { checkIstioVersion, istiodChartVersions } from './chart-versions.ts';
 import { waitForGatewayAddress } from './gateway-address.ts';
-import { chartArgs, deployedRelease, recoverPendingRelease, releaseDifferences, releaseUpToDate, upgradeInstall, type HelmTarget } from './helm.ts';
+import { chartArgs, deployedRelease, recoverPendingRelease, releaseDifferences, releaseNames, releaseUpToDate, upgradeInstall, type HelmTarget } from './helm.ts';
 import { readReaders, syncImageFor } from './live-input.ts';
 import { listOwned, ownedSelector } from './prune.ts';
 
@@ -182,7 +182,16 @@ async function absentEnsured(client: KubeClient, plan: ClusterPlan, reporter: Re
 async function helmReleases(ctx: EngineContext, options: ApplyOptions, cluster: ClusterSpec, releases: readonly HelmRelease[], dryRun: boolean, timeout: number, say: (m: string) => void, reporter: Reporter): Promise<Change[]> {
   const changes: Change[] = [];
   const target: HelmTarget = { binary: options.helm, kubeconfig: ctx.kubeconfig, context: ctx.contextOf(cluster.name), cluster: cluster.name, timeoutMs: (ctx.requestTimeoutSeconds * 3 + 5) * 1000 };
-  for (const release of releases) {
+  // A new revision beside another (spec.istio.revision changed): its istiod is installed and ready before
+  // istio-base points the default validator at it, so that no config write meets a validator without a server.
+  const istiod = istiodRelease(ctx.spec);
+  const installed = await releaseNames(target, ISTIO_NAMESPACE, '^istiod(-.+)?$');
+  const newRevision = installed.length > 0 && !installed.includes(istiod);
+  if (newRevision) {
+    say(`${cluster.name}: istiod revision ${ctx.spec.istio.revision ?? 'default'} is installed beside ${installed.join(', ')}; workloads move to it when they restart (doctor's control-plane-revisions lists those still on the other)`);
+  }
+  const ordered = newRevision ? [...releases.filter((r) => r.release === istiod), ...releases.filter((r) => r.release !== istiod)] : releases;
+  for (const release of ordered) {
     const ref = `HelmRelease/${release.namespace}/${release.release}`;
     let deployed = await deployedRelease(target, release.release, release.namespace);
     if (deployed?.status.startsWith('pending-') && !dryRun) {

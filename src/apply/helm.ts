@@ -61,6 +61,12 @@ export async function deployedRelease(target: HelmTarget, release: string, names
   return { status: entry.status, values: (JSON.parse(values.stdout || '{}') ?? {}) as Record<string, unknown>, chartVersion: entry.chart.replace(/^.*-(?=\d)/, '') };
 }
 
+/** The names of the releases in `namespace` whose name matches `filter` (a regular expression, as helm takes it). */
+export async function releaseNames(target: HelmTarget, namespace: string, filter: string): Promise<string[]> {
+  const list = await query(target, ['list', ...base(target), '-n', namespace, '--all', '-o', 'json', '--filter', filter]);
+  return (JSON.parse(list.stdout || '[]') as { name: string }[]).map((r) => r.name).sort();
+}
+
 /**
  * What an upgrade of a deployed release changes, as apply's plan and diff both show it: its status, the
  * pinned chart version (a chart from a repository or registry; a local directory's chart is whatever its
