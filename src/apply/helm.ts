@@ -63,7 +63,7 @@ export async function deployedRelease(target: HelmTarget, release: string, names
 
 /** The names of the releases in `namespace` whose name matches `filter` (a regular expression, as helm takes it). */
 export async function releaseNames(target: HelmTarget, namespace: string, filter: string): Promise<string[]> {
-  const list = await query(target, ['list', ...base(target), '-n', namespace, '--all', '-o', 'json', '--filter', filter]);
+  const list = await query(target, ['list', ...base(target), '-n', namespace, '--deployed', '--failed', '--pending', '-o', 'json', '--filter', filter]);
   return (JSON.parse(list.stdout || '[]') as { name: string }[]).map((r) => r.name).sort();
 }
 

@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
+import type { KubeConfig } from '@kubernetes/client-node';
 import { loadKubeConfig } from '../../src/k8s/client.ts';
 import { LAB_KUBECONFIG } from '../../src/lab/lab-state.ts';
 import { pollUntil, sleep } from '../../src/util/poll.ts';
@@ -74,7 +75,12 @@ beforeAll(async () => {
 
 // Both federation modes: ServiceEntries to the peers' gateways, and Istio's endpoint discovery (remote secrets).
 describe.each(['service-entry', 'endpoint-discovery'] as const)('a cluster joins and leaves a live mesh (%s): 0 failed requests between the two that stay', (mode) => {
-  const configs = new Map(['us', 'eu', 'ap'].map((c) => [c, loadKubeConfig(`lab-${c}`, LAB_KUBECONFIG)]));
+  // Read when the tests run: lab-ap exists only once the top-level beforeAll brought up the 3-cluster lab.
+  const configs = new Map<string, KubeConfig>();
+  const config = (cluster: string): KubeConfig => {
+    if (!configs.has(cluster)) configs.set(cluster, loadKubeConfig(`lab-${cluster}`, LAB_KUBECONFIG));
+    return configs.get(cluster)!;
+  };
   const twoClusters = demoSpec(false, mode);
   const threeClusters = demoSpec(true, mode);
   let load: LoadGenerators | undefined;
@@ -87,15 +93,15 @@ describe.each(['service-entry', 'endpoint-discovery'] as const)('a cluster joins
   const stayingStreams: LoadStream[] = [local('us'), local('eu'), ...(perCluster ? [named('us', 'eu'), named('eu', 'us')] : [])];
   /** The regions of echo's endpoints in the view of us's load pod's proxy: ap's show once it joined. */
   const echoRegionsSeenFromUs = async () => {
-    const pod = await readyPod(configs.get('us')!, LOAD_NAMESPACE, 'app=fortio');
-    return new Set((await envoyClusterEndpoints(configs.get('us')!, LOAD_NAMESPACE, pod, 'outbound|80||echo.echo.svc.cluster.local')).map((e) => e.region));
+    const pod = await readyPod(config('us'), LOAD_NAMESPACE, 'app=fortio');
+    return new Set((await envoyClusterEndpoints(config('us'), LOAD_NAMESPACE, pod, 'outbound|80||echo.echo.svc.cluster.local')).map((e) => e.region));
   };
 
   beforeAll(async () => {
     const apply = await runCli(['apply', '-f', twoClusters, '--timeout', '900'], 1_200_000);
     log(`apply (us, eu; ${mode}): exit ${apply.code} in ${apply.seconds} s`);
     expect(apply.code, apply.stdout.slice(-3000)).toBe(0);
-    load = await deployLoadGenerators(new Map([['us', configs.get('us')!], ['eu', configs.get('eu')!]]), { trustDomain: 'corp.local', servedNamespace: 'echo' });
+    load = await deployLoadGenerators(new Map([['us', config('us')], ['eu', config('eu')]]), { trustDomain: 'corp.local', servedNamespace: 'echo' });
     await load.waitServing(stayingStreams);
   }, 1_500_000);
 
@@ -135,7 +141,7 @@ describe.each(['service-entry', 'endpoint-discovery'] as const)('a cluster joins
     log(`join (${mode}): apply with ap: exit ${join.code} in ${join.seconds} s`);
     expect(join.code, join.stdout.slice(-3000) + join.stderr.slice(-2000)).toBe(0);
     // The newcomer serves and is served through the gateways, in every direction.
-    apLoad = await deployLoadGenerators(new Map([['ap', configs.get('ap')!]]), { trustDomain: 'corp.local', servedNamespace: 'echo' });
+    apLoad = await deployLoadGenerators(new Map([['ap', config('ap')]]), { trustDomain: 'corp.local', servedNamespace: 'echo' });
     const toAp: LoadStream[] = perCluster ? [named('us', 'ap'), named('eu', 'ap')] : [];
     const fromAp: LoadStream[] = [local('ap'), ...(perCluster ? [named('ap', 'us'), named('ap', 'eu')] : [])];
     await load!.waitServing(toAp);
