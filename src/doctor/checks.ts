@@ -89,6 +89,12 @@ const serviceNamespaces = (ctx: DoctorContext, cluster: string) => new Set(ctx.s
 
 /** Go's strconv.ParseBool, as Istio reads ISTIO_META_DNS_CAPTURE: 1, t, T, TRUE, true, True are true. */
 /**
+ * How a revision's istiod goes without a push from a dying istiod: its pods stopped first (helm uninstall deletes
+ * its Service and mesh ConfigMap while its pods still serve, which then push the default mesh config).
+ */
+const removal = (release: string) => `stop it first (kubectl -n ${ISTIO_NAMESPACE} scale deployment ${release} --replicas=0, and wait until its pods are gone), then helm uninstall ${release} -n ${ISTIO_NAMESPACE}`;
+
+/**
  * istiod revisions beside the spec's (a canary upgrade under way, or one left behind), and the proxies still
  * connected to one: what to restart before it can go, or that it can go.
  */
@@ -104,8 +110,8 @@ export function revisionFindings(specRevision: string | undefined, controlPlanes
     const object = { kind: 'Deployment', namespace: ISTIO_NAMESPACE, name: plane.name };
     const release = plane.name; // eastwest's and Istio's Helm guide name the release as the Deployment
     findings.push(on.length
-      ? { object, message: `istiod revision ${plane.revision} runs beside the spec's (${want}); ${on.length} prox${on.length === 1 ? 'y' : 'ies'} still connect${on.length === 1 ? 's' : ''} to it: ${on.slice(0, 6).join(', ')}${on.length > 6 ? ', …' : ''}`, hint: `restart those workloads (kubectl rollout restart) so that the spec's revision injects them, then remove it: helm uninstall ${release} -n ${ISTIO_NAMESPACE}` }
-      : { object, message: `istiod revision ${plane.revision} runs beside the spec's (${want}) and no proxy uses it any more`, hint: `remove it: helm uninstall ${release} -n ${ISTIO_NAMESPACE}` });
+      ? { object, message: `istiod revision ${plane.revision} runs beside the spec's (${want}); ${on.length} prox${on.length === 1 ? 'y' : 'ies'} still connect${on.length === 1 ? 's' : ''} to it: ${on.slice(0, 6).join(', ')}${on.length > 6 ? ', …' : ''}`, hint: `restart those workloads (kubectl rollout restart) so that the spec's revision injects them; once none is left, ${removal(release)}` }
+      : { object, message: `istiod revision ${plane.revision} runs beside the spec's (${want}) and no proxy uses it any more`, hint: removal(release) });
   }
   return { figures, findings };
 }
@@ -196,7 +202,7 @@ const DEFINITIONS: Omit<Check<DoctorContext>, 'disruptive' | 'docs'>[] = [
     title: 'one istiod revision, the spec\'s, and every proxy connected to it',
     severity: 'warning',
     scope: 'cluster',
-    hint: 'a canary upgrade moves workloads to the new revision by restarting them; once no proxy uses the old one, remove it (helm uninstall <its release> -n istio-system)',
+    hint: 'a canary upgrade moves workloads to the new revision by restarting them; once no proxy uses the old one, scale its istiod to 0, wait for its pods to go, then helm uninstall <its release> -n istio-system',
     run: async (ctx, cluster) => {
       const s = snapshotOf(ctx, cluster);
       return revisionFindings(ctx.spec.istio.revision, s.controlPlanes, s.proxySync?.proxies);

@@ -375,12 +375,12 @@ describe('control-plane-revisions: a canary under way or left behind', () => {
     const out = revisionFindings('1-31-0', [plane('istiod', 'default'), plane('istiod-1-31-0', '1-31-0')], [proxy('echo-1', 'default'), proxy('client-1', 'default'), proxy('echo-2', '1-31-0')]);
     expect(out.findings).toHaveLength(1);
     expect(out.findings[0]).toMatchObject({ object: { kind: 'Deployment', namespace: 'istio-system', name: 'istiod' }, message: expect.stringContaining('2 proxies still connect to it: echo/echo-1, echo/client-1') });
-    expect(out.findings[0]!.hint).toMatch(/rollout restart.*helm uninstall istiod -n istio-system/);
+    expect(out.findings[0]!.hint).toMatch(/rollout restart.*scale deployment istiod --replicas=0.*then helm uninstall istiod -n istio-system/);
   });
 
   it('another revision nobody uses: it can go', () => {
     const out = revisionFindings(undefined, [plane('istiod', 'default'), plane('istiod-canary', 'canary')], [proxy('echo-1', 'default')]);
-    expect(out.findings).toEqual([expect.objectContaining({ object: expect.objectContaining({ name: 'istiod-canary' }), message: expect.stringContaining('no proxy uses it'), hint: 'remove it: helm uninstall istiod-canary -n istio-system' })]);
+    expect(out.findings).toEqual([expect.objectContaining({ object: expect.objectContaining({ name: 'istiod-canary' }), message: expect.stringContaining('no proxy uses it'), hint: expect.stringMatching(/^stop it first \(kubectl -n istio-system scale deployment istiod-canary --replicas=0, .*\), then helm uninstall istiod-canary -n istio-system$/) })]);
   });
 
   it('the spec names a revision while the default one runs: the default one is named in every cluster', async () => {
