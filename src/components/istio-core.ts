@@ -23,5 +23,5 @@ export const istioCore: Component = {
   readers: {},
   pruneKinds: [{ apiVersion: 'v1', kind: 'Secret' }],
   waits: noWaits,
-  checks: ['istiod-ready', 'mesh-identity', 'istio-version-skew', 'same-root', 'cacerts', 'proxy-certificates', 'proxy-xds-sync'],
+  checks: ['istiod-ready', 'mesh-identity', 'istio-version-skew', 'control-plane-revisions', 'same-root', 'cacerts', 'proxy-certificates', 'proxy-xds-sync'],
 };

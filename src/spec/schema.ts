@@ -1,6 +1,6 @@
 // The mesh spec: the only definition of its shape, its defaults and its cross-field rules.
 // Types come from z.infer, JSON Schema from z.toJSONSchema (see scripts/write-json-schema.ts).
-import { EXPORT_TO_ANNOTATION, NETWORK_LABEL, SPEC_API_VERSION } from '../core/vocabulary.ts';
+import { EXPORT_TO_ANNOTATION, INJECTION_LABEL, NETWORK_LABEL, REVISION_LABEL, SPEC_API_VERSION } from '../core/vocabulary.ts';
 import { z } from 'zod';
 import { isIP } from 'node:net';
 
@@ -121,7 +121,7 @@ export const meshSpecSchema = z.strictObject({
         .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'must be a DNS label of lowercase letters, digits and "-", such as 1-31-0')
         .refine((r) => r !== 'default', '"default" is the name of the revision that has none: leave revision out for it')
         .optional()
-        .describe('istiod\'s revision: its release istiod-<revision>, and namespaces labelled istio.io/rev=<revision>. Absent: the default revision. `eastwest upgrade` moves a mesh to a new one.'),
+        .describe(`istiod's revision: its release istiod-<revision>, and namespaces labelled ${REVISION_LABEL}=<revision>. Absent: the default revision (namespaces labelled ${INJECTION_LABEL}=enabled).`),
     })
     .prefault({}),
   profile: z
