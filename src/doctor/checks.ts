@@ -147,7 +147,7 @@ const DEFINITIONS: Omit<Check<DoctorContext>, 'disruptive' | 'docs'>[] = [
     title: 'istiod is installed and ready',
     severity: 'error',
     scope: 'cluster',
-    hint: 'eastwest apply installs it (eastwest upgrade when the spec names another revision than the one installed); kubectl -n istio-system describe deploy/<istiod> tells why it is not ready',
+    hint: 'eastwest apply installs it (the spec\'s revision beside any other); kubectl -n istio-system describe deploy/<istiod> tells why it is not ready',
     run: async (ctx, cluster) => {
       const s = snapshotOf(ctx, cluster);
       const object = { kind: 'Deployment', namespace: ISTIO_NAMESPACE, name: istiodRelease(ctx.spec) };

@@ -27,7 +27,7 @@ import { writeLabKubeconfig } from './lab-kubeconfig.ts';
 export interface LabUpOptions {
   clusters: string[];
   retain?: boolean;
-  /** Also the older Istio snapshot's images (lab/versions.json istioPrevious), to try `eastwest upgrade`. */
+  /** Also the older Istio snapshot's images (lab/versions.json istioPrevious), to try moving a mesh between two Istio builds. */
   previousIstio?: boolean;
 }
 

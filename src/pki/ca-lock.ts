@@ -89,13 +89,3 @@ export async function lockCaDirectory(directory: string, command: string, env: C
   }
   throw new EastwestError('ca-directory-locked', `the CA directory ${directory} could not be locked (${path} keeps coming back)`, { exitCode: EXIT.badInput, hint: 'another eastwest run is starting on this CA directory: wait for it' });
 }
-
-/** Runs `fn` holding the CA directory's lock. */
-export async function withCaDirectoryLock<T>(directory: string, command: string, fn: () => Promise<T>, env?: CaLockEnvironment): Promise<T> {
-  const lock = await lockCaDirectory(directory, command, env);
-  try {
-    return await fn();
-  } finally {
-    await lock.release();
-  }
-}

@@ -9,7 +9,7 @@ import { renderMesh } from '../../src/components/render-mesh.ts';
 import type { KubeObject } from '../../src/k8s/object.ts';
 import { ensurePki, type PkiBundle } from '../../src/pki/store.ts';
 import type { RenderAddons } from '../../src/render/render-mesh.ts';
-import { istiodName, meshConfigMapName, podInjectionLabels, revisionNamespaceLabels, revisionOfRelease, suggestedRevision } from '../../src/render/revision.ts';
+import { istiodName, meshConfigMapName, podInjectionLabels, revisionNamespaceLabels } from '../../src/render/revision.ts';
 import { decodeMeshSpec } from '../../src/spec/decode.ts';
 import { istioAddonObjects, istioDashboards } from '../../src/sources/upstream-sources.ts';
 
@@ -74,7 +74,7 @@ describe('spec.istio.revision', () => {
     expect(specOf(withRevision('canary')).istio.revision).toBe('canary');
   });
 
-  it('names: istiod, its mesh config, the labels that select it, the revision a release stands for, a revision for a version', () => {
+  it('names: istiod, its mesh config, the labels that select it', () => {
     expect(istiodName(undefined)).toBe('istiod');
     expect(istiodName('1-31-0')).toBe('istiod-1-31-0');
     expect(meshConfigMapName(undefined)).toBe('istio');
@@ -83,11 +83,5 @@ describe('spec.istio.revision', () => {
     expect(revisionNamespaceLabels('canary')).toEqual({ 'istio.io/rev': 'canary' });
     expect(podInjectionLabels({ istio: {} })).toEqual({ 'sidecar.istio.io/inject': 'true' });
     expect(podInjectionLabels({ istio: { revision: 'canary' } })).toEqual({ 'sidecar.istio.io/inject': 'true', 'istio.io/rev': 'canary' });
-    expect(revisionOfRelease('istiod')).toBeUndefined();
-    expect(revisionOfRelease('istiod-1-31-0')).toBe('1-31-0');
-    expect(revisionOfRelease('istio-base')).toBeUndefined();
-    expect(suggestedRevision('1.31.2')).toBe('1-31-2');
-    expect(suggestedRevision('v1.31-alpha.eed52ebb66ad')).toBe('1-31-alpha-eed52ebb66ad');
-    expect(suggestedRevision('1.31.0+build.7')).toBe('1-31-0-build-7');
   });
 });

@@ -14,7 +14,7 @@ export function registerLabCommand(program: Command, io: Io): void {
     .description('build (or find cached) components and start the lab clusters')
     .addOption(new Option('--clusters <names>', `comma-separated cluster names, 1 to ${MAX_CLUSTERS}`).argParser(labClustersFlag).default(['us', 'eu'], 'us,eu'))
     .option('--retain', 'keep a lab that failed to start, for debugging')
-    .option('--previous-istio', 'also build and load the older Istio snapshot (lab/versions.json istioPrevious), to try eastwest upgrade')
+    .option('--previous-istio', 'also build and load the older Istio snapshot (lab/versions.json istioPrevious), to try moving a mesh between two Istio builds')
     .addOption(formatOption())
     .addHelpText('after', '\nExample:\n  eastwest lab up && export KUBECONFIG=/var/lib/eastwest-lab/kubeconfig && kubectl --context lab-eu get nodes')
     .action(async (opts: { clusters: string[]; retain?: boolean; previousIstio?: boolean; output: OutputFormat }) => {

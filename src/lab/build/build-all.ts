@@ -125,7 +125,7 @@ export async function buildLabComponents(outer: Reporter): Promise<LabComponents
 }
 
 /** The pilot and proxyv2 images of one lab Istio build, tagged `tag`, with the lab's Envoy. */
-export function istioImageDefinitions(istio: string, envoy: string, tag: string): ImageDefinition[] {
+function istioImageDefinitions(istio: string, envoy: string, tag: string): ImageDefinition[] {
   return imageDefinitions({ istio, envoy, coredns: '', prometheus: '', kiali: '', fortio: '', node: '' })
     .filter((d) => d.name === IMAGES.pilot || d.name === IMAGES.proxyv2)
     .map((d) => ({ ...d, name: d.name.replace(/:[^:]+$/, `:${tag}`) }));
