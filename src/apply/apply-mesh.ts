@@ -205,7 +205,7 @@ async function helmReleases(ctx: EngineContext, options: ApplyOptions, cluster: 
     }
     // Proxies read meshConfig.defaultConfig (their statistics among it) when they start: say which ones lag.
     const proxyDefaults = (values: Record<string, unknown> | undefined) => canonicalJson(((values?.meshConfig as Record<string, unknown> | undefined)?.defaultConfig) ?? {});
-    if (release.release === istiodRelease(ctx.spec) && deployed && proxyDefaults(deployed.values) !== proxyDefaults(parse(stringify(release.values)) as Record<string, unknown>)) {
+    if (release.release === istiod && deployed && proxyDefaults(deployed.values) !== proxyDefaults(parse(stringify(release.values)) as Record<string, unknown>)) {
       reporter.report({ level: 'warn', code: 'proxy-defaults', message: `${cluster.name}: the proxies' defaults (meshConfig.defaultConfig) change; proxies already running keep the old ones until they restart (kubectl rollout restart deployment -n <namespace>)` });
     }
     if (!dryRun) {
